@@ -1,0 +1,61 @@
+// The table of commands: names, arguments and options as `--help` lists them. Each command's code
+// lives in its own module, loaded only when that command runs (so `atmos --help` starts fast).
+import type { CommandContext } from '../context.js';
+
+export interface CommandModule {
+  run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number>;
+}
+
+export interface OptionSpec {
+  flags: string;
+  description: string;
+  /** Collect every occurrence into a list. */
+  repeatable?: boolean;
+  defaultValue?: string | boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** Commander argument syntax, e.g. `<deployment>` or `[deployment]`. */
+  args?: string;
+  description: string;
+  options: OptionSpec[];
+  load: () => Promise<CommandModule>;
+}
+
+const target: OptionSpec = { flags: '-t, --target <target>', description: 'target (environment) to act on' };
+
+export const deploymentCommands: CommandSpec[] = [
+  {
+    name: 'list',
+    description: 'list deployments: name, stacks, components, targets',
+    options: [{ flags: '--label <key=value>', description: 'only deployments with this label', repeatable: true }],
+    load: () => import('./list.js'),
+  },
+  {
+    name: 'describe',
+    args: '<deployment>',
+    description: 'show the resolved configuration of every component, its dependencies and targets',
+    options: [
+      { ...target, description: 'target to resolve (default: context.default_target, else every target)' },
+      { flags: '--component <component>', description: 'only this component (type/name or name)', repeatable: true },
+    ],
+    load: () => import('./describe.js'),
+  },
+  {
+    name: 'validate',
+    args: '[deployment]',
+    description: 'check deployment files, their stacks and components, without side effects',
+    options: [{ flags: '--all', description: 'validate every deployment' }],
+    load: () => import('./validate.js'),
+  },
+  {
+    name: 'promotion-graph',
+    args: '<deployment>',
+    description: 'show the promotion paths between targets (--format text|dot|mermaid)',
+    options: [],
+    load: () => import('./promotion-graph.js'),
+  },
+];
+
+export const vendorCommands: CommandSpec[] = [];

@@ -1,0 +1,197 @@
+// Entry point: parses argv, builds the command context, runs one command and maps its outcome to an
+// exit code (SPEC 4) in this one place. Calls for Atmos commands we do not implement are handed on.
+import { Command, CommanderError, Option } from 'commander';
+import { realpathSync } from 'node:fs';
+import { resolve, relative } from 'node:path';
+import pc from 'picocolors';
+import { createLogger, type CommandContext } from './context.js';
+import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
+import { isAtmosError, formatLocation, type AtmosError, type SourceLocation } from '../util/errors.js';
+
+export interface MainIO {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+const VALUE_FLAGS = new Set(['-C', '--chdir', '--config', '--format']);
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(io: MainIO): Promise<number> {
+  const args = io.argv;
+  const group = firstCommandWord(args);
+  if (group !== undefined && !handledHere(group, args)) return handOff(args, io);
+
+  const abort = new AbortController();
+  let exitCode = 0;
+  let ctxRef: CommandContext | undefined;
+  const program = new Command('atmos')
+    .description('Atmos Deployments: explicit, git-tracked rollouts of terraform, helmfile and images')
+    .version(await readVersion(), '-V, --version')
+    .option('-C, --chdir <dir>', 'run as if started in <dir> (the repository root)')
+    .option('--config <file>', 'atmos.yaml to read (default: <repository>/atmos.yaml)')
+    .option('--format <format>', 'output format: table, json or yaml (some commands add their own)')
+    .option('--no-color', 'do not colour output')
+    .option('-q, --quiet', 'print only results and errors')
+    .option('-v, --verbose', 'print more detail')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+
+  const makeContext = (): CommandContext => {
+    const g = program.opts<{ chdir?: string; config?: string; format?: string; color: boolean; quiet?: boolean; verbose?: boolean }>();
+    const color = g.color && !io.env.NO_COLOR && Boolean(io.stdout.isTTY);
+    const base = g.chdir ?? io.env.ATMOS_BASE_PATH;
+    const ctx: CommandContext = {
+      cwd: base ? resolve(io.cwd, base) : io.cwd,
+      env: io.env,
+      stdout: io.stdout as CommandContext['stdout'],
+      stderr: io.stderr as CommandContext['stderr'],
+      stdin: io.stdin as CommandContext['stdin'],
+      isTTY: Boolean(io.stdout.isTTY),
+      interactive: Boolean(io.stdin.isTTY && io.stderr.isTTY),
+      color,
+      format: g.format,
+      quiet: Boolean(g.quiet),
+      verbose: Boolean(g.verbose),
+      configFile: g.config ? resolve(io.cwd, g.config) : io.env.ATMOS_CLI_CONFIG_PATH ? resolve(io.cwd, io.env.ATMOS_CLI_CONFIG_PATH) : undefined,
+      now: () => new Date(),
+      log: createLogger(io.stderr as CommandContext['stderr'], { quiet: Boolean(g.quiet), verbose: Boolean(g.verbose), color }),
+      signal: abort.signal,
+    };
+    ctxRef = ctx;
+    return ctx;
+  };
+
+  const addCommands = (parent: Command, specs: CommandSpec[]) => {
+    for (const spec of specs) {
+      const command = parent.command(spec.name).description(spec.description);
+      if (spec.args) for (const a of spec.args.split(' ')) command.argument(a);
+      for (const o of spec.options) {
+        const option = new Option(o.flags, o.description);
+        if (o.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
+        if (o.defaultValue !== undefined) option.default(o.defaultValue);
+        command.addOption(option);
+      }
+      command.action(async (...actionArgs: unknown[]) => {
+        const cmd = actionArgs[actionArgs.length - 1] as Command;
+        const positional = (cmd.args as string[]).slice(0, spec.args ? spec.args.split(' ').length : 0);
+        const module = await spec.load();
+        exitCode = await module.run(positional, cmd.opts(), makeContext());
+      });
+    }
+  };
+
+  const deployment = program.command('deployment').description('build, roll out and track deployments');
+  addCommands(deployment, deploymentCommands);
+  if (vendorCommands.length) {
+    const vendor = program.command('vendor').description('vendor components just in time, per deployment and target');
+    addCommands(vendor, vendorCommands);
+  }
+
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (isAtmosError(error)) {
+      io.stderr.write(formatError(error, ctxRef?.cwd ?? io.cwd, Boolean(ctxRef?.color)));
+      return error.exitCode;
+    }
+    io.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+export function formatError(error: AtmosError, cwd: string, color = false): string {
+  const c = pc.createColors(color);
+  const where = (location?: SourceLocation) => (location ? `${shortLocation(location, cwd)}: ` : '');
+  const lines: string[] = [];
+  if (error.problems.length > 1) {
+    lines.push(`${c.red('error:')} ${error.message}`);
+    for (const problem of error.problems) {
+      lines.push(`  ${where(problem.location)}${problem.message}`);
+      if (problem.hint) lines.push(`    hint: ${problem.hint}`);
+    }
+  } else {
+    const problem = error.problems[0];
+    lines.push(`${c.red('error:')} ${where(error.location ?? problem?.location)}${error.message}`);
+    const hint = error.hint ?? problem?.hint;
+    if (hint) lines.push(`  hint: ${hint}`);
+  }
+  if (error.output) lines.push(error.output.replace(/^/gm, '  | '));
+  return `${lines.join('\n')}\n`;
+}
+
+function shortLocation(location: SourceLocation, cwd: string): string {
+  const rel = relative(cwd, location.file);
+  const file = rel && !rel.startsWith('..') ? rel : location.file;
+  return formatLocation({ ...location, file });
+}
+
+function firstCommandWord(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUE_FLAGS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return a;
+  }
+  return undefined;
+}
+
+/** `deployment …` and the vendor commands that name a deployment (or need none) are ours. */
+function handledHere(group: string, args: string[]): boolean {
+  if (group === 'deployment' || group === 'help') return true;
+  if (group !== 'vendor' || vendorCommands.length === 0) return false;
+  const rest = args.slice(args.indexOf('vendor') + 1);
+  const verb = firstCommandWord(rest);
+  if (verb === 'pull' || verb === 'status') return rest.some((a) => a === '--deployment' || a.startsWith('--deployment='));
+  return verb === 'cache' || verb === 'clean' || verb === undefined;
+}
+
+async function handOff(args: string[], io: MainIO): Promise<number> {
+  const { findOnPath } = await import('../util/exec.js');
+  const self = realpathSync(process.argv[1] ?? '');
+  const other = await findOnPath('atmos', io.env, (candidate) => {
+    try {
+      return realpathSync(candidate) === self;
+    } catch {
+      return true;
+    }
+  });
+  if (!other) {
+    io.stderr.write(
+      `error: "atmos ${args.join(' ')}" is a command of the Atmos CLI, which is not installed here\n` +
+        '  hint: install Atmos (https://atmos.tools/install) and put it on PATH; this tool implements "atmos deployment" and "atmos vendor --deployment"\n',
+    );
+    return 2;
+  }
+  const { spawn } = await import('node:child_process');
+  return new Promise<number>((done) => {
+    const child = spawn(other, args, { stdio: 'inherit', env: io.env, cwd: io.cwd });
+    child.on('close', (code, signal) => done(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    child.on('error', () => done(1));
+  });
+}
+
+async function readVersion(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,213 @@
+// YAML loading that keeps where every value came from: each map and list produced carries a hidden
+// (non-enumerable, symbol-keyed) record of the file:line:col of its keys and values. Spread and JSON
+// ignore it; `copyLocation` carries it across merges.
+import {
+  Alias,
+  Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Scalar,
+  type Node as YamlNode,
+  type ScalarTag,
+  type CollectionTag,
+} from 'yaml';
+import { ProblemList, type SourceLocation } from './errors.js';
+
+export const LOCATIONS = Symbol('atmos.locations');
+
+export interface EntryLocation {
+  key?: SourceLocation;
+  value: SourceLocation;
+}
+
+export interface NodeLocations {
+  self?: SourceLocation;
+  entries: Map<string, EntryLocation>;
+}
+
+type Container = Record<string, unknown> | unknown[];
+
+function locationsOf(container: object, create: boolean): NodeLocations | undefined {
+  const existing = (container as { [LOCATIONS]?: NodeLocations })[LOCATIONS];
+  if (existing || !create) return existing;
+  const fresh: NodeLocations = { entries: new Map() };
+  Object.defineProperty(container, LOCATIONS, { value: fresh, enumerable: false, writable: true });
+  return fresh;
+}
+
+/** Where the value at `key` of a map or list was written, when known. */
+export function locationOf(container: unknown, key?: string | number): SourceLocation | undefined {
+  if (container === null || typeof container !== 'object') return undefined;
+  const locations = locationsOf(container, false);
+  if (!locations) return undefined;
+  if (key === undefined) return locations.self;
+  return locations.entries.get(String(key))?.value;
+}
+
+/** Where the key itself was written (for "unknown key" errors); falls back to the value. */
+export function keyLocationOf(container: unknown, key: string | number): SourceLocation | undefined {
+  if (container === null || typeof container !== 'object') return undefined;
+  const entry = locationsOf(container, false)?.entries.get(String(key));
+  return entry?.key ?? entry?.value;
+}
+
+export function setLocation(container: object, key: string | number, location: EntryLocation | undefined): void {
+  if (!location) return;
+  locationsOf(container, true)!.entries.set(String(key), location);
+}
+
+export function setSelfLocation(container: object, location: SourceLocation | undefined): void {
+  if (!location) return;
+  locationsOf(container, true)!.self = location;
+}
+
+/** Copies the location of `from[fromKey]` to `to[toKey]`. */
+export function copyLocation(from: unknown, fromKey: string | number, to: object, toKey: string | number = fromKey): void {
+  if (from === null || typeof from !== 'object') return;
+  const entry = locationsOf(from, false)?.entries.get(String(fromKey));
+  if (entry) locationsOf(to, true)!.entries.set(String(toKey), entry);
+}
+
+export function copySelfLocation(from: unknown, to: object): void {
+  if (from === null || typeof from !== 'object') return;
+  const self = locationsOf(from, false)?.self;
+  if (self) setSelfLocation(to, self);
+}
+
+/** A value written with a YAML tag that the caller evaluates later (`!env`, `!terraform.output`...). */
+export class TaggedValue {
+  constructor(
+    readonly tag: string,
+    /** The scalar text, or the items of a tagged sequence. */
+    readonly value: string | unknown[] | Record<string, unknown>,
+    readonly location: SourceLocation,
+  ) {}
+}
+
+export interface LoadYamlOptions {
+  /** Tags (with their leading "!") that produce `TaggedValue`s; any other tag is an error. */
+  tags?: readonly string[];
+}
+
+export interface LoadedYaml {
+  value: unknown;
+  file: string;
+}
+
+/**
+ * Parses YAML text, collecting every problem (syntax errors, unknown tags, duplicate keys) with its
+ * file:line:col into one configuration error (exit 2).
+ */
+export function loadYaml(text: string, file: string, options: LoadYamlOptions = {}): LoadedYaml {
+  const lineCounter = new LineCounter();
+  const known = new Set(options.tags ?? []);
+  const customTags: (ScalarTag | CollectionTag)[] = [];
+  for (const tag of known) {
+    customTags.push({ tag, resolve: (str: string) => str } as ScalarTag);
+    customTags.push({ tag, collection: 'seq', resolve: (seq: unknown) => seq } as unknown as CollectionTag);
+  }
+  const doc: Document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: true,
+    customTags,
+    strict: false,
+  });
+  const problems = new ProblemList();
+  const at = (offset: number | undefined): SourceLocation => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { file, line: pos.line, col: pos.col };
+  };
+  for (const error of doc.errors) {
+    problems.add(`invalid YAML: ${firstLine(error.message)}`, at(error.pos[0]), 'fix the YAML syntax at this position');
+  }
+  problems.throwIfAny('E_YAML');
+
+  const convert = (node: unknown): unknown => {
+    if (node === null || node === undefined) return null;
+    if (isAlias(node)) return convert((node as Alias).resolve(doc) as unknown);
+    const yamlNode = node as YamlNode;
+    const tag = (yamlNode as { tag?: string }).tag;
+    if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
+      if (!known.has(tag)) {
+        problems.add(
+          `unknown YAML tag ${tag}`,
+          at(yamlNode.range?.[0]),
+          known.size ? `supported tags: ${[...known].join(', ')}` : 'remove the tag',
+        );
+        return null;
+      }
+      const inner = isScalar(yamlNode)
+        ? String((yamlNode as Scalar).source ?? (yamlNode as Scalar).value ?? '')
+        : (convertCollection(yamlNode) as unknown[] | Record<string, unknown>);
+      return new TaggedValue(tag, inner, at(yamlNode.range?.[0]));
+    }
+    if (isScalar(yamlNode)) return (yamlNode as Scalar).value ?? null;
+    return convertCollection(yamlNode);
+  };
+
+  const convertCollection = (node: YamlNode): Container => {
+    if (isSeq(node)) {
+      const list: unknown[] = [];
+      setSelfLocation(list, at(node.range?.[0]));
+      node.items.forEach((item, index) => {
+        list.push(convert(item));
+        setLocation(list, index, { value: at((item as YamlNode | null)?.range?.[0] ?? node.range?.[0]) });
+      });
+      return list;
+    }
+    if (isMap(node)) {
+      const map: Record<string, unknown> = {};
+      setSelfLocation(map, at(node.range?.[0]));
+      const explicit = new Set<string>();
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyNode = pair.key as YamlNode | null;
+        const rawKey = isScalar(keyNode) ? (keyNode as Scalar).value : keyNode === null ? '' : String(keyNode);
+        if (isScalar(keyNode) && (rawKey === '<<' || typeof rawKey === 'symbol')) {
+          // Merge key: earlier explicit keys and later explicit keys of this map win over merged ones.
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const source of sources) {
+            const merged = convert(source);
+            if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
+              for (const [k, v] of Object.entries(merged)) {
+                if (explicit.has(k) || k in map) continue;
+                map[k] = v;
+                copyLocation(merged, k, map);
+              }
+            }
+          }
+          continue;
+        }
+        const key = String(rawKey);
+        explicit.add(key);
+        const valueNode = pair.value as YamlNode | null;
+        map[key] = convert(valueNode);
+        setLocation(map, key, {
+          key: at(keyNode?.range?.[0]),
+          value: at(valueNode?.range?.[0] ?? keyNode?.range?.[1]),
+        });
+      }
+      return map;
+    }
+    return (node as { toJSON?: () => unknown }).toJSON?.() as Container;
+  };
+
+  const value = convert(doc.contents);
+  problems.throwIfAny('E_YAML');
+  return { value, file };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof TaggedValue);
+}
