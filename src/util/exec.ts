@@ -26,6 +26,8 @@ export interface ExecResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes (for binary protocols such as `git cat-file --batch`). */
+  stdoutBytes: Buffer;
 }
 
 export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -66,10 +68,12 @@ export async function exec(file: string, args: readonly string[], options: ExecO
     child.on('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
+      const stdoutBytes = Buffer.concat(stdout);
       resolve({
         code: code ?? (signal ? 128 + signalNumber(signal) : 1),
         signal,
-        stdout: Buffer.concat(stdout).toString('utf8'),
+        stdoutBytes,
+        stdout: stdoutBytes.toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),
       });
     });
