@@ -132,4 +132,14 @@ export interface ResolvedComponent {
   origins: Record<string, Origin>;
   /** Templates whose value is only known during a build or rollout, by dotted path. */
   pending: Record<string, string>;
+  /** The nixpack component whose image this component receives, and how it was bound. */
+  binding?: ImageBinding;
+}
+
+export interface ImageBinding {
+  /** Name of the nixpack component. */
+  nixpack: string;
+  by: 'labels' | 'name';
+  /** The var that receives the image (`image`), unless the component set it itself. */
+  variable?: string;
 }

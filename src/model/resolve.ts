@@ -1,0 +1,390 @@
+// Resolution of a deployment's components for one target (SPEC 3): stacks → deployment component →
+// target context → target component overrides, then YAML functions and templates, image bindings,
+// and for terraform the vars the module does not declare left out.
+import { join, relative, resolve as resolvePath, sep } from 'node:path';
+import { configError, type SourceLocation } from '../util/errors.js';
+import { isPlainObject, locationOf } from '../util/yaml.js';
+import type {
+  ComponentKey,
+  ComponentSpec,
+  DeploymentSpec,
+  ImageBinding,
+  Origin,
+  ResolvedComponent,
+  TargetSpec,
+} from './types.js';
+import { parseComponentKey } from './types.js';
+import type { ResolvedTarget, RuntimeValues, Workspace } from './index.js';
+import { loadDeployment, requireTarget } from '../config/deployment.js';
+import { loadStacks } from '../stacks/load.js';
+import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
+import { deepMerge } from '../stacks/merge.js';
+import { evaluateTags } from '../stacks/functions.js';
+import { Deferred, renderValue } from '../stacks/template.js';
+import { declaredVariables } from './terraform-variables.js';
+
+/** The sections of a component before tags and templates are evaluated (kept to re-render later). */
+interface Unrendered {
+  sections: Record<string, unknown>;
+  deployment: DeploymentSpec;
+  target: TargetSpec;
+  root: string;
+  stacksBasePath: string;
+  ws: Workspace;
+}
+
+const UNRENDERED = Symbol('atmos.unrendered');
+
+type WithUnrendered = ResolvedComponent & { [UNRENDERED]?: Unrendered };
+
+const SECTIONS = ['vars', 'settings', 'env', 'providers', 'backend', 'metadata'] as const;
+
+export interface ResolveOptions {
+  /** Only these components (keys); default all. */
+  only?: ComponentKey[];
+}
+
+export async function resolveTarget(
+  ws: Workspace,
+  deploymentName: string,
+  targetName: string | undefined,
+  runtime: RuntimeValues = {},
+  options: ResolveOptions = {},
+): Promise<ResolvedTarget> {
+  const deployment = await loadDeployment(ws.config, ws.files, deploymentName);
+  const target = requireTarget(deployment, targetName);
+  const stackSet = await loadStacks({
+    config: ws.config,
+    files: ws.files,
+    env: ws.env,
+    imports: deployment.stacks,
+    importedFrom: locationOf(deployment.raw, 'stacks'),
+  });
+
+  const strategy = ws.config.listMergeStrategy;
+  const staged: { spec: ComponentSpec; sections: Record<string, unknown>; stack: StackComponent }[] = [];
+  for (const spec of deployment.components.values()) {
+    if (options.only && !options.only.includes(componentKeyOf(spec))) continue;
+    const stack = resolveStackComponent(stackSet, spec.type, spec.name, spec.section);
+    // Layer 3: the target's context is merged into vars; layer 4: the target's own overrides.
+    const vars = deepMerge(stack.vars, target.context, strategy) as Record<string, unknown>;
+    const override = target.components.get(componentKeyOf(spec)) ?? {};
+    const sections: Record<string, unknown> = {
+      vars,
+      settings: stack.settings,
+      env: stack.env,
+      providers: stack.providers,
+      backend: stack.backend,
+      backend_type: stack.backendType,
+      metadata: stack.metadata,
+    };
+    for (const section of SECTIONS) {
+      if (override[section] !== undefined) sections[section] = deepMerge(sections[section] ?? {}, override[section], strategy);
+    }
+    if (typeof override.backend_type === 'string') sections.backend_type = override.backend_type;
+    staged.push({ spec, sections, stack });
+  }
+
+  const components: ResolvedComponent[] = [];
+  for (const { spec, sections, stack } of staged) {
+    const unrendered: Unrendered = {
+      sections,
+      deployment,
+      target,
+      root: ws.config.root,
+      stacksBasePath: ws.config.stacksBasePath,
+      ws,
+    };
+    const base = {
+      key: componentKeyOf(spec),
+      type: spec.type,
+      name: spec.name,
+      componentPath: stack.componentPath,
+      abstract: stack.abstract,
+      enabled: stack.enabled,
+      locked: stack.locked,
+    };
+    const component = await render(base, unrendered, runtime);
+    Object.defineProperty(component, UNRENDERED, { value: unrendered, enumerable: false });
+    components.push(component);
+  }
+  bindImages(components, deployment, target, runtime);
+  for (const component of components) await dropUndeclaredVars(component);
+  return { deployment, target, components };
+}
+
+/**
+ * Renders again what was only known during a build or rollout (image digests, terraform outputs).
+ * A value still unknown is an error (code E_PENDING_VALUE) unless `allowPending` is set.
+ */
+export async function finalizeComponent(
+  component: ResolvedComponent,
+  runtime: RuntimeValues,
+  options: { allowPending?: boolean } = {},
+): Promise<ResolvedComponent> {
+  const unrendered = (component as WithUnrendered)[UNRENDERED];
+  if (!unrendered) return component;
+  const base = {
+    key: component.key,
+    type: component.type,
+    name: component.name,
+    componentPath: component.componentPath,
+    abstract: component.abstract,
+    enabled: component.enabled,
+    locked: component.locked,
+  };
+  const next = await render(base, unrendered, runtime);
+  Object.defineProperty(next, UNRENDERED, { value: unrendered, enumerable: false });
+  if (component.binding) {
+    next.binding = component.binding;
+    applyBinding(next, component.binding, runtime);
+  }
+  await dropUndeclaredVars(next);
+  const still = Object.entries(next.pending);
+  if (still.length && !options.allowPending) {
+    const [path, description] = still[0]!;
+    throw configError('E_PENDING_VALUE', `${component.key}: ${path} is not known yet ${description}`, {
+      location: next.origins[path]?.location,
+      hint: 'roll out (or build) the component it comes from first, or add it to depends_on',
+    });
+  }
+  return next;
+}
+
+function componentKeyOf(spec: ComponentSpec): ComponentKey {
+  return `${spec.type}/${spec.name}`;
+}
+
+async function render(
+  base: Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>,
+  unrendered: Unrendered,
+  runtime: RuntimeValues,
+): Promise<ResolvedComponent> {
+  const { ws, target, deployment } = unrendered;
+  const raw = unrendered.sections;
+  const rawEnv = isPlainObject(raw.env) ? raw.env : {};
+  const tagEnv: Record<string, string | undefined> = { ...ws.env };
+  for (const [k, v] of Object.entries(rawEnv)) if (typeof v === 'string') tagEnv[k] = v;
+  const outputs = runtime.outputs;
+  const outputLookup = (component: string, _stack: string | undefined, key: string): unknown => {
+    const ref = component.includes('/') && parseComponentKey(component) ? component : `terraform/${component}`;
+    const values = outputs?.get(ref);
+    if (values && key in values) return values[key];
+    return new Deferred(`(known after apply: ${ref}.${key})`);
+  };
+  const evaluated: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    evaluated[name] =
+      value === undefined
+        ? undefined
+        : await evaluateTags(value, { env: tagEnv, files: ws.files, baseDir: ws.config.root, outputs: outputLookup });
+  }
+
+  const nixpack: Record<string, unknown> = {};
+  for (const spec of deployment.components.values()) {
+    if (spec.type !== 'nixpack') continue;
+    const image = runtime.images?.get(spec.name);
+    const pending = (what: string) => new Deferred(`(known after build: nixpack.${spec.name}.${what})`);
+    nixpack[spec.name] = image
+      ? { digest: image.digest, image: image.image, registry: image.registry ?? '', repository: image.repository }
+      : { digest: pending('digest'), image: pending('image'), registry: pending('registry'), repository: pending('repository') };
+  }
+  const gitData = runtime.git
+    ? { sha: runtime.git.sha, short_sha: runtime.git.shortSha, branch: runtime.git.branch ?? '' }
+    : { sha: new Deferred('(known at rollout: git.sha)'), short_sha: new Deferred('(known at rollout: git.short_sha)'), branch: new Deferred('(known at rollout: git.branch)') };
+  const data: Record<string, unknown> = {
+    deployment: { name: deployment.name, labels: deployment.labels },
+    target: { name: target.name, labels: target.labels },
+    context: target.context,
+    git: gitData,
+    component: { name: base.name, type: base.type },
+    vars: evaluated.vars ?? {},
+    settings: evaluated.settings ?? {},
+    env: evaluated.env ?? {},
+    metadata: evaluated.metadata ?? {},
+    atmos_component: base.name,
+    atmos_stack: `${deployment.name}-${target.name}`,
+    workspace: `${deployment.name}-${target.name}`,
+    nixpack,
+  };
+  const funcs = {
+    output: (component: unknown, key: unknown) => {
+      const ref = String(component);
+      if (!parseComponentKey(ref)) {
+        throw configError('E_TEMPLATE', `output "${ref}": expected "<type>/<name>", e.g. "terraform/vpc"`);
+      }
+      if (!deployment.components.has(ref)) {
+        throw configError('E_TEMPLATE', `output "${ref}": no such component in deployment ${deployment.name}`, {
+          hint: `components: ${[...deployment.components.keys()].join(', ')}`,
+        });
+      }
+      return outputLookup(ref, undefined, String(key));
+    },
+  };
+
+  const pending: Record<string, string> = {};
+  const rendered: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(evaluated)) {
+    if (value === undefined) continue;
+    const result = renderValue(value, data, { funcs });
+    rendered[name] = result.value;
+    for (const [path, description] of Object.entries(result.deferred)) pending[path ? `${name}.${path}` : name] = description;
+  }
+  // A tag evaluated to a Deferred (e.g. !terraform.output) is pending too.
+  collectDeferred(rendered, '', pending);
+
+  const metadata = asRecord(rendered.metadata);
+  const vars = asRecord(rendered.vars);
+  const settings = asRecord(rendered.settings);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asRecord(rendered.env))) if (v !== null && v !== undefined) env[k] = String(v);
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(asRecord(metadata.labels))) labels[k] = String(v);
+  const dependsOn = Array.isArray(metadata.depends_on) ? metadata.depends_on.map(String) : [];
+
+  const origins: Record<string, Origin> = {};
+  for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
+    collectOrigins(rendered[section], section, origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
+  }
+  return {
+    ...base,
+    directory: componentDirectory(ws, base.type, base.componentPath, vars),
+    metadata,
+    vars,
+    settings,
+    env,
+    backendType: typeof rendered.backend_type === 'string' ? rendered.backend_type : undefined,
+    backend: isPlainObject(rendered.backend) ? rendered.backend : undefined,
+    providers: isPlainObject(rendered.providers) ? rendered.providers : undefined,
+    dependsOn,
+    labels,
+    droppedVars: [],
+    origins,
+    pending,
+  };
+}
+
+function componentDirectory(ws: Workspace, type: string, componentPath: string, vars: Record<string, unknown>): string {
+  const root = ws.config.root;
+  switch (type) {
+    case 'terraform':
+      return join(ws.config.terraform.basePath, componentPath);
+    case 'helmfile':
+      return join(ws.config.helmfile.basePath, componentPath);
+    case 'nixpack':
+      return typeof vars.source === 'string' ? resolvePath(root, vars.source) : root;
+    default:
+      return join(ws.config.basePath, 'components', type, componentPath);
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return isPlainObject(value) ? value : {};
+}
+
+function collectDeferred(value: unknown, path: string, pending: Record<string, string>): void {
+  if (value instanceof Deferred) {
+    pending[path] = value.description;
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v, i) => collectDeferred(v, path ? `${path}.${i}` : String(i), pending));
+  else if (isPlainObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v instanceof Deferred) {
+        pending[path ? `${path}.${k}` : k] = v.description;
+        value[k] = v.description;
+      } else collectDeferred(v, path ? `${path}.${k}` : k, pending);
+    }
+  }
+}
+
+function collectOrigins(
+  value: unknown,
+  path: string,
+  origins: Record<string, Origin>,
+  root: string,
+  deploymentFile: string,
+  stacksBasePath: string,
+): void {
+  if (!isPlainObject(value)) return;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}.${key}`;
+    if (isPlainObject(child) && Object.keys(child).length > 0) {
+      collectOrigins(child, childPath, origins, root, deploymentFile, stacksBasePath);
+      continue;
+    }
+    const location = locationOf(value, key);
+    origins[childPath] = { location, layer: layerOf(location, deploymentFile, stacksBasePath, root) };
+  }
+}
+
+function layerOf(location: SourceLocation | undefined, deploymentFile: string, stacksBasePath: string, root: string): string {
+  if (!location) return 'computed';
+  if (location.file === deploymentFile) return 'deployment';
+  const inStacks = relative(stacksBasePath, location.file);
+  if (!inStacks.startsWith('..') && !inStacks.startsWith(sep)) return `stack ${inStacks.replace(/\.ya?ml(\.tmpl)?$/, '')}`;
+  return relative(root, location.file);
+}
+
+/**
+ * Images reach consumers (terraform, helmfile) by labels (the nixpack component's labels all match the
+ * consumer's, with deployment and target labels), then by name (`vars.container.name`).
+ * Explicit `{{ nixpack.<name>.image }}` needs no binding.
+ */
+function bindImages(components: ResolvedComponent[], deployment: DeploymentSpec, target: TargetSpec, runtime: RuntimeValues): void {
+  const nixpacks = components.filter((c) => c.type === 'nixpack');
+  if (nixpacks.length === 0) return;
+  for (const consumer of components) {
+    if (consumer.type !== 'terraform' && consumer.type !== 'helmfile') continue;
+    const effective = { ...deployment.labels, ...target.labels, ...consumer.labels };
+    const byLabels = nixpacks.filter((n) => {
+      const own = Object.entries(n.labels);
+      return own.length > 0 && Object.keys(consumer.labels).length > 0 && own.every(([k, v]) => effective[k] === v);
+    });
+    let binding: ImageBinding | undefined;
+    if (byLabels.length > 1) {
+      throw configError('E_AMBIGUOUS_BINDING', `${consumer.key} matches the labels of several nixpack components: ${byLabels.map((n) => n.key).join(', ')}`, {
+        location: locationOf(consumer.metadata, 'labels'),
+        hint: 'make the labels distinct, or set vars.image to {{ nixpack.<name>.image }} explicitly',
+      });
+    }
+    if (byLabels.length === 1) binding = { nixpack: byLabels[0]!.name, by: 'labels' };
+    else {
+      const container = consumer.vars.container;
+      const wanted = isPlainObject(container) ? container.name : undefined;
+      const byName = nixpacks.find((n) => n.name === wanted);
+      if (byName) binding = { nixpack: byName.name, by: 'name' };
+    }
+    if (!binding) continue;
+    if (consumer.vars.image === undefined) binding.variable = 'image';
+    consumer.binding = binding;
+    applyBinding(consumer, binding, runtime);
+  }
+}
+
+function applyBinding(consumer: ResolvedComponent, binding: ImageBinding, runtime: RuntimeValues): void {
+  if (!binding.variable) return;
+  const image = runtime.images?.get(binding.nixpack);
+  const value = image ? image.image : `(known after build: nixpack.${binding.nixpack}.image)`;
+  consumer.vars[binding.variable] = value;
+  if (!image) consumer.pending[`vars.${binding.variable}`] = value;
+  else delete consumer.pending[`vars.${binding.variable}`];
+  consumer.origins[`vars.${binding.variable}`] = { layer: `image of nixpack/${binding.nixpack} (bound by ${binding.by})` };
+}
+
+async function dropUndeclaredVars(component: ResolvedComponent): Promise<void> {
+  if (component.type !== 'terraform') return;
+  const declared = await declaredVariables(component.directory);
+  if (!declared) return;
+  const dropped: string[] = [];
+  for (const name of Object.keys(component.vars)) {
+    if (!declared.has(name)) {
+      dropped.push(name);
+      delete component.vars[name];
+      for (const path of Object.keys(component.pending)) {
+        if (path === `vars.${name}` || path.startsWith(`vars.${name}.`)) delete component.pending[path];
+      }
+    }
+  }
+  component.droppedVars = dropped.sort();
+}
