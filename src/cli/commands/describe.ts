@@ -1,5 +1,148 @@
+// `atmos deployment describe <d> [--target t]`: the resolved configuration of every component, where
+// each value came from, what was left out, bindings and dependencies.
+import { relative } from 'node:path';
 import type { CommandContext } from '../context.js';
-export async function run(_args: string[], _options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  ctx.stdout.write('not yet\n');
+import { writeResult } from '../output.js';
+import { openWorkspace, resolveTarget, type Workspace } from '../../model/index.js';
+import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
+import { formatLocation } from '../../util/errors.js';
+import { currentGit } from './shared.js';
+
+export async function run(args: string[], options: { target?: string; component?: string[] }, ctx: CommandContext): Promise<number> {
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const name = args[0]!;
+  const git = await currentGit(ws.config.root);
+  const { loadDeployment } = await import('../../config/deployment.js');
+  const deployment = await loadDeployment(ws.config, ws.files, name);
+  const targetNames = options.target
+    ? [options.target]
+    : deployment.context.defaultTarget
+      ? [deployment.context.defaultTarget]
+      : [...deployment.targets.keys()];
+
+  const resolved = [];
+  for (const targetName of targetNames) {
+    const { target, components } = await resolveTarget(ws, name, targetName, { git });
+    const selected = components.filter((c) => matches(c, options.component));
+    resolved.push({ target, components: selected });
+  }
+  const rel = (path: string) => relative(ws.config.root, path) || '.';
+  const data = {
+    deployment: deployment.name,
+    description: deployment.description ?? null,
+    file: rel(deployment.file),
+    labels: deployment.labels,
+    stacks: deployment.stacks,
+    targets: [...deployment.targets.values()].map(targetJson),
+    resolved: resolved.map(({ target, components }) => ({
+      target: target.name,
+      components: components.map((c) => componentJson(c, ws)),
+    })),
+  };
+  writeResult(ctx, data, () => renderText(data));
   return 0;
+}
+
+function matches(component: ResolvedComponent, filters: string[] | undefined): boolean {
+  if (!filters?.length) return true;
+  return filters.some((f) => f === component.key || f === component.name);
+}
+
+function targetJson(target: TargetSpec) {
+  return {
+    name: target.name,
+    labels: target.labels,
+    context: target.context,
+    promotion: target.promotion
+      ? {
+          allowed_from: target.promotion.allowedFrom,
+          requires_approval: target.promotion.requiresApproval,
+          approval_method: target.promotion.approvalMethod ?? null,
+        }
+      : null,
+  };
+}
+
+export function componentJson(c: ResolvedComponent, ws: Workspace) {
+  const origins: Record<string, string> = {};
+  for (const [path, origin] of Object.entries(c.origins)) {
+    origins[path] = origin.location
+      ? `${formatLocation({ ...origin.location, file: relative(ws.config.root, origin.location.file) })}`
+      : origin.layer;
+  }
+  return {
+    component: c.key,
+    type: c.type,
+    name: c.name,
+    component_path: c.componentPath,
+    directory: relative(ws.config.root, c.directory) || '.',
+    abstract: c.abstract,
+    enabled: c.enabled,
+    locked: c.locked,
+    depends_on: c.dependsOn,
+    labels: c.labels,
+    vars: c.vars,
+    settings: c.settings,
+    env: c.env,
+    backend_type: c.backendType ?? null,
+    backend: c.backend ?? null,
+    providers: c.providers ?? null,
+    dropped_vars: c.droppedVars,
+    pending: c.pending,
+    binding: c.binding ?? null,
+    origins,
+  };
+}
+
+type DescribeData = {
+  deployment: string;
+  description: string | null;
+  file: string;
+  stacks: string[];
+  targets: ReturnType<typeof targetJson>[];
+  resolved: { target: string; components: ReturnType<typeof componentJson>[] }[];
+};
+
+function renderText(data: DescribeData): string {
+  const out: string[] = [];
+  out.push(`deployment ${data.deployment}${data.description ? ` — ${data.description}` : ''}`);
+  out.push(`  file:    ${data.file}`);
+  out.push(`  stacks:  ${data.stacks.join(', ') || '(none)'}`);
+  out.push(
+    `  targets: ${data.targets
+      .map((t) => (t.promotion ? `${t.name} (from ${t.promotion.allowed_from.join('|')}${t.promotion.requires_approval ? ', approval' : ''})` : t.name))
+      .join(', ')}`,
+  );
+  for (const { target, components } of data.resolved) {
+    out.push('', `target ${target}`);
+    for (const c of components) {
+      const flags = [c.abstract && 'abstract', !c.enabled && 'disabled', c.locked && 'locked'].filter(Boolean).join(', ');
+      out.push('', `  ${c.component}${flags ? `  [${flags}]` : ''}`);
+      out.push(`    directory:  ${c.directory}`);
+      if (c.depends_on.length) out.push(`    depends on: ${c.depends_on.join(', ')}`);
+      if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
+      for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
+        const value = c[section] as Record<string, unknown> | null;
+        if (!value || Object.keys(value).length === 0) continue;
+        out.push(`    ${section}:${section === 'backend' && c.backend_type ? ` (${c.backend_type})` : ''}`);
+        for (const [path, shown] of flatten(value, section)) {
+          const origin = c.origins[path];
+          out.push(`      ${path.slice(section.length + 1)} = ${shown}${origin ? `    # ${origin}` : ''}`);
+        }
+      }
+      if (c.dropped_vars.length) out.push(`    left out (not declared by the module): ${c.dropped_vars.join(', ')}`);
+    }
+  }
+  return out.join('\n');
+}
+
+function flatten(value: Record<string, unknown>, prefix: string): [string, string][] {
+  const rows: [string, string][] = [];
+  for (const [key, child] of Object.entries(value)) {
+    const path = `${prefix}.${key}`;
+    if (child && typeof child === 'object' && !Array.isArray(child) && Object.keys(child).length > 0) {
+      rows.push(...flatten(child as Record<string, unknown>, path));
+    } else rows.push([path, JSON.stringify(child)]);
+  }
+  return rows;
 }

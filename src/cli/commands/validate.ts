@@ -1,5 +1,79 @@
+// `atmos deployment validate [<d>|--all]`: every rule of SPEC 2 plus what only resolution finds
+// (stacks, templates, component directories), for every target; nothing is written.
+import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { CommandContext } from '../context.js';
-export async function run(_args: string[], _options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  ctx.stdout.write('not yet\n');
-  return 0;
+import { writeResult, renderTable } from '../output.js';
+import { openWorkspace, resolveTarget } from '../../model/index.js';
+import { configError, isAtmosError, ProblemList, type Problem } from '../../util/errors.js';
+import { formatError } from '../main.js';
+import { locationOf } from '../../util/yaml.js';
+
+interface Report {
+  name: string;
+  valid: boolean;
+  problems: Problem[];
+}
+
+export async function run(args: string[], options: { all?: boolean }, ctx: CommandContext): Promise<number> {
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const { listDeploymentNames, loadDeployment } = await import('../../config/deployment.js');
+  if (args[0] && options.all) throw configError('E_USAGE', 'give a deployment name or --all, not both');
+  const names = args[0] ? [args[0]] : await listDeploymentNames(ws.config);
+  if (args[0]) await loadDeployment(ws.config, ws.files, args[0]); // an unknown name is a usage error
+
+  const reports: Report[] = [];
+  for (const name of names) {
+    const problems = new ProblemList();
+    try {
+      const deployment = await loadDeployment(ws.config, ws.files, name);
+      for (const target of deployment.targets.keys()) {
+        const { components } = await resolveTarget(ws, name, target);
+        for (const c of components) {
+          if (c.abstract || !c.enabled || c.type === 'nixpack') continue;
+          if (!existsSync(c.directory)) {
+            const spec = deployment.components.get(c.key);
+            problems.add(
+              `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
+              spec?.location ?? locationOf(deployment.raw, 'components'),
+              'create it, fix metadata.component, or add a vendor entry that provides it',
+            );
+          }
+        }
+        if (!problems.empty) break; // the same directory problems repeat for every target
+      }
+    } catch (error) {
+      if (!isAtmosError(error) || error.exitCode !== 2) throw error;
+      if (error.problems.length) problems.problems.push(...error.problems);
+      else problems.add(error.message, error.location, error.hint);
+    }
+    reports.push({ name, valid: problems.empty, problems: problems.problems });
+  }
+
+  const valid = reports.every((r) => r.valid);
+  const rel = (file: string) => relative(ws.config.root, file);
+  writeResult(
+    ctx,
+    {
+      valid,
+      deployments: reports.map((r) => ({
+        name: r.name,
+        valid: r.valid,
+        problems: r.problems.map((p) => ({
+          file: p.location ? rel(p.location.file) : null,
+          line: p.location?.line ?? null,
+          col: p.location?.col ?? null,
+          message: p.message,
+          hint: p.hint ?? null,
+        })),
+      })),
+    },
+    () => renderTable(reports.map((r) => ({ deployment: r.name, result: r.valid ? 'valid' : `${r.problems.length} problem(s)` }))),
+  );
+  for (const report of reports) {
+    if (report.valid) continue;
+    const error = configError('E_INVALID', `deployment ${report.name} is invalid`, { problems: report.problems });
+    ctx.stderr.write(formatError(error.problems.length === 1 ? configError('E_INVALID', report.problems[0]!.message, { location: report.problems[0]!.location, hint: report.problems[0]!.hint }) : error, ws.config.root, ctx.color));
+  }
+  return valid ? 0 : 2;
 }
