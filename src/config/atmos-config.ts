@@ -1,0 +1,149 @@
+// Reads `atmos.yaml` (SPEC 1): the few keys this tool uses are type-checked with their location and
+// made absolute; every other Atmos key is kept untouched in `raw`.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
+import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
+import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
+
+/** Tags Atmos accepts in atmos.yaml; only `!env` and `!repo-root` are evaluated in the keys we read. */
+const ATMOS_YAML_TAGS = ['!env', '!exec', '!include', '!repo-root', '!literal', '!template', '!unset'] as const;
+
+const LIST_MERGE_STRATEGIES: readonly ListMergeStrategy[] = ['replace', 'append', 'merge'];
+
+/** Atmos's environment overrides of the keys we read (they win over atmos.yaml, as in Atmos). */
+const ENV_OVERRIDES: Record<string, string> = {
+  ATMOS_COMPONENTS_TERRAFORM_BASE_PATH: 'components.terraform.base_path',
+  ATMOS_COMPONENTS_TERRAFORM_COMMAND: 'components.terraform.command',
+  ATMOS_COMPONENTS_HELMFILE_BASE_PATH: 'components.helmfile.base_path',
+  ATMOS_COMPONENTS_HELMFILE_COMMAND: 'components.helmfile.command',
+  ATMOS_STACKS_BASE_PATH: 'stacks.base_path',
+  ATMOS_DEPLOYMENTS_BASE_PATH: 'deployments.base_path',
+  ATMOS_DEPLOYMENTS_REMOTE: 'deployments.remote',
+  ATMOS_SETTINGS_LIST_MERGE_STRATEGY: 'settings.list_merge_strategy',
+};
+
+export interface LoadAtmosConfigOptions {
+  cwd: string;
+  /** `--config` / ATMOS_CLI_CONFIG_PATH: atmos.yaml itself or the directory holding it. */
+  configFile?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<AtmosConfig> {
+  const cwd = resolve(opts.cwd);
+  const file = await findConfigFile(cwd, opts.configFile);
+  let raw: Record<string, unknown> = {};
+  const problems = new ProblemList();
+  if (file) {
+    const value = loadYaml(await readFile(file, 'utf8'), file, { tags: ATMOS_YAML_TAGS }).value;
+    if (isPlainObject(value)) raw = value;
+    else if (value !== null) problems.add('atmos.yaml must be a map of settings', { file, line: 1, col: 1 }, 'see docs/configuration.md');
+  }
+  const root = file ? dirname(file) : cwd;
+
+  const read = (path: string): string | undefined => {
+    const envName = Object.keys(ENV_OVERRIDES).find((name) => ENV_OVERRIDES[name] === path);
+    const fromEnv = envName ? opts.env[envName] : undefined;
+    if (fromEnv) return fromEnv;
+    const parts = path.split('.');
+    let container: unknown = raw;
+    for (const [i, part] of parts.slice(0, -1).entries()) {
+      const next = (container as Record<string, unknown>)[part];
+      if (next === undefined || next === null) return undefined;
+      if (!isPlainObject(next)) {
+        const prefix = parts.slice(0, i + 1).join('.');
+        if (!problems.problems.some((p) => p.message.startsWith(`${prefix} must be a map`)))
+          problems.add(`${prefix} must be a map, not ${describe(next)}`, locationOf(container, part) ?? at(file), 'write it as a YAML map (key: value lines)');
+        return undefined;
+      }
+      container = next;
+    }
+    const key = parts[parts.length - 1]!;
+    const value = (container as Record<string, unknown>)[key];
+    const location = locationOf(container, key) ?? at(file);
+    if (value === undefined || value === null) return undefined;
+    if (value instanceof TaggedValue) return evaluateTag(value, path, root, opts.env, problems);
+    if (typeof value !== 'string') {
+      problems.add(`${path} must be a string, not ${describe(value)}`, location, `write ${path} as a string, e.g. "${key === 'command' ? 'terraform' : 'some/path'}"`);
+      return undefined;
+    }
+    return value;
+  };
+
+  const basePath = resolve(root, read('base_path') || '.');
+  const under = (path: string, fallback: string) => resolve(basePath, read(path) || fallback);
+  const strategy = read('settings.list_merge_strategy');
+  let listMergeStrategy: ListMergeStrategy = 'replace';
+  if (strategy !== undefined) {
+    if ((LIST_MERGE_STRATEGIES as string[]).includes(strategy)) listMergeStrategy = strategy as ListMergeStrategy;
+    else {
+      const settings = raw.settings;
+      problems.add(
+        `settings.list_merge_strategy must be one of ${LIST_MERGE_STRATEGIES.join(', ')}, not "${strategy}"`,
+        locationOf(settings, 'list_merge_strategy') ?? at(file),
+        'use replace (the default), append or merge',
+      );
+    }
+  }
+  const vendorBase = read('vendor.base_path');
+  const config: AtmosConfig = {
+    root,
+    configFile: file,
+    basePath,
+    terraform: { basePath: under('components.terraform.base_path', 'components/terraform'), command: read('components.terraform.command') || undefined },
+    helmfile: { basePath: under('components.helmfile.base_path', 'components/helmfile'), command: read('components.helmfile.command') || undefined },
+    stacksBasePath: under('stacks.base_path', 'stacks'),
+    deploymentsBasePath: under('deployments.base_path', 'deployments'),
+    remote: read('deployments.remote') || undefined,
+    listMergeStrategy,
+    vendorManifest: vendorBase ? resolve(basePath, vendorBase) : undefined,
+    raw,
+  };
+  problems.throwIfAny('E_ATMOS_CONFIG');
+  return config;
+}
+
+async function findConfigFile(cwd: string, configFile: string | undefined): Promise<string | undefined> {
+  if (configFile) {
+    const path = resolve(cwd, configFile);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile()) return path;
+    if (info?.isDirectory()) {
+      for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(path, name))) return join(path, name);
+      throw configError('E_ATMOS_CONFIG_NOT_FOUND', `no atmos.yaml in ${path}`, {
+        hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
+      });
+    }
+    throw configError('E_ATMOS_CONFIG_NOT_FOUND', `config file not found: ${path}`, {
+      hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
+    });
+  }
+  for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(cwd, name))) return join(cwd, name);
+  return undefined;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+function evaluateTag(value: TaggedValue, path: string, root: string, env: NodeJS.ProcessEnv, problems: ProblemList): string | undefined {
+  if (value.tag === '!repo-root') return root;
+  if (value.tag === '!env' && typeof value.value === 'string') {
+    const [name, ...fallback] = value.value.trim().split(/\s+/);
+    const found = name ? env[name] : undefined;
+    return found ?? (fallback.length ? fallback.join(' ').replace(/^["']|["']$/g, '') : undefined);
+  }
+  problems.add(`${value.tag} is not supported in ${path}`, value.location, 'use a plain string, !env NAME [default] or !repo-root');
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (isPlainObject(value)) return 'a map';
+  return `a ${typeof value} (${String(value)})`;
+}
+
+function at(file: string | undefined): SourceLocation | undefined {
+  return file ? { file, line: 1, col: 1 } : undefined;
+}

@@ -1,0 +1,175 @@
+// The JSON Schema (draft-07, for editors through yaml-language-server) of a deployment file (SPEC 2).
+// `schemas/deployment.schema.json` is this object written out; a unit test keeps the two equal.
+// The same object drives the located validation in validate-schema.ts, so the rules cannot drift.
+
+/** Deployment and target names: lower-case words joined by "-". */
+export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
+/** Component names: segments of [A-Za-z0-9][A-Za-z0-9._-]* joined by "/". */
+export const COMPONENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$';
+/** `<type>/<name>` references in depends_on. */
+export const COMPONENT_KEY_PATTERN = '^(terraform|helmfile|nixpack|lambda)/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$';
+
+/** Target keys that switch a target from the shorthand (all context) to the full form. */
+export const TARGET_KEYS = ['labels', 'context', 'promotion', 'components'] as const;
+
+export type JsonSchema = { [key: string]: unknown };
+
+const freeMap = (description: string): JsonSchema => ({ type: 'object', description });
+
+const componentMap = (type: string): JsonSchema => ({
+  type: 'object',
+  description: `${type} components of the deployment, by name`,
+  propertyNames: { $ref: '#/definitions/componentName' },
+  additionalProperties: { $ref: '#/definitions/component' },
+});
+
+export const deploymentSchema: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  title: 'Atmos deployment file',
+  description: 'One deployment per file: deployments/<name>.yaml, where <name> equals deployment.name.',
+  type: 'object',
+  required: ['deployment'],
+  additionalProperties: false,
+  properties: {
+    deployment: { $ref: '#/definitions/deployment' },
+  },
+  definitions: {
+    name: {
+      title: 'name',
+      description: 'lower-case letters, digits and "-", starting and ending with a letter or digit',
+      type: 'string',
+      pattern: NAME_PATTERN,
+    },
+    componentName: {
+      title: 'component name',
+      description: 'segments of letters, digits, ".", "_" and "-" joined by "/", e.g. ecr/api',
+      type: 'string',
+      pattern: COMPONENT_NAME_PATTERN,
+    },
+    componentKey: {
+      title: 'component reference',
+      description: '<type>/<name>, e.g. terraform/ecr/api or nixpack/api',
+      type: 'string',
+      pattern: COMPONENT_KEY_PATTERN,
+    },
+    labels: {
+      type: 'object',
+      description: 'string labels (key: value)',
+      additionalProperties: { type: 'string' },
+    },
+    deployment: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { $ref: '#/definitions/name', description: 'the deployment name; equals the file name without .yaml' },
+        description: { type: 'string', description: 'one line saying what the deployment is' },
+        labels: { $ref: '#/definitions/labels' },
+        stacks: {
+          type: 'array',
+          description: 'stack files to load, relative to stacks.base_path (extension optional, globs allowed)',
+          items: { type: 'string', minLength: 1 },
+        },
+        context: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            default_target: { $ref: '#/definitions/name', description: 'target used when --target is omitted' },
+            promote_by: { enum: ['digest', 'tag'], description: 'how images are promoted (default digest)' },
+          },
+        },
+        vendor: {
+          type: 'object',
+          description: 'just-in-time vendoring of components (SPEC 9)',
+          additionalProperties: false,
+          properties: {
+            manifest: { type: 'string', description: 'a vendor manifest file, relative to the repository' },
+            components: { type: 'array', description: 'vendor entries (source, version, targets, labels...)', items: { type: 'object' } },
+          },
+        },
+        components: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            terraform: componentMap('terraform'),
+            helmfile: componentMap('helmfile'),
+            nixpack: componentMap('nixpack'),
+            lambda: componentMap('lambda'),
+          },
+        },
+        targets: {
+          type: 'object',
+          description: 'targets (environments) of the deployment, by name',
+          propertyNames: { $ref: '#/definitions/name' },
+          additionalProperties: { $ref: '#/definitions/target' },
+        },
+      },
+    },
+    component: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      properties: {
+        component: { type: 'string', description: 'component directory under the type base path (Atmos metadata.component); default: the name' },
+        metadata: { $ref: '#/definitions/metadata' },
+        vars: freeMap('input variables'),
+        settings: freeMap('settings (settings.nixpack configures builds)'),
+        env: freeMap('environment variables for the component process'),
+        backend_type: { type: 'string', description: 'terraform backend type (s3, gcs, local, cloud...)' },
+        backend: freeMap('backend configuration, keyed by backend type'),
+        providers: freeMap('provider configuration (providers_override.tf.json)'),
+      },
+    },
+    metadata: {
+      type: 'object',
+      description: 'Atmos component metadata; keys other than those listed are kept as written',
+      properties: {
+        labels: { $ref: '#/definitions/labels' },
+        depends_on: { type: 'array', items: { $ref: '#/definitions/componentKey' } },
+        inherits: { type: 'array', items: { type: 'string' } },
+        component: { type: 'string' },
+        type: { enum: ['real', 'abstract'] },
+        enabled: { type: 'boolean' },
+        locked: { type: 'boolean' },
+        terraform_workspace: { type: 'string' },
+        terraform_workspace_pattern: { type: 'string' },
+        terraform_workspace_template: { type: 'string' },
+      },
+    },
+    promotion: {
+      type: 'object',
+      additionalProperties: false,
+      not: { required: ['from', 'allowed_from'] },
+      properties: {
+        from: { $ref: '#/definitions/name', description: 'the one target this target is promoted from' },
+        allowed_from: { type: 'array', description: 'targets this target may be promoted from', items: { $ref: '#/definitions/name' } },
+        requires_approval: { type: 'boolean', description: 'every rollout into this target needs an approval' },
+        approval_method: { enum: ['manual'], description: 'manual: a [y/N] prompt may approve on a terminal' },
+      },
+    },
+    target: {
+      description:
+        'a target; written only with keys other than labels/context/promotion/components, all of it is its context',
+      type: ['object', 'null'],
+      if: { type: 'object', anyOf: TARGET_KEYS.map((key) => ({ required: [key] })) },
+      then: {
+        additionalProperties: false,
+        properties: {
+          labels: { $ref: '#/definitions/labels' },
+          context: freeMap('merged into every component\'s vars for this target'),
+          promotion: { $ref: '#/definitions/promotion' },
+          components: {
+            type: 'object',
+            description: 'per-target overrides of the deployment\'s components',
+            additionalProperties: false,
+            properties: {
+              terraform: componentMap('terraform'),
+              helmfile: componentMap('helmfile'),
+              nixpack: componentMap('nixpack'),
+              lambda: componentMap('lambda'),
+            },
+          },
+        },
+      },
+    },
+  },
+};
