@@ -1,0 +1,444 @@
+// The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
+// cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
+// limits, commit snapshots, and remote sync that never forces.
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exec, type ExecResult } from '../util/exec.js';
+import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
+
+/** Notes larger than this warn (SPEC 8). */
+export const NOTE_WARN_BYTES = 10 * 1024 * 1024;
+/** Notes larger than this are refused with exit 2 (SPEC 8). */
+export const NOTE_MAX_BYTES = 50 * 1024 * 1024;
+
+/** Component names in ref and tag names: `/` → `%2F`, `%` → `%25` (SPEC 8), one path segment each. */
+export function encodeComponent(name: string): string {
+  return name.replace(/%/g, '%25').replace(/\//g, '%2F');
+}
+
+export function decodeComponent(segment: string): string {
+  return segment.replace(/%2F/gi, '/').replace(/%25/g, '%');
+}
+
+/** `base`, else `base.2`, `base.3`, … — the first name not in `existing` (tags are never moved). */
+export function allocateTagName(base: string, existing: Iterable<string>): string {
+  const taken = existing instanceof Set ? (existing as Set<string>) : new Set(existing);
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const candidate = `${base}.${n}`;
+    if (!taken.has(candidate)) return candidate;
+  }
+}
+
+/** `2025-01-22T12:00:00.123Z` → `2025-01-22T12-00-00Z` (the tag timestamp of SPEC 8). */
+export function tagTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+export interface RefUpdate {
+  ref: string;
+  /** New object id; '' or all zeros deletes the ref. */
+  newValue: string;
+  /** Expected current value: '' or all zeros means "must not exist". */
+  oldValue: string;
+}
+
+export interface CatFileObject {
+  oid: string;
+  type: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface Identity {
+  name: string;
+  email: string;
+}
+
+export interface GitRepoOptions {
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Called for warnings (a large note, say). */
+  warn?: (message: string) => void;
+  /** Email used as the tagger / notes committer when the repository has no identity (deployed_by). */
+  fallbackEmail?: string;
+}
+
+export interface PushResult {
+  ok: boolean;
+  /** Per remote ref: `ok`, or the reason git gave (`stale info`, `fetch first`, `already exists`...). */
+  refs: { ref: string; ok: boolean; reason?: string }[];
+  stderr: string;
+}
+
+const ZERO = /^0+$/;
+
+export class GitRepo {
+  readonly dir: string;
+  private readonly options: GitRepoOptions;
+  private zeroOid?: string;
+
+  constructor(dir: string, options: GitRepoOptions = {}) {
+    this.dir = dir;
+    this.options = options;
+  }
+
+  /** Runs git in the repository with argument arrays; throws a step error (exit 1) on failure unless told. */
+  async git(args: string[], opts: { input?: string | Buffer; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+    return exec('git', args, {
+      cwd: this.dir,
+      env: { ...(this.options.env ?? process.env), ...opts.env, GIT_TERMINAL_PROMPT: '0' },
+      input: opts.input,
+      check: opts.check,
+      signal: this.options.signal,
+    });
+  }
+
+  /** Object id the revision names, or undefined when it names nothing. */
+  async revParse(rev: string): Promise<string | undefined> {
+    const result = await this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', rev], { check: false });
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  /** The commit a revision names (tags peeled), or undefined. */
+  resolveCommit(rev: string): Promise<string | undefined> {
+    return this.revParse(`${rev}^{commit}`);
+  }
+
+  async isRepository(): Promise<boolean> {
+    const result = await this.git(['rev-parse', '--git-dir'], { check: false });
+    return result.code === 0;
+  }
+
+  /** The all-zeros object id of this repository's hash (40 for sha1, 64 for sha256). */
+  async zero(): Promise<string> {
+    if (!this.zeroOid) {
+      const result = await this.git(['rev-parse', '--show-object-format'], { check: false });
+      this.zeroOid = '0'.repeat(result.stdout.trim() === 'sha256' ? 64 : 40);
+    }
+    return this.zeroOid;
+  }
+
+  /**
+   * One `git for-each-ref` over `patterns`, one record per ref with the requested format atoms
+   * (`refname`, `objectname`, `*objectname`, `objecttype`, `contents`, `creatordate:unix`, …) as keys.
+   */
+  async forEachRef<F extends string>(patterns: string[], fields: readonly F[]): Promise<Record<F, string>[]> {
+    // Fields end with NUL and records with NUL+SOH+LF: no ref name or object message holds a NUL.
+    const format = `${fields.map((f) => `%(${f})`).join('%00')}%00%01`;
+    const result = await this.git(['for-each-ref', `--format=${format}`, ...patterns]);
+    const out: Record<F, string>[] = [];
+    for (const record of result.stdout.split('\0\x01\n')) {
+      if (record === '') continue;
+      const values = record.split('\0');
+      const row = {} as Record<F, string>;
+      fields.forEach((f, i) => (row[f] = values[i] ?? ''));
+      out.push(row);
+    }
+    return out;
+  }
+
+  /** Reads many objects with one `git cat-file --batch`; missing objects map to undefined. */
+  async catFileBatch(objects: string[]): Promise<Map<string, CatFileObject | undefined>> {
+    const found = new Map<string, CatFileObject | undefined>();
+    if (objects.length === 0) return found;
+    const result = await this.git(['cat-file', '--batch'], { input: `${objects.join('\n')}\n` });
+    const bytes = result.stdoutBytes;
+    let at = 0;
+    for (const name of objects) {
+      const eol = bytes.indexOf(0x0a, at);
+      if (eol < 0) break;
+      const header = bytes.subarray(at, eol).toString('utf8');
+      at = eol + 1;
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        found.set(name, undefined);
+        continue;
+      }
+      const [oid, type, sizeText] = header.split(' ');
+      const size = Number(sizeText);
+      found.set(name, { oid: oid!, type: type!, size, content: Buffer.from(bytes.subarray(at, at + size)) });
+      at += size + 1; // content is followed by a LF
+    }
+    return found;
+  }
+
+  /**
+   * Applies every update in one `git update-ref --stdin` transaction, each compared against its
+   * expected old value: all or nothing. A mismatch is a policy error (exit 3) "target changed".
+   */
+  async updateRefs(updates: RefUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const zero = await this.zero();
+    const norm = (v: string) => (v === '' || ZERO.test(v) ? zero : v);
+    const lines = ['start'];
+    for (const u of updates) {
+      const value = norm(u.newValue);
+      if (value === zero) lines.push(`delete ${u.ref} ${norm(u.oldValue)}`);
+      else lines.push(`update ${u.ref} ${value} ${norm(u.oldValue)}`);
+    }
+    lines.push('prepare', 'commit', '');
+    const result = await this.git(['update-ref', '--stdin'], { input: lines.join('\n'), check: false });
+    if (result.code === 0) return;
+    const stderr = result.stderr.trim();
+    if (/cannot lock ref|reference already exists|is at .* but expected|unable to resolve reference|expected/.test(stderr)) {
+      throw refConflict(updates, stderr);
+    }
+    throw stepError('E_GIT_UPDATE_REF', 'git update-ref failed', { output: stderr });
+  }
+
+  /** The identity for tags and notes: the repository's, else `atmos <fallbackEmail>` (CI machines). */
+  async identity(): Promise<Identity> {
+    const env = this.options.env ?? process.env;
+    const name = env.GIT_COMMITTER_NAME || (await this.configGet('user.name'));
+    const email = env.GIT_COMMITTER_EMAIL || (await this.configGet('user.email')) || env.EMAIL;
+    return { name: name || 'atmos', email: email || this.options.fallbackEmail || 'atmos@localhost' };
+  }
+
+  async configGet(key: string): Promise<string | undefined> {
+    const result = await this.git(['config', '--get', key], { check: false });
+    const value = result.stdout.trim();
+    return result.code === 0 && value ? value : undefined;
+  }
+
+  /** Writes an annotated tag object (not its ref) and returns its id; `git mktag` validates it. */
+  async writeTagObject(name: string, commit: string, message: string, when: Date = new Date()): Promise<string> {
+    const who = await this.identity();
+    const seconds = Math.floor(when.getTime() / 1000);
+    const body = [
+      `object ${commit}`,
+      'type commit',
+      `tag ${name}`,
+      `tagger ${who.name} <${who.email}> ${seconds} +0000`,
+      '',
+      message.endsWith('\n') ? message : `${message}\n`,
+    ].join('\n');
+    const result = await this.git(['mktag'], { input: body });
+    return result.stdout.trim();
+  }
+
+  /**
+   * Creates the annotated tag `name` on `commit`. Refuses (E_TAG_EXISTS, exit 3) when the tag exists:
+   * tags are never moved; pick the next name with `allocateTagName`.
+   */
+  async createTag(name: string, commit: string, message: string, when?: Date): Promise<string> {
+    const oid = await this.writeTagObject(name, commit, message, when);
+    try {
+      await this.updateRefs([{ ref: `refs/tags/${name}`, newValue: oid, oldValue: '' }]);
+    } catch (error) {
+      if (error instanceof AtmosError && error.code === 'E_TARGET_CHANGED') {
+        throw policyError('E_TAG_EXISTS', `tag ${name} already exists`, { hint: 'tags are never moved; allocate the next name (.2, .3)' });
+      }
+      throw error;
+    }
+    return oid;
+  }
+
+  /** The note on `commit` in `namespaceRef` (`refs/notes/atmos/<d>/<ns>`), or undefined. */
+  async readNote(namespaceRef: string, commit: string): Promise<string | undefined> {
+    const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
+    return result.code === 0 ? result.stdout : undefined;
+  }
+
+  /**
+   * Writes the note on `commit`, merged with what is there: `merge(existing)` gives the new content
+   * (default: the existing note, a newline, then `content`). Over 10 MB warns; over 50 MB is refused
+   * (exit 2) and nothing is written.
+   */
+  async addNote(
+    namespaceRef: string,
+    commit: string,
+    content: string | Buffer,
+    merge: (existing: string | undefined, added: string) => string = appendNote,
+  ): Promise<void> {
+    const incoming = typeof content === 'string' ? content : content.toString('utf8');
+    if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
+    const existing = await this.readNote(namespaceRef, commit);
+    const merged = merge(existing, incoming);
+    const size = Buffer.byteLength(merged);
+    if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
+    if (size > NOTE_WARN_BYTES) {
+      this.options.warn?.(`note ${namespaceRef} on ${commit.slice(0, 12)} is ${(size / 1048576).toFixed(1)} MB (notes over 10 MB slow down every fetch)`);
+    }
+    await this.git([...(await this.identityArgs()), 'notes', `--ref=${namespaceRef}`, 'add', '-f', '-F', '-', commit], { input: merged });
+  }
+
+  /** `-c user.name/-c user.email` when the repository has no identity, for commands that commit. */
+  async identityArgs(): Promise<string[]> {
+    const env = this.options.env ?? process.env;
+    const hasName = Boolean(env.GIT_COMMITTER_NAME || (await this.configGet('user.name')));
+    const hasEmail = Boolean(env.GIT_COMMITTER_EMAIL || (await this.configGet('user.email')));
+    if (hasName && hasEmail) return [];
+    const who = await this.identity();
+    return ['-c', `user.name=${who.name}`, '-c', `user.email=${who.email}`];
+  }
+
+  /** True when any of `paths` (relative to the repository) has uncommitted changes or untracked files. */
+  async isDirty(paths: string[]): Promise<boolean> {
+    if (paths.length === 0) return false;
+    const specs = paths.map((p) => `:(literal)${p}`);
+    const result = await this.git(['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', ...specs]);
+    return result.stdout.length > 0;
+  }
+
+  /**
+   * The tree of `commit` checked out under `.atmos/snapshots/<sha>/` (once; later calls reuse it),
+   * so rollouts of another commit read its deployment file, stacks and components, not the working tree.
+   */
+  async materializeCommit(commit: string): Promise<string> {
+    const sha = await this.resolveCommit(commit);
+    if (!sha) throw unknownCommit(commit);
+    const top = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+    const root = join(top, '.atmos', 'snapshots');
+    const dest = join(root, sha);
+    if (await exists(dest)) return dest;
+    await mkdir(root, { recursive: true });
+    const temp = join(root, `.${sha}.${process.pid}.${Date.now()}`);
+    const index = `${temp}.index`;
+    try {
+      await mkdir(temp, { recursive: true });
+      const env = { GIT_INDEX_FILE: index };
+      await this.git(['read-tree', sha], { env });
+      await this.git([`--work-tree=${temp}`, 'checkout-index', '--all', '--force'], { env });
+      try {
+        await rename(temp, dest);
+      } catch (error) {
+        // Another process materialised the same commit first: theirs is identical.
+        if (!(await exists(dest))) throw error;
+      }
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+      await rm(index, { force: true });
+    }
+    return dest;
+  }
+
+  /** Names of the configured remotes. */
+  async remotes(): Promise<string[]> {
+    const result = await this.git(['remote'], { check: false });
+    return result.stdout.split('\n').map((r) => r.trim()).filter(Boolean);
+  }
+
+  /** The remote to sync tracking data with: `configured` (must exist), else `origin` when it exists. */
+  async trackingRemote(configured?: string): Promise<string | undefined> {
+    const remotes = await this.remotes();
+    if (configured) {
+      if (!remotes.includes(configured)) {
+        throw configError('E_REMOTE_NOT_FOUND', `git remote ${configured} (deployments.remote) does not exist`, {
+          hint: `add it with: git remote add ${configured} <url>, or change deployments.remote in atmos.yaml`,
+        });
+      }
+      return configured;
+    }
+    return remotes.includes('origin') ? 'origin' : undefined;
+  }
+
+  /**
+   * `git push --atomic` of exactly `refspecs`, never forced. `leases` make a ref's push a
+   * compare-and-swap against the value we read (deployment refs move backwards on a rollback, which a
+   * plain push would refuse as non-fast-forward); a lease is never an unconditional force.
+   */
+  async tryPush(remote: string, refspecs: string[], leases: { ref: string; expect: string }[] = []): Promise<PushResult> {
+    if (refspecs.length === 0) return { ok: true, refs: [], stderr: '' };
+    const zero = await this.zero();
+    const args = ['push', '--atomic', '--porcelain', '--no-verify'];
+    for (const l of leases) args.push(`--force-with-lease=${l.ref}:${l.expect === '' ? zero : l.expect}`);
+    args.push(remote, ...refspecs);
+    const result = await this.git(args, { check: false });
+    const refs: PushResult['refs'] = [];
+    for (const line of result.stdout.split('\n')) {
+      const m = /^([ +\-*=!])\t([^\t]*)\t(.*)$/.exec(line);
+      if (!m) continue;
+      const dst = m[2]!.split(':').pop()!;
+      const reason = /\(([^)]*)\)/.exec(m[3]!)?.[1];
+      refs.push({ ref: dst, ok: m[1] !== '!', reason: m[1] === '!' ? reason ?? m[3] : undefined });
+    }
+    return { ok: result.code === 0, refs, stderr: result.stderr.trim() };
+  }
+
+  /** Like tryPush, but a rejection is exit 3 with what to do, any other failure exit 1. */
+  async push(remote: string, refspecs: string[], leases: { ref: string; expect: string }[] = []): Promise<void> {
+    const result = await this.tryPush(remote, refspecs, leases);
+    if (result.ok) return;
+    const rejected = result.refs.filter((r) => !r.ok && r.reason !== 'atomic push failed');
+    if (rejected.length > 0) {
+      throw policyError(
+        'E_PUSH_REJECTED',
+        `${remote} rejected the push of ${rejected.map((r) => `${r.ref} (${r.reason})`).join(', ')}: someone else recorded a deployment meanwhile`,
+        { hint: 'run `atmos deployment status <deployment>` to see what is deployed now, then roll out again', output: result.stderr },
+      );
+    }
+    throw stepError('E_PUSH_FAILED', `git push to ${remote} failed`, { output: result.stderr, hint: 'check the remote URL and your credentials' });
+  }
+
+  /**
+   * Fetches `refs/atmos/*` (the remote is the truth for what is deployed), `refs/tags/atmos/*`
+   * (tags are immutable, never clobbered) and `refs/notes/atmos/*` (merged into ours).
+   */
+  async fetchTracking(remote: string): Promise<void> {
+    const incoming = `refs/atmos-fetch/${remote}/notes`;
+    const result = await this.git(
+      ['fetch', '--quiet', '--no-write-fetch-head', remote, '+refs/atmos/*:refs/atmos/*', 'refs/tags/atmos/*:refs/tags/atmos/*', `+refs/notes/atmos/*:${incoming}/*`],
+      { check: false },
+    );
+    if (result.code !== 0) {
+      throw stepError('E_FETCH_FAILED', `git fetch from ${remote} failed`, {
+        output: result.stderr.trim(),
+        hint: 'use --offline to work with the local tracking data only',
+      });
+    }
+    const fetched = await this.forEachRef([incoming], ['refname', 'objectname']);
+    for (const row of fetched) {
+      const local = `refs/notes/atmos/${row.refname.slice(incoming.length + 1)}`;
+      await this.mergeNotes(local, row.refname, row.objectname);
+    }
+  }
+
+  /** Brings fetched notes into `local`: fast-forward when possible, else a notes merge. */
+  private async mergeNotes(local: string, fetchedRef: string, fetched: string): Promise<void> {
+    const current = await this.revParse(local);
+    if (current === fetched) return;
+    if (!current) return this.updateRefs([{ ref: local, newValue: fetched, oldValue: '' }]);
+    const ancestor = await this.git(['merge-base', '--is-ancestor', current, fetched], { check: false });
+    if (ancestor.code === 0) return this.updateRefs([{ ref: local, newValue: fetched, oldValue: current }]);
+    const theirsIsOld = await this.git(['merge-base', '--is-ancestor', fetched, current], { check: false });
+    if (theirsIsOld.code === 0) return;
+    // Approvals and results are line records: keep every line of both; other notes (SBOM) keep ours.
+    const lineNotes = /\/(approvals|test-results|scan-results)$/.test(local);
+    await this.git([...(await this.identityArgs()), 'notes', `--ref=${local}`, 'merge', '--quiet', '-s', lineNotes ? 'cat_sort_uniq' : 'ours', fetchedRef]);
+  }
+}
+
+function appendNote(existing: string | undefined, added: string): string {
+  if (!existing) return added;
+  return `${existing.replace(/\n*$/, '\n')}${added}`;
+}
+
+function refConflict(updates: RefUpdate[], stderr: string): AtmosError {
+  const refMatch = /ref '([^']+)'/.exec(stderr)?.[1] ?? /reference '([^']+)'/.exec(stderr)?.[1];
+  const ref = refMatch ?? updates[0]!.ref;
+  return policyError('E_TARGET_CHANGED', `target changed while rolling out: ${ref} was updated by someone else`, {
+    hint: 'nothing was overwritten; check `atmos deployment status` and roll out again',
+    output: stderr,
+  });
+}
+
+function noteTooLarge(ref: string, size: number): AtmosError {
+  return configError('E_NOTE_TOO_LARGE', `note for ${ref} is ${(size / 1048576).toFixed(1)} MB; notes over 50 MB are refused`, {
+    hint: 'store large artifacts elsewhere (an OCI registry, say) and note their digest',
+  });
+}
+
+export function unknownCommit(rev: string): AtmosError {
+  return configError('E_UNKNOWN_COMMIT', `commit ${rev} does not exist in this repository`, {
+    hint: 'give a commit of this repository (git log --oneline), and fetch it first if it is only on a remote',
+  });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

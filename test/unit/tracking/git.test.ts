@@ -1,0 +1,212 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { GitRepo, allocateTagName, decodeComponent, encodeComponent, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
+import { AtmosError } from '../../../src/util/errors.js';
+import { git, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
+
+let dir: string;
+let repo: GitRepo;
+let head: string;
+
+beforeAll(() => {
+  dir = initRepo({ 'a.txt': 'one\n' });
+  repo = new GitRepo(dir);
+  head = git(dir, 'rev-parse', 'HEAD');
+});
+afterAll(() => removeDir(dir));
+
+async function rejects(promise: Promise<unknown>): Promise<AtmosError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AtmosError);
+    return error as AtmosError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('names', () => {
+  it('encodes / and % so that a component is one path segment', () => {
+    expect(encodeComponent('ecr/api')).toBe('ecr%2Fapi');
+    expect(encodeComponent('a%2Fb/c')).toBe('a%252Fb%2Fc');
+    for (const name of ['api', 'ecr/api', 'a%2Fb/c', '100%/x', 'x%25']) expect(decodeComponent(encodeComponent(name))).toBe(name);
+  });
+
+  it('allocates .2, .3 when the second is taken', () => {
+    expect(allocateTagName('t/2025-01-01T00-00-00Z', [])).toBe('t/2025-01-01T00-00-00Z');
+    expect(allocateTagName('t/x', ['t/x'])).toBe('t/x.2');
+    expect(allocateTagName('t/x', ['t/x', 't/x.2'])).toBe('t/x.3');
+  });
+
+  it('formats tag timestamps', () => {
+    expect(tagTimestamp(new Date('2025-01-22T12:00:00.456Z'))).toBe('2025-01-22T12-00-00Z');
+  });
+});
+
+describe('GitRepo', () => {
+  it('revParse gives undefined for what does not exist', async () => {
+    expect(await repo.revParse('HEAD')).toBe(head);
+    expect(await repo.revParse('deadbeef')).toBeUndefined();
+    expect(await repo.resolveCommit('0123456789012345678901234567890123456789')).toBeUndefined();
+  });
+
+  it('creates annotated tags, refuses to move them, reads them back with one for-each-ref', async () => {
+    const message = 'atmos.tools/v1alpha1\nkind: Deployment\n---\nstatus: success\nnote: "a\\nb"\n';
+    await repo.createTag('atmos/t/one', head, message);
+    await repo.createTag('atmos/t/two', head, 'second\n\nwith a blank line\n');
+    const error = await rejects(repo.createTag('atmos/t/one', head, 'again'));
+    expect(error.code).toBe('E_TAG_EXISTS');
+    expect(error.exitCode).toBe(3);
+    const rows = await repo.forEachRef(['refs/tags/atmos/t/'], ['refname', '*objectname', 'contents']);
+    expect(rows.map((r) => r.refname)).toEqual(['refs/tags/atmos/t/one', 'refs/tags/atmos/t/two']);
+    expect(rows[0]!['*objectname']).toBe(head);
+    expect(rows[0]!.contents).toBe(message);
+    expect(rows[1]!.contents).toBe('second\n\nwith a blank line\n');
+  });
+
+  it('reads every tag with a single git process', async () => {
+    const bin = tempDir();
+    const log = join(bin, 'calls');
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$1" >> ${log}\nexec ${realGit} "$@"\n`);
+    chmodSync(join(bin, 'git'), 0o755);
+    const counted = new GitRepo(dir, { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const rows = await counted.forEachRef(['refs/tags/atmos/'], ['refname', 'contents']);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    const objects = await counted.catFileBatch(rows.map((r) => r.refname));
+    expect(objects.size).toBe(rows.length);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['for-each-ref', 'cat-file']);
+    removeDir(bin);
+  });
+
+  it('cat-file --batch reads binary objects and reports missing ones', async () => {
+    const blob = execFileSync('git', ['hash-object', '-w', '--stdin'], { cwd: dir, input: Buffer.from([0, 1, 2, 255, 10, 0xc3]) })
+      .toString()
+      .trim();
+    const objects = await repo.catFileBatch([blob, 'refs/tags/nope', head]);
+    expect([...objects.get(blob)!.content]).toEqual([0, 1, 2, 255, 10, 0xc3]);
+    expect(objects.get('refs/tags/nope')).toBeUndefined();
+    expect(objects.get(head)!.type).toBe('commit');
+  });
+
+  it('updates refs in one compare-and-swap transaction: all or nothing', async () => {
+    await repo.updateRefs([{ ref: 'refs/atmos/x/a', newValue: head, oldValue: '' }]);
+    const error = await rejects(
+      repo.updateRefs([
+        { ref: 'refs/atmos/x/b', newValue: head, oldValue: '' },
+        { ref: 'refs/atmos/x/a', newValue: head, oldValue: '0'.repeat(40) },
+      ]),
+    );
+    expect(error.exitCode).toBe(3);
+    expect(error.message).toContain('target changed while rolling out');
+    expect(await repo.revParse('refs/atmos/x/b')).toBeUndefined();
+    // With the right expectation it goes through.
+    await repo.updateRefs([{ ref: 'refs/atmos/x/a', newValue: head, oldValue: head }]);
+  });
+
+  it('appends notes and refuses notes over 50 MB without writing', async () => {
+    const ref = 'refs/notes/atmos/d/approvals';
+    await repo.addNote(ref, head, '{"a":1}');
+    await repo.addNote(ref, head, '{"b":2}\n');
+    expect(await repo.readNote(ref, head)).toBe('{"a":1}\n{"b":2}\n');
+    const big = 'x'.repeat(NOTE_MAX_BYTES + 1);
+    const error = await rejects(repo.addNote('refs/notes/atmos/d/sbom', head, big));
+    expect(error.exitCode).toBe(2);
+    expect(error.code).toBe('E_NOTE_TOO_LARGE');
+    expect(await repo.readNote('refs/notes/atmos/d/sbom', head)).toBeUndefined();
+    // Merged content over the limit is refused as well.
+    const merged = await rejects(repo.addNote(ref, head, 'y', (existing) => `${existing}${big}`));
+    expect(merged.code).toBe('E_NOTE_TOO_LARGE');
+    expect(await repo.readNote(ref, head)).toBe('{"a":1}\n{"b":2}\n');
+  });
+
+  it('warns about notes over 10 MB', async () => {
+    const warnings: string[] = [];
+    const warned = new GitRepo(dir, { warn: (m) => warnings.push(m) });
+    await warned.addNote('refs/notes/atmos/d/scan-results', head, 'z'.repeat(11 * 1024 * 1024));
+    expect(warnings[0]).toMatch(/11\.0 MB/);
+  });
+
+  it('tags and notes work without a git identity (CI)', async () => {
+    const bare = initRepo({ 'b.txt': 'b\n' });
+    git(bare, 'config', '--unset', 'user.name');
+    git(bare, 'config', '--unset', 'user.email');
+    const home = tempDir();
+    const env = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1' };
+    const anonymous = new GitRepo(bare, { env, fallbackEmail: 'ci@example.com' });
+    const commit = (await anonymous.revParse('HEAD'))!;
+    await anonymous.createTag('atmos/x', commit, 'hello');
+    await anonymous.addNote('refs/notes/atmos/d/approvals', commit, 'ok');
+    expect(git(bare, 'for-each-ref', '--format=%(taggeremail)', 'refs/tags/atmos/x')).toBe('<ci@example.com>');
+    removeDir(bare);
+    removeDir(home);
+  });
+
+  it('tells whether deployment inputs are dirty', async () => {
+    const d = initRepo({ 'deployments/x.yaml': 'a\n', 'other.txt': 'o\n' });
+    const r = new GitRepo(d);
+    expect(await r.isDirty(['deployments/x.yaml'])).toBe(false);
+    writeFiles(d, { 'other.txt': 'changed\n' });
+    expect(await r.isDirty(['deployments/x.yaml'])).toBe(false);
+    writeFiles(d, { 'deployments/new.yaml': 'n\n' });
+    expect(await r.isDirty(['deployments'])).toBe(true);
+    removeDir(d);
+  });
+
+  it('materialises a commit once and reuses it', async () => {
+    const d = initRepo({ 'stacks/a.yaml': 'old\n' });
+    const first = git(d, 'rev-parse', 'HEAD');
+    writeFiles(d, { 'stacks/a.yaml': 'new\n' });
+    git(d, 'commit', '-qam', 'second');
+    const r = new GitRepo(d);
+    const snap = await r.materializeCommit(first.slice(0, 10));
+    expect(snap).toBe(join(d, '.atmos', 'snapshots', first));
+    expect(readFileSync(join(snap, 'stacks/a.yaml'), 'utf8')).toBe('old\n');
+    expect(existsSync(join(snap, '.git'))).toBe(false);
+    expect(await r.materializeCommit(first)).toBe(snap);
+    const error = await rejects(r.materializeCommit('0123456789abcdef0123456789abcdef01234567'));
+    expect(error.code).toBe('E_UNKNOWN_COMMIT');
+    expect(error.exitCode).toBe(2);
+    removeDir(d);
+  });
+});
+
+describe('remote', () => {
+  it('pushes atomically with a lease and never forces; fetch merges notes', async () => {
+    const remote = tempDir();
+    git(remote, 'init', '-q', '--bare');
+    const a = tempDir();
+    const b = tempDir();
+    git(dir, 'push', '-q', remote, 'main');
+    for (const clone of [a, b]) {
+      execFileSync('git', ['clone', '-q', '-b', 'main', remote, clone]);
+      git(clone, 'config', 'user.name', 'T');
+      git(clone, 'config', 'user.email', 't@example.com');
+    }
+    const ra = new GitRepo(a);
+    const rb = new GitRepo(b);
+    const commit = (await ra.revParse('HEAD'))!;
+    expect(await ra.trackingRemote()).toBe('origin');
+    await ra.updateRefs([{ ref: 'refs/atmos/deployments/d/t/c', newValue: commit, oldValue: '' }]);
+    await ra.push('origin', ['refs/atmos/deployments/d/t/c'], [{ ref: 'refs/atmos/deployments/d/t/c', expect: '' }]);
+    // b did not see it: its lease ("must not exist") fails, exit 3.
+    writeFiles(b, { 'b.txt': 'b\n' });
+    git(b, 'add', 'b.txt');
+    git(b, 'commit', '-qm', 'b');
+    const other = (await rb.revParse('HEAD'))!;
+    await rb.updateRefs([{ ref: 'refs/atmos/deployments/d/t/c', newValue: other, oldValue: '' }]);
+    const error = await rejects(rb.push('origin', ['refs/atmos/deployments/d/t/c'], [{ ref: 'refs/atmos/deployments/d/t/c', expect: '' }]));
+    expect(error.exitCode).toBe(3);
+    // Notes diverge and are merged line by line on fetch.
+    await ra.addNote('refs/notes/atmos/d/approvals', commit, 'from-a');
+    await ra.push('origin', ['refs/notes/atmos/d/approvals']);
+    await rb.addNote('refs/notes/atmos/d/approvals', commit, 'from-b');
+    await rb.fetchTracking('origin');
+    expect((await rb.readNote('refs/notes/atmos/d/approvals', commit))!.split('\n').filter(Boolean).sort()).toEqual(['from-a', 'from-b']);
+    await rb.push('origin', ['refs/notes/atmos/d/approvals']);
+    await expect(rb.trackingRemote('nope')).rejects.toMatchObject({ exitCode: 2 });
+    for (const p of [remote, a, b]) removeDir(p);
+  });
+});
