@@ -18,6 +18,11 @@ export interface ExecOptions {
   check?: boolean;
   /** Exit codes that count as success when `check` is on (default [0]). */
   okCodes?: number[];
+  /**
+   * Start the child in its own process group, so a terminal's Ctrl-C reaches it only through `signal`
+   * (once). Terraform treats a second SIGINT as "exit immediately", which can lose state.
+   */
+  ownProcessGroup?: boolean;
 }
 
 export interface ExecResult {
@@ -36,8 +41,9 @@ export async function exec(file: string, args: readonly string[], options: ExecO
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
-      // Own process group is not used: SIGINT from a terminal reaches children anyway; we forward
-      // explicitly when the signal is aborted programmatically.
+      detached: options.ownProcessGroup ?? false,
+      // By default the child shares our process group: SIGINT from a terminal reaches it anyway, and
+      // we forward explicitly when the signal is aborted programmatically.
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
