@@ -1,0 +1,382 @@
+// Loads a deployment's stacks as the imports of a virtual parent stack: resolves every `import:`
+// (relative, base-relative, extension inference, globs, object form with template context), reads
+// only those files, applies Atmos's `overrides` scoping, and deep-merges everything in import order.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
+import { COMPONENT_TYPES } from '../model/types.js';
+import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
+import type { FileCache } from '../util/files.js';
+import { copyLocation, copySelfLocation, isPlainObject, loadYaml, locationOf, setLocation } from '../util/yaml.js';
+import { evaluateTags, STACK_TAGS } from './functions.js';
+import { cloneTree, deepMerge, mergeAll } from './merge.js';
+import { renderString } from './template.js';
+
+export interface LoadStacksInput {
+  config: AtmosConfig;
+  files: FileCache;
+  env: NodeJS.ProcessEnv;
+  /** The deployment's `stacks:` list, read like the `import:` list of a parent stack. */
+  imports: string[];
+  /** Where the list was written (the deployment file's `stacks:`), for "not found" errors. */
+  importedFrom?: SourceLocation;
+  /** Per-entry locations of `imports`, when known (better than `importedFrom`). */
+  importLocations?: (SourceLocation | undefined)[];
+}
+
+export type Section = Record<string, unknown>;
+
+export interface StackSet {
+  strategy: ListMergeStrategy;
+  /** Root sections merged over every file, in import order. */
+  vars: Section;
+  settings: Section;
+  env: Section;
+  /** Type-level sections (`terraform:`, `helmfile:`, `nixpack:`...) merged: vars, settings, env, providers, backend_type, backend, overrides... */
+  types: Record<string, Section>;
+  /**
+   * Component sections per type, merged over every file. Each carries the `overrides` that apply to
+   * it (the overrides of the file that defines it and of the files importing that one), as in Atmos.
+   */
+  components: Record<string, Record<string, Section>>;
+  /** Files (absolute) that define each component, in merge order: `definedIn[type][name]`. */
+  definedIn: Record<string, Record<string, string[]>>;
+  /** Every file read (absolute paths), in first-read order. */
+  files: string[];
+  /** The stacks base path the files are relative to. */
+  basePath: string;
+}
+
+/** Root keys of a stack file that are not type-level sections. */
+const ROOT_KEYS = new Set(['import', 'vars', 'settings', 'env', 'overrides', 'components', 'name', 'description', 'workflows', 'dependencies', 'locals']);
+const EXTENSIONS = ['.yaml', '.yml', '.yaml.tmpl', '.yml.tmpl'];
+const STACK_FILE = /\.(ya?ml)(\.tmpl)?$/;
+
+interface ImportRequest {
+  path: string;
+  context: Section;
+  skipTemplates: boolean;
+  ignoreMissing: boolean;
+  skipIfMissing: boolean;
+  location?: SourceLocation;
+}
+
+interface ChainEntry {
+  file: string;
+  location?: SourceLocation;
+}
+
+/** Overrides declared by one file: root `overrides` (every type) and `<type>.overrides`. */
+interface OverrideScope {
+  global?: Section;
+  byType: Record<string, Section>;
+}
+
+export function stackKey(basePath: string, file: string): string {
+  return relative(basePath, file).split(sep).join('/').replace(STACK_FILE, '');
+}
+
+export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
+  const { config, files } = input;
+  const basePath = config.stacksBasePath;
+  const strategy = config.listMergeStrategy;
+  const read: string[] = [];
+  const parsed = new Map<string, Promise<Section>>();
+  const layers: Section[] = [];
+  const definedIn: Record<string, Record<string, string[]>> = {};
+
+  const parse = (request: ImportRequest): Promise<Section> => {
+    const render =
+      !request.skipTemplates && (Object.keys(request.context).length > 0 || request.path.endsWith('.tmpl'));
+    const key = render ? `${request.path}\0${JSON.stringify(request.context)}\0${request.ignoreMissing}` : request.path;
+    let pending = parsed.get(key);
+    if (!pending) {
+      if (!read.includes(request.path)) read.push(request.path);
+      pending = (async () => {
+        let doc: unknown;
+        if (render) {
+          const text = await files.readText(request.path);
+          const rendered = renderString(text, request.context, {
+            location: { file: request.path, line: 1, col: 1 },
+            missing: request.ignoreMissing ? 'keep' : 'error',
+          });
+          doc = loadYaml(String(rendered), request.path, { tags: STACK_TAGS }).value;
+        } else {
+          doc = await files.readYaml(request.path, { tags: STACK_TAGS });
+        }
+        if (doc === null || doc === undefined) return {};
+        if (!isPlainObject(doc)) {
+          throw configError('E_STACK', `stack file ${request.path} must be a map of sections`, {
+            location: locationOf(doc) ?? { file: request.path, line: 1, col: 1 },
+          });
+        }
+        const evaluated = await evaluateTags(doc, {
+          env: input.env,
+          files,
+          baseDir: dirname(request.path),
+          basePath,
+          only: ['!include'],
+        });
+        return normalize(evaluated as Section);
+      })();
+      parsed.set(key, pending);
+    }
+    return pending;
+  };
+
+  const visit = async (request: ImportRequest, chain: ChainEntry[], scopes: OverrideScope[]): Promise<void> => {
+    if (chain.some((entry) => entry.file === request.path)) {
+      const cycle = [...chain.slice(chain.findIndex((entry) => entry.file === request.path)), { file: request.path, location: request.location }];
+      const text = cycle
+        .map((entry, index) => {
+          const name = stackKey(basePath, entry.file);
+          return index === 0 || !entry.location ? name : `${name} (imported at ${formatLocation(entry.location)})`;
+        })
+        .join(' → ');
+      throw configError('E_IMPORT_CYCLE', `import cycle: ${text}`, {
+        location: request.location,
+        hint: 'remove one of these imports; a stack file cannot import itself, directly or through others',
+      });
+    }
+    const doc = await parse(request);
+    const scope = overrideScope(doc);
+    const innerScopes = [...scopes, scope];
+    const nextChain = [...chain, { file: request.path, location: request.location }];
+    for (const child of await importsOf(doc, request)) {
+      await visit(child, nextChain, innerScopes);
+    }
+    layers.push(withScopedOverrides(doc, innerScopes, strategy));
+    const components = doc.components;
+    if (isPlainObject(components)) {
+      for (const [type, defs] of Object.entries(components)) {
+        if (!isPlainObject(defs)) continue;
+        for (const name of Object.keys(defs)) {
+          const list = ((definedIn[type] ??= {})[name] ??= []);
+          if (!list.includes(request.path)) list.push(request.path);
+        }
+      }
+    }
+  };
+
+  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[]> => {
+    const list = doc.import;
+    if (list === undefined || list === null) return [];
+    const entries = Array.isArray(list) ? list : [list];
+    const out: ImportRequest[] = [];
+    for (let index = 0; index < entries.length; index++) {
+      const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
+      out.push(...(await resolveImport(entries[index], location, dirname(parent.path), parent.context)));
+    }
+    return out;
+  };
+
+  const resolveImport = async (
+    entry: unknown,
+    location: SourceLocation | undefined,
+    fromDir: string,
+    parentContext: Section,
+  ): Promise<ImportRequest[]> => {
+    let path: string;
+    let context: Section = {};
+    let skipTemplates = false;
+    let ignoreMissing = false;
+    let skipIfMissing = false;
+    if (typeof entry === 'string') {
+      path = entry;
+    } else if (isPlainObject(entry)) {
+      const known = ['path', 'context', 'skip_templates_processing', 'ignore_missing_template_values', 'skip_if_missing'];
+      for (const key of Object.keys(entry)) {
+        if (!known.includes(key)) {
+          const suggestion = didYouMean(key, known);
+          throw configError('E_IMPORT', `unknown key "${key}" in import`, {
+            location: locationOf(entry, key) ?? location,
+            hint: suggestion ? `did you mean "${suggestion}"?` : `import keys: ${known.join(', ')}`,
+          });
+        }
+      }
+      if (typeof entry.path !== 'string' || !entry.path) {
+        throw configError('E_IMPORT', 'an import written as a map needs a "path"', { location, hint: 'write { path: catalog/vpc, context: {...} }' });
+      }
+      path = entry.path;
+      if (entry.context !== undefined && entry.context !== null && !isPlainObject(entry.context)) {
+        throw configError('E_IMPORT', 'import "context" must be a map', { location: locationOf(entry, 'context') ?? location });
+      }
+      context = (entry.context as Section | undefined) ?? {};
+      skipTemplates = entry.skip_templates_processing === true;
+      ignoreMissing = entry.ignore_missing_template_values === true;
+      skipIfMissing = entry.skip_if_missing === true;
+    } else {
+      throw configError('E_IMPORT', 'an import must be a path or a map with "path"', { location });
+    }
+    // A parent's context is passed down to nested imports and wins over theirs.
+    const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;
+    const base = path.startsWith('./') || path.startsWith('../') ? fromDir : basePath;
+    const make = (file: string): ImportRequest => ({ path: file, context: effective, skipTemplates, ignoreMissing, skipIfMissing, location });
+    if (/[*?[{]/.test(path)) {
+      const matches = await expandGlob(base, path);
+      if (!matches.length && !skipIfMissing) {
+        throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
+          location,
+          hint: `globs match .yaml files under ${base}`,
+        });
+      }
+      return matches.map(make);
+    }
+    const full = resolve(base, path);
+    const candidates = STACK_FILE.test(path) ? [full] : EXTENSIONS.map((ext) => full + ext);
+    const found = candidates.find(isFile);
+    if (found) return [make(found)];
+    if (skipIfMissing) return [];
+    throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
+      location,
+      hint: notFoundHint(full, candidates),
+    });
+  };
+
+  const roots = input.imports;
+  const virtual: ImportRequest = {
+    path: resolve(basePath, '.deployment'),
+    context: {},
+    skipTemplates: true,
+    ignoreMissing: false,
+    skipIfMissing: false,
+  };
+  for (let index = 0; index < roots.length; index++) {
+    const location = input.importLocations?.[index] ?? input.importedFrom;
+    for (const request of await resolveImport(roots[index], location, basePath, virtual.context)) {
+      await visit(request, [], []);
+    }
+  }
+
+  const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
+  const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);
+  if (isPlainObject(merged.components)) for (const type of Object.keys(merged.components)) typeKeys.add(type);
+  for (const key of Object.keys(merged)) if (!ROOT_KEYS.has(key) && isPlainObject(merged[key])) typeKeys.add(key);
+  const types: Record<string, Section> = {};
+  const components: Record<string, Record<string, Section>> = {};
+  for (const type of typeKeys) {
+    types[type] = asSection(merged[type]);
+    components[type] = isPlainObject(merged.components) ? (asSection(merged.components[type]) as Record<string, Section>) : {};
+  }
+  return {
+    strategy,
+    vars: asSection(merged.vars),
+    settings: asSection(merged.settings),
+    env: asSection(merged.env),
+    types,
+    components,
+    definedIn,
+    files: read,
+    basePath,
+  };
+}
+
+function asSection(value: unknown): Section {
+  return isPlainObject(value) ? value : {};
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function notFoundHint(full: string, candidates: string[]): string {
+  const dir = dirname(full);
+  const tried = `tried ${candidates.map((c) => basename(c)).join(', ')} in ${dir}`;
+  if (!existsSync(dir)) return tried;
+  const names = readdirSync(dir)
+    .filter((name) => STACK_FILE.test(name))
+    .map((name) => name.replace(STACK_FILE, ''));
+  const suggestion = didYouMean(basename(full).replace(STACK_FILE, ''), names);
+  return suggestion ? `did you mean "${suggestion}"? (${tried})` : tried;
+}
+
+async function expandGlob(base: string, pattern: string): Promise<string[]> {
+  let normalized = pattern.replace(/^\.\//, '');
+  if (normalized.endsWith('/**') || normalized === '**') normalized += '/*.yaml';
+  else if (!/\.ya?ml$/.test(normalized)) normalized += '.yaml';
+  const { glob } = await import('tinyglobby');
+  const found = await glob(normalized, { cwd: base, onlyFiles: true, absolute: false, expandDirectories: false, dot: false });
+  // Lexical order of the path, as Atmos merges them.
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((file) => resolve(base, file));
+}
+
+/** Drops sections written empty (`vars:` with nothing under it) so they do not wipe earlier ones. */
+function normalize(doc: Section): Section {
+  const out = cloneTree(doc) as Section;
+  const dropNull = (map: Section, keys: Iterable<string>) => {
+    for (const key of keys) if (map[key] === null) delete map[key];
+  };
+  dropNull(out, ['import', 'vars', 'settings', 'env', 'overrides', 'components']);
+  for (const [key, value] of Object.entries(out)) {
+    if (value === null && !ROOT_KEYS.has(key)) delete out[key];
+    if (isPlainObject(value) && !ROOT_KEYS.has(key)) dropNull(value, ['vars', 'settings', 'env', 'overrides', 'providers', 'backend']);
+  }
+  if (isPlainObject(out.components)) {
+    for (const [type, defs] of Object.entries(out.components)) {
+      if (defs === null) {
+        delete out.components[type];
+        continue;
+      }
+      if (!isPlainObject(defs)) continue;
+      for (const [name, section] of Object.entries(defs)) {
+        if (section === null) defs[name] = {};
+        else if (isPlainObject(section)) dropNull(section, ['vars', 'settings', 'env', 'metadata', 'providers', 'backend', 'overrides']);
+      }
+    }
+  }
+  return out;
+}
+
+function overrideScope(doc: Section): OverrideScope {
+  const scope: OverrideScope = { byType: {} };
+  if (isPlainObject(doc.overrides)) scope.global = doc.overrides;
+  for (const [key, value] of Object.entries(doc)) {
+    if (ROOT_KEYS.has(key) || !isPlainObject(value) || !isPlainObject(value.overrides)) continue;
+    scope.byType[key] = value.overrides;
+  }
+  return scope;
+}
+
+/**
+ * The file as a merge layer, with the overrides in scope attached to each component it defines:
+ * per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
+ */
+function withScopedOverrides(doc: Section, scopes: OverrideScope[], strategy: ListMergeStrategy): Section {
+  if (!isPlainObject(doc.components) || !scopes.some((s) => s.global || Object.keys(s.byType).length)) return doc;
+  const components: Section = {};
+  for (const [type, defs] of Object.entries(doc.components)) {
+    copyLocation(doc.components, type, components);
+    const layers: unknown[] = [];
+    for (const scope of [...scopes].reverse()) layers.push(scope.global, scope.byType[type]);
+    const overrides = mergeAll(layers, strategy) as Section | undefined;
+    if (!isPlainObject(defs) || !overrides || !Object.keys(overrides).length) {
+      components[type] = defs;
+      continue;
+    }
+    const scoped: Section = {};
+    for (const [name, section] of Object.entries(defs)) {
+      copyLocation(defs, name, scoped);
+      if (!isPlainObject(section)) {
+        scoped[name] = section;
+        continue;
+      }
+      const copy: Section = { ...section };
+      for (const key of Object.keys(section)) copyLocation(section, key, copy);
+      copySelfLocation(section, copy);
+      copy.overrides = overrides;
+      const where = locationOf(overrides);
+      if (where) setLocation(copy, 'overrides', { value: where });
+      scoped[name] = copy;
+    }
+    copySelfLocation(defs, scoped);
+    components[type] = scoped;
+  }
+  const layer: Section = { ...doc, components };
+  for (const key of Object.keys(doc)) copyLocation(doc, key, layer);
+  copySelfLocation(doc, layer);
+  return layer;
+}

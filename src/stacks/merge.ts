@@ -1,0 +1,103 @@
+// Atmos deep merge: maps recurse, anything else is replaced by the later value (type changes and
+// null included), lists follow the list merge strategy, `!unset` removes a key. Results are fresh
+// containers (inputs are never mutated or shared) that carry the location of every winning value.
+import type { ListMergeStrategy } from '../model/types.js';
+import { copyLocation, copySelfLocation, isPlainObject, TaggedValue } from '../util/yaml.js';
+
+export function isUnset(value: unknown): boolean {
+  return value instanceof TaggedValue && value.tag === '!unset';
+}
+
+/** A fresh copy of a tree of maps and lists, with its locations; `!unset` keys are dropped. */
+export function cloneTree(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const list = value.map(cloneTree);
+    value.forEach((_, index) => copyLocation(value, index, list));
+    copySelfLocation(value, list);
+    return list;
+  }
+  if (isPlainObject(value)) {
+    const map: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (isUnset(item)) continue;
+      map[key] = cloneTree(item);
+      copyLocation(value, key, map);
+    }
+    copySelfLocation(value, map);
+    return map;
+  }
+  return value;
+}
+
+function mergeLists(base: unknown[], override: unknown[], strategy: ListMergeStrategy): unknown[] {
+  if (strategy === 'append') {
+    const list = [...base.map(cloneTree), ...override.map(cloneTree)];
+    base.forEach((_, index) => copyLocation(base, index, list));
+    override.forEach((_, index) => copyLocation(override, index, list, base.length + index));
+    copySelfLocation(override, list);
+    return list;
+  }
+  if (strategy === 'merge') {
+    const list: unknown[] = [];
+    const length = Math.max(base.length, override.length);
+    for (let index = 0; index < length; index++) {
+      const inBase = index < base.length;
+      const inOverride = index < override.length;
+      if (inBase && inOverride && isPlainObject(base[index]) && isPlainObject(override[index])) {
+        list.push(deepMerge(base[index], override[index], strategy));
+        copyLocation(override, index, list);
+      } else if (inBase) {
+        // Atmos keeps the earlier element when the two are not both maps.
+        list.push(cloneTree(base[index]));
+        copyLocation(base, index, list);
+      } else {
+        list.push(cloneTree(override[index]));
+        copyLocation(override, index, list);
+      }
+    }
+    copySelfLocation(override, list);
+    return list;
+  }
+  return cloneTree(override) as unknown[];
+}
+
+/** Merges `override` into `base` (later wins) without touching either. */
+export function deepMerge(base: unknown, override: unknown, strategy: ListMergeStrategy): unknown {
+  if (override === undefined) return cloneTree(base);
+  if (isUnset(override)) return undefined;
+  if (isPlainObject(base) && isPlainObject(override)) {
+    const map: Record<string, unknown> = {};
+    const has = (key: string) => Object.prototype.hasOwnProperty.call(override, key);
+    // Base keys keep their order; keys only in the override follow.
+    for (const [key, item] of Object.entries(base)) {
+      if (has(key)) {
+        if (isUnset(override[key])) continue;
+        map[key] = deepMerge(item, override[key], strategy);
+        copyLocation(override, key, map);
+      } else if (!isUnset(item)) {
+        map[key] = cloneTree(item);
+        copyLocation(base, key, map);
+      }
+    }
+    for (const [key, item] of Object.entries(override)) {
+      if (Object.prototype.hasOwnProperty.call(base, key) || isUnset(item)) continue;
+      map[key] = cloneTree(item);
+      copyLocation(override, key, map);
+    }
+    copySelfLocation(base, map);
+    copySelfLocation(override, map);
+    return map;
+  }
+  if (Array.isArray(base) && Array.isArray(override)) return mergeLists(base, override, strategy);
+  return cloneTree(override);
+}
+
+/** Merges layers in order, lowest precedence first; `undefined` layers are skipped. */
+export function mergeAll(layers: unknown[], strategy: ListMergeStrategy): unknown {
+  let result: unknown = undefined;
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    result = result === undefined ? cloneTree(layer) : deepMerge(result, layer, strategy);
+  }
+  return result;
+}
