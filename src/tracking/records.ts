@@ -1,0 +1,212 @@
+// The records kept in git (SPEC 8): Deployment and Build (annotated tag messages) and Approval (note
+// lines) — versioned shapes whose parsers keep the fields they do not know, plus `deployed_by`.
+import { parse, stringify } from 'yaml';
+import { GitRepo, encodeComponent } from './git.js';
+import { configError } from '../util/errors.js';
+
+export const API_VERSION = 'atmos.tools/v1alpha1';
+export type RecordKind = 'Deployment' | 'Build' | 'Approval';
+export type DeploymentStatus = 'success' | 'failed' | 'cancelled';
+
+export interface ApprovalInfo {
+  approved_by: string;
+  /** `flag` (--approved-by), `note` (recorded with `approve`), `prompt` (the [y/N] prompt). */
+  method: 'flag' | 'note' | 'prompt';
+  timestamp: string;
+}
+
+export interface DeploymentRecord {
+  deployment: string;
+  target: string;
+  /** Component name (`ecr/api`); names are unique across types within a deployment. */
+  component: string;
+  component_type: string;
+  deployed_by: string;
+  git_sha: string;
+  /** ISO 8601, UTC, seconds. */
+  timestamp: string;
+  status: DeploymentStatus;
+  promoted_from?: string;
+  promoted_at?: string;
+  rollback_of?: string;
+  build_id?: string;
+  /** Nixpack component name → `image@sha256:…`. */
+  images?: Record<string, string>;
+  approval?: ApprovalInfo;
+  dirty?: boolean;
+  metadata?: Record<string, unknown>;
+  /** Fields written by newer tools are kept as they are. */
+  [extra: string]: unknown;
+}
+
+export interface BuildRecord {
+  deployment?: string;
+  component?: string;
+  digest: string;
+  image: string;
+  build_key: string;
+  git_sha: string;
+  timestamp: string;
+  builder: string;
+  provider?: string;
+  target?: string;
+  sbom_digest?: string;
+  [extra: string]: unknown;
+}
+
+export interface ApprovalRecord {
+  apiVersion: typeof API_VERSION;
+  kind: 'Approval';
+  deployment: string;
+  target: string;
+  git_sha: string;
+  approved_by: string;
+  timestamp: string;
+  [extra: string]: unknown;
+}
+
+const DEPLOYMENT_ORDER = [
+  'deployment', 'target', 'component', 'component_type', 'deployed_by', 'git_sha', 'timestamp', 'status',
+  'promoted_from', 'promoted_at', 'rollback_of', 'build_id', 'images', 'approval', 'dirty', 'metadata',
+];
+const BUILD_ORDER = ['deployment', 'component', 'digest', 'image', 'build_key', 'git_sha', 'timestamp', 'builder', 'provider', 'target', 'sbom_digest'];
+
+/** The tag message: `atmos.tools/v1alpha1`, `kind: <Kind>`, `---`, then the YAML body. */
+export function formatRecord(kind: RecordKind, fields: Record<string, unknown>): string {
+  const order = kind === 'Build' ? BUILD_ORDER : DEPLOYMENT_ORDER;
+  const body: Record<string, unknown> = {};
+  for (const key of [...order, ...Object.keys(fields).filter((k) => !order.includes(k))]) {
+    if (fields[key] !== undefined) body[key] = fields[key];
+  }
+  return `${API_VERSION}\nkind: ${kind}\n---\n${stringify(body, { lineWidth: 0 })}`;
+}
+
+export interface ParsedRecord {
+  apiVersion: string;
+  kind: string;
+  fields: Record<string, unknown>;
+}
+
+/** Parses a record message; undefined when it is not one of ours (a tag someone else wrote). */
+export function parseRecord(message: string): ParsedRecord | undefined {
+  const m = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n([\s\S]*)$/.exec(message.replace(/\r\n/g, '\n'));
+  if (!m) return undefined;
+  let body: unknown;
+  try {
+    // A signed tag appends its signature after the message; it is not part of the record.
+    body = parse(m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, ''));
+  } catch {
+    return undefined;
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+  return { apiVersion: m[1]!.trim(), kind: m[2]!, fields: body as Record<string, unknown> };
+}
+
+export function parseDeploymentRecord(message: string): DeploymentRecord | undefined {
+  const record = parseRecord(message);
+  if (!record || record.kind !== 'Deployment') return undefined;
+  const f = record.fields;
+  // Dates written by YAML parsers as timestamps stay strings here (yaml 2 keeps them as strings).
+  return { ...f, timestamp: String(f.timestamp ?? ''), status: (f.status ?? 'success') as DeploymentStatus } as DeploymentRecord;
+}
+
+export function parseBuildRecord(message: string): BuildRecord | undefined {
+  const record = parseRecord(message);
+  if (!record || record.kind !== 'Build') return undefined;
+  return record.fields as BuildRecord;
+}
+
+/** One approval is one JSON line in the `approvals` note (so notes merge line by line). */
+export function formatApproval(approval: Omit<ApprovalRecord, 'apiVersion' | 'kind'>): string {
+  return `${JSON.stringify({ apiVersion: API_VERSION, kind: 'Approval', ...approval })}\n`;
+}
+
+export function parseApprovals(note: string | undefined): ApprovalRecord[] {
+  const out: ApprovalRecord[] = [];
+  for (const line of (note ?? '').split('\n')) {
+    if (!line.trim().startsWith('{')) continue;
+    try {
+      const value = JSON.parse(line) as ApprovalRecord;
+      if (value.kind === 'Approval') out.push(value);
+    } catch {
+      /* a line some other tool wrote */
+    }
+  }
+  return out;
+}
+
+/** Seconds-precision ISO 8601 UTC (`2025-01-22T12:00:00Z`). */
+export function isoSeconds(date: Date): string {
+  return date.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+const CI_ACTORS = [
+  'GITHUB_ACTOR',
+  'GITLAB_USER_EMAIL',
+  'GITLAB_USER_LOGIN',
+  'BUILDKITE_BUILD_CREATOR_EMAIL',
+  'CIRCLE_USERNAME',
+  'BITBUCKET_STEP_TRIGGERER_UUID',
+  'BUILD_REQUESTEDFOREMAIL', // Azure Pipelines
+  'BUILD_USER_EMAIL', // Jenkins (build-user-vars plugin)
+  'DRONE_COMMIT_AUTHOR_EMAIL',
+];
+
+/** `deployed_by` (SPEC 8): ATMOS_DEPLOYED_BY, else the CI actor, else `git config user.email`. */
+export async function deployedBy(env: NodeJS.ProcessEnv, repo?: GitRepo): Promise<string> {
+  if (env.ATMOS_DEPLOYED_BY) return env.ATMOS_DEPLOYED_BY;
+  for (const name of CI_ACTORS) if (env[name]) return env[name]!;
+  const email = repo ? await repo.configGet('user.email') : undefined;
+  return email ?? env.GIT_COMMITTER_EMAIL ?? env.USER ?? 'unknown';
+}
+
+export function buildTagName(deployment: string, component: string, buildKey: string): string {
+  return `atmos/builds/${deployment}/${encodeComponent(component)}/${buildKey.replace(/^sha256:/, '').slice(0, 12)}`;
+}
+
+/**
+ * Writes the build record tag `atmos/builds/<d>/<component>/<build-key-12>` on the source commit and
+ * pushes it when `remote` is given. A record that already exists for the key is kept (builds with the
+ * same key are the same build): returns `created: false` with the existing record.
+ */
+export async function writeBuildRecord(
+  repo: GitRepo,
+  record: BuildRecord & { deployment: string; component: string },
+  options: { remote?: string } = {},
+): Promise<{ tag: string; created: boolean; record: BuildRecord }> {
+  const tag = buildTagName(record.deployment, record.component, record.build_key);
+  const existing = await findBuildRecord(repo, record.deployment, record.component, record.build_key);
+  if (existing) return { tag, created: false, record: existing };
+  const commit = await repo.resolveCommit(record.git_sha);
+  if (!commit) throw configError('E_UNKNOWN_COMMIT', `commit ${record.git_sha} of the build record does not exist`);
+  try {
+    await repo.createTag(tag, commit, formatRecord('Build', record));
+  } catch (error) {
+    // Another process recorded the same build key at the same time: same build, keep theirs.
+    const theirs = await findBuildRecord(repo, record.deployment, record.component, record.build_key);
+    if (theirs) return { tag, created: false, record: theirs };
+    throw error;
+  }
+  if (options.remote) await repo.push(options.remote, [`refs/tags/${tag}`]);
+  return { tag, created: true, record };
+}
+
+/** The build record for a build key, or undefined (one for-each-ref). */
+export async function findBuildRecord(repo: GitRepo, deployment: string, component: string, buildKey: string): Promise<BuildRecord | undefined> {
+  const ref = `refs/tags/${buildTagName(deployment, component, buildKey)}`;
+  const rows = await repo.forEachRef([ref], ['refname', 'contents']);
+  const row = rows.find((r) => r.refname === ref);
+  return row ? parseBuildRecord(row.contents) : undefined;
+}
+
+/** Every build record of a deployment (optionally one component), newest first. */
+export async function listBuildRecords(repo: GitRepo, deployment: string, component?: string): Promise<(BuildRecord & { tag: string })[]> {
+  const prefix = `refs/tags/atmos/builds/${deployment}/${component ? `${encodeComponent(component)}/` : ''}`;
+  const rows = await repo.forEachRef([prefix], ['refname', 'contents']);
+  const out: (BuildRecord & { tag: string })[] = [];
+  for (const row of rows) {
+    const record = parseBuildRecord(row.contents);
+    if (record) out.push({ ...record, tag: row.refname.slice('refs/tags/'.length) });
+  }
+  return out.sort((a, b) => String(b.timestamp).localeCompare(String(a.timestamp)));
+}
