@@ -48,7 +48,7 @@ const NOUNS: Record<string, string> = {
   array: 'a list',
   boolean: 'true or false',
   number: 'a number',
-  integer: 'an integer',
+  integer: 'a number',
   null: 'empty',
 };
 
