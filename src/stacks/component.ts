@@ -1,0 +1,169 @@
+// One component of a loaded stack set, resolved as Atmos does: root → type section → bases
+// (depth-first, in `metadata.inherits` order) → the component → its scoped `overrides`.
+import type { ComponentType } from '../model/types.js';
+import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
+import { copyLocation, isPlainObject, locationOf } from '../util/yaml.js';
+import type { Section, StackSet } from './load.js';
+import { deepMerge, mergeAll } from './merge.js';
+
+export interface StackComponent {
+  /** Defined in the stacks or in the deployment's own section. */
+  found: boolean;
+  /** `metadata.component` (inherited from bases), else the legacy `component:` key, else the name. */
+  componentPath: string;
+  metadata: Section;
+  vars: Section;
+  settings: Section;
+  env: Section;
+  providers?: Section;
+  backendType?: string;
+  backend?: Section;
+  abstract: boolean;
+  enabled: boolean;
+  locked: boolean;
+  /** Every base component in the order merged (depth-first: a base's own bases come before it). */
+  inherits: string[];
+}
+
+const NOT_INHERITED_METADATA = ['type', 'inherits'];
+
+function section(value: unknown): Section | undefined {
+  return isPlainObject(value) ? value : undefined;
+}
+
+/**
+ * Resolves `type/name` from the stacks; `top` is the deployment file's own section for it, merged as
+ * if written in the virtual parent stack (it wins over the stacks, and its inheritance takes part).
+ */
+export function resolveStackComponent(
+  set: StackSet,
+  type: ComponentType,
+  name: string,
+  top?: Record<string, unknown>,
+): StackComponent {
+  const strategy = set.strategy;
+  const defs = set.components[type] ?? {};
+  const typeSection = set.types[type] ?? {};
+  const own = (component: string): Section | undefined => {
+    const stack = section(defs[component]);
+    if (component !== name || !top) return stack;
+    return deepMerge(stack ?? {}, top, strategy) as Section;
+  };
+  const self = own(name);
+  const found = self !== undefined;
+  const component = self ?? {};
+
+  // Bases, depth-first: each base's own bases are merged before it.
+  const order: string[] = [];
+  const walk = (current: string, sectionOf: Section, path: string[]): void => {
+    const metadata = section(sectionOf.metadata) ?? {};
+    const bases: { base: string; location?: SourceLocation }[] = [];
+    // Atmos's older `component: <base>` key inherits from that component when the stack defines it.
+    if (typeof sectionOf.component === 'string' && sectionOf.component !== current && defs[sectionOf.component] !== undefined) {
+      bases.push({ base: sectionOf.component, location: locationOf(sectionOf, 'component') });
+    }
+    const inherits = metadata.inherits;
+    if (inherits !== undefined && inherits !== null) {
+      if (!Array.isArray(inherits)) {
+        throw configError('E_INHERITS', `metadata.inherits of ${type}/${current} must be a list of component names`, {
+          location: locationOf(metadata, 'inherits'),
+        });
+      }
+      inherits.forEach((base, index) => {
+        bases.push({ base: String(base), location: locationOf(inherits, index) ?? locationOf(metadata, 'inherits') });
+      });
+    }
+    for (const { base, location } of bases) {
+      if (path.includes(base) || base === current) {
+        const chain = [...path, current, base].map((c) => `${type}/${c}`).join(' → ');
+        throw configError('E_INHERITS_CYCLE', `inheritance cycle: ${chain}${location ? ` (${formatLocation(location)})` : ''}`, {
+          location,
+          hint: 'a component cannot inherit from itself, directly or through its bases',
+        });
+      }
+      const baseSection = section(defs[base]);
+      if (!baseSection) {
+        const suggestion = didYouMean(base, Object.keys(defs));
+        throw configError(
+          'E_INHERITS_UNKNOWN',
+          `${type}/${current} inherits from "${base}", which the stacks do not define${location ? ` (${formatLocation(location)})` : ''}`,
+          { location, hint: suggestion ? `did you mean "${suggestion}"?` : `define components.${type}.${base} in a stack file this deployment imports` },
+        );
+      }
+      walk(base, baseSection, [...path, current]);
+      order.push(base);
+    }
+  };
+  walk(name, component, []);
+  const bases = order.map((base) => section(defs[base])!);
+
+  const root: Record<string, Section> = { vars: set.vars, settings: set.settings, env: set.env };
+  const pick = (from: Section | undefined, key: string): unknown => (from ? from[key] : undefined);
+  const overrides = section(component.overrides);
+  const layered = (key: string, withRoot: boolean, withOverrides: boolean): Section =>
+    (mergeAll(
+      [
+        withRoot ? root[key] : undefined,
+        section(typeSection[key]),
+        ...bases.map((base) => section(base[key])),
+        section(component[key]),
+        withOverrides ? section(pick(overrides, key)) : undefined,
+      ],
+      strategy,
+    ) as Section | undefined) ?? {};
+
+  const vars = layered('vars', true, true);
+  const settings = layered('settings', true, true);
+  const env = layered('env', true, true);
+
+  const providerLayers = [section(typeSection.providers), ...bases.map((b) => section(b.providers)), section(component.providers)];
+  const providers = providerLayers.some(Boolean) ? (mergeAll(providerLayers, strategy) as Section) : undefined;
+
+  const inheritedMetadata = bases.map((base) => {
+    const metadata = section(base.metadata);
+    if (!metadata) return undefined;
+    const copy = deepMerge({}, metadata, strategy) as Section;
+    for (const key of NOT_INHERITED_METADATA) delete copy[key];
+    return copy;
+  });
+  const metadata = (mergeAll([...inheritedMetadata, section(component.metadata)], strategy) as Section | undefined) ?? {};
+
+  const legacyComponent = typeof component.component === 'string' ? component.component : undefined;
+  const componentPath =
+    typeof metadata.component === 'string' && metadata.component ? metadata.component : (legacyComponent ?? name);
+
+  let backendType: string | undefined;
+  for (const layer of [typeSection, ...bases, component]) {
+    if (typeof layer.backend_type === 'string' && layer.backend_type) backendType = layer.backend_type;
+  }
+  let backend: Section | undefined;
+  if (backendType) {
+    const all = mergeAll([section(typeSection.backend), ...bases.map((b) => section(b.backend)), section(component.backend)], strategy) as
+      | Section
+      | undefined;
+    backend = section(all?.[backendType]) ?? {};
+    const defaultKey = backendType === 's3' ? 'workspace_key_prefix' : backendType === 'gcs' ? 'prefix' : undefined;
+    if (defaultKey && (backend[defaultKey] === undefined || backend[defaultKey] === null || backend[defaultKey] === '')) {
+      backend = { ...backend, [defaultKey]: componentPath.replace(/\//g, '-') };
+      const source = section(all?.[backendType]);
+      if (source) for (const key of Object.keys(source)) copyLocation(source, key, backend);
+    }
+  }
+
+  const ownMetadata = section(component.metadata) ?? {};
+  return {
+    found,
+    componentPath,
+    metadata,
+    vars,
+    settings,
+    env,
+    providers,
+    backendType,
+    backend,
+    abstract: ownMetadata.type === 'abstract',
+    enabled: metadata.enabled !== false,
+    locked: metadata.locked === true,
+    inherits: order,
+  };
+}
