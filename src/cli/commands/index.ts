@@ -50,6 +50,19 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./validate.js'),
   },
   {
+    name: 'rollout',
+    args: '<deployment>',
+    description: 'apply the components of a deployment to a target, in dependency order',
+    options: [
+      { ...target, description: 'target to roll out to (default: context.default_target)' },
+      { flags: '--component <component>', description: 'only this component (type/name or name); repeatable', repeatable: true },
+      { flags: '--parallelism <n>', description: 'components run at once (default: number of CPUs)' },
+      { flags: '--plan', description: 'init and plan only: print +add ~change -destroy per component' },
+      { flags: '--keep-workspace', description: 'keep each working directory (.atmos/workdir/...) after success' },
+    ],
+    load: () => import('./rollout.js'),
+  },
+  {
     name: 'promotion-graph',
     args: '<deployment>',
     description: 'show the promotion paths between targets (--format text|dot|mermaid)',

@@ -1,0 +1,162 @@
+// `atmos deployment rollout <d> --target t`: applies a deployment's components (SPEC 6), with progress
+// lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
+import { appendFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import pc from 'picocolors';
+import type { CommandContext } from '../context.js';
+import { configError } from '../../util/errors.js';
+import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
+
+interface RolloutFlags {
+  target?: string;
+  component?: string[];
+  parallelism?: string;
+  plan?: boolean;
+  keepWorkspace?: boolean;
+}
+
+export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const flags = options as RolloutFlags;
+  const deployment = args[0]!;
+  const format = ctx.format ?? 'table';
+  if (!['table', 'json'].includes(format)) {
+    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table or json' });
+  }
+  let parallelism: number | undefined;
+  if (flags.parallelism !== undefined) {
+    parallelism = Number(flags.parallelism);
+    if (!Number.isInteger(parallelism) || parallelism < 1) {
+      throw configError('E_USAGE', `--parallelism must be a positive whole number, got "${flags.parallelism}"`);
+    }
+  }
+
+  const { openWorkspace } = await import('../../model/index.js');
+  const { rollout } = await import('../../engine/rollout.js');
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const colors = pc.createColors(ctx.color);
+  const root = ws.config.root;
+  const show = (path: string) => relative(ctx.cwd, path) || '.';
+  // On a terminal: short lines; otherwise (CI, pipes) every line starts with its ISO time.
+  const line = (text: string) => {
+    if (ctx.quiet) return;
+    ctx.stderr.write(ctx.isTTY ? `${text}\n` : `${ctx.now().toISOString()} ${text}\n`);
+  };
+  const mark: Record<ComponentResult['status'], string> = {
+    succeeded: colors.green('✔'),
+    planned: colors.cyan('•'),
+    failed: colors.red('✖'),
+    skipped: colors.dim('-'),
+    cancelled: colors.yellow('◼'),
+  };
+
+  const result = await rollout(ws, {
+    deployment,
+    target: flags.target,
+    components: flags.component,
+    parallelism,
+    planOnly: Boolean(flags.plan),
+    keepWorkspace: Boolean(flags.keepWorkspace),
+    signal: ctx.signal,
+    log: ctx.log,
+    now: ctx.now,
+    command: commandLine(deployment, flags),
+    progress: {
+      started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
+      finished: (r) => {
+        const detail =
+          r.status === 'planned' && r.planCounts
+            ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
+            : '';
+        const why = r.reason ? ` (${r.reason})` : '';
+        line(`${mark[r.status]} ${r.key} ${r.status}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`);
+        if (r.error) {
+          ctx.stderr.write(`  ${colors.red('error:')} ${r.error}\n`);
+          if (r.errorOutput && (r.status === 'failed' || ctx.verbose)) ctx.stderr.write(`${r.errorOutput.replace(/^/gm, '  | ')}\n`);
+        }
+        if (r.workdir) line(`  working directory kept: ${show(r.workdir)}`);
+      },
+    },
+  });
+
+  if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+  else ctx.stdout.write(summaryText(result, show));
+  if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdownSummary(result, (p) => relative(root, p)));
+  return result.exitCode;
+}
+
+/** The command as the lock file names it for a second rollout. */
+function commandLine(deployment: string, flags: RolloutFlags): string {
+  const parts = ['atmos deployment rollout', deployment];
+  if (flags.target) parts.push(`--target ${flags.target}`);
+  for (const c of flags.component ?? []) parts.push(`--component ${c}`);
+  return parts.join(' ');
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** The documented `--format json` shape (docs/rollout.md). */
+export function toJson(result: RolloutResult): Record<string, unknown> {
+  return {
+    deployment: result.deployment,
+    target: result.target,
+    plan: result.planOnly,
+    components: result.components.map((r) => ({
+      component: r.key,
+      type: r.type,
+      status: r.status,
+      duration_ms: r.durationMs,
+      ...(r.planCounts ? { plan: r.planCounts } : {}),
+      ...(r.outputs ? { outputs: r.outputs } : {}),
+      ...(r.workdir ? { workdir: r.workdir } : {}),
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.reason ? { reason: r.reason } : {}),
+    })),
+    summary: {
+      succeeded: result.summary.succeeded,
+      failed: result.summary.failed,
+      skipped: result.summary.skipped,
+      cancelled: result.summary.cancelled,
+      ...(result.planOnly ? { planned: result.summary.planned } : {}),
+    },
+  };
+}
+
+function counts(result: RolloutResult): string {
+  const s = result.summary;
+  const parts = result.planOnly ? [`${s.planned} planned`] : [`${s.succeeded} succeeded`];
+  parts.push(`${s.failed} failed`, `${s.skipped} skipped`, `${s.cancelled} cancelled`);
+  return parts.join(', ');
+}
+
+function summaryText(result: RolloutResult, show: (p: string) => string): string {
+  const lines = [
+    `${result.planOnly ? 'plan' : 'rollout'} of ${result.deployment} to ${result.target}${result.interrupted ? ' (interrupted)' : ''}: ${counts(result)}`,
+  ];
+  if (result.keptWorkdirs.length > 0) {
+    lines.push('kept working directories:');
+    for (const dir of result.keptWorkdirs) lines.push(`  ${show(dir)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function markdownSummary(result: RolloutResult, show: (p: string) => string): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  const rows = result.components.map((r) => {
+    const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : '';
+    const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
+    return `| \`${r.key}\` | ${r.status} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
+  });
+  return [
+    `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}`,
+    '',
+    '| component | status | duration | plan | note |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    counts(result),
+    '',
+    '',
+  ].join('\n');
+}

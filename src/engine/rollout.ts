@@ -1,0 +1,346 @@
+// The rollout orchestrator (SPEC 6): resolves a deployment for a target, checks what must hold before
+// anything runs, takes the target's lock, then runs each component through its runner along the
+// dependency graph, handing results to the hooks (tracking records them) as they finish.
+import { availableParallelism } from 'node:os';
+import type { Logger } from '../cli/context.js';
+import { finalizeComponent, resolveTarget, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
+import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
+import { buildGraph } from '../plan/graph.js';
+import { AtmosError, configError, didYouMean, policyError, type ExitCode } from '../util/errors.js';
+import { findHelmfileBinary, runHelmfileComponent } from './helmfile.js';
+import { acquireRolloutLock, type RolloutLock } from './lock.js';
+import { schedule, type TaskStatus } from './scheduler.js';
+import { Redactor } from './sensitive.js';
+import {
+  ComponentFailure,
+  findTerraformBinary,
+  publicOutputs,
+  readDeployedState,
+  runTerraformComponent,
+  type PlanCounts,
+  type RunnerContext,
+} from './terraform.js';
+import { warnIfAtmosDirNotIgnored } from './workdir.js';
+
+export type ComponentStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned';
+
+export interface ComponentResult {
+  key: ComponentKey;
+  type: ComponentType;
+  status: ComponentStatus;
+  /** ISO time the component started (or was decided on, for one never started). */
+  startedAt: string;
+  durationMs: number;
+  /** `--plan` only. */
+  planCounts?: PlanCounts;
+  /** Non-sensitive outputs only (terraform, after apply). */
+  outputs?: Record<string, unknown>;
+  /** The working directory, when kept (failure or --keep-workspace). */
+  workdir?: string;
+  /** What went wrong (failed, cancelled), sensitive values blanked. */
+  error?: string;
+  /** Exit code of the failure: 1 a step failed, 2 configuration, 3 refused (a locked component). */
+  errorExitCode?: ExitCode;
+  /** The failing program's output (redacted), for people; not part of the JSON shape. */
+  errorOutput?: string;
+  /** Why a component was skipped (`terraform/vpc failed`, `rollout interrupted`). */
+  reason?: string;
+}
+
+/** What is about to run, given to `beforeStart` (policy checks) before anything changes. */
+export interface RolloutPlan {
+  deployment: string;
+  target: string;
+  planOnly: boolean;
+  /** The components this run rolls out, dependencies first. */
+  components: ResolvedComponent[];
+  /** Dependencies of those components that are not part of this run (with --component). */
+  externalDependencies: ComponentKey[];
+}
+
+export interface RolloutHooks {
+  /** Policy checks before anything runs; throw to refuse. */
+  beforeStart?(plan: RolloutPlan): Promise<void>;
+  /** Called as each component finishes (never-started ones included), e.g. to record it. */
+  onComponentFinished?(result: ComponentResult): Promise<void>;
+  /**
+   * Whether a component was ever rolled out successfully in this target (for --component). Without it,
+   * a terraform dependency counts as rolled out when its state holds resources or outputs; other
+   * types are assumed rolled out.
+   */
+  isDeployed?(key: ComponentKey): Promise<boolean>;
+  /** Builds (or finds) a nixpack component's image. Without it, nixpack components are skipped. */
+  buildImage?(component: ResolvedComponent, signal: AbortSignal): Promise<ImageRef>;
+}
+
+/** Progress as it happens, for the command's output. */
+export interface RolloutProgress {
+  started?(key: ComponentKey, type: ComponentType, at: Date): void;
+  finished?(result: ComponentResult): void;
+}
+
+export interface RolloutOptions {
+  deployment: string;
+  target?: string;
+  /** `type/name` or a unique `name`; default every component. */
+  components?: string[];
+  parallelism?: number;
+  planOnly?: boolean;
+  keepWorkspace?: boolean;
+  signal: AbortSignal;
+  log: Logger;
+  hooks?: RolloutHooks;
+  progress?: RolloutProgress;
+  /** Values known before the run (git commit, promoted images). */
+  runtime?: RuntimeValues;
+  /** The command line, written into the lock so a second rollout can name it. */
+  command?: string;
+  now?: () => Date;
+}
+
+export interface RolloutSummary {
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  planned: number;
+}
+
+export interface RolloutResult {
+  deployment: string;
+  target: string;
+  planOnly: boolean;
+  /** Dependencies first. */
+  components: ComponentResult[];
+  summary: RolloutSummary;
+  keptWorkdirs: string[];
+  interrupted: boolean;
+  /** 0 all succeeded; 1 a component failed; 2/3 a component's configuration / refusal; 130 interrupted. */
+  exitCode: ExitCode;
+}
+
+export async function rollout(ws: Workspace, options: RolloutOptions): Promise<RolloutResult> {
+  const now = options.now ?? (() => new Date());
+  const planOnly = options.planOnly ?? false;
+  const runtime: RuntimeValues = {
+    ...options.runtime,
+    outputs: new Map(options.runtime?.outputs ?? []),
+    images: new Map(options.runtime?.images ?? []),
+  };
+  const resolved = await resolveTarget(ws, options.deployment, options.target, runtime);
+  const deployment = resolved.deployment.name;
+  const target = resolved.target.name;
+  const active = resolved.components.filter((c) => !c.abstract && c.enabled);
+  const selected = selectComponents(active, resolved.components, options.components);
+  const selectedKeys = new Set(selected.map((c) => c.key));
+
+  const lambdas = selected.filter((c) => c.type === 'lambda');
+  if (lambdas.length > 0) {
+    throw configError('E_LAMBDA_UNSUPPORTED', `lambda components are not supported yet: ${lambdas.map((c) => c.key).join(', ')}`, {
+      hint: 'roll out the other components with --component, or disable them for this target (metadata.enabled: false)',
+    });
+  }
+
+  const graph = buildGraph(selected.map((c) => ({ key: c.key, dependsOn: c.dependsOn })));
+  const cycle = graph.findCycle();
+  if (cycle) throw configError('E_DEPENDENCY_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`);
+  const byKey = new Map(resolved.components.map((c) => [c.key, c]));
+  const ordered = graph.order.map((k) => byKey.get(k)!);
+  const activeKeys = new Set(active.map((c) => c.key));
+  const external = [...new Set(selected.flatMap((c) => c.dependsOn))].filter((k) => !selectedKeys.has(k) && activeKeys.has(k));
+
+  const needsTerraform = [...selected, ...external.map((k) => byKey.get(k)!)].some((c) => c.type === 'terraform');
+  const terraformBinary = needsTerraform ? await findTerraformBinary(ws.config, ws.env) : undefined;
+  const helmfileBinary = selected.some((c) => c.type === 'helmfile') ? await findHelmfileBinary(ws.config, ws.env) : undefined;
+
+  const root = ws.config.root;
+  const redactor = new Redactor();
+  const runnerContext = (signal: AbortSignal): RunnerContext => ({
+    root,
+    deployment,
+    target,
+    env: ws.env,
+    signal,
+    log: options.log,
+    redactor,
+    keepWorkspace: options.keepWorkspace ?? false,
+  });
+
+  // A plan changes nothing, so it does not need the target to itself.
+  let lock: RolloutLock | undefined;
+  if (!planOnly) {
+    lock = await acquireRolloutLock({
+      root,
+      deployment,
+      target,
+      command: options.command ?? `atmos deployment rollout ${deployment} --target ${target}`,
+      now: now(),
+      log: options.log,
+    });
+  }
+  try {
+    await warnIfAtmosDirNotIgnored(root, options.log, ws.env);
+
+    if (external.length > 0) {
+      const missing: string[] = [];
+      for (const key of external) {
+        const dependency = byKey.get(key)!;
+        let deployed: boolean | undefined = options.hooks?.isDeployed ? await options.hooks.isDeployed(key) : undefined;
+        if (dependency.type === 'terraform' && terraformBinary) {
+          // Its outputs are needed by dependents either way; read them without changing anything.
+          const state = await readDeployedState(terraformBinary, await finalizeComponent(dependency, runtime, { allowPending: true }), runnerContext(options.signal));
+          deployed ??= state.deployed;
+          if (state.deployed) runtime.outputs!.set(key, state.outputs);
+        }
+        if (deployed === false) missing.push(key);
+      }
+      if (missing.length > 0) {
+        throw policyError(
+          'E_DEPENDENCY_NOT_DEPLOYED',
+          `${missing.length === 1 ? 'a dependency has' : 'dependencies have'} never been rolled out to ${target}: ${missing.join(', ')}`,
+          {
+            hint: `roll ${missing.length === 1 ? 'it' : 'them'} out first (${missing.map((k) => `--component ${k}`).join(' ')}), or roll out without --component`,
+          },
+        );
+      }
+    }
+
+    await options.hooks?.beforeStart?.({ deployment, target, planOnly, components: ordered, externalDependencies: external });
+
+    const results = new Map<ComponentKey, ComponentResult>();
+    const startTimes = new Map<ComponentKey, Date>();
+    const hookErrors: AtmosError[] = [];
+
+    const task = async (key: string, signal: AbortSignal): Promise<TaskStatus> => {
+      const component = byKey.get(key)!;
+      const started = now();
+      startTimes.set(key, started);
+      options.progress?.started?.(key, component.type, started);
+      const base = { key, type: component.type, startedAt: started.toISOString() };
+      const finish = (partial: Omit<ComponentResult, 'key' | 'type' | 'startedAt' | 'durationMs'>): TaskStatus => {
+        results.set(key, { ...base, durationMs: now().getTime() - started.getTime(), ...partial });
+        return partial.status === 'planned' ? 'planned' : (partial.status as TaskStatus);
+      };
+      try {
+        if (component.type === 'nixpack') {
+          if (!options.hooks?.buildImage) return finish({ status: 'skipped', reason: 'images are not built by rollout yet' });
+          runtime.images!.set(component.name, await options.hooks.buildImage(component, signal));
+          return finish({ status: 'succeeded' });
+        }
+        if (component.locked && !planOnly) {
+          throw policyError('E_COMPONENT_LOCKED', `${key} is locked (metadata.locked: true): rollout does not apply it`, {
+            hint: 'unlock it in its stack or deployment file, or see its changes with --plan',
+          });
+        }
+        const finalized = await finalizeComponent(component, runtime, { allowPending: planOnly });
+        if (component.type === 'terraform') {
+          const run = await runTerraformComponent(terraformBinary!, finalized, runnerContext(signal), { planOnly });
+          if (planOnly) {
+            runtime.outputs!.set(key, run.plannedOutputs ?? {});
+            return finish({ status: 'planned', planCounts: run.planCounts, workdir: run.workdir });
+          }
+          runtime.outputs!.set(key, run.outputs);
+          return finish({ status: 'succeeded', outputs: publicOutputs(run), workdir: run.workdir });
+        }
+        const run = await runHelmfileComponent(helmfileBinary!, finalized, runnerContext(signal), { planOnly });
+        return finish({ status: planOnly ? 'planned' : 'succeeded', workdir: run.workdir });
+      } catch (error) {
+        const status = signal.aborted ? 'cancelled' : 'failed';
+        const failure = error instanceof AtmosError ? error : undefined;
+        finish({
+          status,
+          error: redactor.redact(failure ? failure.message + (failure.hint ? ` (${failure.hint})` : '') : String((error as Error)?.message ?? error)),
+          errorExitCode: failure?.exitCode ?? 1,
+          errorOutput: failure?.output ? redactor.redact(failure.output) : undefined,
+          workdir: error instanceof ComponentFailure ? error.workdir : undefined,
+        });
+        return status;
+      }
+    };
+
+    const outcomes = await schedule(
+      selected.map((c) => ({ key: c.key, dependsOn: c.dependsOn.filter((d) => selectedKeys.has(d)) })),
+      task,
+      {
+        parallelism: options.parallelism ?? availableParallelism(),
+        signal: options.signal,
+        onFinish: async (key, outcome) => {
+          let result = results.get(key);
+          if (!result) {
+            const at = startTimes.get(key) ?? now();
+            result = {
+              key,
+              type: byKey.get(key)!.type,
+              status: outcome.status === 'planned' ? 'planned' : (outcome.status as ComponentStatus),
+              startedAt: at.toISOString(),
+              durationMs: now().getTime() - at.getTime(),
+              ...(outcome.reason ? { reason: outcome.reason } : {}),
+              ...(outcome.error ? { error: redactor.redact(String((outcome.error as Error)?.message ?? outcome.error)), errorExitCode: 1 as const } : {}),
+            };
+            results.set(key, result);
+          }
+          options.progress?.finished?.(result);
+          try {
+            await options.hooks?.onComponentFinished?.(result);
+          } catch (error) {
+            const failure = error instanceof AtmosError ? error : new AtmosError('E_RECORD', 1, String((error as Error)?.message ?? error));
+            options.log.warn(`${key}: ${failure.message}`);
+            hookErrors.push(failure);
+          }
+        },
+      },
+    );
+
+    const components = ordered.map((c) => results.get(c.key)!).filter(Boolean);
+    for (const key of outcomes.keys()) if (!components.some((r) => r.key === key)) components.push(results.get(key)!);
+    const summary: RolloutSummary = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0, planned: 0 };
+    for (const result of components) summary[result.status]++;
+    const interrupted = options.signal.aborted;
+    return {
+      deployment,
+      target,
+      planOnly,
+      components,
+      summary,
+      keptWorkdirs: components.flatMap((r) => (r.workdir ? [r.workdir] : [])),
+      interrupted,
+      exitCode: exitCodeOf(components, hookErrors, interrupted),
+    };
+  } finally {
+    await lock?.release();
+  }
+}
+
+function exitCodeOf(components: ComponentResult[], hookErrors: AtmosError[], interrupted: boolean): ExitCode {
+  if (interrupted) return 130;
+  const codes = [...components.filter((r) => r.status === 'failed').map((r) => r.errorExitCode ?? 1), ...hookErrors.map((e) => e.exitCode)];
+  if (codes.length === 0) return 0;
+  // A failed step says most about what happened; otherwise the first configuration error or refusal.
+  return codes.includes(1) ? 1 : codes[0]!;
+}
+
+/** `--component`: `type/name` or a name that is unique across types. */
+export function selectComponents(active: ResolvedComponent[], all: ResolvedComponent[], wanted: string[] | undefined): ResolvedComponent[] {
+  if (!wanted || wanted.length === 0) return active;
+  const picked = new Map<ComponentKey, ResolvedComponent>();
+  for (const name of wanted) {
+    const matches = all.filter((c) => c.key === name || c.name === name);
+    if (matches.length === 0) {
+      const suggestion = didYouMean(name, all.flatMap((c) => [c.key, c.name]));
+      throw configError('E_UNKNOWN_COMPONENT', `no component ${name} in this deployment`, {
+        hint: suggestion ? `did you mean ${suggestion}?` : `components: ${all.map((c) => c.key).join(', ')}`,
+      });
+    }
+    if (matches.length > 1) {
+      throw configError('E_AMBIGUOUS_COMPONENT', `${name} names several components: ${matches.map((c) => c.key).join(', ')}`, {
+        hint: 'write it as <type>/<name>',
+      });
+    }
+    const component = matches[0]!;
+    if (component.abstract || !component.enabled) {
+      throw configError('E_COMPONENT_NOT_DEPLOYABLE', `${component.key} is ${component.abstract ? 'abstract' : 'disabled (metadata.enabled: false)'} and is never rolled out`);
+    }
+    picked.set(component.key, component);
+  }
+  return active.filter((c) => picked.has(c.key));
+}

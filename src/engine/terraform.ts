@@ -1,0 +1,286 @@
+// The terraform / OpenTofu runner: one component in its own working directory — init, workspace,
+// plan -out, apply of that plan, output -json — with sensitive values kept out of what it reports.
+import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
+import { AtmosError, stepError } from '../util/errors.js';
+import { exec, findOnPath, type ExecResult } from '../util/exec.js';
+import type { Logger } from '../cli/context.js';
+import { REDACTED, Redactor, sensitiveVariables } from './sensitive.js';
+import {
+  backendConfig,
+  createWorkdir,
+  pluginCacheDirectory,
+  providersOverride,
+  removeWorkdir,
+  stateDirectory,
+  terraformWorkspace,
+  writePrivateFile,
+  type WorkdirScope,
+} from './workdir.js';
+
+export const VARS_FILE = 'atmos.tfvars.json';
+export const PLAN_FILE = 'plan.tfplan';
+
+export interface PlanCounts {
+  add: number;
+  change: number;
+  destroy: number;
+}
+
+export interface RunnerContext extends WorkdirScope {
+  /** Base environment (the process's); the component's `env` is laid over it. */
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  log: Logger;
+  /** Shared by every component of a rollout: secrets found so far. */
+  redactor: Redactor;
+  keepWorkspace: boolean;
+}
+
+export interface TerraformRun {
+  /** Every output value (sensitive ones included), for dependents. */
+  outputs: Record<string, unknown>;
+  /** Names of the outputs marked sensitive. */
+  sensitiveOutputs: string[];
+  /** --plan only: what the plan would do. */
+  planCounts?: PlanCounts;
+  /** The working directory, when it was kept. */
+  workdir?: string;
+}
+
+/** A step failure that keeps the working directory for debugging. */
+export class ComponentFailure extends AtmosError {
+  constructor(cause: AtmosError, readonly workdir: string | undefined) {
+    super(cause.code, cause.exitCode, cause.message, { hint: cause.hint, output: cause.output, cause });
+  }
+}
+
+/**
+ * The binary: `components.terraform.command`, else `terraform`, else `tofu` on PATH (SPEC 1).
+ * A configured command that is a bare name is looked up on PATH too.
+ */
+export async function findTerraformBinary(config: Pick<AtmosConfig, 'terraform'>, env: NodeJS.ProcessEnv): Promise<string> {
+  const configured = config.terraform.command;
+  if (configured) {
+    if (configured.includes('/')) return configured;
+    const found = await findOnPath(configured, env);
+    if (found) return found;
+    throw stepError('E_TERRAFORM_NOT_FOUND', `components.terraform.command is "${configured}", which is not on PATH`, {
+      hint: 'install it, or change components.terraform.command in atmos.yaml',
+    });
+  }
+  for (const name of ['terraform', 'tofu']) {
+    const found = await findOnPath(name, env);
+    if (found) return found;
+  }
+  throw stepError('E_TERRAFORM_NOT_FOUND', 'neither terraform nor tofu was found on PATH', {
+    hint: 'install Terraform (https://developer.hashicorp.com/terraform/install) or OpenTofu (https://opentofu.org/docs/intro/install/), or set components.terraform.command in atmos.yaml',
+  });
+}
+
+/** The environment terraform runs with: its own data dir, the shared plugin cache, no prompts. */
+function terraformEnv(ctx: RunnerContext, component: ResolvedComponent, workdir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...ctx.env, ...component.env };
+  // The workspace is selected explicitly; an inherited TF_WORKSPACE would override that choice.
+  delete env.TF_WORKSPACE;
+  return {
+    ...env,
+    TF_DATA_DIR: join(workdir, '.terraform'),
+    TF_PLUGIN_CACHE_DIR: pluginCacheDirectory(ctx.root),
+    TF_IN_AUTOMATION: '1',
+    TF_INPUT: '0',
+  };
+}
+
+/** Prepares a working directory for a terraform component: copy, backend, providers, variables. */
+async function prepare(ctx: RunnerContext, component: ResolvedComponent): Promise<string> {
+  const workdir = await createWorkdir(ctx, component);
+  const stateDir = stateDirectory(ctx, component.name);
+  if (!component.backendType || component.backendType === 'local') await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await mkdir(pluginCacheDirectory(ctx.root), { recursive: true });
+  await writePrivateFile(join(workdir, 'backend.tf.json'), `${JSON.stringify(backendConfig(component, stateDir, ctx.root), null, 2)}\n`);
+  const providers = providersOverride(component.providers);
+  if (providers) await writePrivateFile(join(workdir, 'providers_override.tf.json'), `${JSON.stringify(providers, null, 2)}\n`);
+  const dropped = new Set(component.droppedVars);
+  const vars = Object.fromEntries(Object.entries(component.vars).filter(([name]) => !dropped.has(name)));
+  await writePrivateFile(join(workdir, VARS_FILE), `${JSON.stringify(vars, null, 2)}\n`);
+  for (const name of await sensitiveVariables(workdir)) ctx.redactor.add(vars[name]);
+  return workdir;
+}
+
+/** Runs one terraform step; a failure becomes a step error carrying terraform's (redacted) output. */
+async function step(
+  binary: string,
+  args: string[],
+  what: string,
+  component: ResolvedComponent,
+  ctx: RunnerContext,
+  workdir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ExecResult> {
+  ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
+  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+  if (result.code !== 0) {
+    const output = ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim());
+    const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
+    throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform ${what} failed${interrupted}`, {
+      output: tail(output, 60),
+    });
+  }
+  return result;
+}
+
+function tail(text: string, lines: number): string {
+  const all = text.split('\n');
+  return all.length <= lines ? text : ['...', ...all.slice(-lines)].join('\n');
+}
+
+/**
+ * Rolls out (or with `planOnly` plans) one terraform component, already finalized. The working
+ * directory is removed on success unless kept; on failure it is kept and named in the error.
+ */
+export async function runTerraformComponent(
+  binary: string,
+  component: ResolvedComponent,
+  ctx: RunnerContext,
+  options: { planOnly: boolean },
+): Promise<TerraformRun & { plannedOutputs?: Record<string, unknown> }> {
+  const workdir = await prepare(ctx, component);
+  const env = terraformEnv(ctx, component, workdir);
+  try {
+    await step(binary, ['init', '-input=false', '-no-color'], 'init', component, ctx, workdir, env);
+    await selectWorkspace(binary, component, ctx, workdir, env, true);
+    const planArgs = ['plan', '-input=false', '-no-color', `-out=${PLAN_FILE}`, `-var-file=${VARS_FILE}`];
+    // A plan alone changes nothing: it need not take the state lock (an apply elsewhere may hold it).
+    if (options.planOnly) planArgs.push('-lock=false');
+    await step(binary, planArgs, 'plan', component, ctx, workdir, env);
+    let run: TerraformRun & { plannedOutputs?: Record<string, unknown> };
+    if (options.planOnly) {
+      const shown = await step(binary, ['show', '-json', '-no-color', PLAN_FILE], 'show', component, ctx, workdir, env);
+      const plan = JSON.parse(shown.stdout) as TerraformPlanJson;
+      const { known, sensitive } = plannedOutputs(plan);
+      for (const name of sensitive) ctx.redactor.add(known[name]);
+      run = { outputs: {}, sensitiveOutputs: sensitive, planCounts: countChanges(plan), plannedOutputs: known };
+    } else {
+      await step(binary, ['apply', '-input=false', '-no-color', PLAN_FILE], 'apply', component, ctx, workdir, env);
+      const out = await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env);
+      run = splitOutputs(JSON.parse(out.stdout || '{}') as TerraformOutputsJson, ctx.redactor);
+    }
+    // The plan file embeds every variable value, sensitive ones included.
+    await rm(join(workdir, PLAN_FILE), { force: true });
+    if (ctx.keepWorkspace) run.workdir = workdir;
+    else await removeWorkdir(workdir);
+    return run;
+  } catch (error) {
+    await rm(join(workdir, PLAN_FILE), { force: true });
+    if (error instanceof AtmosError) throw new ComponentFailure(error, workdir);
+    throw error;
+  }
+}
+
+async function selectWorkspace(
+  binary: string,
+  component: ResolvedComponent,
+  ctx: RunnerContext,
+  workdir: string,
+  env: NodeJS.ProcessEnv,
+  create: boolean,
+): Promise<boolean> {
+  const workspace = terraformWorkspace(component, ctx);
+  if (workspace === 'default') return true;
+  const args = ['workspace', 'select', ...(create ? ['-or-create'] : []), '-no-color', workspace];
+  if (create) {
+    await step(binary, args, `workspace select ${workspace}`, component, ctx, workdir, env);
+    return true;
+  }
+  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+  return result.code === 0;
+}
+
+export interface DeployedState {
+  /** The state holds resources or outputs. */
+  deployed: boolean;
+  outputs: Record<string, unknown>;
+  sensitiveOutputs: string[];
+}
+
+/**
+ * Reads a component's current state without changing it (init + `state pull` in a throwaway working
+ * directory): whether it was ever rolled out, and its outputs for dependents outside this run.
+ */
+export async function readDeployedState(binary: string, component: ResolvedComponent, ctx: RunnerContext): Promise<DeployedState> {
+  const workdir = await prepare(ctx, component);
+  const env = terraformEnv(ctx, component, workdir);
+  try {
+    await step(binary, ['init', '-input=false', '-no-color'], 'init', component, ctx, workdir, env);
+    if (!(await selectWorkspace(binary, component, ctx, workdir, env, false))) {
+      return { deployed: false, outputs: {}, sensitiveOutputs: [] };
+    }
+    const pulled = await step(binary, ['state', 'pull'], 'state pull', component, ctx, workdir, env);
+    if (!pulled.stdout.trim()) return { deployed: false, outputs: {}, sensitiveOutputs: [] };
+    const state = JSON.parse(pulled.stdout) as { resources?: unknown[]; outputs?: TerraformOutputsJson };
+    const split = splitOutputs(state.outputs ?? {}, ctx.redactor);
+    const deployed = (state.resources?.length ?? 0) > 0 || Object.keys(state.outputs ?? {}).length > 0;
+    return { deployed, outputs: split.outputs, sensitiveOutputs: split.sensitiveOutputs };
+  } finally {
+    await removeWorkdir(workdir);
+  }
+}
+
+type TerraformOutputsJson = Record<string, { value: unknown; sensitive?: boolean }>;
+
+function splitOutputs(json: TerraformOutputsJson, redactor: Redactor): TerraformRun {
+  const outputs: Record<string, unknown> = {};
+  const sensitiveOutputs: string[] = [];
+  for (const [name, entry] of Object.entries(json)) {
+    outputs[name] = entry.value;
+    if (entry.sensitive) {
+      sensitiveOutputs.push(name);
+      redactor.add(entry.value);
+    }
+  }
+  return { outputs, sensitiveOutputs };
+}
+
+/** Outputs without the sensitive ones: what may be printed or stored. */
+export function publicOutputs(run: Pick<TerraformRun, 'outputs' | 'sensitiveOutputs'>): Record<string, unknown> {
+  const hidden = new Set(run.sensitiveOutputs);
+  return Object.fromEntries(Object.entries(run.outputs).filter(([name]) => !hidden.has(name)));
+}
+
+interface TerraformPlanJson {
+  resource_changes?: { change?: { actions?: string[] } }[];
+  output_changes?: Record<string, { after?: unknown; after_unknown?: unknown; after_sensitive?: unknown }>;
+  planned_values?: { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
+}
+
+/** `+add ~change -destroy` as terraform counts them: a replacement is one add and one destroy. */
+export function countChanges(plan: TerraformPlanJson): PlanCounts {
+  const counts: PlanCounts = { add: 0, change: 0, destroy: 0 };
+  for (const change of plan.resource_changes ?? []) {
+    const actions = change.change?.actions ?? [];
+    if (actions.includes('create')) counts.add++;
+    if (actions.includes('delete')) counts.destroy++;
+    if (actions.includes('update')) counts.change++;
+  }
+  return counts;
+}
+
+/** Output values a plan already knows (the rest are known only after apply). */
+function plannedOutputs(plan: TerraformPlanJson): { known: Record<string, unknown>; sensitive: string[] } {
+  const known: Record<string, unknown> = {};
+  const sensitive: string[] = [];
+  for (const [name, change] of Object.entries(plan.output_changes ?? {})) {
+    if (change.after_sensitive === true) sensitive.push(name);
+    // after_unknown is `true`, or a structure with `true` where parts are unknown.
+    if (JSON.stringify(change.after_unknown ?? false).includes('true') || change.after === undefined) continue;
+    known[name] = change.after;
+  }
+  for (const [name, entry] of Object.entries(plan.planned_values?.outputs ?? {})) {
+    if (entry.sensitive && !sensitive.includes(name)) sensitive.push(name);
+  }
+  return { known, sensitive };
+}
+
+export { REDACTED };

@@ -1,0 +1,132 @@
+// Working directories (SPEC 6.5): one fresh copy of a component per run under .atmos/workdir/, with the
+// generated backend, provider overrides and variables; the state lives outside it, under .atmos/state/.
+import { randomUUID } from 'node:crypto';
+import { chmod, cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import type { ResolvedComponent } from '../model/types.js';
+import { configError } from '../util/errors.js';
+import { exec } from '../util/exec.js';
+import type { Logger } from '../cli/context.js';
+
+export interface WorkdirScope {
+  /** Repository root. */
+  root: string;
+  deployment: string;
+  target: string;
+}
+
+/** A component name as one path segment (SPEC 8): `/` → `%2F`, `%` → `%25`. */
+export function encodeComponentName(name: string): string {
+  return name.replaceAll('%', '%25').replaceAll('/', '%2F');
+}
+
+export function atmosDir(root: string, ...parts: string[]): string {
+  return join(root, '.atmos', ...parts);
+}
+
+/** `.atmos/state/<d>/<t>/<component>/`: where the default local backend keeps a component's state. */
+export function stateDirectory(scope: WorkdirScope, componentName: string): string {
+  return atmosDir(scope.root, 'state', scope.deployment, scope.target, encodeComponentName(componentName));
+}
+
+export function pluginCacheDirectory(root: string): string {
+  return atmosDir(root, 'plugin-cache');
+}
+
+/**
+ * Creates `.atmos/workdir/<d>-<t>-<component>-<uuid>/` holding a copy of the component directory
+ * (without the source's `.terraform/` and state files, which belong to whoever ran terraform there).
+ */
+export async function createWorkdir(scope: WorkdirScope, component: Pick<ResolvedComponent, 'key' | 'name' | 'directory'>): Promise<string> {
+  const source = component.directory;
+  const info = await stat(source).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw configError('E_COMPONENT_DIRECTORY', `${component.key}: component directory ${source} does not exist`, {
+      hint: 'create it, fix metadata.component, or vendor it first (atmos vendor pull --deployment ...)',
+    });
+  }
+  const dir = atmosDir(scope.root, 'workdir', `${scope.deployment}-${scope.target}-${component.name.replaceAll('/', '-')}-${randomUUID()}`);
+  await mkdir(atmosDir(scope.root, 'workdir'), { recursive: true });
+  await cp(source, dir, {
+    recursive: true,
+    filter: (path) => {
+      const name = basename(path);
+      return !(name === '.terraform' || name.includes('.tfstate'));
+    },
+  });
+  return dir;
+}
+
+export async function removeWorkdir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Writes a file only its owner can read (tfvars and values files may hold secrets). */
+export async function writePrivateFile(path: string, content: string): Promise<void> {
+  await writeFile(path, content, { mode: 0o600 });
+  await chmod(path, 0o600);
+}
+
+const LOCAL = 'local';
+
+/** The backend type in use: `backend_type`, else the local default. */
+export function backendTypeOf(component: Pick<ResolvedComponent, 'backendType'>): string {
+  return component.backendType ?? LOCAL;
+}
+
+/**
+ * `backend.tf.json`. The local default keeps its state (and non-default workspaces' states) under
+ * `.atmos/state/`, outside the working directory, so removing a working directory never loses state.
+ */
+export function backendConfig(component: Pick<ResolvedComponent, 'backendType' | 'backend'>, stateDir: string, root: string): Record<string, unknown> {
+  const type = backendTypeOf(component);
+  let settings: Record<string, unknown> = { ...(component.backend ?? {}) };
+  // Tolerate the Atmos stack shape `backend: { <type>: {...} }`.
+  const nested = settings[type];
+  if (Object.keys(settings).length === 1 && nested && typeof nested === 'object' && !Array.isArray(nested)) {
+    settings = { ...(nested as Record<string, unknown>) };
+  }
+  if (type === LOCAL) {
+    const path = typeof settings.path === 'string' ? settings.path : undefined;
+    const workspaceDir = typeof settings.workspace_dir === 'string' ? settings.workspace_dir : undefined;
+    settings.path = path ? (isAbsolute(path) ? path : resolve(root, path)) : join(stateDir, 'terraform.tfstate');
+    settings.workspace_dir = workspaceDir
+      ? isAbsolute(workspaceDir)
+        ? workspaceDir
+        : resolve(root, workspaceDir)
+      : join(stateDir, 'terraform.tfstate.d');
+  }
+  if (type === 'cloud') return { terraform: { cloud: settings } };
+  return { terraform: { backend: { [type]: settings } } };
+}
+
+/** `providers_override.tf.json`: `aws.use1` becomes an entry of the `aws` list with `alias: use1`. */
+export function providersOverride(providers: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!providers || Object.keys(providers).length === 0) return undefined;
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const [key, value] of Object.entries(providers)) {
+    const dot = key.indexOf('.');
+    const name = dot < 0 ? key : key.slice(0, dot);
+    const settings = value && typeof value === 'object' && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+    if (dot >= 0) settings.alias = key.slice(dot + 1);
+    (out[name] ??= []).push(settings);
+  }
+  return { provider: out };
+}
+
+/** SPEC 6.5: `metadata.terraform_workspace`, else `<d>-<t>` for remote backends and `default` locally. */
+export function terraformWorkspace(component: Pick<ResolvedComponent, 'metadata' | 'backendType'>, scope: WorkdirScope): string {
+  const explicit = component.metadata.terraform_workspace;
+  if (typeof explicit === 'string' && explicit) return explicit;
+  if (backendTypeOf(component) === LOCAL) return 'default';
+  return `${scope.deployment}-${scope.target}`.replaceAll('/', '-');
+}
+
+/** Warns once per call when `.atmos/` is tracked by git (it holds state and secrets). */
+export async function warnIfAtmosDirNotIgnored(root: string, log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
+  const result = await exec('git', ['check-ignore', '-q', '.atmos/x'], { cwd: root, env, check: false }).catch(() => undefined);
+  // 0: ignored; 1: not ignored; 128: not a git repository (nothing to warn about).
+  if (result?.code === 1) {
+    log.warn('.atmos/ is not git-ignored; it holds terraform state and generated variables. Add this line to .gitignore:\n  .atmos/');
+  }
+}
