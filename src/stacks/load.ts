@@ -7,7 +7,7 @@ import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { COMPONENT_TYPES } from '../model/types.js';
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
-import { copyLocation, copySelfLocation, isPlainObject, loadYaml, locationOf, setLocation } from '../util/yaml.js';
+import { copyLocation, copySelfLocation, isPlainObject, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { cloneTree, deepMerge, mergeAll } from './merge.js';
 import { renderString } from './template.js';
@@ -189,7 +189,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         if (!known.includes(key)) {
           const suggestion = didYouMean(key, known);
           throw configError('E_IMPORT', `unknown key "${key}" in import`, {
-            location: locationOf(entry, key) ?? location,
+            location: keyLocationOf(entry, key) ?? location,
             hint: suggestion ? `did you mean "${suggestion}"?` : `import keys: ${known.join(', ')}`,
           });
         }
