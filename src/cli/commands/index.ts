@@ -71,4 +71,41 @@ export const deploymentCommands: CommandSpec[] = [
   },
 ];
 
-export const vendorCommands: CommandSpec[] = [];
+const vendorDeployment: OptionSpec = { flags: '--deployment <deployment>', description: 'deployment whose components to vendor' };
+
+export const vendorCommands: CommandSpec[] = [
+  {
+    name: 'pull',
+    description: 'vendor the components a deployment needs, per target, into the content-addressed cache',
+    options: [
+      vendorDeployment,
+      { ...target, description: 'only this target (default: every target)' },
+      { flags: '--update', description: 'ignore the lock files: fetch the sources again and lock what they give' },
+    ],
+    load: () => import('./vendor-pull.js'),
+  },
+  {
+    name: 'status',
+    description: 'what each target of a deployment uses, and what is out of date against the vendor entries',
+    options: [vendorDeployment, { ...target, description: 'only this target (default: every target)' }],
+    load: () => import('./vendor-status.js'),
+  },
+  {
+    name: 'cache',
+    args: '<action>',
+    description: 'vendor cache statistics ("cache stats"): size, objects, deployments, deduplication savings',
+    options: [],
+    load: () => import('./vendor-cache.js'),
+  },
+  {
+    name: 'clean',
+    description: 'remove cache objects no lock file references (lists them unless --force)',
+    options: [
+      { flags: '--deployment <deployment>', description: 'also forget the lock files of this deployment' },
+      { ...target, description: 'with --deployment: only the lock file of this target' },
+      { flags: '--older-than <age>', description: 'only objects last used longer ago than this (e.g. 30d, 12h)' },
+      { flags: '--force', description: 'remove; without it, only list what would go' },
+    ],
+    load: () => import('./vendor-clean.js'),
+  },
+];

@@ -1,0 +1,213 @@
+// Just-in-time vendoring (SPEC 9): which entries apply to a target, and making sure every component
+// they provide that the repository lacks is in the content-addressed cache, pinned by the target's
+// lock file. The model calls `ensureVendored` so describe, validate and rollout see vendored components.
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Workspace } from '../model/index.js';
+import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
+import { formatLocation, stepError } from '../util/errors.js';
+import {
+  cachePaths,
+  indexKey,
+  objectDir,
+  readIndex,
+  readLock,
+  stagingDir,
+  storeObject,
+  updateIndex,
+  verifyObject,
+  writeLock,
+  type CachePaths,
+  type LockedComponent,
+  type LockFile,
+} from './cache.js';
+import { entriesForTarget, entryFor, loadVendorEntries, localComponentDir, type VendorEntry } from './entries.js';
+import { copyFiltered } from './tree.js';
+import { fetchSource, parseSource, renderTemplate } from './source.js';
+
+export { linkTree, digestTree, scanTree } from './tree.js';
+export { cachePaths, objectDir, readLock, readIndex, listLocks, listObjects } from './cache.js';
+export type { CachePaths, LockFile, LockedComponent, IndexEntry, CacheIndex } from './cache.js';
+export { loadVendorEntries, entriesForTarget, componentPathOf, localComponentDir } from './entries.js';
+export type { VendorEntry, ProvidedComponent, VendorOrigin, LoadedEntries } from './entries.js';
+export { parseSource, renderTemplate } from './source.js';
+export type { ParsedSource } from './source.js';
+
+export interface VendorLog {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+export interface EnsureVendoredOptions {
+  /** Ignore the lock file and the index: fetch every source again and lock what comes back. */
+  update?: boolean;
+  /** Component directories (under their type's base path) the caller needs; default: all the entries provide. */
+  componentPaths?: string[];
+  log: VendorLog;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+/** How a component was obtained: from the cache (lock or index), or fetched now. */
+export type VendorOutcome = 'hit' | 'fetched';
+
+export interface VendoredComponent {
+  type: ComponentType;
+  /** The cache object directory: the component's directory for this target. */
+  dir: string;
+  source: string;
+  version?: string;
+  digest: string;
+  outcome: VendorOutcome;
+}
+
+/** The vendor entries that apply to a target, highest precedence first; conflicts are configuration errors. */
+export async function vendorEntriesFor(ws: Workspace, deployment: DeploymentSpec, target: TargetSpec): Promise<VendorEntry[]> {
+  return entriesForTarget(await loadVendorEntries(ws, deployment), target);
+}
+
+/**
+ * Makes sure every component an entry provides to the target, and that the repository does not hold,
+ * is in the cache; returns them by component path. Uses exactly the target's lock file unless `update`.
+ */
+export async function ensureVendored(
+  ws: Workspace,
+  deployment: DeploymentSpec,
+  target: TargetSpec,
+  options: EnsureVendoredOptions,
+): Promise<Map<string, VendoredComponent>> {
+  const result = new Map<string, VendoredComponent>();
+  const loaded = await loadVendorEntries(ws, deployment);
+  for (const w of loaded.warnings) options.log.warn(`${w.location ? `${formatLocation(w.location)}: ` : ''}${w.message}`);
+  const entries = entriesForTarget(loaded, target);
+  const wanted = options.componentPaths ?? [...new Set(entries.flatMap((e) => e.provides.map((p) => p.componentPath)))];
+  const needed: { componentPath: string; type: ComponentType; entry: VendorEntry }[] = [];
+  for (const componentPath of wanted) {
+    const found = entryFor(entries, componentPath);
+    if (!found) continue;
+    const local = localComponentDir(ws, found.type, componentPath);
+    if (local && existsSync(local)) {
+      options.log.debug(`vendor: ${found.type}/${componentPath} exists in the repository; not vendored`);
+      continue;
+    }
+    needed.push({ componentPath, type: found.type, entry: found.entry });
+  }
+  if (!needed.length) return result;
+
+  const paths = cachePaths(ws.config.root);
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const lock: LockFile = (await readLock(paths, deployment.name, target.name)) ?? { deployment: deployment.name, target: target.name, components: {} };
+  const index = await readIndex(paths);
+  let lockChanged = false;
+  const used: { key: string; digest: string; size: number; files: number }[] = [];
+  // Within one call, one fetch per source@version even when several components share it.
+  const fetched = new Map<string, Promise<{ digest: string; size: number; files: number }>>();
+
+  for (const { componentPath, type, entry } of needed) {
+    const version = entry.version;
+    const source = renderTemplate(entry.source, { version, component: entry.component ?? componentPath }, entry.location);
+    const locked = lock.components[componentPath];
+    const name = `${type}/${componentPath}`;
+    let use: { source: string; version?: string; include: string[]; exclude: string[]; baseDir: string };
+    let expected: string | undefined;
+    if (locked && !options.update) {
+      if (locked.source !== source || (locked.version ?? '') !== (version ?? '')) {
+        options.log.warn(
+          `${name} in ${target.name} is locked to ${locked.source}${locked.version ? ` (${locked.version})` : ''}; the entry now says ${source}${version ? ` (${version})` : ''}. ` +
+            `Run atmos vendor pull --deployment ${deployment.name} --target ${target.name} --update to take it`,
+        );
+      }
+      use = { source: locked.source, version: locked.version, include: locked.included_paths ?? [], exclude: locked.excluded_paths ?? [], baseDir: entry.baseDir };
+      expected = locked.digest;
+    } else {
+      use = { source, version, include: entry.includedPaths, exclude: entry.excludedPaths, baseDir: entry.baseDir };
+    }
+    const key = indexKey(use.source, use.version, use.include, use.exclude);
+
+    let digest: string | undefined;
+    let outcome: VendorOutcome = 'hit';
+    if (expected) {
+      if (await verifyObject(paths, expected)) digest = expected;
+      else if (existsSync(objectDir(paths, expected))) options.log.warn(`vendor cache object ${expected.slice(0, 12)} of ${name} was changed on disk; fetching it again`);
+    } else if (!options.update && index[key] && (await verifyObject(paths, index[key].digest))) {
+      digest = index[key].digest;
+    } else if (!options.update && index[key] && existsSync(objectDir(paths, index[key].digest))) {
+      options.log.warn(`vendor cache object ${index[key].digest.slice(0, 12)} of ${name} was changed on disk; fetching it again`);
+    }
+    let size = 0;
+    let files = 0;
+    if (!digest) {
+      let pending = fetched.get(key);
+      if (!pending) {
+        pending = fetchIntoCache(paths, use, ws, options, entry);
+        fetched.set(key, pending);
+      }
+      const got = await pending;
+      outcome = 'fetched';
+      if (expected && got.digest !== expected) {
+        throw stepError('E_VENDOR_DIGEST_MISMATCH', `${name} for ${deployment.name}/${target.name}: ${use.source} no longer has the content the lock file names`, {
+          hint: `the lock expects ${expected}, the source now gives ${got.digest}; check the source, or accept the new content with atmos vendor pull --deployment ${deployment.name} --target ${target.name} --update`,
+        });
+      }
+      ({ digest, size, files } = got);
+    } else {
+      size = index[key]?.size ?? 0;
+      files = index[key]?.files ?? 0;
+    }
+    used.push({ key, digest, size, files });
+    const record: LockedComponent = {
+      type,
+      source: use.source,
+      ...(use.version !== undefined ? { version: use.version } : {}),
+      digest,
+      ...(use.include.length ? { included_paths: use.include } : {}),
+      ...(use.exclude.length ? { excluded_paths: use.exclude } : {}),
+      vendored_at: locked && locked.digest === digest ? locked.vendored_at : now,
+    };
+    if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version) {
+      lock.components[componentPath] = record;
+      lockChanged = true;
+    }
+    options.log.debug(`vendor: ${name} ${use.version ?? ''} ${outcome} ${digest.slice(0, 12)}`);
+    result.set(componentPath, { type, dir: objectDir(paths, digest), source: use.source, version: use.version, digest, outcome });
+  }
+
+  await updateIndex(paths, (idx) => {
+    for (const u of used) {
+      const previous = idx[u.key];
+      idx[u.key] = {
+        digest: u.digest,
+        size: u.size || (previous?.digest === u.digest ? previous.size : 0),
+        files: u.files || (previous?.digest === u.digest ? previous.files : 0),
+        created: previous?.digest === u.digest ? previous.created : now,
+        last_used: now,
+      };
+    }
+  });
+  if (lockChanged) await writeLock(paths, lock);
+  return result;
+}
+
+async function fetchIntoCache(
+  paths: CachePaths,
+  use: { source: string; version?: string; include: string[]; exclude: string[]; baseDir: string },
+  ws: Workspace,
+  options: EnsureVendoredOptions,
+  entry: VendorEntry,
+): Promise<{ digest: string; size: number; files: number }> {
+  const parsed = parseSource(use.source, use.baseDir, entry.location);
+  const staging = await stagingDir(paths);
+  try {
+    options.log.info(`vendoring ${use.source}${use.version ? ` (${use.version})` : ''}`);
+    const fetchedRoot = await fetchSource(parsed, join(staging, 'raw'), use.source, { env: ws.env, signal: options.signal });
+    const tree = join(staging, 'tree');
+    await copyFiltered(fetchedRoot, parsed.subdir, tree, use.include, use.exclude);
+    return await storeObject(paths, tree);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+export { vendorStatus, cacheStats, cleanCache, parseDuration } from './report.js';
+export type { StatusRow, VendorState, CacheStats, CleanOptions, CleanResult } from './report.js';

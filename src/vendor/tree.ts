@@ -1,0 +1,154 @@
+// Directory trees of the vendor cache: the content digest (sorted paths, modes, bytes, symlink
+// targets), filling a directory by hard link, and the filtered copy that turns a fetched source into
+// a cache object. Links that point out of their tree are refused everywhere.
+import { createHash } from 'node:crypto';
+import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, symlink, chmod } from 'node:fs/promises';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { stepError } from '../util/errors.js';
+
+export interface TreeEntry {
+  /** Path relative to the tree root, with `/` separators. */
+  path: string;
+  kind: 'file' | 'dir' | 'symlink';
+  /** 0o644 or 0o755 for files (only the executable bit is kept, as git does). */
+  mode: number;
+  size: number;
+  /** Symlink target, as written. */
+  target?: string;
+  ino: number;
+}
+
+/** Every file, directory and symlink under `root`, sorted by path; throws when a link points out. */
+export async function scanTree(root: string): Promise<TreeEntry[]> {
+  const out: TreeEntry[] = [];
+  const walk = async (dir: string, prefix: string): Promise<void> => {
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      const full = join(dir, name);
+      const rel = prefix ? `${prefix}/${name}` : name;
+      const info = await lstat(full);
+      if (info.isSymbolicLink()) {
+        const target = await readlink(full);
+        assertLinkInside(rel, target, 'symlink');
+        out.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, target, ino: info.ino });
+      } else if (info.isDirectory()) {
+        out.push({ path: rel, kind: 'dir', mode: 0o755, size: 0, ino: info.ino });
+        await walk(full, rel);
+      } else if (info.isFile()) {
+        out.push({ path: rel, kind: 'file', mode: info.mode & 0o111 ? 0o755 : 0o644, size: info.size, ino: info.ino });
+      }
+      // Sockets, fifos and devices are not content: skipped.
+    }
+  };
+  await walk(root, '');
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Refuses a link (symlink or hard link of an archive) whose target leaves the tree. */
+export function assertLinkInside(path: string, target: string, kind: string): void {
+  const resolved = posix.normalize(posix.join(posix.dirname(path), target));
+  if (isAbsolute(target) || target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
+    throw stepError('E_VENDOR_UNSAFE', `${kind} ${path} -> ${target} points outside the vendored component`, {
+      hint: 'remove the link from the source, or exclude it with excluded_paths',
+    });
+  }
+}
+
+/** The content digest of a tree: sha256 over sorted paths, kinds, modes, file bytes and link targets. */
+export async function digestTree(root: string, entries?: TreeEntry[]): Promise<{ digest: string; size: number; files: number }> {
+  const list = entries ?? (await scanTree(root));
+  const hash = createHash('sha256');
+  let size = 0;
+  let files = 0;
+  for (const entry of list) {
+    if (entry.kind === 'dir') hash.update(`D ${entry.path}\n`);
+    else if (entry.kind === 'symlink') hash.update(`L ${entry.path}\0${entry.target}\n`);
+    else {
+      const bytes = await readFile(join(root, entry.path));
+      hash.update(`F ${entry.mode.toString(8)} ${entry.path}\0${createHash('sha256').update(bytes).digest('hex')}\n`);
+      size += bytes.length;
+      files++;
+    }
+  }
+  return { digest: hash.digest('hex'), size, files };
+}
+
+/**
+ * Fills `to` with the tree of `from`: hard links for files (a copy when linking fails, e.g. across
+ * file systems), the same symlinks, and the same directories. `to` may already exist.
+ */
+export async function linkTree(from: string, to: string): Promise<{ linked: number; copied: number }> {
+  const counts = { linked: 0, copied: 0 };
+  await mkdir(to, { recursive: true });
+  for (const entry of await scanTree(from)) {
+    const source = join(from, entry.path);
+    const dest = join(to, entry.path);
+    if (entry.kind === 'dir') await mkdir(dest, { recursive: true });
+    else if (entry.kind === 'symlink') await symlink(entry.target!, dest);
+    else {
+      try {
+        await link(source, dest);
+        counts.linked++;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw error;
+        await copyFile(source, dest);
+        await chmod(dest, entry.mode);
+        counts.copied++;
+      }
+    }
+  }
+  return counts;
+}
+
+/**
+ * Copies the part of a fetched source that makes the component: the files under `subdir` matching
+ * `include` globs (all when empty) and none of `exclude`. Version-control data is never copied.
+ */
+export async function copyFiltered(
+  sourceRoot: string,
+  subdir: string,
+  dest: string,
+  include: string[],
+  exclude: string[],
+): Promise<void> {
+  const base = resolve(sourceRoot, subdir || '.');
+  const rel = relative(sourceRoot, base);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw stepError('E_VENDOR_UNSAFE', `subdirectory ${subdir} leaves the vendored source`, { hint: 'use a path inside the source' });
+  }
+  let info;
+  try {
+    info = await lstat(base);
+  } catch {
+    throw stepError('E_VENDOR_SUBDIR', `the source has no directory ${subdir}`, {
+      hint: 'check the //subdir part of the source (it must exist at this version)',
+    });
+  }
+  if (!info.isDirectory()) throw stepError('E_VENDOR_SUBDIR', `${subdir} is not a directory in the source`);
+  const { glob } = await import('tinyglobby');
+  const selected = new Set(
+    await glob(include.length ? include : ['**'], {
+      cwd: base,
+      ignore: ['.git', '.git/**', ...exclude],
+      dot: true,
+      onlyFiles: true,
+      followSymbolicLinks: true,
+    }),
+  );
+  const entries = await scanTree(base);
+  await mkdir(dest, { recursive: true });
+  for (const entry of entries) {
+    if (entry.kind === 'dir') continue;
+    const keep =
+      selected.has(entry.path) || (entry.kind === 'symlink' && [...selected].some((p) => p.startsWith(`${entry.path}/`)));
+    if (!keep) continue;
+    const target = join(dest, entry.path);
+    await mkdir(dirname(target), { recursive: true });
+    if (entry.kind === 'symlink') await symlink(entry.target!, target);
+    else {
+      await copyFile(join(base, entry.path), target);
+      await chmod(target, entry.mode);
+    }
+  }
+}
