@@ -1,0 +1,134 @@
+// Promotion policy (SPEC 7), pure: given the deployment, the target, what the user asked for and
+// what git says happened, decide whether a rollout may run and what approval it still needs.
+import type { DeploymentSpec } from '../model/types.js';
+import { configError, didYouMean, policyError } from '../util/errors.js';
+
+export interface ApprovalEvidence {
+  approved_by: string;
+  git_sha: string;
+  target: string;
+  timestamp?: string;
+}
+
+export interface PromotionInput {
+  deployment: DeploymentSpec;
+  target: string;
+  /** `--promote-from`. A value with a `/` names another deployment's target. */
+  promoteFrom?: string;
+  /** `--git-sha`, resolved to a full commit id. */
+  gitSha?: string;
+  /** Component names being rolled out. */
+  components: string[];
+  /** For a promotion: the source target's deployed commit per component (its refs). */
+  sourceCommits?: Map<string, string>;
+  /** Commits this target has run successfully (its history). */
+  targetSuccessCommits?: Set<string>;
+  /** The commits that will be deployed (one per component; used for approvals). */
+  commits: string[];
+  /** Approvals recorded with `approve` for this target. */
+  approvals?: ApprovalEvidence[];
+  /** `--approved-by`. */
+  approvedBy?: string;
+}
+
+export type RolloutKind = 'direct' | 'promotion' | 'rollback';
+
+export interface PromotionDecision {
+  kind: RolloutKind;
+  /** Approval: not needed, satisfied (by flag or note), or to ask with a [y/N] prompt. */
+  approval:
+    | { state: 'not-required' }
+    | { state: 'approved'; approvedBy: string; method: 'flag' | 'note'; timestamp?: string }
+    | { state: 'prompt'; commits: string[] };
+}
+
+/** Sources a target accepts; undefined when the target has no promotion rules (accepts anything). */
+export function allowedSources(deployment: DeploymentSpec, target: string): string[] | undefined {
+  return deployment.targets.get(target)?.promotion?.allowedFrom;
+}
+
+function list(names: string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
+/**
+ * Applies SPEC 7. Throws a policy error (exit 3) when the rollout is refused, a configuration error
+ * (exit 2) for names that do not exist, and otherwise says what kind of rollout this is and what
+ * approval it has or must ask for. `interactive` allows the [y/N] prompt (approval_method: manual).
+ */
+export function checkPromotion(input: PromotionInput, interactive: boolean): PromotionDecision {
+  const { deployment, target } = input;
+  const spec = deployment.targets.get(target);
+  if (!spec) {
+    const guess = didYouMean(target, deployment.targets.keys());
+    throw configError('E_UNKNOWN_TARGET', `deployment ${deployment.name} has no target ${target}`, {
+      hint: guess ? `did you mean ${guess}?` : `targets: ${[...deployment.targets.keys()].join(', ')}`,
+    });
+  }
+  const allowed = spec.promotion?.allowedFrom;
+  let kind: RolloutKind = 'direct';
+
+  if (input.promoteFrom !== undefined && input.gitSha !== undefined) {
+    throw configError('E_USAGE', '--promote-from and --git-sha cannot be used together', {
+      hint: 'a promotion deploys the commits the source target runs; a rollback names one commit',
+    });
+  }
+
+  if (input.promoteFrom !== undefined) {
+    const source = input.promoteFrom;
+    if (source.includes('/')) {
+      throw policyError('E_CROSS_DEPLOYMENT', `cannot promote from ${source} to ${target}: promotion across deployments is refused`, {
+        hint: `promote between targets of ${deployment.name} (${[...deployment.targets.keys()].join(', ')})`,
+      });
+    }
+    if (!deployment.targets.has(source)) {
+      const guess = didYouMean(source, deployment.targets.keys());
+      throw configError('E_UNKNOWN_TARGET', `--promote-from ${source}: deployment ${deployment.name} has no target ${source}`, {
+        hint: guess ? `did you mean ${guess}?` : `targets: ${[...deployment.targets.keys()].join(', ')}`,
+      });
+    }
+    if (source === target) {
+      throw policyError('E_PROMOTION_PATH', `cannot promote ${target} from itself`, { hint: 'name the target whose commits you want to deploy' });
+    }
+    if (allowed && !allowed.includes(source)) {
+      throw policyError('E_PROMOTION_PATH', `cannot promote from ${source} to ${target}: ${target} accepts promotions from ${list(allowed)}`, {
+        hint: `promote to ${list(allowed)} first, then from there to ${target}`,
+      });
+    }
+    const missing = input.components.filter((c) => !input.sourceCommits?.has(c));
+    if (missing.length > 0) {
+      throw policyError('E_SOURCE_NOT_DEPLOYED', `cannot promote from ${source} to ${target}: ${source} has no successful deployment of ${missing.join(', ')}`, {
+        hint: `roll out ${deployment.name} to ${source} first (atmos deployment rollout ${deployment.name} --target ${source}${allowedSources(deployment, source) ? ` --promote-from ${list(allowedSources(deployment, source)!)}` : ''})`,
+      });
+    }
+    kind = 'promotion';
+  } else if (allowed) {
+    const isRollback = input.gitSha !== undefined && input.targetSuccessCommits?.has(input.gitSha) === true;
+    if (!isRollback) {
+      const reason =
+        input.gitSha !== undefined
+          ? `${input.gitSha.slice(0, 12)} is not a commit ${target} has run successfully, so it is not a rollback`
+          : `direct rollouts are refused`;
+      throw policyError('E_PROMOTION_PATH', `cannot roll out to ${target} directly: ${target} accepts promotions from ${list(allowed)} (${reason})`, {
+        hint: `use --promote-from ${allowed[0]}, or --git-sha with a commit from \`atmos deployment history ${deployment.name} --target ${target}\` to roll back`,
+      });
+    }
+    kind = 'rollback';
+  } else if (input.gitSha !== undefined && input.targetSuccessCommits?.has(input.gitSha)) {
+    kind = 'rollback';
+  }
+
+  if (!spec.promotion?.requiresApproval) return { kind, approval: { state: 'not-required' } };
+  if (input.approvedBy) return { kind, approval: { state: 'approved', approvedBy: input.approvedBy, method: 'flag' } };
+  const commits = [...new Set(input.commits)];
+  const notes = input.approvals?.filter((a) => a.target === target) ?? [];
+  const unapproved = commits.filter((c) => !notes.some((a) => a.git_sha === c));
+  if (unapproved.length === 0 && commits.length > 0) {
+    const first = notes.find((a) => a.git_sha === commits[0])!;
+    return { kind, approval: { state: 'approved', approvedBy: first.approved_by, method: 'note', timestamp: first.timestamp } };
+  }
+  if (spec.promotion.approvalMethod === 'manual' && interactive) return { kind, approval: { state: 'prompt', commits: unapproved } };
+  throw policyError('E_APPROVAL_REQUIRED', `${target} requires approval: no approval is recorded for ${unapproved.map((c) => c.slice(0, 12)).join(', ')}`, {
+    hint: `pass --approved-by <who> (when your CI gate approved this job), or record one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}`,
+  });
+}

@@ -1,0 +1,209 @@
+// Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
+// names, one `git cat-file --batch` reads only the tag messages a question needs.
+import { GitRepo, decodeComponent, encodeComponent } from './git.js';
+import { parseDeploymentRecord, type DeploymentRecord, type DeploymentStatus } from './records.js';
+import { configError } from '../util/errors.js';
+
+export interface HistoryEntry extends DeploymentRecord {
+  /** The tag name (`atmos/deployments/<d>/<t>/<c>/<timestamp>[.n]`). */
+  tag: string;
+}
+
+export interface ComponentState {
+  target: string;
+  component: string;
+  /** Deployed commit: the ref, which moves only on success (the truth for "deployed now"). */
+  commit?: string;
+  /** The newest tag (the last attempt, whatever its status). */
+  last?: HistoryEntry;
+  /** The newest tag with status success on the deployed commit (who deployed it, when, images). */
+  deployed?: HistoryEntry;
+}
+
+export interface HistoryFilter {
+  target?: string;
+  component?: string;
+  since?: Date;
+  until?: Date;
+  /** Default 50; 0 means all. */
+  limit?: number;
+  status?: DeploymentStatus;
+}
+
+export function deploymentRef(deployment: string, target: string, component: string): string {
+  return `refs/atmos/deployments/${deployment}/${target}/${encodeComponent(component)}`;
+}
+
+export function deploymentTagBase(deployment: string, target: string, component: string): string {
+  return `atmos/deployments/${deployment}/${target}/${encodeComponent(component)}`;
+}
+
+interface TagName {
+  ref: string;
+  oid: string;
+  target: string;
+  component: string;
+  /** Sort key: `<YYYY-MM-DDTHH-MM-SSZ>` and the `.n` suffix. */
+  stamp: string;
+  seq: number;
+  time: number;
+}
+
+interface Listing {
+  refs: Map<string, Map<string, string>>; // target → component → commit
+  tags: TagName[];
+}
+
+const STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z(?:\.(\d+))?$/;
+
+/** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
+async function list(repo: GitRepo, deployment: string, target?: string, what: 'both' | 'tags' = 'both'): Promise<Listing> {
+  const scope = target ? `${deployment}/${target}/` : `${deployment}/`;
+  const patterns = [`refs/tags/atmos/deployments/${scope}`];
+  if (what === 'both') patterns.unshift(`refs/atmos/deployments/${scope}`);
+  const rows = await repo.forEachRef(patterns, ['refname', 'objectname']);
+  const refs = new Map<string, Map<string, string>>();
+  const tags: TagName[] = [];
+  const refPrefix = `refs/atmos/deployments/${deployment}/`;
+  const tagPrefix = `refs/tags/atmos/deployments/${deployment}/`;
+  for (const row of rows) {
+    if (row.refname.startsWith(refPrefix)) {
+      const parts = row.refname.slice(refPrefix.length).split('/');
+      if (parts.length !== 2) continue;
+      const [t, c] = parts as [string, string];
+      if (!refs.has(t)) refs.set(t, new Map());
+      refs.get(t)!.set(decodeComponent(c), row.objectname);
+    } else if (row.refname.startsWith(tagPrefix)) {
+      const parts = row.refname.slice(tagPrefix.length).split('/');
+      if (parts.length !== 3) continue;
+      const m = STAMP.exec(parts[2]!);
+      if (!m) continue;
+      tags.push({
+        ref: row.refname,
+        oid: row.objectname,
+        target: parts[0]!,
+        component: decodeComponent(parts[1]!),
+        stamp: parts[2]!.replace(/\.\d+$/, ''),
+        seq: m[5] ? Number(m[5]) : 1,
+        time: Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`),
+      });
+    }
+  }
+  return { refs, tags };
+}
+
+function newestFirst(a: TagName, b: TagName): number {
+  return a.stamp === b.stamp ? b.seq - a.seq : a.stamp < b.stamp ? 1 : -1;
+}
+
+/** Reads the tag objects (one cat-file --batch) and parses their records. */
+async function readTags(repo: GitRepo, tags: TagName[]): Promise<HistoryEntry[]> {
+  const objects = await repo.catFileBatch(tags.map((t) => t.oid));
+  const out: HistoryEntry[] = [];
+  for (const tag of tags) {
+    const object = objects.get(tag.oid);
+    if (!object || object.type !== 'tag') continue;
+    const text = object.content.toString('utf8');
+    const split = text.indexOf('\n\n');
+    const header = text.slice(0, split < 0 ? text.length : split);
+    const record = parseDeploymentRecord(split < 0 ? '' : text.slice(split + 2));
+    const commit = /^object ([0-9a-f]+)$/m.exec(header)?.[1] ?? '';
+    const name = tag.ref.slice('refs/tags/'.length);
+    if (record) out.push({ ...record, git_sha: record.git_sha || commit, tag: name });
+    else out.push({ deployment: '', target: tag.target, component: tag.component, component_type: '', deployed_by: '', git_sha: commit, timestamp: new Date(tag.time).toISOString(), status: 'success', tag: name, unreadable: true });
+  }
+  return out;
+}
+
+/**
+ * Per target and component: the deployed commit (the ref), the last attempt (newest tag) and the
+ * record of the deployed commit. Components with tags but no ref (never succeeded) are included.
+ */
+export async function readStatus(repo: GitRepo, deployment: string, target?: string): Promise<ComponentState[]> {
+  const { refs, tags } = await list(repo, deployment, target);
+  const groups = new Map<string, TagName[]>();
+  for (const tag of tags) {
+    const key = `${tag.target}\0${tag.component}`;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(tag);
+  }
+  const states = new Map<string, ComponentState>();
+  for (const [t, components] of refs) for (const [c, commit] of components) states.set(`${t}\0${c}`, { target: t, component: c, commit });
+  for (const [key, group] of groups) {
+    const [t, c] = key.split('\0') as [string, string];
+    if (!states.has(key)) states.set(key, { target: t, component: c });
+    group.sort(newestFirst);
+  }
+  // Newest tags first; the deployed record is usually the newest, so read a few per component.
+  const wanted: TagName[] = [];
+  for (const group of groups.values()) wanted.push(...group.slice(0, 3));
+  const entries = await readTags(repo, wanted);
+  const byKey = new Map<string, HistoryEntry[]>();
+  for (const e of entries) {
+    const key = `${tagTarget(e.tag)}\0${e.component}`;
+    if (!byKey.has(key)) byKey.set(key, []);
+    byKey.get(key)!.push(e);
+  }
+  const missing: TagName[] = [];
+  for (const [key, state] of states) {
+    const read = byKey.get(key) ?? [];
+    state.last = read[0];
+    state.deployed = read.find((e) => e.status === 'success' && e.git_sha === state.commit);
+    if (!state.deployed && state.commit) missing.push(...(groups.get(key) ?? []).slice(3));
+  }
+  if (missing.length) {
+    // Rare: the deployed commit's record is older than the last three attempts.
+    const more = await readTags(repo, missing);
+    for (const state of states.values()) {
+      if (state.deployed || !state.commit) continue;
+      state.deployed = more.find((e) => e.component === state.component && tagTarget(e.tag) === state.target && e.status === 'success' && e.git_sha === state.commit);
+    }
+  }
+  return [...states.values()].sort((a, b) => (a.target === b.target ? a.component.localeCompare(b.component) : a.target.localeCompare(b.target)));
+}
+
+function tagTarget(tag: string): string {
+  return tag.split('/')[3]!;
+}
+
+/** The deployed commit per component of one target (refs only; no object is read). */
+export async function readTargetCommits(repo: GitRepo, deployment: string, target: string): Promise<Map<string, string>> {
+  const { refs } = await list(repo, deployment, target);
+  return refs.get(target) ?? new Map();
+}
+
+/** Deployment tags, newest first, filtered; only the selected tags' messages are read. */
+export async function readHistory(repo: GitRepo, deployment: string, filter: HistoryFilter = {}): Promise<HistoryEntry[]> {
+  const { tags } = await list(repo, deployment, filter.target, 'tags');
+  let selected = tags.filter(
+    (t) =>
+      (filter.component === undefined || t.component === filter.component) &&
+      (filter.since === undefined || t.time >= filter.since.getTime()) &&
+      (filter.until === undefined || t.time <= filter.until.getTime()),
+  );
+  selected.sort(newestFirst);
+  const limit = filter.limit ?? 50;
+  if (filter.status === undefined && limit > 0) selected = selected.slice(0, limit);
+  let entries = await readTags(repo, selected);
+  if (filter.status !== undefined) {
+    entries = entries.filter((e) => e.status === filter.status);
+    if (limit > 0) entries = entries.slice(0, limit);
+  }
+  return entries;
+}
+
+/** Parses `--since/--until`: an ISO date or time, or a duration ago (`30m`, `12h`, `7d`, `2w`). */
+export function parseWhen(text: string, now: Date, flag: string, endOfDay = false): Date {
+  const relative = /^(\d+)\s*(m|min|h|d|w)$/.exec(text.trim());
+  if (relative) {
+    const unit = { m: 60, min: 60, h: 3600, d: 86400, w: 604800 }[relative[2] as 'm' | 'min' | 'h' | 'd' | 'w'];
+    return new Date(now.getTime() - Number(relative[1]) * unit * 1000);
+  }
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text.trim());
+  const time = Date.parse(dateOnly ? `${text.trim()}T00:00:00Z` : text);
+  if (Number.isNaN(time)) {
+    throw configError('E_USAGE', `${flag} ${text}: not a date`, { hint: 'use a date (2025-01-22), a time (2025-01-22T12:00:00Z) or a duration ago (12h, 7d)' });
+  }
+  // `--until 2025-01-22` includes that whole day.
+  return new Date(dateOnly && endOfDay ? time + 86_399_000 : time);
+}
