@@ -11,6 +11,7 @@ import {
   backendConfig,
   createWorkdir,
   pluginCacheDirectory,
+  protectStateFiles,
   providersOverride,
   removeWorkdir,
   stateDirectory,
@@ -176,6 +177,8 @@ export async function runTerraformComponent(
     await rm(join(workdir, PLAN_FILE), { force: true });
     if (error instanceof AtmosError) throw new ComponentFailure(error, workdir);
     throw error;
+  } finally {
+    await protectStateFiles(stateDirectory(ctx, component.name));
   }
 }
 

@@ -1,7 +1,7 @@
 // Working directories (SPEC 6.5): one fresh copy of a component per run under .atmos/workdir/, with the
 // generated backend, provider overrides and variables; the state lives outside it, under .atmos/state/.
 import { randomUUID } from 'node:crypto';
-import { chmod, cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
@@ -65,6 +65,14 @@ export async function removeWorkdir(dir: string): Promise<void> {
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   await writeFile(path, content, { mode: 0o600 });
   await chmod(path, 0o600);
+}
+
+/** Terraform writes state files with its own mode; they hold secrets, so only their owner may read them. */
+export async function protectStateFiles(stateDir: string): Promise<void> {
+  const entries = await readdir(stateDir, { recursive: true, withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isFile()) await chmod(join(entry.parentPath, entry.name), 0o600).catch(() => undefined);
+  }
 }
 
 const LOCAL = 'local';
