@@ -34,6 +34,8 @@ beforeAll(() => {
       '    prod:',
       '      promotion: { from: dev }',
     ].join('\n'),
+    'deployments/typo.yaml': 'deployment:\n  name: typo\n  lables: { team: x }\n',
+    'deployments/unparsable.yaml': 'deployment:\n  name: unparsable\n  stacks: [a\n',
   });
 });
 afterAll(() => {
@@ -82,7 +84,12 @@ describe('atmos deployment list', () => {
     const result = await runCli(['deployment', 'list'], { cwd: broken });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('error: deployments/loop.yaml:5:26: promotion cycle: dev -> prod -> dev');
+    const lines = result.stderr.split('\n');
+    expect(lines[0]).toBe('error: 3 problems in 3 deployment files');
+    expect(lines).toContain('  deployments/loop.yaml:5:26: promotion cycle: dev -> prod -> dev');
+    expect(lines).toContain('  deployments/typo.yaml:3:3: unknown key "lables" in deployment');
+    expect(lines).toContain('    hint: did you mean "labels"? (allowed: name, description, labels, stacks, context, vendor, components, targets)');
+    expect(lines.some((l) => /^  deployments\/unparsable\.yaml:\d+:\d+: invalid YAML: /.test(l))).toBe(true);
     expectNothingWritten(broken);
   });
 });

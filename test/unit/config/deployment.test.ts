@@ -15,7 +15,7 @@ let config: AtmosConfig;
 
 beforeAll(async () => {
   repo = tempDir();
-  writeFiles(repo, { ...BASE_FILES, 'deployments/other.yml': 'deployment:\n  name: other\n' });
+  writeFiles(repo, { ...BASE_FILES, 'deployments/other.yml': 'deployment:\n  name: other\n  targets:\n    dev: # no promotion: an entry point\n' });
   config = await loadAtmosConfig({ cwd: repo, env: {} });
 });
 afterAll(() => removeDir(repo));
@@ -91,7 +91,8 @@ describe('loadDeployment: a valid file', () => {
     error = catchError(() => requireTarget(other, undefined));
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe('--target is required for deployment other');
-    expect(error.hint).toContain('set context.default_target');
+    expect(error.hint).toBe('pass --target <target> (targets of other: dev), or set context.default_target in the deployment file');
+    expect(requireTarget(other, 'dev')).toMatchObject({ name: 'dev', labels: {}, context: {}, promotion: undefined });
   });
 
   it('lists deployment files (.yaml and .yml) sorted, and refuses unknown names with a suggestion', async () => {
