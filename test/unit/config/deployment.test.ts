@@ -92,7 +92,7 @@ describe('loadDeployment: a valid file', () => {
     expect(error.exitCode).toBe(2);
     expect(error.message).toBe('--target is required for deployment other');
     expect(error.hint).toBe('pass --target <target> (targets of other: dev), or set context.default_target in the deployment file');
-    expect(requireTarget(other, 'dev')).toMatchObject({ name: 'dev', labels: {}, context: {}, promotion: undefined });
+    expect(requireTarget(other, 'dev')).toMatchObject({ name: 'dev', labels: {}, context: {} });
   });
 
   it('lists deployment files (.yaml and .yml) sorted, and refuses unknown names with a suggestion', async () => {
