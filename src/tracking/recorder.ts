@@ -1,0 +1,442 @@
+// What a rollout writes to git (SPEC 6 step 7, SPEC 8) and what it reads before it starts: which
+// commit to deploy, whether the inputs are committed, the promotion policy with approvals, and the
+// recorder the engine calls as each component finishes.
+import { relative, isAbsolute, sep } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { GitRepo, allocateTagName, tagTimestamp, unknownCommit } from './git.js';
+import {
+  deployedBy as resolveDeployedBy,
+  formatApproval,
+  formatRecord,
+  isoSeconds,
+  parseApprovals,
+  type ApprovalInfo,
+  type DeploymentRecord,
+  type DeploymentStatus,
+} from './records.js';
+import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits } from './state.js';
+import { checkPromotion, type PromotionDecision } from '../plan/promotion.js';
+import { obtainApproval } from '../plan/approval.js';
+import type { DeploymentSpec, ComponentKey } from '../model/types.js';
+import { parseComponentKey } from '../model/types.js';
+import { AtmosError, configError, policyError } from '../util/errors.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** The repository, its tracking remote and who is deploying — opened once per command. */
+export interface Tracking {
+  repo: GitRepo;
+  /** Remote to push records to / fetch from; undefined when there is none. */
+  remote?: string;
+  deployedBy: string;
+}
+
+export async function openTracking(options: {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** `deployments.remote` of atmos.yaml. */
+  remote?: string;
+  signal?: AbortSignal;
+  log?: Logger;
+  /** Fetch tracking refs from the remote now (status/history/diff/rollout), unless offline. */
+  fetch?: boolean;
+}): Promise<Tracking> {
+  const probe = new GitRepo(options.cwd, { env: options.env });
+  if (!(await probe.isRepository())) {
+    throw configError('E_NOT_A_GIT_REPOSITORY', `${options.cwd} is not inside a git repository`, {
+      hint: 'deployments are tracked in git: run `git init` and commit the repository first',
+    });
+  }
+  const who = await resolveDeployedBy(options.env, probe);
+  const repo = new GitRepo(options.cwd, { env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
+  const remote = await repo.trackingRemote(options.remote);
+  if (remote && options.fetch) {
+    options.log?.debug(`fetching deployment tracking refs from ${remote}`);
+    await repo.fetchTracking(remote);
+  }
+  return { repo, remote, deployedBy: who };
+}
+
+export interface RolloutCommit {
+  mode: 'head' | 'git-sha' | 'promotion';
+  /** The commit whose files the rollout reads (for a promotion: the source's newest component commit). */
+  commit: string;
+  /** Where to read the deployment file, stacks and components: the repository, or a snapshot of `commit`. */
+  dir: string;
+  /** Commit deployed per component name (a promotion may deploy different commits per component). */
+  perComponent: Map<string, string>;
+  promotedFrom?: string;
+  /** For a promotion: the source target's images (component → image@digest), reused, never rebuilt. */
+  sourceImages: Record<string, string>;
+}
+
+/**
+ * Which commit a rollout deploys (SPEC 6 step 1): HEAD; `--git-sha` (must exist; its tree is
+ * materialised under .atmos/snapshots/); or, per component, the commit the `--promote-from` target runs.
+ */
+export async function resolveRolloutCommit(
+  tracking: Tracking,
+  options: { deployment: string; target: string; promoteFrom?: string; gitSha?: string },
+): Promise<RolloutCommit> {
+  const { repo } = tracking;
+  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  if (options.promoteFrom !== undefined && options.gitSha !== undefined) {
+    throw configError('E_USAGE', '--promote-from and --git-sha cannot be used together', {
+      hint: 'a promotion deploys the commits the source target runs; a rollback names one commit',
+    });
+  }
+  if (options.gitSha !== undefined) {
+    const commit = await repo.resolveCommit(options.gitSha);
+    if (!commit) throw unknownCommit(options.gitSha);
+    const head = await repo.resolveCommit('HEAD');
+    const dir = commit === head ? top : await repo.materializeCommit(commit);
+    return { mode: 'git-sha', commit, dir, perComponent: new Map(), sourceImages: {} };
+  }
+  if (options.promoteFrom !== undefined && !options.promoteFrom.includes('/')) {
+    const states = await readStatus(repo, options.deployment, options.promoteFrom);
+    const perComponent = new Map<string, string>();
+    const sourceImages: Record<string, string> = {};
+    let newest: { commit: string; time: string } | undefined;
+    for (const s of states) {
+      if (!s.commit) continue;
+      perComponent.set(s.component, s.commit);
+      Object.assign(sourceImages, s.deployed?.images ?? {});
+      const time = s.deployed?.timestamp ?? '';
+      if (!newest || time > newest.time) newest = { commit: s.commit, time };
+    }
+    const head = await repo.resolveCommit('HEAD');
+    const commit = newest?.commit ?? head!;
+    const dir = commit === head ? top : await repo.materializeCommit(commit);
+    return { mode: 'promotion', commit, dir, perComponent, promotedFrom: options.promoteFrom, sourceImages };
+  }
+  const head = await repo.resolveCommit('HEAD');
+  if (!head) {
+    throw configError('E_NO_COMMIT', 'the repository has no commit yet', { hint: 'commit the deployment first: rollouts record the commit they deploy' });
+  }
+  return { mode: 'head', commit: head, dir: top, perComponent: new Map(), sourceImages: {} };
+}
+
+/**
+ * Refuses (exit 3) a HEAD rollout whose inputs have uncommitted changes, unless `allowDirty`; returns
+ * whether they are dirty (recorded as `dirty: true`). `paths` may be absolute or repository-relative.
+ */
+export async function checkDirtyInputs(tracking: Tracking, paths: string[], allowDirty: boolean): Promise<boolean> {
+  const top = (await tracking.repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const inside = [...new Set(paths.map((p) => (isAbsolute(p) ? relative(top, p) : p)))].filter((p) => p && !p.startsWith(`..${sep}`) && p !== '..' && !isAbsolute(p));
+  const dirty = await tracking.repo.isDirty(inside);
+  if (dirty && !allowDirty) {
+    const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);
+    throw policyError('E_DIRTY_INPUTS', "the deployment's inputs have uncommitted changes", {
+      hint: 'commit them first (a rollout records the commit it deploys), or pass --allow-dirty (recorded as dirty: true)',
+      output: status.stdout.trim(),
+    });
+  }
+  return dirty;
+}
+
+export interface PolicyResult {
+  decision: PromotionDecision;
+  approval?: ApprovalInfo;
+}
+
+/**
+ * SPEC 7 against what git says: the source's deployed commits, this target's successful history and
+ * recorded approvals; then the approval (flag, note or prompt). Throws before anything is written.
+ */
+export async function checkRolloutPolicy(
+  tracking: Tracking,
+  options: {
+    spec: DeploymentSpec;
+    target: string;
+    resolved: RolloutCommit;
+    /** Component names rolled out. */
+    components: string[];
+    promoteFrom?: string;
+    approvedBy?: string;
+    interactive: boolean;
+    stdin: Readable;
+    stderr: Writable;
+    now: Date;
+  },
+): Promise<PolicyResult> {
+  const { repo } = tracking;
+  const { spec, target, resolved } = options;
+  const gitSha = resolved.mode === 'git-sha' ? resolved.commit : undefined;
+  const commits =
+    resolved.mode === 'promotion' ? options.components.map((c) => resolved.perComponent.get(c)).filter((c): c is string => Boolean(c)) : [resolved.commit];
+  const hasPromotion = spec.targets.get(target)?.promotion !== undefined;
+  const successes = gitSha !== undefined && spec.targets.has(target)
+    ? new Set((await readHistory(repo, spec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha))
+    : undefined;
+  const needsApproval = spec.targets.get(target)?.promotion?.requiresApproval === true && !options.approvedBy;
+  const approvals = needsApproval ? await readApprovals(repo, spec.name, [...new Set(commits)]) : [];
+  const decision = checkPromotion(
+    {
+      deployment: spec,
+      target,
+      promoteFrom: options.promoteFrom,
+      gitSha,
+      components: options.components,
+      sourceCommits: resolved.mode === 'promotion' ? resolved.perComponent : undefined,
+      targetSuccessCommits: successes,
+      commits,
+      approvals,
+      approvedBy: options.approvedBy,
+    },
+    options.interactive && hasPromotion,
+  );
+  const approval = await obtainApproval(decision, {
+    stdin: options.stdin,
+    stderr: options.stderr,
+    who: tracking.deployedBy,
+    now: options.now,
+    deployment: spec.name,
+    target,
+  });
+  return { decision, approval };
+}
+
+export function approvalsRef(deployment: string): string {
+  return `refs/notes/atmos/${deployment}/approvals`;
+}
+
+/** Approvals recorded on the given commits (one cat-file --batch over the notes tree). */
+export async function readApprovals(repo: GitRepo, deployment: string, commits: string[]) {
+  const ref = approvalsRef(deployment);
+  if (commits.length === 0 || !(await repo.revParse(ref))) return [];
+  const notes = await Promise.all(commits.map((c) => repo.readNote(ref, c)));
+  return notes.flatMap((n) => parseApprovals(n));
+}
+
+/** Records an approval note for `commit` and `target` and pushes it (SPEC 7, `approve`). */
+export async function recordApproval(
+  tracking: Tracking,
+  options: { deployment: string; target: string; commit: string; approvedBy: string; timestamp: string; method?: string },
+): Promise<void> {
+  const ref = approvalsRef(options.deployment);
+  const line = formatApproval({
+    deployment: options.deployment,
+    target: options.target,
+    git_sha: options.commit,
+    approved_by: options.approvedBy,
+    timestamp: options.timestamp,
+    ...(options.method ? { method: options.method } : {}),
+  });
+  await tracking.repo.addNote(ref, options.commit, line);
+  if (tracking.remote) await pushNotes(tracking, [ref]);
+}
+
+/** Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again. */
+async function pushNotes(tracking: Tracking, refs: string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await tracking.repo.tryPush(tracking.remote!, refs);
+    if (result.ok) return;
+    if (attempt >= 3 || !result.refs.some((r) => !r.ok)) return tracking.repo.push(tracking.remote!, refs);
+    await tracking.repo.fetchTracking(tracking.remote!);
+  }
+}
+
+/** The result the engine gives for each finished component (see engine/rollout.ts). */
+export interface FinishedComponent {
+  key: ComponentKey;
+  type: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned';
+  startedAt: string;
+  durationMs: number;
+  error?: string;
+}
+
+export interface RecorderOptions {
+  tracking: Tracking;
+  deployment: string;
+  target: string;
+  resolved: RolloutCommit;
+  /** From checkRolloutPolicy: the approval this rollout carries. */
+  approval?: ApprovalInfo;
+  dirty?: boolean;
+  /** Images known at the start (a promotion's source images); builds add theirs with setImage. */
+  images?: Record<string, string>;
+  metadata?: Record<string, unknown>;
+  now?: () => Date;
+  log?: Logger;
+}
+
+export interface RecordedComponent {
+  component: string;
+  status: DeploymentStatus;
+  tag: string;
+  commit: string;
+  pushed: boolean;
+}
+
+export interface RolloutRecorder {
+  beforeStart(plan: { planOnly?: boolean; components?: { key: string; name: string }[] }): Promise<void>;
+  onComponentFinished(result: FinishedComponent): Promise<void>;
+  isDeployed(key: ComponentKey): Promise<boolean>;
+  /** A nixpack component's image (`image@sha256:…`), recorded in the tags that follow. */
+  setImage(component: string, image: string): void;
+  /** What was written, in order. */
+  readonly recorded: RecordedComponent[];
+}
+
+/**
+ * The engine's hooks for tracking: each finished component becomes a tag (success, failed or
+ * cancelled) and, on success, a compare-and-swap of its ref against the value read in beforeStart.
+ *
+ * Write order, with a remote: the tag object is written, then one `git push --atomic` sends the tag
+ * and the ref (the ref with a lease on the value read at the start); only then are the local refs
+ * written, in one transaction. The remote decides who wins, so two machines cannot both succeed; a
+ * process that dies before the push leaves only an unreferenced object, after it only a stale local
+ * copy that the next fetch corrects. Without a remote, the tag and the ref are written in one
+ * local transaction. The loser of a race records its attempt as a `failed` tag (with the reason in
+ * metadata) so that no rollout disappears from history, and the component fails with exit 3.
+ */
+export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder {
+  const { tracking, deployment, target, resolved } = options;
+  const { repo } = tracking;
+  const now = options.now ?? (() => new Date());
+  const images: Record<string, string> = { ...resolved.sourceImages, ...options.images };
+  let expected: Map<string, string> | undefined;
+  let approvalWritten = false;
+  const recorded: RecordedComponent[] = [];
+
+  const current = async () => (expected ??= await readTargetCommits(repo, deployment, target));
+
+  const commitFor = (name: string): string => {
+    if (resolved.mode === 'promotion') {
+      const commit = resolved.perComponent.get(name);
+      if (!commit) throw policyError('E_SOURCE_NOT_DEPLOYED', `${resolved.promotedFrom} has no successful deployment of ${name}`);
+      return commit;
+    }
+    return resolved.commit;
+  };
+
+  async function writeApprovalNote(commits: string[]): Promise<void> {
+    const a = options.approval;
+    if (!a || a.method === 'note' || approvalWritten) return;
+    approvalWritten = true;
+    for (const commit of new Set(commits)) {
+      await repo.addNote(
+        approvalsRef(deployment),
+        commit,
+        formatApproval({ deployment, target, git_sha: commit, approved_by: a.approved_by, timestamp: a.timestamp, method: a.method }),
+      );
+    }
+    if (tracking.remote) await pushNotes(tracking, [approvalsRef(deployment)]);
+  }
+
+  async function rollbackOf(name: string, commit: string): Promise<string | undefined> {
+    const before = (await current()).get(name);
+    if (!before || before === commit) return undefined;
+    // A rollback when the target ran a commit that comes after this one.
+    const older = await repo.git(['merge-base', '--is-ancestor', commit, before], { check: false });
+    return older.code === 0 ? before : undefined;
+  }
+
+  async function record(name: string, type: string, status: DeploymentStatus, extra: Record<string, unknown>): Promise<RecordedComponent> {
+    const commit = commitFor(name);
+    const ref = deploymentRef(deployment, target, name);
+    const old = (await current()).get(name) ?? '';
+    const base = deploymentTagBase(deployment, target, name);
+    const when = now();
+    const fields: DeploymentRecord = {
+      deployment,
+      target,
+      component: name,
+      component_type: type,
+      deployed_by: tracking.deployedBy,
+      git_sha: commit,
+      timestamp: isoSeconds(when),
+      status,
+      promoted_from: resolved.promotedFrom,
+      promoted_at: resolved.promotedFrom ? isoSeconds(when) : undefined,
+      rollback_of: status === 'success' ? await rollbackOf(name, commit) : undefined,
+      images: Object.keys(images).length ? { ...images } : undefined,
+      approval: options.approval,
+      dirty: options.dirty ? true : undefined,
+      metadata: options.metadata || extra.metadata ? { ...options.metadata, ...(extra.metadata as object) } : undefined,
+    };
+    let moveRef = status === 'success';
+    let conflict: AtmosError | undefined;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      const existing = (await repo.forEachRef([`refs/tags/${base}/`], ['refname'])).map((r) => r.refname.slice('refs/tags/'.length));
+      const tag = allocateTagName(`${base}/${tagTimestamp(when)}`, existing);
+      const oid = await repo.writeTagObject(tag, commit, formatRecord('Deployment', fields), when);
+      if (tracking.remote) {
+        const refspecs = [`${oid}:refs/tags/${tag}`, ...(moveRef ? [`${commit}:${ref}`] : [])];
+        const pushed = await repo.tryPush(tracking.remote, refspecs, moveRef ? [{ ref, expect: old }] : []);
+        if (!pushed.ok) {
+          const refRejected = pushed.refs.find((r) => r.ref === ref && !r.ok && r.reason !== 'atomic push failed');
+          const tagRejected = pushed.refs.find((r) => r.ref === `refs/tags/${tag}` && !r.ok && r.reason !== 'atomic push failed');
+          if (!refRejected && !tagRejected) await repo.push(tracking.remote, refspecs, moveRef ? [{ ref, expect: old }] : []);
+          await repo.fetchTracking(tracking.remote);
+          if (refRejected && moveRef) {
+            conflict = raceLost(ref, (await repo.revParse(ref)) ?? '', old);
+            moveRef = false;
+            fields.status = 'failed';
+            fields.rollback_of = undefined;
+            fields.metadata = { ...fields.metadata, error: conflict.message };
+          }
+          continue;
+        }
+      }
+      const updates = [{ ref: `refs/tags/${tag}`, newValue: oid, oldValue: '' }];
+      if (moveRef) updates.push({ ref, newValue: commit, oldValue: tracking.remote ? ((await repo.revParse(ref)) ?? '') : old });
+      try {
+        await repo.updateRefs(updates);
+      } catch (error) {
+        if (!(error instanceof AtmosError) || error.code !== 'E_TARGET_CHANGED' || tracking.remote) throw error;
+        if (await repo.revParse(`refs/tags/${tag}`)) continue; // the second was taken meanwhile: next suffix
+        conflict = raceLost(ref, (await repo.revParse(ref)) ?? '', old);
+        moveRef = false;
+        fields.status = 'failed';
+        fields.rollback_of = undefined;
+        fields.metadata = { ...fields.metadata, error: conflict.message };
+        continue;
+      }
+      if (moveRef) expected!.set(name, commit);
+      const entry = { component: name, status: fields.status, tag, commit, pushed: Boolean(tracking.remote) };
+      recorded.push(entry);
+      options.log?.debug(`recorded ${tag} (${fields.status})`);
+      if (conflict) throw conflict;
+      return entry;
+    }
+    throw policyError('E_TAG_NAME', `could not allocate a deployment tag under ${base}`, { hint: 'too many rollouts of this component in one second; try again' });
+  }
+
+  return {
+    recorded,
+    setImage(component, image) {
+      images[component] = image;
+    },
+    async beforeStart(plan) {
+      expected = await readTargetCommits(repo, deployment, target);
+      if (plan.planOnly) return;
+      const names = (plan.components ?? []).map((c) => c.name);
+      const commits = resolved.mode === 'promotion' ? names.map((n) => resolved.perComponent.get(n)).filter((c): c is string => Boolean(c)) : [resolved.commit];
+      await writeApprovalNote(commits);
+    },
+    async onComponentFinished(result) {
+      const status: DeploymentStatus | undefined =
+        result.status === 'succeeded' ? 'success' : result.status === 'failed' ? 'failed' : result.status === 'cancelled' ? 'cancelled' : undefined;
+      if (!status) return;
+      const parsed = parseComponentKey(result.key);
+      const name = parsed?.name ?? result.key;
+      await record(name, parsed?.type ?? result.type, status, result.error ? { metadata: { error: result.error } } : {});
+    },
+    async isDeployed(key) {
+      const name = parseComponentKey(key)?.name ?? key;
+      return (await current()).has(name);
+    },
+  };
+}
+
+function raceLost(ref: string, now: string, expected: string): AtmosError {
+  return policyError('E_TARGET_CHANGED', `target changed while rolling out: ${ref.split('/').slice(3).join('/')} is at ${now.slice(0, 12) || 'nothing'}, expected ${expected.slice(0, 12) || 'nothing'}`, {
+    hint: 'someone else rolled this target out meanwhile; nothing was overwritten (this attempt is recorded as failed). Check `atmos deployment status` and roll out again',
+  });
+}
