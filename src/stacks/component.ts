@@ -2,9 +2,9 @@
 // (depth-first, in `metadata.inherits` order) → the component → its scoped `overrides`.
 import type { ComponentType } from '../model/types.js';
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
-import { copyLocation, isPlainObject, locationOf } from '../util/yaml.js';
+import { copyLocation, locationOf } from '../util/yaml.js';
 import type { Section, StackSet } from './load.js';
-import { deepMerge, mergeAll } from './merge.js';
+import { deepMerge, isMap, mergeAll } from './merge.js';
 
 export interface StackComponent {
   /** Defined in the stacks or in the deployment's own section. */
@@ -28,7 +28,7 @@ export interface StackComponent {
 const NOT_INHERITED_METADATA = ['type', 'inherits'];
 
 function section(value: unknown): Section | undefined {
-  return isPlainObject(value) ? value : undefined;
+  return isMap(value) ? value : undefined;
 }
 
 /**

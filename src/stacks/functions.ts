@@ -4,9 +4,10 @@
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { AtmosError, configError, formatLocation } from '../util/errors.js';
-import { copyLocation, copySelfLocation, isPlainObject, loadYaml, TaggedValue } from '../util/yaml.js';
+import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
 import { Deferred } from './template.js';
+import { isMap } from './merge.js';
 
 export const STACK_TAGS = [
   '!env',
@@ -52,7 +53,7 @@ export async function evaluateTags(value: unknown, ctx: TagContext): Promise<unk
     copySelfLocation(value, list);
     return list;
   }
-  if (isPlainObject(value)) {
+  if (isMap(value)) {
     const map: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       map[key] = await evaluateTags(item, ctx);

@@ -7,9 +7,9 @@ import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { COMPONENT_TYPES } from '../model/types.js';
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
-import { copyLocation, copySelfLocation, isPlainObject, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
+import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
-import { cloneTree, deepMerge, mergeAll } from './merge.js';
+import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
 import { renderString } from './template.js';
 
 export interface LoadStacksInput {
@@ -105,7 +105,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           doc = await files.readYaml(request.path, { tags: STACK_TAGS });
         }
         if (doc === null || doc === undefined) return {};
-        if (!isPlainObject(doc)) {
+        if (!isMap(doc)) {
           throw configError('E_STACK', `stack file ${request.path} must be a map of sections`, {
             location: locationOf(doc) ?? { file: request.path, line: 1, col: 1 },
           });
@@ -147,9 +147,9 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     }
     layers.push(withScopedOverrides(doc, innerScopes, strategy));
     const components = doc.components;
-    if (isPlainObject(components)) {
+    if (isMap(components)) {
       for (const [type, defs] of Object.entries(components)) {
-        if (!isPlainObject(defs)) continue;
+        if (!isMap(defs)) continue;
         for (const name of Object.keys(defs)) {
           const list = ((definedIn[type] ??= {})[name] ??= []);
           if (!list.includes(request.path)) list.push(request.path);
@@ -183,7 +183,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     let skipIfMissing = false;
     if (typeof entry === 'string') {
       path = entry;
-    } else if (isPlainObject(entry)) {
+    } else if (isMap(entry)) {
       const known = ['path', 'context', 'skip_templates_processing', 'ignore_missing_template_values', 'skip_if_missing'];
       for (const key of Object.keys(entry)) {
         if (!known.includes(key)) {
@@ -198,7 +198,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         throw configError('E_IMPORT', 'an import written as a map needs a "path"', { location, hint: 'write { path: catalog/vpc, context: {...} }' });
       }
       path = entry.path;
-      if (entry.context !== undefined && entry.context !== null && !isPlainObject(entry.context)) {
+      if (entry.context !== undefined && entry.context !== null && !isMap(entry.context)) {
         throw configError('E_IMPORT', 'import "context" must be a map', { location: locationOf(entry, 'context') ?? location });
       }
       context = (entry.context as Section | undefined) ?? {};
@@ -250,13 +250,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
 
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
   const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);
-  if (isPlainObject(merged.components)) for (const type of Object.keys(merged.components)) typeKeys.add(type);
-  for (const key of Object.keys(merged)) if (!ROOT_KEYS.has(key) && isPlainObject(merged[key])) typeKeys.add(key);
+  if (isMap(merged.components)) for (const type of Object.keys(merged.components)) typeKeys.add(type);
+  for (const key of Object.keys(merged)) if (!ROOT_KEYS.has(key) && isMap(merged[key])) typeKeys.add(key);
   const types: Record<string, Section> = {};
   const components: Record<string, Record<string, Section>> = {};
   for (const type of typeKeys) {
     types[type] = asSection(merged[type]);
-    components[type] = isPlainObject(merged.components) ? (asSection(merged.components[type]) as Record<string, Section>) : {};
+    components[type] = isMap(merged.components) ? (asSection(merged.components[type]) as Record<string, Section>) : {};
   }
   return {
     strategy,
@@ -272,7 +272,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
 }
 
 function asSection(value: unknown): Section {
-  return isPlainObject(value) ? value : {};
+  return isMap(value) ? value : {};
 }
 
 function isFile(path: string): boolean {
@@ -313,18 +313,18 @@ function normalize(doc: Section): Section {
   dropNull(out, ['import', 'vars', 'settings', 'env', 'overrides', 'components']);
   for (const [key, value] of Object.entries(out)) {
     if (value === null && !ROOT_KEYS.has(key)) delete out[key];
-    if (isPlainObject(value) && !ROOT_KEYS.has(key)) dropNull(value, ['vars', 'settings', 'env', 'overrides', 'providers', 'backend']);
+    if (isMap(value) && !ROOT_KEYS.has(key)) dropNull(value, ['vars', 'settings', 'env', 'overrides', 'providers', 'backend']);
   }
-  if (isPlainObject(out.components)) {
+  if (isMap(out.components)) {
     for (const [type, defs] of Object.entries(out.components)) {
       if (defs === null) {
         delete out.components[type];
         continue;
       }
-      if (!isPlainObject(defs)) continue;
+      if (!isMap(defs)) continue;
       for (const [name, section] of Object.entries(defs)) {
         if (section === null) defs[name] = {};
-        else if (isPlainObject(section)) dropNull(section, ['vars', 'settings', 'env', 'metadata', 'providers', 'backend', 'overrides']);
+        else if (isMap(section)) dropNull(section, ['vars', 'settings', 'env', 'metadata', 'providers', 'backend', 'overrides']);
       }
     }
   }
@@ -333,9 +333,9 @@ function normalize(doc: Section): Section {
 
 function overrideScope(doc: Section): OverrideScope {
   const scope: OverrideScope = { byType: {} };
-  if (isPlainObject(doc.overrides)) scope.global = doc.overrides;
+  if (isMap(doc.overrides)) scope.global = doc.overrides;
   for (const [key, value] of Object.entries(doc)) {
-    if (ROOT_KEYS.has(key) || !isPlainObject(value) || !isPlainObject(value.overrides)) continue;
+    if (ROOT_KEYS.has(key) || !isMap(value) || !isMap(value.overrides)) continue;
     scope.byType[key] = value.overrides;
   }
   return scope;
@@ -346,21 +346,21 @@ function overrideScope(doc: Section): OverrideScope {
  * per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
  */
 function withScopedOverrides(doc: Section, scopes: OverrideScope[], strategy: ListMergeStrategy): Section {
-  if (!isPlainObject(doc.components) || !scopes.some((s) => s.global || Object.keys(s.byType).length)) return doc;
+  if (!isMap(doc.components) || !scopes.some((s) => s.global || Object.keys(s.byType).length)) return doc;
   const components: Section = {};
   for (const [type, defs] of Object.entries(doc.components)) {
     copyLocation(doc.components, type, components);
     const layers: unknown[] = [];
     for (const scope of [...scopes].reverse()) layers.push(scope.global, scope.byType[type]);
     const overrides = mergeAll(layers, strategy) as Section | undefined;
-    if (!isPlainObject(defs) || !overrides || !Object.keys(overrides).length) {
+    if (!isMap(defs) || !overrides || !Object.keys(overrides).length) {
       components[type] = defs;
       continue;
     }
     const scoped: Section = {};
     for (const [name, section] of Object.entries(defs)) {
       copyLocation(defs, name, scoped);
-      if (!isPlainObject(section)) {
+      if (!isMap(section)) {
         scoped[name] = section;
         continue;
       }

@@ -4,6 +4,13 @@
 import type { ListMergeStrategy } from '../model/types.js';
 import { copyLocation, copySelfLocation, isPlainObject, TaggedValue } from '../util/yaml.js';
 
+/** A plain map (not a TaggedValue, a Deferred or another class instance). */
+export function isMap(value: unknown): value is Record<string, unknown> {
+  if (!isPlainObject(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 export function isUnset(value: unknown): boolean {
   return value instanceof TaggedValue && value.tag === '!unset';
 }
@@ -16,7 +23,7 @@ export function cloneTree(value: unknown): unknown {
     copySelfLocation(value, list);
     return list;
   }
-  if (isPlainObject(value)) {
+  if (isMap(value)) {
     const map: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (isUnset(item)) continue;
@@ -43,7 +50,7 @@ function mergeLists(base: unknown[], override: unknown[], strategy: ListMergeStr
     for (let index = 0; index < length; index++) {
       const inBase = index < base.length;
       const inOverride = index < override.length;
-      if (inBase && inOverride && isPlainObject(base[index]) && isPlainObject(override[index])) {
+      if (inBase && inOverride && isMap(base[index]) && isMap(override[index])) {
         list.push(deepMerge(base[index], override[index], strategy));
         copyLocation(override, index, list);
       } else if (inBase) {
@@ -65,7 +72,7 @@ function mergeLists(base: unknown[], override: unknown[], strategy: ListMergeStr
 export function deepMerge(base: unknown, override: unknown, strategy: ListMergeStrategy): unknown {
   if (override === undefined) return cloneTree(base);
   if (isUnset(override)) return undefined;
-  if (isPlainObject(base) && isPlainObject(override)) {
+  if (isMap(base) && isMap(override)) {
     const map: Record<string, unknown> = {};
     const has = (key: string) => Object.prototype.hasOwnProperty.call(override, key);
     // Base keys keep their order; keys only in the override follow.

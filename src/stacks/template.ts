@@ -2,7 +2,8 @@
 // literals, Sprig-like functions, if/else/with/range, `{{-`/`-}}` trimming, variables. Values only
 // known during a build or rollout are `Deferred`s; touching one makes the whole result deferred.
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
-import { copyLocation, copySelfLocation, isPlainObject, locationOf, TaggedValue } from '../util/yaml.js';
+import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
+import { isMap } from './merge.js';
 
 /** A value only known during a build or rollout (an image digest, a terraform output). */
 export class Deferred {
@@ -358,7 +359,7 @@ function lookup(base: unknown, path: string[], label: string, state: EvalState):
     if (value instanceof Deferred) return value;
     if (value instanceof Missing) return value;
     const next = walked ? `${walked}.${segment}` : `.${segment}`;
-    if (isPlainObject(value)) {
+    if (isMap(value)) {
       if (!Object.prototype.hasOwnProperty.call(value, segment)) {
         const prefix = walked ? `${walked}.` : '.';
         return new Missing(next, Object.keys(value).map((k) => prefix + k), next);
@@ -380,7 +381,7 @@ function truthy(value: unknown): boolean {
   if (value instanceof Deferred) return true;
   if (typeof value === 'number') return value !== 0;
   if (typeof value === 'string' || Array.isArray(value)) return value.length > 0;
-  if (isPlainObject(value)) return Object.keys(value).length > 0;
+  if (isMap(value)) return Object.keys(value).length > 0;
   return true;
 }
 
@@ -487,7 +488,7 @@ function run(nodes: Node[], scope: Scope, state: EvalState, rootNames: string[],
         if (value instanceof Missing) throw new UnknownName(value);
         const entries: [unknown, unknown][] = Array.isArray(value)
           ? value.map((v, i) => [i, v])
-          : isPlainObject(value)
+          : isMap(value)
             ? Object.keys(value).sort().map((k) => [k, value[k]])
             : typeof value === 'number'
               ? Array.from({ length: value }, (_, i) => [i, i])
@@ -588,12 +589,12 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
     for (let i = 0; i + 1 < pairs.length; i += 2) out[toText(pairs[i])] = pairs[i + 1];
     return out;
   },
-  hasKey: (map, key) => isPlainObject(map) && Object.prototype.hasOwnProperty.call(map, toText(key)),
-  len: (value) => (typeof value === 'string' || Array.isArray(value) ? value.length : isPlainObject(value) ? Object.keys(value).length : 0),
+  hasKey: (map, key) => isMap(map) && Object.prototype.hasOwnProperty.call(map, toText(key)),
+  len: (value) => (typeof value === 'string' || Array.isArray(value) ? value.length : isMap(value) ? Object.keys(value).length : 0),
   index: (collection, ...keys) => {
     let value = collection;
     for (const key of keys) {
-      if (isPlainObject(value) && Object.prototype.hasOwnProperty.call(value, toText(key))) value = value[toText(key)];
+      if (isMap(value) && Object.prototype.hasOwnProperty.call(value, toText(key))) value = value[toText(key)];
       else if (Array.isArray(value) && typeof key === 'number' && key < value.length) value = value[key];
       else throw new TemplateFailure(`index: key ${JSON.stringify(key)} not found`);
     }
@@ -693,12 +694,12 @@ export function renderValue(value: unknown, data: Record<string, unknown>, optio
       return settle(renderString(node, data, { ...options, location: location ?? options.location }), path);
     }
     if (Array.isArray(node)) {
-      const list = node.map((item, index) => walk(item, `${path}[${index}]`, locationOf(node, index)));
+      const list = node.map((item, index) => walk(item, path ? `${path}.${index}` : String(index), locationOf(node, index)));
       node.forEach((_, index) => copyLocation(node, index, list));
       copySelfLocation(node, list);
       return list;
     }
-    if (isPlainObject(node)) {
+    if (isMap(node)) {
       const map: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(node)) {
         map[key] = walk(item, path ? `${path}.${key}` : key, locationOf(node, key));

@@ -145,6 +145,16 @@ describe('renderValue', () => {
     expect(locationOf(vars, 'name')).toEqual({ file: '/repo/stacks/app.yaml', line: 2, col: 9 });
   });
 
+  it('reports deferred values inside lists by dotted path, including Deferred leaves', () => {
+    const tree = { vars: { images: ['{{ .nixpack.api.digest }}', 'fixed'], out: new Deferred('(known after apply: terraform/vpc.id)') } };
+    const { value, deferred } = renderValue(tree, data, {});
+    expect(deferred).toEqual({
+      'vars.images.0': '(known after build: nixpack.api.digest)',
+      'vars.out': '(known after apply: terraform/vpc.id)',
+    });
+    expect(value).toEqual({ vars: { images: ['(known after build: nixpack.api.digest)', 'fixed'], out: '(known after apply: terraform/vpc.id)' } });
+  });
+
   it('reports an unknown name at the location of the string that holds it', async () => {
     const bad = loadYaml('vars:\n  a: ok\n  b: "{{ .vars.nme }}"\n', '/repo/stacks/bad.yaml').value;
     const error = await failure(() => renderValue(bad, data, {}));
