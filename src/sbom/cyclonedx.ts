@@ -1,0 +1,225 @@
+// CycloneDX 1.6 JSON from the internal model (built with @cyclonedx/cyclonedx-library, validated
+// against the official schema before anyone writes it), and back: notes are read into the model.
+import type { ComponentSbom, DeploymentSbom, Hash, HashAlg, SbomPackage, Scope, SbomWarning, PackageKind } from './model.js';
+import type { ComponentType } from '../model/types.js';
+import { stepError } from '../util/errors.js';
+
+export interface CycloneDxOptions {
+  toolVersion?: string;
+  /** urn:uuid serial number; a fresh one when omitted. */
+  serialNumber?: string;
+}
+
+const SEP = '|';
+
+export function packageRef(componentKey: string, id: string): string {
+  return `${componentKey}${SEP}${id}`;
+}
+
+export function deploymentRef(deployment: string): string {
+  return `deployment/${deployment}`;
+}
+
+/** The CycloneDX document as a JSON value (not yet validated). */
+export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOptions = {}): Promise<Record<string, unknown>> {
+  const CDX = await import('@cyclonedx/cyclonedx-library');
+  const { Models, Enums, Spec, Serialize } = CDX;
+  const scopeOf = (s: Scope) => (s === 'dev' ? Enums.ComponentScope.Excluded : s === 'optional' ? Enums.ComponentScope.Optional : Enums.ComponentScope.Required);
+  const typeOf = (k: PackageKind) =>
+    ({
+      library: Enums.ComponentType.Library,
+      application: Enums.ComponentType.Application,
+      container: Enums.ComponentType.Container,
+      'operating-system': Enums.ComponentType.OperatingSystem,
+      framework: Enums.ComponentType.Framework,
+    })[k];
+  const refTypes = { vcs: Enums.ExternalReferenceType.VCS, distribution: Enums.ExternalReferenceType.Distribution, website: Enums.ExternalReferenceType.Website };
+
+  const props = (pairs: [string, string][]) => new Models.PropertyRepository(pairs.map(([n, v]) => new Models.Property(n, v)));
+  const hashes = (list: Hash[]) => {
+    const dict = new Models.HashDictionary();
+    for (const h of list) dict.set(h.alg as unknown as import('@cyclonedx/cyclonedx-library').Enums.HashAlgorithm, h.content);
+    return dict;
+  };
+
+  const bom = new Models.Bom();
+  bom.serialNumber = options.serialNumber ?? `urn:uuid:${crypto.randomUUID()}`;
+  bom.metadata.timestamp = new Date(sbom.timestamp);
+  bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, 'atmos-deployments', { version: options.toolVersion ?? '0.0.0' }));
+  const metaProps: [string, string][] = [];
+  if (sbom.target) metaProps.push(['atmos:target', sbom.target]);
+  if (sbom.commit) metaProps.push(['atmos:commit', sbom.commit]);
+  if (sbom.components.some((c) => c.incomplete)) metaProps.push(['atmos:incomplete', 'true']);
+  const root = new Models.Component(Enums.ComponentType.Application, sbom.deployment, {
+    bomRef: deploymentRef(sbom.deployment),
+    version: sbom.target,
+    properties: props(metaProps),
+  });
+  bom.metadata.component = root;
+
+  const byRef = new Map<string, InstanceType<typeof Models.Component>>();
+  const edges: [InstanceType<typeof Models.Component>, string[]][] = [];
+  for (const c of sbom.components) {
+    const cProps: [string, string][] = [
+      ['atmos:component-type', c.type],
+      ['atmos:component', c.name],
+      ...c.properties,
+    ];
+    if (c.commit) cProps.push(['atmos:commit', c.commit]);
+    if (c.incomplete) cProps.push(['atmos:incomplete', 'true']);
+    for (const w of c.warnings) cProps.push(['atmos:warning', formatWarning(w)]);
+    const comp = new Models.Component(c.kind === 'container' ? Enums.ComponentType.Container : Enums.ComponentType.Application, c.name, {
+      bomRef: c.key,
+      version: c.version,
+      purl: c.purl as never,
+      hashes: hashes(c.hashes),
+      properties: props(cProps),
+    });
+    byRef.set(c.key, comp);
+    edges.push([comp, [...c.dependsOn, ...c.direct.map((id) => packageRef(c.key, id))]]);
+    for (const p of c.packages) {
+      const pProps: [string, string][] = [['atmos:ecosystem', p.ecosystem]];
+      if (p.source) pProps.push(['atmos:lockfile', p.source]);
+      pProps.push(...p.properties);
+      const child = new Models.Component(typeOf(p.kind), p.name, {
+        bomRef: packageRef(c.key, p.id),
+        group: p.group,
+        version: p.version,
+        purl: p.purl as never,
+        hashes: hashes(p.hashes),
+        scope: scopeOf(p.scope),
+        properties: props(pProps),
+        externalReferences: new Models.ExternalReferenceRepository(p.externalRefs.map((r) => new Models.ExternalReference(r.url, refTypes[r.type]))),
+      });
+      comp.components.add(child);
+      byRef.set(packageRef(c.key, p.id), child);
+      edges.push([child, p.dependsOn.map((id) => packageRef(c.key, id))]);
+    }
+    bom.components.add(comp);
+  }
+  for (const c of sbom.components) root.dependencies.add(byRef.get(c.key)!.bomRef);
+  for (const [comp, refs] of edges) {
+    for (const r of refs) {
+      const target = byRef.get(r);
+      if (target) comp.dependencies.add(target.bomRef);
+    }
+  }
+
+  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
+  const json = JSON.parse(serializer.serialize(bom, { sortLists: true })) as Record<string, unknown>;
+  // The library has no compositions model: an incomplete inventory is declared here.
+  const incomplete = sbom.components.filter((c) => c.incomplete).map((c) => c.key);
+  if (incomplete.length) json.compositions = [{ aggregate: 'incomplete', assemblies: incomplete }];
+  return json;
+}
+
+/** Validates against the official CycloneDX 1.6 JSON schema (strict); throws with the first problems. */
+export async function validateCycloneDx(json: Record<string, unknown> | string): Promise<void> {
+  const { Validation, Spec } = await import('@cyclonedx/cyclonedx-library');
+  const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
+  const errors = (await validator.validate(typeof json === 'string' ? json : JSON.stringify(json))) as
+    | { instancePath: string; message?: string }[]
+    | null;
+  if (errors) {
+    throw stepError('E_SBOM_INVALID', `the CycloneDX document is not valid against the CycloneDX 1.6 schema (${errors.length} problems)`, {
+      problems: errors.slice(0, 10).map((e) => ({ message: `${e.instancePath || '/'}: ${e.message ?? 'invalid'}` })),
+      hint: 'this is a bug in atmos; please report it with the inputs',
+    });
+  }
+}
+
+/** Builds the document and validates it: what callers store or print. */
+export async function cycloneDxDocument(sbom: DeploymentSbom, options: CycloneDxOptions = {}): Promise<Record<string, unknown>> {
+  const json = await toCycloneDx(sbom, options);
+  await validateCycloneDx(json);
+  return json;
+}
+
+export function formatWarning(w: SbomWarning): string {
+  return `${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ${w.message}`;
+}
+
+function parseWarning(text: string): SbomWarning {
+  const m = /^(.*?)(?::(\d+))?: ([\s\S]*)$/.exec(text);
+  return m ? { file: m[1]!, line: m[2] ? Number(m[2]) : undefined, message: m[3]! } : { file: '', message: text };
+}
+
+interface CdxComponent {
+  'bom-ref'?: string;
+  type: string;
+  name: string;
+  group?: string;
+  version?: string;
+  purl?: string;
+  scope?: string;
+  hashes?: { alg: string; content: string }[];
+  properties?: { name: string; value?: string }[];
+  externalReferences?: { type: string; url: string }[];
+  components?: CdxComponent[];
+}
+
+/** Reads a CycloneDX document this tool wrote (a note) back into the model. */
+export function fromCycloneDx(json: Record<string, unknown>): DeploymentSbom {
+  const meta = (json.metadata ?? {}) as { timestamp?: string; component?: CdxComponent };
+  const metaProps = propsOf(meta.component);
+  const deps = new Map<string, string[]>();
+  for (const d of (json.dependencies ?? []) as { ref: string; dependsOn?: string[] }[]) deps.set(d.ref, d.dependsOn ?? []);
+  const components: ComponentSbom[] = [];
+  for (const c of (json.components ?? []) as CdxComponent[]) {
+    const cp = propsOf(c);
+    const type = (cp.get('atmos:component-type')?.[0] ?? (c.type === 'container' ? 'nixpack' : 'terraform')) as ComponentType;
+    const key = c['bom-ref'] ?? `${type}/${c.name}`;
+    const prefix = `${key}${SEP}`;
+    const packages: SbomPackage[] = (c.components ?? []).map((p) => {
+      const pp = propsOf(p);
+      const ref = p['bom-ref'] ?? '';
+      const id = ref.startsWith(prefix) ? ref.slice(prefix.length) : ref;
+      return {
+        id,
+        kind: (p.type === 'operating-system' ? 'operating-system' : p.type) as PackageKind,
+        ecosystem: pp.get('atmos:ecosystem')?.[0] ?? 'unknown',
+        group: p.group,
+        name: p.name,
+        version: p.version,
+        purl: p.purl,
+        hashes: (p.hashes ?? []).map((h) => ({ alg: h.alg as HashAlg, content: h.content })),
+        scope: p.scope === 'excluded' ? 'dev' : p.scope === 'optional' ? 'optional' : 'required',
+        dependsOn: (deps.get(ref) ?? []).filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length)),
+        properties: (p.properties ?? []).filter((x) => x.name !== 'atmos:ecosystem' && x.name !== 'atmos:lockfile').map((x) => [x.name, x.value ?? ''] as [string, string]),
+        externalRefs: (p.externalReferences ?? []).map((r) => ({ type: r.type as 'vcs', url: r.url })),
+        source: pp.get('atmos:lockfile')?.[0],
+      };
+    });
+    const own = deps.get(key) ?? [];
+    const reserved = new Set(['atmos:component-type', 'atmos:component', 'atmos:commit', 'atmos:incomplete', 'atmos:warning']);
+    components.push({
+      key,
+      type,
+      name: cp.get('atmos:component')?.[0] ?? c.name,
+      kind: type === 'nixpack' ? 'container' : (type as 'terraform'),
+      version: c.version,
+      purl: c.purl,
+      hashes: (c.hashes ?? []).map((h) => ({ alg: h.alg as HashAlg, content: h.content })),
+      packages,
+      direct: own.filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length)),
+      dependsOn: own.filter((r) => !r.startsWith(prefix)),
+      incomplete: cp.get('atmos:incomplete')?.[0] === 'true',
+      warnings: (cp.get('atmos:warning') ?? []).map(parseWarning),
+      commit: cp.get('atmos:commit')?.[0],
+      properties: (c.properties ?? []).filter((x) => !reserved.has(x.name)).map((x) => [x.name, x.value ?? ''] as [string, string]),
+    });
+  }
+  return {
+    deployment: meta.component?.name ?? 'unknown',
+    target: metaProps.get('atmos:target')?.[0],
+    commit: metaProps.get('atmos:commit')?.[0],
+    timestamp: meta.timestamp ?? new Date(0).toISOString(),
+    components,
+  };
+}
+
+function propsOf(c: CdxComponent | undefined): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const p of c?.properties ?? []) map.set(p.name, [...(map.get(p.name) ?? []), p.value ?? '']);
+  return map;
+}
