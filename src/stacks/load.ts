@@ -81,6 +81,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const basePath = config.stacksBasePath;
   const strategy = config.listMergeStrategy;
   const read: string[] = [];
+  const seen = new Set<string>();
   const parsed = new Map<string, Promise<Section>>();
   const layers: Section[] = [];
   const definedIn: Record<string, Record<string, string[]>> = {};
@@ -91,7 +92,10 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const key = render ? `${request.path}\0${JSON.stringify(request.context)}\0${request.ignoreMissing}` : request.path;
     let pending = parsed.get(key);
     if (!pending) {
-      if (!read.includes(request.path)) read.push(request.path);
+      if (!seen.has(request.path)) {
+        seen.add(request.path);
+        read.push(request.path);
+      }
       pending = (async () => {
         let doc: unknown;
         if (render) {
