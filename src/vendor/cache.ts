@@ -126,8 +126,14 @@ export async function stagingDir(paths: CachePaths): Promise<string> {
  * Moves a finished tree into place as `<digest>/`. When another process got there first its object
  * is used (same digest, same content); a damaged object in the way is replaced.
  */
-export async function storeObject(paths: CachePaths, tree: string): Promise<{ digest: string; size: number; files: number }> {
+export async function storeObject(
+  paths: CachePaths,
+  tree: string,
+  /** Throws to refuse the content before anything is stored (a lock file expecting another digest). */
+  accept: (digest: string) => void = () => {},
+): Promise<{ digest: string; size: number; files: number }> {
   const summary = await digestTree(tree);
+  accept(summary.digest);
   const dest = objectDir(paths, summary.digest);
   try {
     await rename(tree, dest);

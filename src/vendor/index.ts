@@ -139,18 +139,21 @@ export async function ensureVendored(
     let size = 0;
     let files = 0;
     if (!digest) {
+      const mismatch = (got: string) => {
+        if (expected && got !== expected) {
+          throw stepError('E_VENDOR_DIGEST_MISMATCH', `${name} for ${deployment.name}/${target.name}: ${use.source} no longer has the content the lock file names`, {
+            hint: `the lock expects ${expected}, the source now gives ${got}; check the source, or accept the new content with atmos vendor pull --deployment ${deployment.name} --target ${target.name} --update`,
+          });
+        }
+      };
       let pending = fetched.get(key);
       if (!pending) {
-        pending = fetchIntoCache(paths, use, ws, options, entry);
+        pending = fetchIntoCache(paths, use, ws, options, entry, mismatch);
         fetched.set(key, pending);
       }
       const got = await pending;
+      mismatch(got.digest);
       outcome = 'fetched';
-      if (expected && got.digest !== expected) {
-        throw stepError('E_VENDOR_DIGEST_MISMATCH', `${name} for ${deployment.name}/${target.name}: ${use.source} no longer has the content the lock file names`, {
-          hint: `the lock expects ${expected}, the source now gives ${got.digest}; check the source, or accept the new content with atmos vendor pull --deployment ${deployment.name} --target ${target.name} --update`,
-        });
-      }
       ({ digest, size, files } = got);
     } else {
       size = index[key]?.size ?? 0;
@@ -196,6 +199,7 @@ async function fetchIntoCache(
   ws: Workspace,
   options: EnsureVendoredOptions,
   entry: VendorEntry,
+  accept: (digest: string) => void,
 ): Promise<{ digest: string; size: number; files: number }> {
   const parsed = parseSource(use.source, use.baseDir, entry.location);
   const staging = await stagingDir(paths);
@@ -204,7 +208,7 @@ async function fetchIntoCache(
     const fetchedRoot = await fetchSource(parsed, join(staging, 'raw'), use.source, { env: ws.env, signal: options.signal });
     const tree = join(staging, 'tree');
     await copyFiltered(fetchedRoot, parsed.subdir, tree, use.include, use.exclude);
-    return await storeObject(paths, tree);
+    return await storeObject(paths, tree, accept);
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
