@@ -74,6 +74,9 @@ function check(walk: Walk, raw: JsonSchema, value: unknown, path: string, where:
   const schema = resolveRef(walk, raw);
   const type = typeOf(value);
 
+  // A tagged value (`vars: !include vars.yaml`) is evaluated during resolution; it may stand for a
+  // free-form map, never for a value the deployment's structure depends on.
+  if (type === 'tag' && isFreeMap(schema)) return;
   if (schema.type !== undefined) {
     const allowed = ([] as string[]).concat(schema.type as string | string[]);
     const ok = allowed.includes(type) || (type === 'integer' && allowed.includes('number'));
@@ -116,6 +119,11 @@ function check(walk: Walk, raw: JsonSchema, value: unknown, path: string, where:
     );
   }
   if (isPlainObject(value)) checkObject(walk, schema, value, path, where);
+}
+
+function isFreeMap(schema: JsonSchema): boolean {
+  const types = ([] as unknown[]).concat(schema.type);
+  return types.includes('object') && !schema.properties && !schema.propertyNames && !isPlainObject(schema.additionalProperties) && !schema.if;
 }
 
 function checkObject(walk: Walk, schema: JsonSchema, value: Record<string, unknown>, path: string, where: SourceLocation | undefined): void {

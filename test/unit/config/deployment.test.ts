@@ -344,6 +344,12 @@ describe('loadDeployment: bad input', () => {
     expect(error.message).toBe('11 problems in deployments/bad-many.yaml');
   });
 
+  it('accepts a YAML tag in place of a free-form map', async () => {
+    writeFiles(repo, { 'deployments/tagged.yaml': 'deployment:\n  name: tagged\n  components:\n    terraform:\n      a:\n        vars: !include vars.yaml\n' });
+    const spec = await loadDeployment(config, new FileCache(), 'tagged');
+    expect(spec.components.get('terraform/a')!.section.vars).toBeInstanceOf(TaggedValue);
+  });
+
   it('rejects YAML tags where a plain value is needed, and unknown tags', async () => {
     let e = only(await failure('bad-tag', 'deployment:\n  name: bad-tag\n  labels:\n    team: !env TEAM\n'));
     expect(e.message).toMatch(/^deployment\.labels\.team must be a string, not a !env tag/);
