@@ -103,6 +103,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           const rendered = renderString(text, request.context, {
             location: { file: request.path, line: 1, col: 1 },
             missing: request.ignoreMissing ? 'keep' : 'error',
+            fileText: true,
           });
           doc = loadYaml(String(rendered), request.path, { tags: STACK_TAGS }).value;
         } else {

@@ -22,6 +22,8 @@ export interface RenderOptions {
    * in the output as written (used for import templates, whose other expressions are rendered later).
    */
   missing?: 'error' | 'keep';
+  /** The text is a whole file starting at `location`: errors point at the action's own line. */
+  fileText?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -29,10 +31,10 @@ export interface RenderOptions {
 
 type Node =
   | { kind: 'text'; text: string }
-  | { kind: 'action'; pipe: Pipeline; source: string }
-  | { kind: 'if'; branches: { pipe: Pipeline; body: Node[] }[]; otherwise?: Node[]; source: string }
-  | { kind: 'with'; pipe: Pipeline; body: Node[]; otherwise?: Node[]; source: string }
-  | { kind: 'range'; pipe: Pipeline; body: Node[]; otherwise?: Node[]; source: string };
+  | { kind: 'action'; pipe: Pipeline; source: string; at: number }
+  | { kind: 'if'; branches: { pipe: Pipeline; body: Node[] }[]; otherwise?: Node[]; source: string; at: number }
+  | { kind: 'with'; pipe: Pipeline; body: Node[]; otherwise?: Node[]; source: string; at: number }
+  | { kind: 'range'; pipe: Pipeline; body: Node[]; otherwise?: Node[]; source: string; at: number };
 
 interface Pipeline {
   decl: string[];
@@ -55,7 +57,10 @@ type Token =
   | { t: 'punct'; v: '|' | '(' | ')' | ',' | ':=' | '=' }
   | { t: 'path'; v: string[] };
 
-class TemplateSyntaxError extends Error {}
+class TemplateSyntaxError extends Error {
+  /** Offset of the action in the template text, when known. */
+  at?: number;
+}
 
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
 const FIELD_CHAIN = /(?:\.[A-Za-z0-9_-]+)+/y;
@@ -216,6 +221,7 @@ function parsePipeline(tokens: Token[], start = 0, stopAtParen = false): { pipe:
 interface RawAction {
   text: string;
   source: string;
+  at: number;
 }
 
 /** Splits text into literal pieces and actions, applying `{{-` / `-}}` trimming. */
@@ -248,18 +254,28 @@ function lex(text: string): (string | RawAction)[] {
       else if (ch === '}' && text[k + 1] === '}') break;
       k++;
     }
-    if (k >= text.length) throw new TemplateSyntaxError('unclosed action "{{"');
+    if (k >= text.length) throw Object.assign(new TemplateSyntaxError('unclosed action "{{"'), { at: open });
     let inner = text.slice(j, k);
     let end = k + 2;
     const trimRight = /\s-$/.test(inner);
     if (trimRight) inner = inner.slice(0, -1);
-    parts.push({ text: inner.trim(), source: text.slice(open, end) });
+    parts.push({ text: inner.trim(), source: text.slice(open, end), at: open });
     if (trimRight) {
       while (end < text.length && /\s/.test(text[end]!)) end++;
     }
     i = end;
   }
   return parts;
+}
+
+/** Runs a parse step, attaching the action's offset to a syntax error it raises. */
+function located<T>(part: RawAction, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof TemplateSyntaxError && error.at === undefined) error.at = part.at;
+    throw error;
+  }
 }
 
 function parseTemplate(text: string): Node[] {
@@ -281,18 +297,18 @@ function parseTemplate(text: string): Node[] {
         return { nodes, end: word, action: part };
       }
       if (word === 'if' || word === 'with' || word === 'range') {
-        nodes.push(control(word, body.slice(word.length), part.source));
+        nodes.push(located(part, () => control(word, body.slice(word.length), part.source, part.at)));
         continue;
       }
       if (['define', 'template', 'block', 'break', 'continue'].includes(word)) {
         throw new TemplateSyntaxError(`{{${word}}} is not supported`);
       }
-      nodes.push({ kind: 'action', pipe: parsePipeline(tokenize(body)).pipe, source: part.source });
+      nodes.push({ kind: 'action', pipe: located(part, () => parsePipeline(tokenize(body)).pipe), source: part.source, at: part.at });
     }
     if (terminators.length) throw new TemplateSyntaxError('missing {{end}}');
     return { nodes, end: '' };
   };
-  const control = (word: 'if' | 'with' | 'range', rest: string, source: string): Node => {
+  const control = (word: 'if' | 'with' | 'range', rest: string, source: string, at: number): Node => {
     const pipe = parsePipeline(tokenize(rest)).pipe;
     const first = block(['end', 'else']);
     if (word === 'if') {
@@ -310,11 +326,11 @@ function parseTemplate(text: string): Node[] {
           otherwise = next.nodes;
         }
       }
-      return { kind: 'if', branches, otherwise, source };
+      return { kind: 'if', branches, otherwise, source, at };
     }
     let otherwise: Node[] | undefined;
     if (first.end === 'else') otherwise = block(['end']).nodes;
-    return { kind: word, pipe, body: first.nodes, otherwise, source };
+    return { kind: word, pipe, body: first.nodes, otherwise, source, at };
   };
   return block([]).nodes;
 }
@@ -347,6 +363,8 @@ interface Scope {
 }
 
 interface EvalState {
+  /** The action being evaluated (for error locations). */
+  current?: { source: string; at: number };
   data: Record<string, unknown>;
   funcs: Record<string, TemplateFunc>;
   deferred: Deferred[];
@@ -460,6 +478,7 @@ function run(nodes: Node[], scope: Scope, state: EvalState, rootNames: string[],
         out.push(node.text);
         break;
       case 'action': {
+        state.current = { source: node.source, at: node.at };
         try {
           const value = evalPipeline(node.pipe, scope, state, rootNames);
           if (value instanceof Missing) throw new UnknownName(value);
@@ -471,18 +490,21 @@ function run(nodes: Node[], scope: Scope, state: EvalState, rootNames: string[],
         break;
       }
       case 'if': {
+        state.current = { source: node.source, at: node.at };
         const branch = node.branches.find((b) => truthy(evalPipeline(b.pipe, scope, state, rootNames)));
         const body = branch ? branch.body : node.otherwise;
         if (body) run(body, scope, state, rootNames, out, keep);
         break;
       }
       case 'with': {
+        state.current = { source: node.source, at: node.at };
         const value = evalPipeline(node.pipe, scope, state, rootNames);
         if (truthy(value)) run(node.body, { dot: value, vars: scope.vars }, state, rootNames, out, keep);
         else if (node.otherwise) run(node.otherwise, scope, state, rootNames, out, keep);
         break;
       }
       case 'range': {
+        state.current = { source: node.source, at: node.at };
         const decl = node.pipe.decl;
         const value = evalPipeline({ ...node.pipe, decl: [] }, scope, state, rootNames);
         if (value instanceof Missing) throw new UnknownName(value);
@@ -614,10 +636,6 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
 // ---------------------------------------------------------------------------------------------
 // Public API
 
-function where(options: RenderOptions): string {
-  return options.location ? ` at ${formatLocation(options.location)}` : '';
-}
-
 /**
  * Renders one string. Returns the text; with `typed` and a text that is exactly one action, the value
  * itself; a `Deferred` when a value only known later was used.
@@ -627,13 +645,26 @@ export function renderString(text: string, data: Record<string, unknown>, option
   const funcs = { ...BUILTIN_FUNCS, ...options.funcs };
   const state: EvalState = { data, funcs, deferred: [] };
   const rootNames = Object.keys(data);
+  // Where an action is: inside a whole file, its own line; otherwise the string's location.
+  const locate = (at: number | undefined): SourceLocation | undefined => {
+    const base = options.location;
+    if (!base || at === undefined || !options.fileText) return base;
+    const lines = text.slice(0, at).split('\n');
+    if (lines.length === 1) return { ...base, col: base.col + at };
+    return { file: base.file, line: base.line + lines.length - 1, col: lines[lines.length - 1]!.length + 1 };
+  };
+  const shown = (source: string | undefined) => JSON.stringify(source && (options.fileText || text.length > 120) ? source : text);
+  const at = (location: SourceLocation | undefined) => (location ? ` at ${formatLocation(location)}` : '');
   let nodes: Node[];
   try {
     nodes = parseTemplate(text);
   } catch (error) {
     if (error instanceof TemplateSyntaxError) {
-      throw configError('E_TEMPLATE', `invalid template${where(options)}: ${error.message} in ${JSON.stringify(text)}`, {
-        location: options.location,
+      const location = locate(error.at);
+      const close = error.at === undefined ? -1 : text.indexOf('}}', error.at);
+      const source = error.at === undefined ? undefined : close < 0 ? text.slice(error.at) : text.slice(error.at, close + 2);
+      throw configError('E_TEMPLATE', `invalid template${at(location)}: ${error.message} in ${shown(source)}`, {
+        location,
         hint: 'templates use Go template syntax: {{ .vars.name }}, {{ .vars.name | upper }}, {{ if .x }}…{{ end }}',
       });
     }
@@ -643,19 +674,18 @@ export function renderString(text: string, data: Record<string, unknown>, option
   try {
     run(nodes, { dot: data, vars: new Map([['$', data]]) }, state, rootNames, out, options.missing === 'keep');
   } catch (error) {
+    const location = locate(state.current?.at);
     if (error instanceof UnknownName) {
       const missing = error.missing;
       const suggestion = didYouMean(missing.attempted, missing.candidates);
       const available = missing.candidates.slice(0, 12).join(', ');
-      throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${JSON.stringify(text)}${where(options)}`, {
-        location: options.location,
+      throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${shown(state.current?.source)}${at(location)}`, {
+        location,
         hint: suggestion ? `did you mean "${suggestion}"?` : available ? `available: ${available}` : undefined,
       });
     }
     if (error instanceof TemplateFailure) {
-      throw configError('E_TEMPLATE', `template ${JSON.stringify(text)}${where(options)}: ${error.message}`, {
-        location: options.location,
-      });
+      throw configError('E_TEMPLATE', `template ${shown(state.current?.source)}${at(location)}: ${error.message}`, { location });
     }
     throw error;
   }

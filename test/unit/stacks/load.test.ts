@@ -97,7 +97,8 @@ describe('loadStacks imports', () => {
     const error = await failure(() => load(root, ['use-strict']));
     expect(error.exitCode).toBe(2);
     expect(error.message).toContain('.vars.something');
-    expect(error.location?.file).toBe(s('keep-later.yaml.tmpl'));
+    expect(error.location).toEqual({ file: s('keep-later.yaml.tmpl'), line: 3, col: 11 });
+    expect(error.message).toContain('in template "{{ .vars.something }}"');
   });
 
   it('honours skip_templates_processing and skip_if_missing', async () => {

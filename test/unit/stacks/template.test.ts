@@ -89,6 +89,15 @@ describe('renderString', () => {
     expect(deep.message).toContain('.vars.name.first');
   });
 
+  it('inside a whole file, points at the line and column of the failing action', async () => {
+    const file = { file: '/repo/stacks/x.yaml.tmpl', line: 1, col: 1 };
+    const error = await failure(() => renderString('a: {{ .name }}\nb: "{{ .nam }}"\n', { name: 'n' }, { location: file, fileText: true }));
+    expect(error.location).toEqual({ file: file.file, line: 2, col: 5 });
+    expect(error.message).toContain('in template "{{ .nam }}"');
+    const syntax = await failure(() => renderString('a: 1\n  b: {{ .name\n', { name: 'n' }, { location: file, fileText: true }));
+    expect(syntax.location).toEqual({ file: file.file, line: 2, col: 6 });
+  });
+
   it('a syntax error is an error with the location', async () => {
     const error = await failure(() => render('{{ .vars.name '));
     expect(error.exitCode).toBe(2);
