@@ -116,13 +116,12 @@ export function entriesForTarget(loaded: LoadedEntries, target: TargetSpec): Ven
       const other = seen.get(key);
       if (!other) seen.set(key, entry);
       else if (other.rank === entry.rank && other !== entry) {
-        const where = other.location ? `${other.location.file}:${other.location.line}:${other.location.col}` : other.file;
+        problems.add(`a vendor entry provides ${key} for target ${target.name}`, other.location ?? { file: other.file, line: 1, col: 1 });
         problems.add(
-          `two vendor entries provide ${key} for target ${target.name} (the other is at ${where})`,
-          entry.location,
+          `another vendor entry of the same precedence provides ${key} for target ${target.name} too`,
+          entry.location ?? { file: entry.file, line: 1, col: 1 },
           'give the entries labels that select different targets, or remove one of them',
         );
-        if (other.location) problems.add(`first vendor entry providing ${key} for target ${target.name}`, other.location);
       }
     }
   }
