@@ -706,14 +706,15 @@ export interface RenderedValue {
 
 /**
  * Renders every string containing `{{` in a tree of maps and lists (keeping source locations);
- * `!literal` values are left as written and `!template` values render to their typed value.
+ * `!literal` values become their text, not rendered, and `!template` values render to their typed value.
  * Deferred values become their description (a visible placeholder) and are listed by path.
  */
 export function renderValue(value: unknown, data: Record<string, unknown>, options: RenderOptions = {}): RenderedValue {
   const deferred: Record<string, string> = {};
   const walk = (node: unknown, path: string, location: SourceLocation | undefined): unknown => {
     if (node instanceof TaggedValue) {
-      if (node.tag === '!literal') return node;
+      // A literal is never templated: its text, exactly as written.
+      if (node.tag === '!literal') return node.value;
       if (node.tag === '!template' && typeof node.value === 'string') {
         return settle(renderString(node.value, data, { ...options, location: node.location, typed: true }), path);
       }
