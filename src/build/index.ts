@@ -1,0 +1,337 @@
+// Builds the nixpack components of a deployment for a target (SPEC 5): plan, build key, skip when a
+// build record has the key, build, publish (OCI layout or registry push), record. Also what rollout
+// needs: ensureBuilt (build what is missing) and imagesFromRecords (read, never build).
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { ImageRef, Workspace } from '../model/index.js';
+import type { ResolvedComponent } from '../model/types.js';
+import { configError, stepError } from '../util/errors.js';
+import { Layout, type Descriptor } from './layout.js';
+import { makePlan, sourceDirOf } from './plan.js';
+import type { BuildPlan, BuilderName } from './types.js';
+import type { BaseImage } from './base.js';
+
+export type { BuildPlan, BuilderName, ProviderName, Command } from './types.js';
+export { makePlan } from './plan.js';
+
+export interface BuildLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** What the SBOM needs to describe a built image (passed to `onBuilt`). */
+export interface BuiltComponent {
+  deployment: string;
+  target: string;
+  component: string;
+  plan: BuildPlan;
+  /** Absolute source directory. */
+  sourceDir: string;
+  image: ImageRef;
+  tag: string;
+  /** Base image as written and its manifest digest (undefined for scratch or non-native builders). */
+  base: { ref: string; digest?: string };
+  pkgs: string[];
+  aptPkgs: string[];
+  gitSha?: string;
+  buildKey: string;
+}
+
+export interface BuildOptions {
+  deployment: string;
+  target?: string;
+  /** Component names (or `nixpack/<name>`); default every nixpack component. */
+  components?: string[];
+  /** Components with a registry are built into their local layout only: not pushed, not recorded. */
+  skipPush?: boolean;
+  tag?: string;
+  signal?: AbortSignal;
+  log: BuildLogger;
+  now?: () => Date;
+  /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
+  onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
+}
+
+export interface ComponentBuildResult {
+  component: string;
+  status: 'built' | 'up-to-date';
+  digest: string;
+  image: string;
+  build_key: string;
+  provider: string;
+  builder: BuilderName;
+  /** Where the image went: the layout folder or `<registry>/<repository>:<tag>`. */
+  destination: string;
+  pushed: boolean;
+  recorded: boolean;
+  ref: ImageRef;
+}
+
+export interface BuildSummary {
+  deployment: string;
+  target: string;
+  components: ComponentBuildResult[];
+}
+
+export interface PlannedComponent {
+  component: string;
+  plan: BuildPlan;
+  builder: BuilderName;
+  buildKey: string;
+  sourceDir: string;
+  files: string[];
+  dirty: boolean;
+  resolved: ResolvedComponent;
+}
+
+/** Resolves the target and returns the nixpack components asked for. */
+async function nixpackComponents(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components'>): Promise<{ target: string; components: ResolvedComponent[] }> {
+  const { resolveTarget } = await import('../model/index.js');
+  const resolved = await resolveTarget(ws, options.deployment, options.target);
+  const all = resolved.components.filter((c) => c.type === 'nixpack' && !c.abstract && c.enabled);
+  let components = all;
+  if (options.components?.length) {
+    components = [];
+    for (const wanted of options.components) {
+      const name = wanted.startsWith('nixpack/') ? wanted.slice('nixpack/'.length) : wanted;
+      const found = all.find((c) => c.name === name);
+      if (!found) {
+        const other = resolved.components.find((c) => c.name === name || c.key === wanted);
+        throw configError('E_UNKNOWN_COMPONENT', other ? `${other.key} is not a nixpack component; only nixpack components are built` : `deployment ${options.deployment} has no nixpack component ${name}`, {
+          hint: all.length ? `nixpack components: ${all.map((c) => c.name).join(', ')}` : 'this deployment has no nixpack components',
+        });
+      }
+      if (!components.includes(found)) components.push(found);
+    }
+  }
+  return { target: resolved.target.name, components };
+}
+
+/** Plans every component and computes its build key (no build, no network). */
+export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components'>): Promise<{ target: string; components: PlannedComponent[] }> {
+  const { readSourceTree } = await import('./source.js');
+  const { builderName } = await import('./builders/index.js');
+  const { target, components } = await nixpackComponents(ws, options);
+  const root = ws.config.root;
+  const planned: PlannedComponent[] = [];
+  for (const component of components) {
+    const builder = builderName(component.settings, component.name, component.origins['settings.nixpack.builder']?.location);
+    const plan = await makePlan({ root, deployment: options.deployment, component });
+    const { abs } = await sourceDirOf({ root, deployment: options.deployment, component });
+    const tree = await readSourceTree(root, plan.source, ws.env);
+    planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, resolved: component });
+  }
+  return { target, components: planned };
+}
+
+/** sha256 of (source tree, plan without the advisory tag and override notes, builder). */
+export function buildKey(treeHash: string, plan: BuildPlan, builder: BuilderName): string {
+  const { overrides: _overrides, image, ...rest } = plan;
+  const canonical = JSON.stringify(sortKeys({ v: 1, tree: treeHash, plan: { ...rest, image: { registry: image.registry, name: image.name } }, builder }));
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+export function encodeName(name: string): string {
+  return name.replace(/%/g, '%25').replace(/\//g, '%2F');
+}
+
+export function layoutDir(root: string, deployment: string, component: string): string {
+  return join(root, '.atmos', 'images', deployment, encodeName(component));
+}
+
+function refFor(plan: BuildPlan, digest: string, layout: string): ImageRef {
+  if (plan.image.registry) {
+    return { digest, registry: plan.image.registry, repository: plan.image.name, image: `${plan.image.registry}/${plan.image.name}@${digest}` };
+  }
+  return { digest, repository: plan.image.name, image: `oci:${layout}@${digest}` };
+}
+
+/** ImageRef of a build record's `image` (`<registry>/<repo>@sha256:…` or `oci:<path>@sha256:…`). */
+export function refFromRecord(image: string, digest: string): ImageRef {
+  const at = image.lastIndexOf('@');
+  const name = at >= 0 ? image.slice(0, at) : image;
+  if (name.startsWith('oci:')) return { digest, repository: name.slice(4), image: `${name}@${digest}` };
+  const slash = name.indexOf('/');
+  return { digest, registry: name.slice(0, slash), repository: name.slice(slash + 1), image: `${name}@${digest}` };
+}
+
+function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
+  const value = env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return 0;
+  if (!/^\d+$/.test(value)) throw configError('E_SOURCE_DATE_EPOCH', `SOURCE_DATE_EPOCH must be a number of seconds, not "${value}"`);
+  return Number(value);
+}
+
+export async function buildDeployment(ws: Workspace, options: BuildOptions): Promise<BuildSummary> {
+  const { GitRepo } = await import('../tracking/git.js');
+  const { findBuildRecord, writeBuildRecord, isoSeconds } = await import('../tracking/records.js');
+  const root = ws.config.root;
+  const { target, components } = await planBuilds(ws, options);
+  const repo = new GitRepo(root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
+  const gitSha = await repo.resolveCommit('HEAD');
+  const results: ComponentBuildResult[] = [];
+  for (const item of components) {
+    const { component, plan, builder, buildKey: key } = item;
+    const layout = new Layout(layoutDir(root, options.deployment, component));
+    const record = await findBuildRecord(repo, options.deployment, component, key);
+    if (record && (plan.image.registry || layout.hasBlob(String(record.digest)))) {
+      const ref = refFromRecord(String(record.image), String(record.digest));
+      options.log.info(`${component}: up to date (${String(record.digest).slice(0, 19)})`);
+      results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, destination: destinationOf(plan, layout.dir, String(record.image)), pushed: false, recorded: true, ref });
+      continue;
+    }
+    results.push(await buildOne(ws, options, item, { layout, target, gitSha, repo, findBuildRecord, writeBuildRecord, isoSeconds }));
+  }
+  return { deployment: options.deployment, target, components: results };
+}
+
+function destinationOf(plan: BuildPlan, layout: string, image?: string): string {
+  if (plan.image.registry) return image?.replace(/@sha256:.*$/, '') ?? `${plan.image.registry}/${plan.image.name}`;
+  return layout;
+}
+
+async function buildOne(
+  ws: Workspace,
+  options: BuildOptions,
+  item: PlannedComponent,
+  deps: {
+    layout: Layout;
+    target: string;
+    gitSha?: string;
+    repo: import('../tracking/git.js').GitRepo;
+    findBuildRecord: typeof import('../tracking/records.js').findBuildRecord;
+    writeBuildRecord: typeof import('../tracking/records.js').writeBuildRecord;
+    isoSeconds: (d: Date) => string;
+  },
+): Promise<ComponentBuildResult> {
+  const { getBuilder } = await import('./builders/index.js');
+  const { component, plan, builder: builderName, buildKey: key } = item;
+  const root = ws.config.root;
+  const builder = getBuilder(builderName);
+  await builder.checkAvailable(ws.env);
+  const registryOptions = { env: ws.env, signal: options.signal, log: options.log };
+  const started = performance.now();
+  options.log.info(`${component}: building (${plan.provider}/${plan.variant}, builder ${builderName})`);
+  const result = await builder.build({
+    root,
+    deployment: options.deployment,
+    component,
+    plan,
+    files: item.files,
+    scratch: join(root, '.atmos', 'build', options.deployment, encodeName(component)),
+    layout: deps.layout,
+    env: ws.env,
+    mtime: sourceDateEpoch(ws.env),
+    registry: registryOptions,
+    log: options.log,
+    signal: options.signal,
+  });
+  const tag = options.tag ?? plan.image.tag ?? key.slice(0, 12);
+  await deps.layout.tag(result.manifest, tag);
+  const digest = result.manifest.digest;
+  let pushed = false;
+  if (plan.image.registry && !options.skipPush) {
+    await pushTo(plan, deps.layout, result.manifest, tag, result.base, ws.env, options);
+    pushed = true;
+  }
+  const ref = refFor(plan, digest, deps.layout.dir);
+  const published = !plan.image.registry || pushed;
+  // An image that was built but not pushed has no published reference: it is not recorded.
+  const localRef = published ? ref : refFor({ ...plan, image: { ...plan.image, registry: undefined } }, digest, deps.layout.dir);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  options.log.info(`${component}: built ${digest} in ${seconds}s → ${published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir}${pushed ? ` (pushed ${tag})` : ''}`);
+  const built: BuiltComponent = {
+    deployment: options.deployment,
+    target: deps.target,
+    component,
+    plan,
+    sourceDir: item.sourceDir,
+    image: localRef,
+    tag,
+    base: { ref: plan.base, digest: result.base?.digest },
+    pkgs: plan.phases.setup.pkgs,
+    aptPkgs: plan.phases.setup.aptPkgs,
+    gitSha: deps.gitSha,
+    buildKey: key,
+  };
+  const sbom = options.onBuilt ? await options.onBuilt(built) : undefined;
+  let recorded = false;
+  if (published) {
+    if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
+    else {
+      const remote = await deps.repo.trackingRemote(ws.config.remote).catch(() => undefined);
+      await deps.writeBuildRecord(
+        deps.repo,
+        {
+          deployment: options.deployment,
+          component,
+          digest,
+          image: ref.image,
+          build_key: key,
+          git_sha: deps.gitSha,
+          timestamp: deps.isoSeconds((options.now ?? (() => new Date()))()),
+          builder: builderName,
+          provider: plan.provider,
+          target: deps.target,
+          ...(sbom && sbom.sbomDigest ? { sbom_digest: sbom.sbomDigest } : {}),
+          ...(item.dirty ? { dirty: true } : {}),
+        },
+        remote ? { remote } : {},
+      );
+      recorded = true;
+    }
+  }
+  return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
+}
+
+async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag: string, base: BaseImage | undefined, env: NodeJS.ProcessEnv, options: BuildOptions): Promise<void> {
+  const { RegistryClient, pushImage } = await import('./registry.js');
+  const registry = plan.image.registry!;
+  const client = new RegistryClient(registry, { env, signal: options.signal, log: options.log });
+  const mountFrom = base?.registry === registry && base.repository ? [base.repository] : [];
+  const digest = await pushImage(client, plan.image.name, layout, manifest, tag, mountFrom);
+  if (digest !== manifest.digest) throw stepError('E_DIGEST_MISMATCH', `pushed ${digest}, built ${manifest.digest}`);
+}
+
+/** Builds the nixpack components that have no build record yet; returns every one's image. */
+export async function ensureBuilt(
+  ws: Workspace,
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: BuildLogger; onBuilt?: BuildOptions['onBuilt'] },
+): Promise<Map<string, ImageRef>> {
+  const summary = await buildDeployment(ws, options);
+  return new Map(summary.components.map((c) => [c.component, c.ref]));
+}
+
+/**
+ * Images of an existing build, without building: per nixpack component, the record of its current
+ * build key, else the newest record made from `gitSha` (default HEAD). Components without one are
+ * left out of the map.
+ */
+export async function imagesFromRecords(ws: Workspace, options: { deployment: string; target?: string; components?: string[]; gitSha?: string }): Promise<Map<string, ImageRef>> {
+  const { GitRepo } = await import('../tracking/git.js');
+  const { findBuildRecord, listBuildRecords } = await import('../tracking/records.js');
+  const repo = new GitRepo(ws.config.root, { env: ws.env });
+  const sha = await repo.resolveCommit(options.gitSha ?? 'HEAD');
+  const out = new Map<string, ImageRef>();
+  const { components } = await nixpackComponents(ws, options);
+  for (const component of components) {
+    let record: { image: unknown; digest: unknown } | undefined;
+    if (!options.gitSha) {
+      const planned = await planBuilds(ws, { ...options, components: [component.name] }).catch(() => undefined);
+      const key = planned?.components[0]?.buildKey;
+      if (key) record = await findBuildRecord(repo, options.deployment, component.name, key);
+    }
+    if (!record && sha) record = (await listBuildRecords(repo, options.deployment, component.name)).find((r) => r.git_sha === sha);
+    if (record) out.set(component.name, refFromRecord(String(record.image), String(record.digest)));
+  }
+  return out;
+}

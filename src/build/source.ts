@@ -1,0 +1,118 @@
+// What a build reads from the source directory: the files git would commit (tracked files plus
+// untracked ones that are not ignored, as they are in the working tree) and a hash of them.
+// Tracked, unmodified files are hashed by their git blob id (no file is read); modified and
+// untracked files are hashed by content — so an edit that is not committed yet still changes the key.
+import { createHash } from 'node:crypto';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exec } from '../util/exec.js';
+
+export interface SourceTree {
+  /** Paths relative to the source directory (posix), sorted. */
+  files: string[];
+  /** sha256 over (path, mode, content id) of every file. */
+  hash: string;
+  /** Some file differs from the commit (modified or untracked). */
+  dirty: boolean;
+  /** The source is inside a git work tree. */
+  git: boolean;
+}
+
+const ALWAYS_SKIPPED = new Set(['.git', '.atmos']);
+
+export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv): Promise<SourceTree> {
+  const abs = join(root, rel);
+  const staged = await exec('git', ['ls-files', '-s', '-z', '--', '.'], { cwd: abs, env, check: false });
+  if (staged.code !== 0) return walkTree(abs);
+  const lines: string[] = [];
+  const tracked = new Map<string, string>();
+  for (const record of staged.stdout.split('\0')) {
+    if (!record) continue;
+    const tab = record.indexOf('\t');
+    const [mode, oid] = record.slice(0, tab).split(' ');
+    tracked.set(record.slice(tab + 1), `${mode} ${oid}`);
+  }
+  const changed = await exec('git', ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.'], { cwd: abs, env });
+  const deleted = new Set<string>();
+  const modified = new Set<string>();
+  for (const record of changed.stdout.split('\0')) {
+    if (!record) continue;
+    const code = record[0];
+    const path = record.slice(2);
+    if (code === 'R') deleted.add(path);
+    else modified.add(path);
+  }
+  const files: string[] = [];
+  for (const [path, id] of tracked) {
+    if (deleted.has(path) || skipped(path)) continue;
+    files.push(path);
+    if (id.startsWith('160000')) continue; // submodules are not copied
+    if (!modified.has(path)) lines.push(`${path}\0${id}`);
+  }
+  for (const path of modified) {
+    if (deleted.has(path) || skipped(path)) continue;
+    if (!tracked.has(path)) files.push(path);
+    lines.push(`${path}\0${contentId(join(abs, path))}`);
+  }
+  const submodules = new Set([...tracked].filter(([, id]) => id.startsWith('160000')).map(([p]) => p));
+  return finish(files.filter((f) => !submodules.has(f)), lines, modified.size > 0 || deleted.size > 0, true);
+}
+
+function skipped(path: string): boolean {
+  return ALWAYS_SKIPPED.has(path.split('/')[0]!);
+}
+
+function contentId(file: string): string {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (!st) return 'missing';
+  if (st.isSymbolicLink()) return `120000 ${createHash('sha256').update(readlinkSync(file)).digest('hex')}`;
+  const mode = st.mode & 0o111 ? '100755' : '100644';
+  return `${mode} ${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
+}
+
+function finish(files: string[], lines: string[], dirty: boolean, git: boolean): SourceTree {
+  files.sort();
+  lines.sort();
+  const hash = createHash('sha256');
+  for (const line of lines) hash.update(`${line}\n`);
+  return { files, hash: hash.digest('hex'), dirty, git };
+}
+
+/** Outside a git work tree: every file except .git, .atmos and node_modules. */
+function walkTree(abs: string): SourceTree {
+  const files: string[] = [];
+  const lines: string[] = [];
+  const walk = (dir: string, rel: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = rel ? `${rel}/${name}` : name;
+      if (!rel && (ALWAYS_SKIPPED.has(name) || name === 'node_modules')) continue;
+      const st = lstatSync(join(dir, name));
+      if (st.isDirectory()) walk(join(dir, name), path);
+      else if (st.isFile() || st.isSymbolicLink()) {
+        files.push(path);
+        lines.push(`${path}\0${contentId(join(dir, name))}`);
+      }
+    }
+  };
+  walk(abs, '');
+  return finish(files, lines, true, false);
+}
+
+/** Copies the listed files into `to` (a fresh folder), keeping symlinks and the executable bit. */
+export function copySourceFiles(from: string, to: string, files: string[]): void {
+  mkdirSync(to, { recursive: true });
+  const made = new Set<string>();
+  for (const file of files) {
+    const src = join(from, file);
+    const dest = join(to, file);
+    const parent = dirname(dest);
+    if (!made.has(parent)) {
+      mkdirSync(parent, { recursive: true });
+      made.add(parent);
+    }
+    const st = lstatSync(src, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (st.isSymbolicLink()) symlinkSync(readlinkSync(src), dest);
+    else if (st.isFile()) copyFileSync(src, dest);
+  }
+}

@@ -1,0 +1,71 @@
+// The build plan (SPEC 5): what a provider detected in a source directory, after the overrides of
+// nixpacks.toml/json and the component's vars. Pure data; builders and the SBOM read it.
+
+/**
+ * A command of a phase. Commands the tool chooses itself are argument arrays; `shell` is used only
+ * for commands the user wrote as one string (vars `install_cmd: "npm ci && npm run x"`, nixpacks
+ * `cmds`), which run with `sh -c` because the user wrote them as shell commands.
+ */
+export type Command = { argv: string[] } | { shell: string };
+
+export const PROVIDERS = ['node', 'python', 'go', 'rust', 'static', 'dockerfile'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const BUILDERS = ['native', 'nixpacks', 'docker', 'podman', 'buildah'] as const;
+export type BuilderName = (typeof BUILDERS)[number];
+
+export interface BuildPlan {
+  provider: ProviderName;
+  /** npm | yarn | pnpm | pip | poetry | pipenv | go | cargo | html | dockerfile */
+  variant: string;
+  /** Source directory relative to the repository root (posix separators). */
+  source: string;
+  phases: {
+    setup: { pkgs: string[]; aptPkgs: string[] };
+    /** `lockFiles` key the dependency layer; `paths` (relative to the source) are what it holds. */
+    install: { cmds: Command[]; lockFiles: string[]; paths: string[] };
+    build: { cmds: Command[] };
+    start: { cmd?: Command };
+  };
+  /** `scratch`, `oci:<path>[:tag]` or a registry reference. */
+  base: string;
+  env: Record<string, string>;
+  /** Where the application lives in the image. */
+  workdir: string;
+  port?: number;
+  /** Sub-directory of the built source copied into the image (static sites: dist/ or public/). */
+  output?: string;
+  /** Dockerfile escape: the Dockerfile, relative to the source. */
+  dockerfile?: string;
+  image: { registry?: string; name: string; tag?: string };
+  /** Where each overridden field came from (`nixpacks.toml`, `vars.install_cmd`), for --plan and describe. */
+  overrides: Record<string, string>;
+}
+
+/** What a provider contributes before overrides. */
+export type ProviderPlan = Pick<BuildPlan, 'provider' | 'variant' | 'phases' | 'base' | 'env' | 'workdir'> &
+  Partial<Pick<BuildPlan, 'port' | 'output' | 'dockerfile'>>;
+
+/** The files of a source directory a provider looks at. */
+export interface SourceProbe {
+  /** Absolute source directory. */
+  dir: string;
+  /** Names at the top of the source directory. */
+  names: Set<string>;
+  readText(name: string): Promise<string | undefined>;
+}
+
+export interface Provider {
+  name: ProviderName;
+  /** What the provider looks for, for the "no provider detected" message. */
+  looksFor: string[];
+  detect(probe: SourceProbe): Promise<ProviderPlan | undefined>;
+}
+
+export function commandText(command: Command): string {
+  return 'shell' in command ? command.shell : command.argv.map(quoteArg).join(' ');
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

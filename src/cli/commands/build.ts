@@ -1,0 +1,101 @@
+// `atmos deployment build <d> [--target t] [--component c]… [--skip-push] [--plan] [--tag x]`:
+// builds the nixpack components into images (SPEC 5), or prints their build plans.
+import type { CommandContext } from '../context.js';
+import { renderTable, writeResult } from '../output.js';
+import { openWorkspace } from '../../model/index.js';
+
+interface BuildCommandOptions {
+  target?: string;
+  component?: string[];
+  skipPush?: boolean;
+  plan?: boolean;
+  tag?: string;
+}
+
+export async function run(args: string[], options: BuildCommandOptions, ctx: CommandContext): Promise<number> {
+  const deployment = args[0]!;
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const build = await import('../../build/index.js');
+  if (options.plan) {
+    const { commandText } = await import('../../build/types.js');
+    const planned = await build.planBuilds(ws, { deployment, target: options.target, components: options.component });
+    const data = {
+      deployment,
+      target: planned.target,
+      components: planned.components.map((c) => ({
+        component: c.component,
+        provider: c.plan.provider,
+        variant: c.plan.variant,
+        builder: c.builder,
+        source: c.plan.source,
+        build_key: c.buildKey,
+        phases: {
+          setup: c.plan.phases.setup,
+          install: c.plan.phases.install.cmds.map(commandText),
+          build: c.plan.phases.build.cmds.map(commandText),
+          start: c.plan.phases.start.cmd ? commandText(c.plan.phases.start.cmd) : null,
+        },
+        base: c.plan.base,
+        start: c.plan.phases.start.cmd ? commandText(c.plan.phases.start.cmd) : null,
+        image: c.plan.image,
+        env: c.plan.env,
+        workdir: c.plan.workdir,
+        port: c.plan.port ?? null,
+        overrides: c.plan.overrides,
+      })),
+    };
+    writeResult(ctx, data, () =>
+      data.components
+        .map((c) =>
+          [
+            `${c.component}  (${c.provider}/${c.variant}, builder ${c.builder}, source ${c.source})`,
+            renderTable(
+              [
+                { phase: 'setup', commands: [...c.phases.setup.pkgs, ...c.phases.setup.aptPkgs.map((p) => `apt:${p}`)].join(' ') || '-' },
+                { phase: 'install', commands: c.phases.install.join(' && ') || '-' },
+                { phase: 'build', commands: c.phases.build.join(' && ') || '-' },
+                { phase: 'start', commands: c.start ?? '-' },
+              ],
+              ['phase', 'commands'],
+            ),
+            `base ${c.base}; image ${c.image.registry ? `${c.image.registry}/` : ''}${c.image.name}; key ${c.build_key.slice(0, 12)}`,
+          ].join('\n'),
+        )
+        .join('\n\n') || 'no nixpack components',
+    );
+    return 0;
+  }
+  const summary = await build.buildDeployment(ws, {
+    deployment,
+    target: options.target,
+    components: options.component,
+    skipPush: options.skipPush,
+    tag: options.tag,
+    signal: ctx.signal,
+    log: ctx.log,
+    now: ctx.now,
+  });
+  const data = {
+    deployment: summary.deployment,
+    target: summary.target,
+    components: summary.components.map((c) => ({
+      component: c.component,
+      status: c.status,
+      digest: c.digest,
+      image: c.image,
+      build_key: c.build_key,
+      provider: c.provider,
+      builder: c.builder,
+      destination: c.destination,
+      pushed: c.pushed,
+      recorded: c.recorded,
+    })),
+  };
+  writeResult(ctx, data, () =>
+    renderTable(
+      data.components.map((c) => ({ component: c.component, status: c.status, digest: c.digest, destination: c.destination })),
+      ['component', 'status', 'digest', 'destination'],
+    ) || 'no nixpack components',
+  );
+  return 0;
+}
