@@ -69,6 +69,19 @@ export const deploymentCommands: CommandSpec[] = [
     options: [],
     load: () => import('./promotion-graph.js'),
   },
+  {
+    name: 'build',
+    args: '<deployment>',
+    description: 'build the nixpack components into container images (OCI layout or registry push) and record them',
+    options: [
+      target,
+      { flags: '--component <component>', description: 'only this nixpack component', repeatable: true },
+      { flags: '--skip-push', description: 'build into the local OCI layout only: no push, no build record' },
+      { flags: '--plan', description: 'print the build plans without building' },
+      { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
+    ],
+    load: () => import('./build.js'),
+  },
 ];
 
 const vendorDeployment: OptionSpec = { flags: '--deployment <deployment>', description: 'deployment whose components to vendor' };
