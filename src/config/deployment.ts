@@ -62,6 +62,13 @@ async function deploymentFiles(config: AtmosConfig): Promise<Map<string, string>
 export async function loadDeployment(config: AtmosConfig, files: FileCache, name: string): Promise<DeploymentSpec> {
   const available = await deploymentFiles(config);
   const file = NAME_RE.test(name) ? available.get(name) : undefined;
+  const misnamed = available.get(name);
+  if (!file && misnamed) {
+    throw configError('E_DEPLOYMENT_INVALID', `"${name}" is not a valid deployment name`, {
+      location: { file: misnamed, line: 1, col: 1 },
+      hint: 'rename the file (and deployment.name) to lower-case letters, digits and "-", e.g. payment-service',
+    });
+  }
   if (!file) {
     const names = [...available.keys()].sort();
     const suggestion = didYouMean(name, names);

@@ -105,6 +105,11 @@ describe('loadDeployment: a valid file', () => {
     expect(error.hint).toMatch(/^did you mean "payment-service"\? deployments in deployments\/: .*other.*payment-service/);
     const traversal = await loadDeployment(config, new FileCache(), '../stacks/ecr').catch((e: AtmosError) => e);
     expect(traversal.message).toBe('unknown deployment "../stacks/ecr"');
+    writeFiles(repo, { 'deployments/Bad_File.yaml': 'deployment:\n  name: Bad_File\n' });
+    const misnamed = await loadDeployment(config, new FileCache(), 'Bad_File').catch((e: AtmosError) => e);
+    expect(misnamed.exitCode).toBe(2);
+    expect(misnamed.message).toBe('"Bad_File" is not a valid deployment name');
+    expect(locations(misnamed)).toEqual(['deployments/Bad_File.yaml:1:1']);
   });
 
   it('finds stack files by extension and glob', async () => {
@@ -117,8 +122,12 @@ describe('loadDeployment: a valid file', () => {
 describe('loadDeployment: bad input', () => {
   it('malformed YAML', async () => {
     const e = only(await failure('bad-yaml', 'deployment:\n  name: bad-yaml\n  labels: {team: payments\n'));
-    expect(e.message).toMatch(/^invalid YAML: /);
-    expect(e.where).toMatch(/^deployments\/bad-yaml\.yaml:[34]:\d+$/);
+    expect(e.message).toBe('invalid YAML: Flow map in block collection must be sufficiently indented and end with a }');
+    // The parser notices the missing "}" where the file ends.
+    expect(e.where).toBe('deployments/bad-yaml.yaml:4:1');
+    const duplicate = only(await failure('bad-duplicate', 'deployment:\n  name: bad-duplicate\n  name: again\n'));
+    expect(duplicate.message).toBe('invalid YAML: Map keys must be unique');
+    expect(duplicate.where).toBe('deployments/bad-duplicate.yaml:3:3');
   });
 
   it('unknown key, with a did-you-mean', async () => {
@@ -268,6 +277,7 @@ describe('loadDeployment: bad input', () => {
   it('missing stack file, and a glob that matches nothing', async () => {
     const text = ['deployment:', '  name: bad-stack', '  stacks:', '    - platform/vpc', '    - platform/eks', '    - "nothing/*"'].join('\n');
     const error = await failure('bad-stack', text);
+    expect(error.exitCode).toBe(2);
     expect(error.problems.map((p) => p.message)).toEqual(['stack file not found: platform/eks', 'stack pattern "nothing/*" matches no file']);
     expect(locations(error)).toEqual(['deployments/bad-stack.yaml:5:7', 'deployments/bad-stack.yaml:6:7']);
     expect(error.problems[0]!.hint).toBe(
@@ -292,6 +302,7 @@ describe('loadDeployment: bad input', () => {
         '          source: ./services/escape/app',
       ].join('\n');
       const error = await failure('bad-source-path', text);
+      expect(error.exitCode).toBe(2);
       expect(error.problems.map((p) => p.message)).toEqual([
         'nixpack/api: source "../elsewhere" is outside the repository',
         'nixpack/web: source "./services/escape/app" is outside the repository (through a symbolic link)',
