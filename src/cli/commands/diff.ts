@@ -1,0 +1,127 @@
+// `atmos deployment diff <d> --from-target a --to-target b [--show-code]`: the commits between what
+// the two targets run, the components whose commit or image differ, and the resolved configuration
+// differences; `--show-code` adds the file-level diff of the deployment's inputs.
+import { relative } from 'node:path';
+import type { CommandContext } from '../context.js';
+import { renderTable, writeResult } from '../output.js';
+import { openDeployment, short } from '../../tracking/open.js';
+import { readStatus, type ComponentState } from '../../tracking/state.js';
+import { resolveTarget } from '../../model/index.js';
+import { configError } from '../../util/errors.js';
+
+interface Options {
+  fromTarget?: string;
+  toTarget?: string;
+  showCode?: boolean;
+  offline?: boolean;
+}
+
+export async function run(args: string[], options: Options, ctx: CommandContext): Promise<number> {
+  if (!options.fromTarget || !options.toTarget) {
+    throw configError('E_USAGE', 'diff needs --from-target and --to-target', { hint: 'e.g. --from-target staging --to-target prod' });
+  }
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.fromTarget });
+  const { requireTarget } = await import('../../config/deployment.js');
+  requireTarget(spec, options.toTarget);
+  const repo = tracking.repo;
+  const states = await readStatus(repo, spec.name);
+  const of = (target: string) => new Map(states.filter((s) => s.target === target).map((s) => [s.component, s]));
+  const from = of(options.fromTarget);
+  const to = of(options.toTarget);
+
+  const components = [...spec.components.values()].map((c) => {
+    const a = from.get(c.name);
+    const b = to.get(c.name);
+    const changed: string[] = [];
+    if ((a?.commit ?? null) !== (b?.commit ?? null)) changed.push('commit');
+    if (JSON.stringify(a?.deployed?.images ?? {}) !== JSON.stringify(b?.deployed?.images ?? {})) changed.push('image');
+    return {
+      component: c.name,
+      type: c.type as string,
+      from_commit: a?.commit ?? null,
+      to_commit: b?.commit ?? null,
+      from_images: a?.deployed?.images ?? {},
+      to_images: b?.deployed?.images ?? {},
+      changed,
+    };
+  });
+
+  // The commit each target runs "as a whole": its most recently deployed one.
+  const head = (m: Map<string, ComponentState>) =>
+    [...m.values()].filter((s) => s.commit).sort((x, y) => (y.deployed?.timestamp ?? '').localeCompare(x.deployed?.timestamp ?? ''))[0]?.commit;
+  const fromHead = head(from);
+  const toHead = head(to);
+  const log = async (range: string) => {
+    const out = await repo.git(['log', '--format=%H%x00%an%x00%aI%x00%s', range]);
+    return out.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [sha, author, date, subject] = line.split('\0');
+        return { sha: sha!, author: author!, date: date!, subject: subject! };
+      });
+  };
+  const commits = fromHead && toHead && fromHead !== toHead ? { only_in_from: await log(`${toHead}..${fromHead}`), only_in_to: await log(`${fromHead}..${toHead}`) } : { only_in_from: [], only_in_to: [] };
+
+  // Resolved configuration of both targets (from the working tree), compared value by value.
+  const [ra, rb] = [await resolveTarget(ws, spec.name, options.fromTarget), await resolveTarget(ws, spec.name, options.toTarget)];
+  const config: { component: string; path: string; from: unknown; to: unknown }[] = [];
+  for (const ca of ra.components) {
+    const cb = rb.components.find((c) => c.key === ca.key);
+    if (!cb) continue;
+    const fa = flatten({ vars: ca.vars, env: ca.env, settings: ca.settings });
+    const fb = flatten({ vars: cb.vars, env: cb.env, settings: cb.settings });
+    for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
+      const va = fa.get(path);
+      const vb = fb.get(path);
+      if (JSON.stringify(va) !== JSON.stringify(vb)) config.push({ component: ca.name, path, from: va ?? null, to: vb ?? null });
+    }
+  }
+
+  let code: string | undefined;
+  if (options.showCode && fromHead && toHead) {
+    const root = ws.config.root;
+    const paths = [
+      relative(root, spec.file),
+      relative(root, ws.config.stacksBasePath),
+      ...ra.components.map((c) => relative(root, c.directory)),
+    ].filter((p) => p && !p.startsWith('..'));
+    code = (await repo.git(['diff', '--no-color', fromHead, toHead, '--', ...new Set(paths)])).stdout;
+  }
+
+  const data = {
+    deployment: spec.name,
+    from: { target: options.fromTarget, commit: fromHead ?? null },
+    to: { target: options.toTarget, commit: toHead ?? null },
+    commits,
+    components,
+    config,
+    ...(options.showCode ? { code: code ?? '' } : {}),
+  };
+  writeResult(ctx, data, () => {
+    const parts: string[] = [`${options.fromTarget} (${short(fromHead) ?? 'nothing deployed'}) -> ${options.toTarget} (${short(toHead) ?? 'nothing deployed'})`];
+    if (commits.only_in_from.length) parts.push(`\ncommits in ${options.fromTarget}, not in ${options.toTarget}:\n${commits.only_in_from.map((c) => `  ${short(c.sha)} ${c.subject} (${c.author})`).join('\n')}`);
+    if (commits.only_in_to.length) parts.push(`\ncommits in ${options.toTarget}, not in ${options.fromTarget}:\n${commits.only_in_to.map((c) => `  ${short(c.sha)} ${c.subject} (${c.author})`).join('\n')}`);
+    const differing = components.filter((c) => c.changed.length);
+    parts.push(
+      differing.length
+        ? `\ncomponents that differ:\n${renderTable(differing.map((c) => ({ component: c.component, type: c.type, [options.fromTarget!]: short(c.from_commit), [options.toTarget!]: short(c.to_commit), differs: c.changed.join(', ') })))}`
+        : '\nno component differs in commit or image',
+    );
+    if (config.length) parts.push(`\nconfiguration:\n${renderTable(config.map((c) => ({ component: c.component, key: c.path, [options.fromTarget!]: show(c.from), [options.toTarget!]: show(c.to) })))}`);
+    if (code) parts.push(`\n${code}`);
+    return parts.join('\n');
+  });
+  return 0;
+}
+
+function show(value: unknown): string {
+  return value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) out.set(prefix, value);
+  return out;
+}

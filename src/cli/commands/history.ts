@@ -1,0 +1,58 @@
+// `atmos deployment history <d> [--target t] [--component c] [--limit n] [--since d] [--until d]`:
+// deployment tags, newest first.
+import type { CommandContext } from '../context.js';
+import { renderTable, writeResult } from '../output.js';
+import { openDeployment, short } from '../../tracking/open.js';
+import { parseWhen, readHistory } from '../../tracking/state.js';
+import { configError } from '../../util/errors.js';
+
+interface Options {
+  target?: string;
+  component?: string;
+  limit?: string;
+  since?: string;
+  until?: string;
+  offline?: boolean;
+}
+
+export async function run(args: string[], options: Options, ctx: CommandContext): Promise<number> {
+  const limit = options.limit === undefined ? 50 : Number(options.limit);
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw configError('E_USAGE', `--limit ${options.limit}: not a whole number`, { hint: 'use --limit 0 for every entry' });
+  }
+  const now = ctx.now();
+  const since = options.since ? parseWhen(options.since, now, '--since') : undefined;
+  const until = options.until ? parseWhen(options.until, now, '--until', true) : undefined;
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
+  let component = options.component;
+  if (component !== undefined) {
+    // `type/name` or a name.
+    const match = [...spec.components.values()].find((c) => `${c.type}/${c.name}` === component || c.name === component);
+    if (match) component = match.name;
+  }
+  const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit });
+  const data = { deployment: spec.name, entries };
+  writeResult(ctx, data, () =>
+    entries.length === 0
+      ? 'no deployments recorded'
+      : renderTable(
+          entries.map((e) => ({
+            time: e.timestamp,
+            target: e.target,
+            component: e.component,
+            status: e.status,
+            commit: short(e.git_sha),
+            by: e.deployed_by,
+            note: [
+              e.promoted_from ? `promoted from ${e.promoted_from}` : '',
+              e.rollback_of ? `rollback of ${short(e.rollback_of)}` : '',
+              e.approval ? `approved by ${e.approval.approved_by}` : '',
+              e.dirty ? 'dirty' : '',
+            ]
+              .filter(Boolean)
+              .join(', ') || undefined,
+          })),
+        ),
+  );
+  return 0;
+}

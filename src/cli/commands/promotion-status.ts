@@ -1,0 +1,57 @@
+// `atmos deployment promotion-status <d>`: per promotion edge (source → target), whether a promotion
+// is ready, up to date, needs an approval, or has nothing to promote — with the commits involved.
+import type { CommandContext } from '../context.js';
+import { renderTable, writeResult } from '../output.js';
+import { openDeployment, short } from '../../tracking/open.js';
+import { readApprovals } from '../../tracking/recorder.js';
+import { readTargetCommits } from '../../tracking/state.js';
+
+type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'source not deployed';
+
+export async function run(args: string[], options: { offline?: boolean }, ctx: CommandContext): Promise<number> {
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline });
+  const commits = new Map<string, Map<string, string>>();
+  for (const t of spec.targets.keys()) commits.set(t, await readTargetCommits(tracking.repo, spec.name, t));
+  const edges: {
+    from: string;
+    to: string;
+    state: EdgeState;
+    requires_approval: boolean;
+    pending_commits: string[];
+    components: { component: string; from_commit: string | null; to_commit: string | null; differs: boolean }[];
+  }[] = [];
+  for (const target of spec.targets.values()) {
+    for (const from of target.promotion?.allowedFrom ?? []) {
+      const source = commits.get(from) ?? new Map<string, string>();
+      const dest = commits.get(target.name) ?? new Map<string, string>();
+      const components = [...spec.components.values()].map((c) => {
+        const fromCommit = source.get(c.name) ?? null;
+        const toCommit = dest.get(c.name) ?? null;
+        return { component: c.name, from_commit: fromCommit, to_commit: toCommit, differs: fromCommit !== null && fromCommit !== toCommit };
+      });
+      const pending = [...new Set(components.filter((c) => c.differs).map((c) => c.from_commit!))];
+      let state: EdgeState;
+      if (source.size === 0) state = 'source not deployed';
+      else if (pending.length === 0) state = 'up to date';
+      else if (target.promotion!.requiresApproval) {
+        const approvals = (await readApprovals(tracking.repo, spec.name, pending)).filter((a) => a.target === target.name);
+        state = pending.every((c) => approvals.some((a) => a.git_sha === c)) ? 'ready' : 'requires approval';
+      } else state = 'ready';
+      edges.push({ from, to: target.name, state, requires_approval: target.promotion!.requiresApproval, pending_commits: pending, components });
+    }
+  }
+  const data = { deployment: spec.name, edges };
+  writeResult(ctx, data, () =>
+    edges.length === 0
+      ? `${spec.name} has no promotion paths`
+      : renderTable(
+          edges.map((e) => ({
+            edge: `${e.from} -> ${e.to}`,
+            state: e.state,
+            promotes: e.pending_commits.map((c) => short(c)).join(' ') || undefined,
+            components: `${e.components.filter((c) => c.differs).length}/${e.components.length} differ`,
+          })),
+        ),
+  );
+  return 0;
+}

@@ -1,0 +1,66 @@
+// `atmos deployment status <d> [--target t] [--check-drift] [--offline]`: per target and component,
+// the deployed commit (its ref), when and by whom, the last attempt's status and the images.
+import type { CommandContext } from '../context.js';
+import { renderTable, writeResult } from '../output.js';
+import { age, openDeployment, short } from '../../tracking/open.js';
+import { readStatus } from '../../tracking/state.js';
+
+export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
+  const states = await readStatus(tracking.repo, spec.name, options.target);
+  const now = ctx.now();
+  const targets = options.target ? [options.target] : [...spec.targets.keys()];
+  const data = {
+    deployment: spec.name,
+    targets: targets.map((target) => {
+      const known = new Map(states.filter((s) => s.target === target).map((s) => [s.component, s]));
+      const names = [...spec.components.values()].map((c) => ({ name: c.name, type: c.type as string }));
+      for (const name of known.keys()) if (!names.some((n) => n.name === name)) names.push({ name, type: known.get(name)!.last?.component_type ?? '' });
+      return {
+        target,
+        components: names.map(({ name, type }) => {
+          const s = known.get(name);
+          const deployed = s?.deployed;
+          return {
+            component: name,
+            type,
+            commit: s?.commit ?? null,
+            deployed_at: deployed?.timestamp ?? null,
+            deployed_by: deployed?.deployed_by ?? null,
+            promoted_from: deployed?.promoted_from ?? null,
+            rollback_of: deployed?.rollback_of ?? null,
+            dirty: deployed?.dirty === true,
+            images: deployed?.images ?? {},
+            last_status: s?.last?.status ?? null,
+            last_at: s?.last?.timestamp ?? null,
+            last_commit: s?.last?.git_sha ?? null,
+            last_tag: s?.last?.tag ?? null,
+          };
+        }),
+      };
+    }),
+  };
+  if (options.checkDrift) {
+    ctx.log.warn('--check-drift is not available yet: status shows recorded state only');
+  }
+  writeResult(ctx, data, () =>
+    data.targets
+      .map((t) => {
+        const rows = t.components.map((c) => ({
+          component: c.component,
+          type: c.type,
+          commit: short(c.commit) ?? 'not deployed',
+          age: age(c.deployed_at ?? undefined, now),
+          by: c.deployed_by,
+          last: c.last_status && c.last_commit !== c.commit && c.last_status !== 'success' ? `${c.last_status} (${short(c.last_commit)})` : c.last_status,
+          from: c.rollback_of ? `rollback of ${short(c.rollback_of)}` : c.promoted_from,
+          image: Object.entries(c.images)
+            .map(([k, v]) => `${k}=${v.includes('@') ? v.slice(v.indexOf('@') + 1, v.indexOf('@') + 20) : v}`)
+            .join(' ') || undefined,
+        }));
+        return `target ${t.target}\n${renderTable(rows) || '  (no components)'}\n`;
+      })
+      .join('\n'),
+  );
+  return 0;
+}

@@ -1,0 +1,49 @@
+// Opening a deployment for the tracking commands (status, history, diff, approve, promotion-status):
+// the workspace, the parsed deployment file, and git (fetched from the remote unless offline).
+import { openWorkspace, type Workspace } from '../model/index.js';
+import type { DeploymentSpec } from '../model/types.js';
+import { openTracking, type Logger, type Tracking } from './recorder.js';
+
+export interface OpenContext {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  configFile?: string;
+  log: Logger;
+  signal?: AbortSignal;
+}
+
+export interface OpenedDeployment {
+  ws: Workspace;
+  spec: DeploymentSpec;
+  tracking: Tracking;
+}
+
+export async function openDeployment(ctx: OpenContext, name: string, options: { offline?: boolean; target?: string } = {}): Promise<OpenedDeployment> {
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const { loadDeployment, requireTarget } = await import('../config/deployment.js');
+  const spec = await loadDeployment(ws.config, ws.files, name);
+  if (options.target !== undefined) requireTarget(spec, options.target);
+  const tracking = await openTracking({
+    cwd: ws.config.root,
+    env: ctx.env,
+    remote: ws.config.remote,
+    signal: ctx.signal,
+    log: ctx.log,
+    fetch: !options.offline,
+  });
+  return { ws, spec, tracking };
+}
+
+/** `2h`, `3d` — how long ago, for tables. */
+export function age(iso: string | undefined, now: Date): string | undefined {
+  if (!iso) return undefined;
+  const seconds = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+  if (seconds < 90) return `${seconds}s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 129600) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+export function short(sha: string | undefined | null): string | undefined {
+  return sha ? sha.slice(0, 12) : undefined;
+}
