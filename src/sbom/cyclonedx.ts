@@ -106,17 +106,24 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
   }
 
   const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
-  const json = JSON.parse(serializer.serialize(bom, { sortLists: true })) as Record<string, unknown>;
+  const json = JSON.parse(serializer.serialize(bom, { sortLists: false })) as Record<string, unknown>;
   // The library has no compositions model: an incomplete inventory is declared here.
   const incomplete = sbom.components.filter((c) => c.incomplete).map((c) => c.key);
   if (incomplete.length) json.compositions = [{ aggregate: 'incomplete', assemblies: incomplete }];
   return json;
 }
 
+// Compiling the official schema takes seconds; the compiled validator is immutable and the same for
+// every caller, so one per process is kept (a memo, not state that changes behaviour).
+let compiled: Promise<{ validate(data: string): Promise<unknown> }> | undefined;
+function strictValidator(): Promise<{ validate(data: string): Promise<unknown> }> {
+  compiled ??= import('@cyclonedx/cyclonedx-library').then(({ Validation, Spec }) => new Validation.JsonStrictValidator(Spec.Version.v1dot6));
+  return compiled;
+}
+
 /** Validates against the official CycloneDX 1.6 JSON schema (strict); throws with the first problems. */
 export async function validateCycloneDx(json: Record<string, unknown> | string): Promise<void> {
-  const { Validation, Spec } = await import('@cyclonedx/cyclonedx-library');
-  const validator = new Validation.JsonStrictValidator(Spec.Version.v1dot6);
+  const validator = await strictValidator();
   const errors = (await validator.validate(typeof json === 'string' ? json : JSON.stringify(json))) as
     | { instancePath: string; message?: string }[]
     | null;
