@@ -86,7 +86,7 @@ export async function makePlan(input: PlanInput): Promise<BuildPlan> {
     image: { name: defaultImageName(input.deployment, component.name) },
     overrides: {},
   };
-  await applyFileOverrides(plan, probe);
+  await applyFileOverrides(plan, probe, rel);
   applyVarOverrides(plan, component);
   return plan;
 }
@@ -96,7 +96,7 @@ export function defaultImageName(deployment: string, component: string): string 
 }
 
 /** nixpacks.toml / nixpacks.json: `[phases.setup] nixPkgs aptPkgs`, `[phases.<p>] cmds`, `[start] cmd`, `[variables]`. */
-async function applyFileOverrides(plan: BuildPlan, probe: SourceProbe): Promise<void> {
+async function applyFileOverrides(plan: BuildPlan, probe: SourceProbe, rel: string): Promise<void> {
   let file: string | undefined;
   let data: Record<string, unknown> | undefined;
   for (const name of ['nixpacks.toml', 'nixpacks.json']) {
@@ -116,7 +116,8 @@ async function applyFileOverrides(plan: BuildPlan, probe: SourceProbe): Promise<
     break;
   }
   if (!file || !data) return;
-  const where = (key: string) => `${join(probe.dir, file!)} (${key})`;
+  // Repository-relative, so plans (and build keys) are the same in every clone.
+  const where = (key: string) => `${rel === '.' ? '' : `${rel}/`}${file} (${key})`;
   const fail = (key: string, expected: string) =>
     configError('E_BUILD_NIXPACKS_FILE', `${file}: ${key} must be ${expected}`, {
       location: { file: join(probe.dir, file!), line: 1, col: 1 },
