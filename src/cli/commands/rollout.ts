@@ -60,6 +60,16 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     log: ctx.log,
     now: ctx.now,
     command: commandLine(deployment, flags),
+    hooks: {
+      // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
+      buildImage: async (component, signal) => {
+        const { ensureBuilt } = await import('../../build/index.js');
+        const images = await ensureBuilt(ws, { deployment, target: flags.target, components: [component.name], signal, log: ctx.log });
+        const image = images.get(component.name);
+        if (!image) throw new Error(`${component.key}: the build produced no image`);
+        return image;
+      },
+    },
     progress: {
       started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
       finished: (r) => {
