@@ -136,6 +136,19 @@ export const deploymentCommands: CommandSpec[] = [
     ],
     load: () => import('./build.js'),
   },
+  {
+    name: 'sbom',
+    args: '<deployment>',
+    description: 'the SBOM of what a target runs (--format summary|cyclonedx-json|spdx-json|json); --diff-target lists package changes',
+    options: [
+      target,
+      { flags: '--component <component>', description: 'only this component (type/name or name)', repeatable: true },
+      { flags: '--git-sha <sha>', description: 'the SBOM of this commit instead of the deployed one' },
+      { flags: '--diff-target <target>', description: 'list packages added, removed and changed from --target to this target' },
+      { flags: '--offline', description: 'do not fetch tracking refs and notes from the remote first' },
+    ],
+    load: () => import('./sbom.js'),
+  },
 ];
 
 const vendorDeployment: OptionSpec = { flags: '--deployment <deployment>', description: 'deployment whose components to vendor' };
