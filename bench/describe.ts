@@ -1,0 +1,98 @@
+// Benchmark (issue: foundation): a generated repository with 5,000 stack files and 200 deployments
+// (an org/tenant/region tree, shared catalog files, inheritance). Measures the CLI process for
+// `describe` of one deployment against parsing every stack file with the same YAML library, and
+// `atmos --help`. Run: npx tsx bench/describe.ts   (after npm run build)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+
+const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
+const ORGS = 5;
+const TENANTS = 5;
+const REGIONS = 4;
+const CATALOG = 200;
+const DEPLOYMENTS = 200;
+const TARGET_FILES = 5000;
+
+function write(root: string, path: string, text: string): void {
+  const full = join(root, path);
+  mkdirSync(dirname(full), { recursive: true });
+  writeFileSync(full, text);
+}
+
+function generate(root: string): string[] {
+  const stackFiles: string[] = [];
+  const add = (path: string, text: string) => {
+    write(root, `stacks/${path}.yaml`, text);
+    stackFiles.push(path);
+  };
+  write(root, 'atmos.yaml', 'components:\n  terraform:\n    base_path: components/terraform\n');
+  write(root, 'components/terraform/service/main.tf', 'variable "name" {\n  type = string\n}\nvariable "size" {\n  type = number\n}\nvariable "tags" {\n  type = map(string)\n}\n');
+  for (let c = 0; c < CATALOG; c++) {
+    add(`catalog/c${c}`, `components:\n  terraform:\n    c${c}/defaults:\n      metadata:\n        type: abstract\n        component: service\n      vars:\n        size: ${c}\n        tags:\n          catalog: c${c}\n`);
+  }
+  const leaves: string[] = [];
+  for (let o = 0; o < ORGS; o++) {
+    add(`orgs/o${o}/_defaults`, `vars:\n  namespace: o${o}\nterraform:\n  vars:\n    tags:\n      org: o${o}\n`);
+    for (let t = 0; t < TENANTS; t++) {
+      add(`orgs/o${o}/t${t}/_defaults`, `import:\n  - orgs/o${o}/_defaults\nvars:\n  tenant: t${t}\n`);
+      for (let r = 0; r < REGIONS; r++) {
+        add(`orgs/o${o}/t${t}/r${r}/_defaults`, `import:\n  - orgs/o${o}/t${t}/_defaults\nvars:\n  region: r${r}\n`);
+        leaves.push(`orgs/o${o}/t${t}/r${r}`);
+      }
+    }
+  }
+  const apps: string[] = [];
+  for (let i = 0; stackFiles.length < TARGET_FILES; i++) {
+    const leaf = leaves[i % leaves.length]!;
+    const c = i % CATALOG;
+    const path = `${leaf}/app${i}`;
+    add(path, `import:\n  - ${leaf}/_defaults\n  - catalog/c${c}\ncomponents:\n  terraform:\n    app${i}:\n      metadata:\n        inherits:\n          - c${c}/defaults\n      vars:\n        name: app${i}\n`);
+    apps.push(path);
+  }
+  for (let d = 0; d < DEPLOYMENTS; d++) {
+    const mine = [0, 1, 2].map((k) => apps[(d * 3 + k) % apps.length]!);
+    const names = mine.map((p) => p.split('/').pop()!);
+    write(
+      root,
+      `deployments/d${d}.yaml`,
+      `deployment:\n  name: d${d}\n  stacks:\n${mine.map((p) => `    - ${p}\n`).join('')}  components:\n    terraform:\n${names
+        .map((n, k) => `      ${n}:\n        vars:\n          size: ${k}\n${k > 0 ? `        metadata:\n          depends_on: [terraform/${names[k - 1]}]\n` : ''}`)
+        .join('')}  targets:\n    dev: { labels: { environment: dev }, context: { size: 1 } }\n    prod: { promotion: { from: dev } }\n`,
+    );
+  }
+  return stackFiles;
+}
+
+function timeProcess(args: string[], cwd: string, runs: number): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`atmos ${args.join(' ')} failed: ${result.stderr}`);
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'atmos-bench-describe-'));
+try {
+  const files = generate(root);
+  execFileSync('git', ['init', '-q'], { cwd: root });
+  const start = process.hrtime.bigint();
+  for (const file of files) parseDocument(readFileSync(join(root, 'stacks', `${file}.yaml`), 'utf8'));
+  const parseAll = Number(process.hrtime.bigint() - start) / 1e6;
+  const describe = timeProcess(['deployment', 'describe', 'd17', '--target', 'dev', '--format', 'json'], root, 7);
+  const help = timeProcess(['--help'], root, 11);
+  console.log(`stack files: ${files.length}, deployments: ${DEPLOYMENTS}`);
+  console.log(`parse every stack file (yaml, in-process):  ${parseAll.toFixed(0)} ms`);
+  console.log(`atmos deployment describe d17 (process):     ${describe.toFixed(0)} ms   (goal < 500 ms)`);
+  console.log(`speed-up:                                    ${(parseAll / describe).toFixed(1)}x   (goal >= 20x)`);
+  console.log(`atmos --help (process):                      ${help.toFixed(0)} ms   (goal < 150 ms)`);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
