@@ -66,6 +66,9 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
       ...c.properties,
     ];
     if (c.commit) cProps.push(['atmos:commit', c.commit]);
+    // Kept as a property too: the graph may only name components present, and a note holds one
+    // component until the others are attached.
+    for (const d of c.dependsOn) cProps.push(['atmos:depends-on', d]);
     if (c.incomplete) cProps.push(['atmos:incomplete', 'true']);
     for (const w of c.warnings) cProps.push(['atmos:warning', formatWarning(w)]);
     const comp = new Models.Component(c.kind === 'container' ? Enums.ComponentType.Container : Enums.ComponentType.Application, c.name, {
@@ -198,7 +201,7 @@ export function fromCycloneDx(json: Record<string, unknown>): DeploymentSbom {
       };
     });
     const own = deps.get(key) ?? [];
-    const reserved = new Set(['atmos:component-type', 'atmos:component', 'atmos:commit', 'atmos:incomplete', 'atmos:warning']);
+    const reserved = new Set(['atmos:component-type', 'atmos:component', 'atmos:commit', 'atmos:incomplete', 'atmos:warning', 'atmos:depends-on']);
     components.push({
       key,
       type,
@@ -209,7 +212,7 @@ export function fromCycloneDx(json: Record<string, unknown>): DeploymentSbom {
       hashes: (c.hashes ?? []).map((h) => ({ alg: h.alg as HashAlg, content: h.content })),
       packages,
       direct: own.filter((r) => r.startsWith(prefix)).map((r) => r.slice(prefix.length)),
-      dependsOn: own.filter((r) => !r.startsWith(prefix)),
+      dependsOn: [...new Set([...(cp.get('atmos:depends-on') ?? []), ...own.filter((r) => !r.startsWith(prefix))])],
       incomplete: cp.get('atmos:incomplete')?.[0] === 'true',
       warnings: (cp.get('atmos:warning') ?? []).map(parseWarning),
       commit: cp.get('atmos:commit')?.[0],
