@@ -3,7 +3,7 @@
 // lock file. The model calls `ensureVendored` so describe, validate and rollout see vendored components.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Workspace } from '../model/index.js';
 import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
 import { formatLocation, stepError } from '../util/errors.js';
@@ -80,7 +80,10 @@ export async function ensureVendored(
 ): Promise<Map<string, VendoredComponent>> {
   const result = new Map<string, VendoredComponent>();
   const loaded = await loadVendorEntries(ws, deployment);
-  for (const w of loaded.warnings) options.log.warn(`${w.location ? `${formatLocation(w.location)}: ` : ''}${w.message}`);
+  for (const w of loaded.warnings) {
+    const where = w.location ? `${formatLocation({ ...w.location, file: relative(ws.config.root, w.location.file) || w.location.file })}: ` : '';
+    options.log.warn(`${where}${w.message}`);
+  }
   const entries = entriesForTarget(loaded, target);
   const wanted = options.componentPaths ?? [...new Set(entries.flatMap((e) => e.provides.map((p) => p.componentPath)))];
   const needed: { componentPath: string; type: ComponentType; entry: VendorEntry }[] = [];
@@ -177,18 +180,27 @@ export async function ensureVendored(
     result.set(componentPath, { type, dir: objectDir(paths, digest), source: use.source, version: use.version, digest, outcome });
   }
 
-  await updateIndex(paths, (idx) => {
-    for (const u of used) {
-      const previous = idx[u.key];
-      idx[u.key] = {
-        digest: u.digest,
-        size: u.size || (previous?.digest === u.digest ? previous.size : 0),
-        files: u.files || (previous?.digest === u.digest ? previous.files : 0),
-        created: previous?.digest === u.digest ? previous.created : now,
-        last_used: now,
-      };
-    }
+  // A hit refreshes last_used at most once a minute, so repeated hits do not rewrite the index.
+  const stale = used.some((u) => {
+    const known = index[u.key];
+    const age = Date.parse(now) - Date.parse(known?.last_used ?? '');
+    return !known || known.digest !== u.digest || !(age >= 0 && age <= 60_000);
   });
+  if (stale) {
+    await updateIndex(paths, (idx) => {
+      for (const u of used) {
+        const previous = idx[u.key];
+        const same = previous?.digest === u.digest;
+        idx[u.key] = {
+          digest: u.digest,
+          size: u.size || (same ? previous.size : 0),
+          files: u.files || (same ? previous.files : 0),
+          created: same ? previous.created : now,
+          last_used: now,
+        };
+      }
+    });
+  }
   if (lockChanged) await writeLock(paths, lock);
   return result;
 }

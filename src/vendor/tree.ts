@@ -23,22 +23,25 @@ export async function scanTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
     const names = (await readdir(dir)).sort();
-    for (const name of names) {
+    const infos = await Promise.all(names.map((name) => lstat(join(dir, name))));
+    const subdirs: Promise<void>[] = [];
+    for (const [i, name] of names.entries()) {
       const full = join(dir, name);
       const rel = prefix ? `${prefix}/${name}` : name;
-      const info = await lstat(full);
+      const info = infos[i]!;
       if (info.isSymbolicLink()) {
         const target = await readlink(full);
         assertLinkInside(rel, target, 'symlink');
         out.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, target, ino: info.ino });
       } else if (info.isDirectory()) {
         out.push({ path: rel, kind: 'dir', mode: 0o755, size: 0, ino: info.ino });
-        await walk(full, rel);
+        subdirs.push(walk(full, rel));
       } else if (info.isFile()) {
         out.push({ path: rel, kind: 'file', mode: info.mode & 0o111 ? 0o755 : 0o644, size: info.size, ino: info.ino });
       }
       // Sockets, fifos and devices are not content: skipped.
     }
+    await Promise.all(subdirs);
   };
   await walk(root, '');
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -57,20 +60,30 @@ export function assertLinkInside(path: string, target: string, kind: string): vo
 /** The content digest of a tree: sha256 over sorted paths, kinds, modes, file bytes and link targets. */
 export async function digestTree(root: string, entries?: TreeEntry[]): Promise<{ digest: string; size: number; files: number }> {
   const list = entries ?? (await scanTree(root));
+  // Files are read and hashed concurrently (a few at a time), then combined in path order.
+  const fileHashes = new Map<string, { hex: string; size: number }>();
+  const files = list.filter((e) => e.kind === 'file');
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const entry = files[next++]!;
+      const bytes = await readFile(join(root, entry.path));
+      fileHashes.set(entry.path, { hex: createHash('sha256').update(bytes).digest('hex'), size: bytes.length });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, files.length) }, worker));
   const hash = createHash('sha256');
   let size = 0;
-  let files = 0;
   for (const entry of list) {
     if (entry.kind === 'dir') hash.update(`D ${entry.path}\n`);
     else if (entry.kind === 'symlink') hash.update(`L ${entry.path}\0${entry.target}\n`);
     else {
-      const bytes = await readFile(join(root, entry.path));
-      hash.update(`F ${entry.mode.toString(8)} ${entry.path}\0${createHash('sha256').update(bytes).digest('hex')}\n`);
-      size += bytes.length;
-      files++;
+      const file = fileHashes.get(entry.path)!;
+      hash.update(`F ${entry.mode.toString(8)} ${entry.path}\0${file.hex}\n`);
+      size += file.size;
     }
   }
-  return { digest: hash.digest('hex'), size, files };
+  return { digest: hash.digest('hex'), size, files: files.length };
 }
 
 /**
