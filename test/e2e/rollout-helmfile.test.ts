@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
-import { rolloutRepo } from '../fixtures/rollout/repo.js';
+import { filesUnder, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const HELM = `deployment:
   name: helm
@@ -129,5 +129,29 @@ describe('rollout (helmfile, lambda)', () => {
     expect(r.stderr).toContain('lambda components are not supported yet: lambda/handler');
     expect(existsSync(join(repo, '.atmos/state/fn'))).toBe(false);
     expect(existsSync(join(repo, '.atmos/locks/fn-dev.lock'))).toBe(false);
+  });
+});
+
+describe('rollout usage', () => {
+  let repo: string;
+  beforeAll(() => {
+    repo = rolloutRepo({ fn: LAMBDA });
+    writeFiles(repo, { '.gitignore': 'node_modules/\n' });
+  });
+  afterAll(() => removeDir(repo));
+
+  it('warns once, with the line to add, when .atmos/ is not git-ignored', async () => {
+    const r = await runCli(['deployment', 'rollout', 'fn', '--target', 'dev', '--component', 'c', '--plan'], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/\.atmos\/ is not git-ignored/g)).toHaveLength(1);
+    expect(r.stderr).toContain('Add this line to .gitignore:\n  .atmos/');
+  });
+
+  it('rejects a --parallelism that is not a positive whole number (exit 2)', async () => {
+    const before = filesUnder(join(repo, '.atmos')).map((f) => f.path);
+    const r = await runCli(['deployment', 'rollout', 'fn', '--target', 'dev', '--component', 'c', '--parallelism', '0'], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--parallelism must be a positive whole number, got "0"');
+    expect(filesUnder(join(repo, '.atmos')).map((f) => f.path)).toEqual(before);
   });
 });
