@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { runCli } from '../helpers/repo.js';
+import { exampleRepo, runCli } from '../helpers/repo.js';
 import { consumerRepo, moduleFiles, moduleRepo, serve, tarGz, zip } from '../unit/vendor/fixtures.js';
 
 function deployment(entries: string, targets = '    dev:\n      labels: { environment: dev }\n'): string {
@@ -91,6 +91,19 @@ describe('archives over http', () => {
 });
 
 describe('local paths', () => {
+  it('the vendoring example gives dev 1.5.0 and prod 1.3.5 of ecs-service', async () => {
+    const repo = exampleRepo('vendoring');
+    const result = await runCli(['vendor', 'pull', '--deployment', 'web', '--format', 'json'], { cwd: repo });
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout) as { targets: { target: string; components: { version: string; dir: string }[] }[] };
+    const versions = json.targets.map((t) => [t.target, t.components[0]!.version, readFileSync(join(t.components[0]!.dir, 'outputs.tf'), 'utf8').match(/"(\d[\d.]+)"/)![1]]);
+    expect(versions).toEqual([
+      ['dev', '1.5.0', '1.5.0'],
+      ['prod', '1.3.5', '1.3.5'],
+    ]);
+    expect(existsSync(join(repo, 'components'))).toBe(false);
+  });
+
   it('vendors from a local directory relative to the repository, with included_paths', async () => {
     const repo = consumerRepo(
       deployment('      - source: ./third_party/ecs-service\n        version: local\n        targets: [ecs-service]\n        included_paths: ["**/*.tf"]\n'),
