@@ -134,9 +134,9 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
     if (!states.has(key)) states.set(key, { target: t, component: c });
     group.sort(newestFirst);
   }
-  // Newest tags first; the deployed record is usually the newest, so read a few per component.
+  // The newest tag per component first: it is usually the deployed record too.
   const wanted: TagName[] = [];
-  for (const group of groups.values()) wanted.push(...group.slice(0, 3));
+  for (const group of groups.values()) wanted.push(...group.slice(0, 1));
   const entries = await readTags(repo, wanted);
   const byKey = new Map<string, HistoryEntry[]>();
   for (const e of entries) {
@@ -149,10 +149,10 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
     const read = byKey.get(key) ?? [];
     state.last = read[0];
     state.deployed = read.find((e) => e.status === 'success' && e.git_sha === state.commit);
-    if (!state.deployed && state.commit) missing.push(...(groups.get(key) ?? []).slice(3));
+    if (!state.deployed && state.commit) missing.push(...(groups.get(key) ?? []).slice(1));
   }
   if (missing.length) {
-    // Rare: the deployed commit's record is older than the last three attempts.
+    // After a failed attempt: the deployed commit's record is older than the newest tag.
     const more = await readTags(repo, missing);
     for (const state of states.values()) {
       if (state.deployed || !state.commit) continue;
