@@ -129,15 +129,17 @@ export async function ensureVendored(
     }
     const key = indexKey(use.source, use.version, use.include, use.exclude);
 
+    // A local folder can change under the same source@version: it is always read again (no network).
+    const indexed = !options.update && parseSource(use.source, use.baseDir, entry.location).kind !== 'local' ? index[key] : undefined;
     let digest: string | undefined;
     let outcome: VendorOutcome = 'hit';
     if (expected) {
       if (await verifyObject(paths, expected)) digest = expected;
       else if (existsSync(objectDir(paths, expected))) options.log.warn(`vendor cache object ${expected.slice(0, 12)} of ${name} was changed on disk; fetching it again`);
-    } else if (!options.update && index[key] && (await verifyObject(paths, index[key].digest))) {
-      digest = index[key].digest;
-    } else if (!options.update && index[key] && existsSync(objectDir(paths, index[key].digest))) {
-      options.log.warn(`vendor cache object ${index[key].digest.slice(0, 12)} of ${name} was changed on disk; fetching it again`);
+    } else if (indexed && (await verifyObject(paths, indexed.digest))) {
+      digest = indexed.digest;
+    } else if (indexed && existsSync(objectDir(paths, indexed.digest))) {
+      options.log.warn(`vendor cache object ${indexed.digest.slice(0, 12)} of ${name} was changed on disk; fetching it again`);
     }
     let size = 0;
     let files = 0;

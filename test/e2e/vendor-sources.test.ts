@@ -1,7 +1,7 @@
 // End-to-end: http(s) archives served by a local HTTP server, local paths, and the bad inputs of
 // vendoring (unreachable source, unknown ref, unsafe archives, conflicting and unused entries).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { exampleRepo, runCli } from '../helpers/repo.js';
@@ -111,8 +111,17 @@ describe('local paths', () => {
     );
     const result = await runCli(['vendor', 'pull', '--deployment', 'shop', '--format', 'json'], { cwd: repo });
     expect(result.code).toBe(0);
-    const dir = (JSON.parse(result.stdout) as { targets: { components: { dir: string }[] }[] }).targets[0]!.components[0]!.dir;
-    expect(readdirSync(dir).sort()).toEqual(['main.tf', 'outputs.tf', 'variables.tf']);
+    const first = (JSON.parse(result.stdout) as { targets: { components: { dir: string; digest: string }[] }[] }).targets[0]!.components[0]!;
+    expect(readdirSync(first.dir).sort()).toEqual(['main.tf', 'outputs.tf', 'variables.tf']);
+    // An edited local folder: the lock keeps the old content; without a lock it is read again.
+    writeFileSync(join(repo, 'third_party/ecs-service/main.tf'), '# edited\n');
+    const locked = await runCli(['vendor', 'pull', '--deployment', 'shop', '--format', 'json'], { cwd: repo });
+    expect(locked.stdout).toContain(first.digest);
+    rmSync(lockOf(repo));
+    const fresh = await runCli(['vendor', 'pull', '--deployment', 'shop', '--format', 'json'], { cwd: repo });
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).not.toContain(first.digest);
+    expect(fresh.stdout).toContain('"fetched"');
   });
 });
 
