@@ -121,7 +121,8 @@ export async function fetchSource(parsed: ParsedSource, dir: string, display: st
 }
 
 async function fetchGit(url: string, ref: string | undefined, dir: string, display: string, options: FetchOptions): Promise<void> {
-  const env = { ...options.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'echo', GIT_CONFIG_NOSYSTEM: '1' };
+  // Never wait for a password on a terminal: a missing credential is an error the user can act on.
+  const env = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
   const git = (args: string[]) => exec('git', args, { cwd: dir, env, signal: options.signal, check: false });
   await git(['init', '-q']);
   const fetched = await git(['-c', 'protocol.version=2', 'fetch', '-q', '--depth', '1', '--no-tags', url, ref ?? 'HEAD']);
@@ -138,7 +139,8 @@ async function fetchGit(url: string, ref: string | undefined, dir: string, displ
       output: message,
     });
   }
-  const checkout = await git(['-c', 'advice.detachedHead=false', 'checkout', '-q', 'FETCH_HEAD']);
+  // No hooks: a vendored checkout must not run anything from a git template directory.
+  const checkout = await git(['-c', 'advice.detachedHead=false', '-c', 'core.hooksPath=/dev/null', 'checkout', '-q', 'FETCH_HEAD']);
   if (checkout.code !== 0) {
     throw stepError('E_VENDOR_CHECKOUT', `vendor source ${display}: checkout failed`, { output: checkout.stderr.trim() });
   }

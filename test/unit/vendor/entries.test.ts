@@ -78,6 +78,23 @@ spec:
     expect(readFileSync(join(vendored.get('registry/v1.5.0')!.dir, 'main.tf'), 'utf8')).toContain('v1.5.0');
   });
 
+  it('follows spec.imports of vendor.yaml and reports a missing import with its location', async () => {
+    const main = `kind: AtmosVendorConfig\nspec:\n  imports:\n    - vendor/networking\n`;
+    const more = `kind: AtmosVendorConfig\nspec:\n  sources:\n    - component: ecs-service\n      source: "git::${modules.url}//ecs-service?ref={{ .Version }}"\n      version: v1.3.5\n      targets: [components/terraform/ecs-service]\n`;
+    const text = shopDeployment(modules.url).replace(/^  vendor:\n[\s\S]*?(?=^  components:)/m, '');
+    const { ws, deployment, target } = await open(consumerRepo(text, { 'vendor.yaml': main, 'vendor/networking.yaml': more }));
+    const dev = await vendorEntriesFor(ws, deployment, target('dev'));
+    expect(dev.map((e) => [e.origin, e.file.endsWith('networking.yaml'), e.provides])).toEqual([
+      ['vendor.yaml', true, [{ type: 'terraform', componentPath: 'ecs-service' }]],
+    ]);
+    const broken = await open(consumerRepo(text, { 'vendor.yaml': main.replace('networking', 'nothing') }));
+    await expect(loadVendorEntries(broken.ws, broken.deployment)).rejects.toMatchObject({
+      exitCode: 2,
+      message: 'vendor import vendor/nothing does not exist',
+      location: { line: 4, col: 7 },
+    });
+  });
+
   it('warns about an entry with neither targets nor a component that uses it', async () => {
     const extra = `      - source: "git::${modules.url}//ecr?ref=v1.5.0"\n        component: unused-thing\n`;
     const text = shopDeployment(modules.url).replace('  components:\n    terraform:', `${extra}  components:\n    terraform:`);
