@@ -51,7 +51,8 @@ export function mergeSboms(existing: DeploymentSbom | undefined, added: Deployme
 /**
  * Attaches `bom` (a deployment BOM, or one or more component BOMs) to `commit`: merged with what other
  * components already recorded there, validated against the CycloneDX 1.6 schema, then written.
- * Returns the CycloneDX document written. A document over 50 MB is refused (exit 2), nothing written.
+ * Returns the CycloneDX document written and the SHA-256 of the note (the build record's `sbom_digest`).
+ * A document over 50 MB is refused (exit 2), nothing written.
  */
 export async function attachSbom(
   repo: NoteRepo,
@@ -59,7 +60,7 @@ export async function attachSbom(
   commit: string,
   bom: DeploymentSbom | ComponentSbom | ComponentSbom[],
   options: AttachOptions = {},
-): Promise<Record<string, unknown>> {
+): Promise<{ document: Record<string, unknown>; digest: string }> {
   const components = Array.isArray(bom) ? bom : 'components' in bom ? bom.components : [bom];
   const added: DeploymentSbom = {
     deployment,
@@ -80,8 +81,10 @@ export async function attachSbom(
   }
   await validateCycloneDx(text);
   // Another writer may have added components since we read: merge again with what is there now.
-  await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));
-  return doc;
+  let written = text;
+  await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (written = current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));
+  const { createHash } = await import('node:crypto');
+  return { document: doc, digest: `sha256:${createHash('sha256').update(written).digest('hex')}` };
 }
 
 function sameDocument(current: string, read: DeploymentSbom | undefined): boolean {

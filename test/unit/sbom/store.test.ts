@@ -1,6 +1,7 @@
 // The SBOM note on a commit, through tracking's GitRepo on a real repository: written valid, merged
 // per component, and refused (nothing written) over the 50 MB limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { GitRepo } from '../../../src/tracking/git.js';
 import { attachSbom, readSbomNote, sbomNoteRef, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
@@ -25,8 +26,10 @@ afterAll(() => removeDir(dir));
 describe('attachSbom', () => {
   it('writes a schema-valid CycloneDX note and merges per component with what is already there', async () => {
     await attachSbom(repo, 'payment-service', commit, tf);
-    await attachSbom(repo, 'payment-service', commit, helm);
+    const { digest } = await attachSbom(repo, 'payment-service', commit, helm);
     const text = git(dir, 'notes', `--ref=${sbomNoteRef('payment-service')}`, 'show', commit);
+    // the build record's sbom_digest names the note's content
+    expect(digest).toBe(`sha256:${createHash('sha256').update(`${text}\n`).digest('hex')}`);
     await validateCycloneDx(text);
     const note = (await readSbomNote(repo, 'payment-service', commit))!;
     expect(note.components.map((c) => c.key).sort()).toEqual(['helmfile/cache', 'terraform/ecs-service']);
