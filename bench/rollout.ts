@@ -67,12 +67,14 @@ const fmt = (s: number) => `${s.toFixed(2)}s`;
 
 function independent(): void {
   const components = Array.from({ length: 8 }, (_, i) => `      n${i}:\n        component: sleepy\n        vars:\n          seconds: 1\n`).join('');
-  const targets = ['one', 'p1', 'p2', 'p4', 'warm'].map((t) => `    ${t}: {}\n`).join('');
+  const targets = ['one0', 'one1', 'one2', 'p1', 'p2', 'p4', 'warm'].map((t) => `    ${t}: {}\n`).join('');
   const root = repository(`deployment:\n  name: wide\n  components:\n    terraform:\n${components}  targets:\n${targets}`);
   try {
     rollout(root, ['wide', '--target', 'warm', '--component', 'n0']); // plugin cache, disk caches
-    const one = rollout(root, ['wide', '--target', 'one', '--component', 'n0']);
-    console.log(`8 independent components (apply ~1 s each); one component alone: ${fmt(one)}`);
+    // Best of three: on a shared machine a single sample says more about the neighbours than about us.
+    const ones = [0, 1, 2].map((i) => rollout(root, ['wide', '--target', `one${i}`, '--component', 'n0']));
+    const one = Math.min(...ones);
+    console.log(`8 independent components (apply ~1 s each); one component alone: ${fmt(one)} (best of ${ones.map(fmt).join(' ')})`);
     console.log('parallelism  wall time  ceil(8/P) x one  ratio  (goal <= 1.20)');
     for (const p of [1, 2, 4]) {
       const wall = rollout(root, ['wide', '--target', `p${p}`, '--parallelism', String(p)]);
@@ -90,15 +92,15 @@ function chain(): void {
     const vars = i === 0 ? '' : `        vars:\n          previous: '{{ output "terraform/c${i - 1}" "id" }}'\n`;
     return `      c${i}:\n        component: link\n${dep}${vars}`;
   }).join('');
-  const root = repository(`deployment:\n  name: chain\n  components:\n    terraform:\n${components}  targets:\n    warm: {}\n    run: {}\n`);
+  const runs = 3;
+  const targets = ['warm', ...Array.from({ length: runs }, (_, i) => `run${i}`)].map((t) => `    ${t}: {}\n`).join('');
+  const root = repository(`deployment:\n  name: chain\n  components:\n    terraform:\n${components}  targets:\n${targets}`);
   try {
     rollout(root, ['chain', '--target', 'warm']);
-    const tool = rollout(root, ['chain', '--target', 'run']);
 
     // The same terraform commands, one component after the other, from a plain shell loop: copy the
     // module, write backend and variables, init, plan -out, apply, output -json (fed to the next one).
-    const loop = join(root, 'loop');
-    const script = `set -e
+    const script = (loop: string) => `set -e
 prev=""
 for i in 0 1 2 3 4 5 6 7 8 9; do
   d="${loop}/c$i"; mkdir -p "$d"; cp "${root}/components/terraform/link/main.tf" "$d/"
@@ -112,11 +114,19 @@ for i in 0 1 2 3 4 5 6 7 8 9; do
   prev=$(terraform output -raw id)
 done
 `;
-    writeFileSync(join(root, 'loop.sh'), script);
-    const started = process.hrtime.bigint();
-    execFileSync('sh', [join(root, 'loop.sh')], { stdio: ['ignore', 'ignore', 'ignore'] });
-    const plain = Number(process.hrtime.bigint() - started) / 1e9;
-    console.log(`\nchain of 10 components: rollout ${fmt(tool)}, plain shell loop ${fmt(plain)}, overhead ${(((tool - plain) / plain) * 100).toFixed(1)}% (goal <= 10%)`);
+    // Interleaved runs, best of each: on a shared machine the noise is larger than the difference.
+    const tool: number[] = [];
+    const plain: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      tool.push(rollout(root, ['chain', '--target', `run${i}`]));
+      writeFileSync(join(root, `loop${i}.sh`), script(join(root, `loop${i}`)));
+      const started = process.hrtime.bigint();
+      execFileSync('sh', [join(root, `loop${i}.sh`)], { stdio: ['ignore', 'ignore', 'ignore'] });
+      plain.push(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    const best = (xs: number[]) => Math.min(...xs);
+    console.log(`\nchain of 10 components (best of ${runs}, runs: rollout ${tool.map(fmt).join(' ')}; loop ${plain.map(fmt).join(' ')})`);
+    console.log(`rollout ${fmt(best(tool))}, plain shell loop ${fmt(best(plain))}, overhead ${(((best(tool) - best(plain)) / best(plain)) * 100).toFixed(1)}% (goal <= 10%)`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
