@@ -94,12 +94,70 @@ export function parseRecord(message: string): ParsedRecord | undefined {
   let body: unknown;
   try {
     // A signed tag appends its signature after the message; it is not part of the record.
-    body = parse(m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, ''));
+    const text = m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '');
+    body = parseSimpleYaml(text) ?? parse(text);
   } catch {
     return undefined;
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
   return { apiVersion: m[1]!.trim(), kind: m[2]!, fields: body as Record<string, unknown> };
+}
+
+const PLAIN = /^[^\s\-?:,[\]{}#&*!|>'"%@`][^#]*$/;
+
+function scalar(text: string): { value: unknown } | undefined {
+  if (text === '' || text === 'null' || text === '~') return { value: null };
+  if (text === 'true' || text === 'false') return { value: text === 'true' };
+  if (/^-?(0|[1-9]\d{0,14})$/.test(text)) return { value: Number(text) };
+  if (text.startsWith('"')) {
+    try {
+      const value = JSON.parse(text) as unknown;
+      return typeof value === 'string' ? { value } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  if (/^'([^']|'')*'$/.test(text)) return { value: text.slice(1, -1).replace(/''/g, "'") };
+  // Anything YAML could read as another type (floats, dates in 1.1, .inf…) goes to the full parser.
+  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text) && !/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return undefined;
+  return { value: text };
+}
+
+/**
+ * The YAML our own writer produces — scalars and maps of scalars, one level deep — read without the
+ * full parser (history reads thousands of records). Undefined for anything else: the caller then
+ * uses the full YAML parser, so the result is always what YAML says.
+ */
+function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
+  const out: Record<string, unknown> = {};
+  let nested: Record<string, unknown> | undefined;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const m = /^( {2})?([A-Za-z_][\w.\-/]*): ?(.*)$/.exec(line);
+    if (!m) return undefined;
+    const [, indent, key, rest] = m as unknown as [string, string | undefined, string, string];
+    if (indent) {
+      if (!nested) return undefined;
+      const v = scalar(rest);
+      if (!v || rest === '') return undefined;
+      nested[key] = v.value;
+      continue;
+    }
+    if (rest === '') {
+      nested = {};
+      out[key] = nested;
+      continue;
+    }
+    nested = undefined;
+    if (rest === '{}') {
+      out[key] = {};
+      continue;
+    }
+    const v = scalar(rest);
+    if (!v) return undefined;
+    out[key] = v.value;
+  }
+  return out;
 }
 
 export function parseDeploymentRecord(message: string): DeploymentRecord | undefined {

@@ -144,18 +144,18 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
     if (!byKey.has(key)) byKey.set(key, []);
     byKey.get(key)!.push(e);
   }
-  const missing: TagName[] = [];
   for (const [key, state] of states) {
     const read = byKey.get(key) ?? [];
     state.last = read[0];
     state.deployed = read.find((e) => e.status === 'success' && e.git_sha === state.commit);
-    if (!state.deployed && state.commit) missing.push(...(groups.get(key) ?? []).slice(1));
   }
-  if (missing.length) {
-    // After a failed attempt: the deployed commit's record is older than the newest tag.
-    const more = await readTags(repo, missing);
-    for (const state of states.values()) {
-      if (state.deployed || !state.commit) continue;
+  // After a failed attempt the deployed commit's record is older than the newest tag: look further
+  // back in growing windows (one cat-file per round), never reading a whole history at once.
+  for (let from = 1, size = 4; ; from += size, size *= 4) {
+    const missing = [...states.entries()].filter(([key, s]) => !s.deployed && s.commit && (groups.get(key)?.length ?? 0) > from);
+    if (missing.length === 0) break;
+    const more = await readTags(repo, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size)));
+    for (const [, state] of missing) {
       state.deployed = more.find((e) => e.component === state.component && tagTarget(e.tag) === state.target && e.status === 'success' && e.git_sha === state.commit);
     }
   }

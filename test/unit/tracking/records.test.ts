@@ -41,6 +41,20 @@ describe('record messages', () => {
     expect(formatRecord('Deployment', parsed)).toBe(message);
   });
 
+  it('reads back exactly what YAML says, whatever the values (fast path or full parser)', async () => {
+    const { parse } = await import('yaml');
+    const tricky = [
+      { a: '1234567', b: '0x1f', c: '1e5', d: 'true', e: 'null', f: '', g: 'a: b', h: 'x #y', i: "it's", j: '"q"', k: '2025-01-22T12:00:00Z' },
+      { metadata: { pr: '#482', approver: 'alice@example.com', n: 3, ok: false, empty: '' }, images: {} },
+      { dirty: true, count: 12, neg: -4, float: 1.5, multi: 'line1\nline2', list: ['a'] },
+    ];
+    for (const fields of tricky) {
+      const body = formatRecord('Deployment', fields).split('---\n')[1]!;
+      expect(parseRecord(formatRecord('Deployment', fields))!.fields).toEqual(parse(body));
+      expect(parseRecord(formatRecord('Deployment', fields))!.fields).toEqual(fields);
+    }
+  });
+
   it('reads a record a newer tool wrote with another version and fields', () => {
     const parsed = parseRecord('atmos.tools/v1beta1\nkind: Deployment\n---\ndeployment: d\nnew_thing: 3\n')!;
     expect(parsed.apiVersion).toBe('atmos.tools/v1beta1');
