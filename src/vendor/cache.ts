@@ -217,6 +217,15 @@ export async function writeLock(paths: CachePaths, lock: LockFile): Promise<void
   await writeAtomic(paths, file, `# written by atmos vendor pull; later runs use exactly these digests until --update\n${stringify({ deployment: lock.deployment, target: lock.target, components: sorted })}`);
 }
 
+/** Merges changed components into a target's lock file under the cache lock (other processes may add theirs). */
+export async function updateLock(paths: CachePaths, deployment: string, target: string, changes: Record<string, LockedComponent>): Promise<void> {
+  await withCacheLock(paths, async () => {
+    const lock = (await readLock(paths, deployment, target)) ?? { deployment, target, components: {} };
+    Object.assign(lock.components, changes);
+    await writeLock(paths, lock);
+  });
+}
+
 /** Every lock file in the cache, as [deployment, target] pairs. */
 export async function listLocks(paths: CachePaths): Promise<{ deployment: string; target: string }[]> {
   const out: { deployment: string; target: string }[] = [];

@@ -17,7 +17,7 @@ import {
   storeObject,
   updateIndex,
   verifyObject,
-  writeLock,
+  updateLock,
   type CachePaths,
   type LockedComponent,
   type LockFile,
@@ -103,7 +103,7 @@ export async function ensureVendored(
   const now = (options.now ?? (() => new Date()))().toISOString();
   const lock: LockFile = (await readLock(paths, deployment.name, target.name)) ?? { deployment: deployment.name, target: target.name, components: {} };
   const index = await readIndex(paths);
-  let lockChanged = false;
+  const lockChanges: Record<string, LockedComponent> = {};
   const used: { key: string; digest: string; size: number; files: number }[] = [];
   // Within one call, one fetch per source@version even when several components share it.
   const fetched = new Map<string, Promise<{ digest: string; size: number; files: number }>>();
@@ -175,8 +175,7 @@ export async function ensureVendored(
       vendored_at: locked && locked.digest === digest ? locked.vendored_at : now,
     };
     if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version) {
-      lock.components[componentPath] = record;
-      lockChanged = true;
+      lockChanges[componentPath] = record;
     }
     options.log.debug(`vendor: ${name} ${use.version ?? ''} ${outcome} ${digest.slice(0, 12)}`);
     result.set(componentPath, { type, dir: objectDir(paths, digest), source: use.source, version: use.version, digest, outcome });
@@ -203,7 +202,7 @@ export async function ensureVendored(
       }
     });
   }
-  if (lockChanged) await writeLock(paths, lock);
+  if (Object.keys(lockChanges).length) await updateLock(paths, deployment.name, target.name, lockChanges);
   return result;
 }
 
