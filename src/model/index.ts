@@ -8,12 +8,27 @@ export interface Workspace {
   config: AtmosConfig;
   env: NodeJS.ProcessEnv;
   files: FileCache;
+  /**
+   * Just-in-time vendoring: given component directories (under their type's base path) that the
+   * repository lacks, returns the ones a vendor entry provides, with their cache directories.
+   */
+  vendor?: VendorHook;
 }
+
+export type VendorHook = (
+  deployment: DeploymentSpec,
+  target: TargetSpec,
+  componentPaths: string[],
+) => Promise<Map<string, { type: string; dir: string }>>;
 
 export interface WorkspaceOptions {
   cwd: string;
   configFile?: string;
   env: NodeJS.ProcessEnv;
+  /** Where vendoring reports progress; default: warnings on stderr. */
+  log?: { info(message: string): void; warn(message: string): void; debug(message: string): void };
+  /** Set false to never vendor (resolution then sees only what the repository holds). */
+  vendor?: boolean;
 }
 
 /** An image produced by a build (or recorded for a promotion source). */
@@ -44,7 +59,20 @@ export interface ResolvedTarget {
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const { loadAtmosConfig } = await import('../config/atmos-config.js');
   const config = await loadAtmosConfig(options);
-  return { config, env: options.env, files: new FileCache() };
+  const ws: Workspace = { config, env: options.env, files: new FileCache() };
+  if (options.vendor !== false) {
+    const log = options.log ?? {
+      info: () => {},
+      debug: () => {},
+      warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
+    };
+    // The vendor module is loaded only when a component directory is missing.
+    ws.vendor = async (deployment, target, componentPaths) => {
+      const { ensureVendored } = await import('../vendor/index.js');
+      return ensureVendored(ws, deployment, target, { componentPaths, log });
+    };
+  }
+  return ws;
 }
 
 export { resolveTarget, finalizeComponent } from './resolve.js';

@@ -1,6 +1,7 @@
 // Resolution of a deployment's components for one target (SPEC 3): stacks → deployment component →
 // target context → target component overrides, then YAML functions and templates, image bindings,
 // and for terraform the vars the module does not declare left out.
+import { existsSync } from 'node:fs';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, locationOf } from '../util/yaml.js';
@@ -31,6 +32,8 @@ interface Unrendered {
   root: string;
   stacksBasePath: string;
   ws: Workspace;
+  /** The vendor cache directory of this component for this target, when it is vendored. */
+  vendoredDir?: string;
 }
 
 const UNRENDERED = Symbol('atmos.unrendered');
@@ -85,6 +88,7 @@ export async function resolveTarget(
     staged.push({ spec, sections, stack });
   }
 
+  const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })));
   const components: ResolvedComponent[] = [];
   for (const { spec, sections, stack } of staged) {
     const unrendered: Unrendered = {
@@ -94,6 +98,7 @@ export async function resolveTarget(
       root: ws.config.root,
       stacksBasePath: ws.config.stacksBasePath,
       ws,
+      vendoredDir: vendored.get(`${spec.type}/${stack.componentPath}`),
     };
     const base = {
       key: componentKeyOf(spec),
@@ -248,7 +253,7 @@ async function render(
   }
   return {
     ...base,
-    directory: componentDirectory(ws, base.type, base.componentPath, vars),
+    directory: unrendered.vendoredDir ?? componentDirectory(ws, base.type, base.componentPath, vars),
     metadata,
     vars,
     settings,
@@ -262,6 +267,25 @@ async function render(
     origins,
     pending,
   };
+}
+
+/** Components whose directory the repository lacks are vendored just in time (SPEC 9). */
+async function vendorMissing(
+  ws: Workspace,
+  deployment: DeploymentSpec,
+  target: TargetSpec,
+  components: { type: string; stack: StackComponent }[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  if (!ws.vendor) return found;
+  const missing = components.filter(
+    ({ type, stack }) =>
+      (type === 'terraform' || type === 'helmfile') && !stack.abstract && !existsSync(componentDirectory(ws, type, stack.componentPath, {})),
+  );
+  if (missing.length === 0) return found;
+  const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))]);
+  for (const [componentPath, { type, dir }] of provided) found.set(`${type}/${componentPath}`, dir);
+  return found;
 }
 
 function componentDirectory(ws: Workspace, type: string, componentPath: string, vars: Record<string, unknown>): string {

@@ -9,7 +9,7 @@ import { formatLocation } from '../../util/errors.js';
 import { currentGit } from './shared.js';
 
 export async function run(args: string[], options: { target?: string; component?: string[] }, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const name = args[0]!;
   const git = await currentGit(ws.config.root);
   const { loadDeployment } = await import('../../config/deployment.js');

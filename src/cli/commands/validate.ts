@@ -16,7 +16,7 @@ interface Report {
 }
 
 export async function run(args: string[], options: { all?: boolean }, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const { listDeploymentNames, loadDeployment } = await import('../../config/deployment.js');
   if (args[0] && options.all) throw configError('E_USAGE', 'give a deployment name or --all, not both');
   const names = args[0] ? [args[0]] : await listDeploymentNames(ws.config);
