@@ -261,6 +261,8 @@ export interface RecorderOptions {
   /** Images known at the start (a promotion's source images); builds add theirs with setImage. */
   images?: Record<string, string>;
   metadata?: Record<string, unknown>;
+  /** The nixpack components whose images a component runs (itself, its image binding, its dependencies); default all. */
+  imagesOf?: (component: string) => string[];
   now?: () => Date;
   log?: Logger;
 }
@@ -305,6 +307,12 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   const recorded: RecordedComponent[] = [];
 
   const current = async () => (expected ??= await readTargetCommits(repo, deployment, target));
+
+  const imagesFor = (name: string): Record<string, string> | undefined => {
+    const wanted = options.imagesOf ? options.imagesOf(name) : Object.keys(images);
+    const picked = Object.fromEntries(wanted.filter((n) => images[n] !== undefined).map((n) => [n, images[n]!]));
+    return Object.keys(picked).length ? picked : undefined;
+  };
 
   const commitFor = (name: string): string => {
     if (resolved.mode === 'promotion') {
@@ -355,7 +363,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       promoted_from: resolved.promotedFrom,
       promoted_at: resolved.promotedFrom ? isoSeconds(when) : undefined,
       rollback_of: status === 'success' ? await rollbackOf(name, commit) : undefined,
-      images: Object.keys(images).length ? { ...images } : undefined,
+      images: imagesFor(name),
       approval: options.approval,
       dirty: options.dirty ? true : undefined,
       metadata: options.metadata || extra.metadata ? { ...options.metadata, ...(extra.metadata as object) } : undefined,

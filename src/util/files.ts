@@ -31,6 +31,11 @@ export class FileCache {
     return pending;
   }
 
+  /** The files read so far (the deployment's inputs, for the uncommitted-changes check). */
+  get paths(): string[] {
+    return [...this.texts.keys()];
+  }
+
   /** How many distinct files were read (for tests and benchmarks that check scoping). */
   get filesRead(): number {
     return this.texts.size;

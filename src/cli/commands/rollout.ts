@@ -13,6 +13,10 @@ interface RolloutFlags {
   parallelism?: string;
   plan?: boolean;
   keepWorkspace?: boolean;
+  promoteFrom?: string;
+  gitSha?: string;
+  approvedBy?: string;
+  allowDirty?: boolean;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -31,8 +35,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   }
 
   const { openWorkspace } = await import('../../model/index.js');
-  const { rollout } = await import('../../engine/rollout.js');
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const { trackedRollout } = await import('../../engine/tracked-rollout.js');
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const colors = pc.createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
@@ -49,8 +53,15 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     cancelled: colors.yellow('◼'),
   };
 
-  const result = await rollout(ws, {
+  const result = await trackedRollout(ws, {
     deployment,
+    promoteFrom: flags.promoteFrom,
+    gitSha: flags.gitSha,
+    approvedBy: flags.approvedBy,
+    allowDirty: Boolean(flags.allowDirty),
+    interactive: ctx.interactive,
+    stdin: ctx.stdin,
+    stderr: ctx.stderr,
     target: flags.target,
     components: flags.component,
     parallelism,
@@ -60,15 +71,13 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     log: ctx.log,
     now: ctx.now,
     command: commandLine(deployment, flags),
-    hooks: {
-      // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
-      buildImage: async (component, signal) => {
-        const { ensureBuilt } = await import('../../build/index.js');
-        const images = await ensureBuilt(ws, { deployment, target: flags.target, components: [component.name], signal, log: ctx.log });
-        const image = images.get(component.name);
-        if (!image) throw new Error(`${component.key}: the build produced no image`);
-        return image;
-      },
+    // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
+    buildImage: async (inputs, component, signal) => {
+      const { ensureBuilt } = await import('../../build/index.js');
+      const images = await ensureBuilt(inputs, { deployment, target: flags.target, components: [component.name], signal, log: ctx.log });
+      const image = images.get(component.name);
+      if (!image) throw new Error(`${component.key}: the build produced no image`);
+      return image;
     },
     progress: {
       started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
@@ -99,6 +108,8 @@ function commandLine(deployment: string, flags: RolloutFlags): string {
   const parts = ['atmos deployment rollout', deployment];
   if (flags.target) parts.push(`--target ${flags.target}`);
   for (const c of flags.component ?? []) parts.push(`--component ${c}`);
+  if (flags.promoteFrom) parts.push(`--promote-from ${flags.promoteFrom}`);
+  if (flags.gitSha) parts.push(`--git-sha ${flags.gitSha}`);
   return parts.join(' ');
 }
 

@@ -1,0 +1,206 @@
+// A rollout as users run it: which commit to deploy (HEAD, --git-sha, or the promotion source's),
+// its inputs read from that commit, the promotion and approval policy checked before anything is
+// written, each component recorded in git as it finishes, and the SBOM note added at the end.
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { openWorkspace, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
+import type { ResolvedComponent } from '../model/types.js';
+import { policyError } from '../util/errors.js';
+import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
+
+export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
+  promoteFrom?: string;
+  gitSha?: string;
+  approvedBy?: string;
+  allowDirty?: boolean;
+  /** A `[y/N]` prompt may approve (stdin and stderr are terminals). */
+  interactive: boolean;
+  stdin: Readable;
+  stderr: Writable;
+  /** Builds a nixpack component's image (or finds it up to date) in the given workspace. */
+  buildImage: (ws: Workspace, component: ResolvedComponent, signal: AbortSignal) => Promise<ImageRef>;
+}
+
+export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptions): Promise<RolloutResult> {
+  const { loadDeployment, requireTarget } = await import('../config/deployment.js');
+  const spec = await loadDeployment(ws.config, ws.files, options.deployment);
+  const target = requireTarget(spec, options.target).name;
+  const now = options.now ?? (() => new Date());
+
+  if (options.planOnly) {
+    // A plan writes nothing: no policy, no records; dependencies' outputs come from their state.
+    return rollout(ws, { ...options, target, hooks: { buildImage: (c, signal) => options.buildImage(ws, c, signal) } });
+  }
+
+  const { openTracking, resolveRolloutCommit, checkDirtyInputs, checkRolloutPolicy, createRolloutRecorder } = await import(
+    '../tracking/recorder.js'
+  );
+  const { readTargetCommits } = await import('../tracking/state.js');
+  const tracking = await openTracking({
+    cwd: ws.config.root,
+    env: ws.env,
+    remote: ws.config.remote,
+    signal: options.signal,
+    log: options.log,
+    fetch: true,
+  });
+  const resolved = await resolveRolloutCommit(tracking, {
+    deployment: spec.name,
+    target,
+    promoteFrom: options.promoteFrom,
+    gitSha: options.gitSha,
+  });
+  const inputs = await workspaceAt(ws, resolved.dir, tracking.repo);
+  const inputSpec = await loadDeployment(inputs.config, inputs.files, options.deployment);
+  if (options.promoteFrom !== undefined && !inputSpec.targets.has(options.promoteFrom)) {
+    throw policyError('E_PROMOTION_SOURCE', `cannot promote from ${options.promoteFrom}: deployment ${spec.name} has no target ${options.promoteFrom}`, {
+      hint: `promotion across deployments is refused; targets: ${[...inputSpec.targets.keys()].join(', ')}`,
+    });
+  }
+
+  const runtime: RuntimeValues = {
+    git: {
+      sha: resolved.commit,
+      shortSha: resolved.commit.slice(0, 7),
+      branch: resolved.mode === 'head' ? await currentBranch(tracking.repo) : undefined,
+    },
+    images: new Map(Object.entries(resolved.sourceImages).map(([name, ref]) => [name, parseImageRef(ref)])),
+  };
+
+  let recorder: ReturnType<typeof createRolloutRecorder> | undefined;
+  const finished: { component: ResolvedComponent; result: ComponentResult }[] = [];
+  let planned: ResolvedComponent[] = [];
+
+  const result = await rollout(inputs, {
+    ...options,
+    target,
+    runtime,
+    hooks: {
+      isDeployed: async (key) => (await readTargetCommits(tracking.repo, spec.name, target)).has(key.slice(key.indexOf('/') + 1)),
+      beforeStart: async (plan) => {
+        planned = plan.components;
+        const dirty =
+          resolved.mode === 'head'
+            ? await checkDirtyInputs(
+                tracking,
+                [...inputs.files.paths, ...plan.components.map((c) => c.directory)],
+                Boolean(options.allowDirty),
+              )
+            : false;
+        const policy = await checkRolloutPolicy(tracking, {
+          spec: inputSpec,
+          target,
+          resolved,
+          components: plan.components.map((c) => c.name),
+          promoteFrom: options.promoteFrom,
+          approvedBy: options.approvedBy,
+          interactive: options.interactive,
+          stdin: options.stdin,
+          stderr: options.stderr,
+          now: now(),
+        });
+        recorder = createRolloutRecorder({
+          tracking,
+          deployment: spec.name,
+          target,
+          resolved,
+          approval: policy.approval,
+          dirty,
+          now,
+          log: options.log,
+          imagesOf: (name) => imagesUsedBy(plan.components.find((c) => c.name === name)),
+        });
+        await recorder.beforeStart({ planOnly: false, components: plan.components });
+      },
+      buildImage: async (component, signal) => {
+        let image = runtime.images?.get(component.name);
+        if (resolved.mode === 'promotion') {
+          // A promotion reuses the source target's image; it never builds.
+          if (!image) {
+            throw policyError('E_NO_SOURCE_IMAGE', `${options.promoteFrom} has no image recorded for ${component.key}`, {
+              hint: `roll out ${component.key} to ${options.promoteFrom} first; a promotion never rebuilds`,
+            });
+          }
+        } else image = await options.buildImage(inputs, component, signal);
+        recorder?.setImage(component.name, image.image);
+        return image;
+      },
+      onComponentFinished: async (componentResult) => {
+        const component = planned.find((c) => c.key === componentResult.key);
+        if (component) finished.push({ component, result: componentResult });
+        await recorder?.onComponentFinished(componentResult);
+      },
+    },
+  });
+
+  await attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log);
+  return result;
+}
+
+/**
+ * The workspace whose files are those of `dir` (a snapshot of another commit) while terraform state,
+ * locks, caches and working directories stay in the repository's own `.atmos/`.
+ */
+async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: string[]): Promise<{ stdout: string }> }): Promise<Workspace> {
+  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const root = join(dir, relative(top, ws.config.root));
+  if (root === ws.config.root) return ws;
+  const data = join(ws.config.root, '.atmos');
+  mkdirSync(data, { recursive: true });
+  if (!existsSync(join(root, '.atmos'))) symlinkSync(data, join(root, '.atmos'));
+  const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
+  return openWorkspace({ cwd: root, configFile, env: ws.env });
+}
+
+async function currentBranch(repo: { git(args: string[], options?: { check?: boolean }): Promise<{ stdout: string; code?: number }> }): Promise<string | undefined> {
+  const branch = (await repo.git(['rev-parse', '--abbrev-ref', 'HEAD'], { check: false })).stdout.trim();
+  return branch && branch !== 'HEAD' ? branch : undefined;
+}
+
+/** The nixpack components whose image a component runs: itself, its binding, its nixpack dependencies. */
+function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
+  if (!component) return [];
+  if (component.type === 'nixpack') return [component.name];
+  const names = component.dependsOn.filter((k) => k.startsWith('nixpack/')).map((k) => k.slice('nixpack/'.length));
+  if (component.binding) names.push(component.binding.nixpack);
+  return [...new Set(names)];
+}
+
+/** `registry/repo@sha256:…` (or `oci:<path>@sha256:…`) as the model's ImageRef. */
+export function parseImageRef(ref: string): ImageRef {
+  const at = ref.lastIndexOf('@');
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : '';
+  if (name.startsWith('oci:')) return { digest, repository: name.slice(4), image: ref };
+  const slash = name.indexOf('/');
+  const first = slash >= 0 ? name.slice(0, slash) : '';
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  return {
+    digest,
+    registry: hasRegistry ? first : undefined,
+    repository: hasRegistry ? name.slice(slash + 1) : name,
+    image: ref,
+  };
+}
+
+/** Terraform and helmfile components that succeeded are added to the commit's SBOM note (SPEC 10). */
+async function attachInfrastructureSbom(
+  ws: Workspace,
+  repo: import('../tracking/git.js').GitRepo,
+  deployment: string,
+  commit: string,
+  finished: { component: ResolvedComponent; result: ComponentResult }[],
+  log: RolloutOptions['log'],
+): Promise<void> {
+  const done = finished.filter(({ component, result }) => result.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile'));
+  if (done.length === 0) return;
+  try {
+    const { componentSbom, attachSbom } = await import('../sbom/index.js');
+    const boms = await Promise.all(done.map(({ component }) => componentSbom(component, { root: ws.config.root, commit })));
+    await attachSbom(repo, deployment, commit, boms);
+  } catch (error) {
+    // The rollout itself succeeded; a missing inventory is reported, not turned into a failure.
+    log.warn(`could not record the SBOM of ${done.map((d) => d.component.key).join(', ')}: ${(error as Error).message}`);
+  }
+}
