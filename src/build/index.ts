@@ -285,12 +285,26 @@ async function buildOne(
           ...(sbom && sbom.sbomDigest ? { sbom_digest: sbom.sbomDigest } : {}),
           ...(item.dirty ? { dirty: true } : {}),
         },
-        remote ? { remote } : {},
       );
       recorded = true;
+      if (remote) await pushRecord(deps.repo, remote, options.deployment, component, key, options.log);
     }
   }
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
+}
+
+/**
+ * Pushes the record's tag. A remote that already has it (another machine built the same key) is
+ * fine; any other rejection is reported and never forced — the local record stands.
+ */
+async function pushRecord(repo: import('../tracking/git.js').GitRepo, remote: string, deployment: string, component: string, key: string, log: BuildLogger): Promise<void> {
+  const { buildTagName } = await import('../tracking/records.js');
+  const ref = `refs/tags/${buildTagName(deployment, component, key)}`;
+  const result = await repo.tryPush(remote, [ref]);
+  if (result.ok) return;
+  const reason = result.refs.find((r) => r.ref === ref)?.reason ?? result.stderr.trim();
+  if (/already exists/.test(reason)) log.debug(`${component}: ${remote} already has the build record`);
+  else log.warn(`${component}: the build record was not pushed to ${remote} (${reason}); it is kept locally`);
 }
 
 async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag: string, base: BaseImage | undefined, env: NodeJS.ProcessEnv, options: BuildOptions): Promise<void> {
