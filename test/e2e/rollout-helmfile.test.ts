@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
-import { filesUnder, rolloutRepo } from '../fixtures/rollout/repo.js';
+import { commitFiles, filesUnder, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const HELM = `deployment:
   name: helm
@@ -61,7 +61,7 @@ describe('rollout (helmfile, lambda)', () => {
 
   beforeAll(() => {
     repo = rolloutRepo({ helm: HELM, fn: LAMBDA });
-    writeFiles(repo, { 'components/helmfile/app/helmfile.yaml': 'releases:\n  - name: app\n    chart: ./chart\n' });
+    commitFiles(repo, { 'components/helmfile/app/helmfile.yaml': 'releases:\n  - name: app\n    chart: ./chart\n' });
     bin = tempDir('atmos-standin-');
     record = join(bin, 'record');
     mkdirSync(record);
@@ -136,7 +136,7 @@ describe('rollout usage', () => {
   let repo: string;
   beforeAll(() => {
     repo = rolloutRepo({ fn: LAMBDA });
-    writeFiles(repo, { '.gitignore': 'node_modules/\n' });
+    commitFiles(repo, { '.gitignore': 'node_modules/\n' });
   });
   afterAll(() => removeDir(repo));
 
