@@ -1,0 +1,157 @@
+// Rollouts recorded in git, through the built CLI with real terraform: refs and tags per component,
+// promotion along the path, approvals, rollbacks with --git-sha, dirty inputs, and refusals that
+// write nothing.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git, gitSnapshot, removeDir, runCli } from '../helpers/repo.js';
+import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
+
+const SHOP = `deployment:
+  name: shop
+  components:
+    terraform:
+      net:
+        component: c
+      app:
+        component: a
+        vars:
+          name: "app-{{ target.name }}"
+        metadata:
+          depends_on: ["terraform/net"]
+  targets:
+    dev: {}
+    staging:
+      promotion:
+        from: dev
+    prod:
+      promotion:
+        from: staging
+        requires_approval: true
+`;
+
+function tagMessage(repo: string, pattern: string): string {
+  const tag = git(repo, 'for-each-ref', '--sort=-creatordate', '--count=1', '--format=%(refname:short)', pattern);
+  return git(repo, 'tag', '-l', '--format=%(contents)', tag);
+}
+
+describe('rollout tracked in git', () => {
+  let repo: string;
+  let first: string;
+  beforeAll(() => {
+    repo = rolloutRepo({ shop: SHOP });
+    first = git(repo, 'rev-parse', 'HEAD');
+  });
+  afterAll(() => removeDir(repo));
+
+  const cli = (...args: string[]) => runCli(['deployment', ...args], { cwd: repo, env: { ATMOS_DEPLOYED_BY: 'ci@example.com' } });
+
+  it('records a ref and an annotated tag per component', async () => {
+    const r = await cli('rollout', 'shop', '--target', 'dev');
+    expect(r.code, r.stderr).toBe(0);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/net')).toBe(first);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/app')).toBe(first);
+    const message = tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/app');
+    expect(message.split('\n').slice(0, 3)).toEqual(['atmos.tools/v1alpha1', 'kind: Deployment', '---']);
+    expect(message).toContain('deployment: shop');
+    expect(message).toContain('component: app');
+    expect(message).toContain('deployed_by: ci@example.com');
+    expect(message).toContain(`git_sha: ${first}`);
+    expect(message).toContain('status: success');
+  });
+
+  it('refuses a promotion that skips a target and writes nothing', async () => {
+    const before = gitSnapshot(repo);
+    const r = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'dev', '--approved-by', 'alice');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('cannot promote from dev to prod: prod accepts promotions from staging');
+    expect(gitSnapshot(repo)).toBe(before);
+  });
+
+  it('refuses a direct rollout into a target with a promotion path', async () => {
+    const before = gitSnapshot(repo);
+    const r = await cli('rollout', 'shop', '--target', 'staging');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/staging accepts promotions from dev/);
+    expect(gitSnapshot(repo)).toBe(before);
+  });
+
+  it('promotes dev to staging: same commit, recorded as promoted', async () => {
+    const r = await cli('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
+    expect(r.code, r.stderr).toBe(0);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/app')).toBe(first);
+    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/staging/app')).toContain('promoted_from: staging'.replace('staging', 'dev'));
+  });
+
+  it('refuses prod without an approval, then accepts a recorded approval', async () => {
+    const before = gitSnapshot(repo);
+    const refused = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'staging');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/prod requires approval/);
+    expect(gitSnapshot(repo)).toBe(before);
+
+    const approve = await cli('approve', 'shop', '--target', 'prod', '--git-sha', first);
+    expect(approve.code, approve.stderr).toBe(0);
+    const r = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'staging');
+    expect(r.code, r.stderr).toBe(0);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/prod/app')).toBe(first);
+    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/prod/app')).toMatch(/approval:[\s\S]*approved_by: ci@example.com/);
+  });
+
+  it('refuses uncommitted inputs unless --allow-dirty, which is recorded', async () => {
+    writeFileSync(join(repo, 'components/terraform/c/extra.tf'), 'output "extra" {\n  value = "x"\n}\n');
+    const before = gitSnapshot(repo);
+    const refused = await cli('rollout', 'shop', '--target', 'dev');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain("the deployment's inputs have uncommitted changes");
+    expect(refused.stderr).toContain('components/terraform/c/extra.tf');
+    expect(gitSnapshot(repo)).toBe(before);
+
+    const r = await cli('rollout', 'shop', '--target', 'dev', '--allow-dirty');
+    expect(r.code, r.stderr).toBe(0);
+    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/net')).toContain('dirty: true');
+    commitFiles(repo, {});
+  });
+
+  it('rolls back with --git-sha: files read from that commit, rollback_of recorded', async () => {
+    commitFiles(repo, { 'components/terraform/a/extra.tf': 'output "version" {\n  value = "two"\n}\n' });
+    const second = git(repo, 'rev-parse', 'HEAD');
+    const forward = await cli('rollout', 'shop', '--target', 'dev', '--format', 'json');
+    expect(forward.code, forward.stderr).toBe(0);
+    expect(JSON.parse(forward.stdout).components.find((c: { component: string }) => c.component === 'terraform/app').outputs.version).toBe('two');
+
+    const back = await cli('rollout', 'shop', '--target', 'dev', '--git-sha', first.slice(0, 10), '--format', 'json');
+    expect(back.code, back.stderr).toBe(0);
+    const app = JSON.parse(back.stdout).components.find((c: { component: string }) => c.component === 'terraform/app');
+    expect(app.outputs.version).toBeUndefined(); // the module as it was at the first commit
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/app')).toBe(first);
+    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/app')).toContain(`rollback_of: ${second}`);
+    // The working tree was not touched.
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+  });
+
+  it('allows a rollback into a promotion target to a commit it ran before', async () => {
+    const r = await cli('rollout', 'shop', '--target', 'staging', '--git-sha', first);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('a commit that does not exist is refused and nothing is written', async () => {
+    const before = gitSnapshot(repo);
+    const r = await cli('rollout', 'shop', '--target', 'dev', '--git-sha', 'deadbeefdeadbeef');
+    expect([2, 3]).toContain(r.code);
+    expect(r.stderr).toMatch(/deadbeefdeadbeef/);
+    expect(gitSnapshot(repo)).toBe(before);
+  });
+
+  it('history lists the rollouts newest first with promotion and rollback', async () => {
+    const r = await cli('history', 'shop', '--limit', '0', '--format', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const data = JSON.parse(r.stdout);
+    const entries = data.entries ?? data.history ?? data;
+    expect(Array.isArray(entries)).toBe(true);
+    const times = entries.map((e: { timestamp: string }) => e.timestamp);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(entries.some((e: { promoted_from?: string }) => e.promoted_from === 'dev')).toBe(true);
+    expect(entries.some((e: { rollback_of?: string }) => Boolean(e.rollback_of))).toBe(true);
+  });
+});
