@@ -3,6 +3,7 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
+import { imageSbomRecorder } from '../../engine/image-sbom.js';
 
 interface BuildCommandOptions {
   target?: string;
@@ -74,6 +75,7 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
     signal: ctx.signal,
     log: ctx.log,
     now: ctx.now,
+    onBuilt: imageSbomRecorder(ws, ctx.log),
   });
   const data = {
     deployment: summary.deployment,

@@ -74,7 +74,15 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
     buildImage: async (inputs, component, signal) => {
       const { ensureBuilt } = await import('../../build/index.js');
-      const images = await ensureBuilt(inputs, { deployment, target: flags.target, components: [component.name], signal, log: ctx.log });
+      const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
+      const images = await ensureBuilt(inputs, {
+        deployment,
+        target: flags.target,
+        components: [component.name],
+        signal,
+        log: ctx.log,
+        onBuilt: imageSbomRecorder(inputs, ctx.log),
+      });
       const image = images.get(component.name);
       if (!image) throw new Error(`${component.key}: the build produced no image`);
       return image;

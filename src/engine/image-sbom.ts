@@ -1,0 +1,32 @@
+// The SBOM of a freshly built image (SPEC 5.5, 10): application dependencies from its lock files, base
+// image and packages, attached to the source commit's note; its digest goes into the build record.
+import type { Workspace } from '../model/index.js';
+import type { BuiltComponent } from '../build/index.js';
+import type { Logger } from '../cli/context.js';
+
+export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComponent) => Promise<{ sbomDigest?: string }> {
+  return async (built) => {
+    if (!built.gitSha) return {};
+    try {
+      const { nixpackComponentSbom, attachSbom } = await import('../sbom/index.js');
+      const { GitRepo } = await import('../tracking/git.js');
+      const bom = await nixpackComponentSbom({
+        name: built.component,
+        sourceDir: built.sourceDir,
+        provider: built.plan.provider,
+        pkgs: built.pkgs,
+        aptPkgs: built.aptPkgs,
+        baseImage: built.base.ref === 'scratch' ? undefined : built.base.digest ? `${built.base.ref.replace(/@.*$/, '')}@${built.base.digest}` : built.base.ref,
+        image: { digest: built.image.digest, registry: built.image.registry, repository: built.image.repository, tag: built.tag },
+        commit: built.gitSha,
+        relativeTo: ws.config.root,
+      });
+      const { digest } = await attachSbom(new GitRepo(ws.config.root, { env: ws.env }), built.deployment, built.gitSha, bom);
+      return { sbomDigest: digest };
+    } catch (error) {
+      // The image is built and usable; a missing inventory is reported, not turned into a failure.
+      log.warn(`could not record the SBOM of nixpack/${built.component}: ${(error as Error).message}`);
+      return {};
+    }
+  };
+}
