@@ -1,7 +1,7 @@
 // Entry point: parses argv, builds the command context, runs one command and maps its outcome to an
 // exit code (SPEC 4) in this one place. Calls for Atmos commands we do not implement are handed on.
 import { Command, CommanderError, Option } from 'commander';
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
@@ -30,7 +30,7 @@ export async function main(io: MainIO): Promise<number> {
   let ctxRef: CommandContext | undefined;
   const program = new Command('atmos')
     .description('Atmos Deployments: explicit, git-tracked rollouts of terraform, helmfile and images')
-    .version(await readVersion(), '-V, --version')
+    .version(readVersion(), '-V, --version')
     .option('-C, --chdir <dir>', 'run as if started in <dir> (the repository root)')
     .option('--config <file>', 'atmos.yaml to read (default: <repository>/atmos.yaml)')
     .option('--format <format>', 'output format: table, json or yaml (some commands add their own)')
@@ -190,8 +190,7 @@ async function handOff(args: string[], io: MainIO): Promise<number> {
   });
 }
 
-async function readVersion(): Promise<string> {
-  const { readFile } = await import('node:fs/promises');
-  const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+function readVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
