@@ -65,7 +65,11 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       shortSha: resolved.commit.slice(0, 7),
       branch: resolved.mode === 'head' ? await currentBranch(tracking.repo) : undefined,
     },
-    images: new Map(Object.entries(resolved.sourceImages).map(([name, ref]) => [name, parseImageRef(ref)])),
+    images: new Map(
+      Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : await deployedImages(tracking.repo, spec.name, target)).map(
+        ([name, ref]) => [name, parseImageRef(ref)],
+      ),
+    ),
   };
 
   let recorder: ReturnType<typeof createRolloutRecorder> | undefined;
@@ -156,6 +160,17 @@ async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: string[
 async function currentBranch(repo: { git(args: string[], options?: { check?: boolean }): Promise<{ stdout: string; code?: number }> }): Promise<string | undefined> {
   const branch = (await repo.git(['rev-parse', '--abbrev-ref', 'HEAD'], { check: false })).stdout.trim();
   return branch && branch !== 'HEAD' ? branch : undefined;
+}
+
+/**
+ * The images the target runs now, from the records of its deployed components: what a `--component`
+ * rollout gives consumers of images it does not build. Components built in this run replace them.
+ */
+async function deployedImages(repo: import('../tracking/git.js').GitRepo, deployment: string, target: string): Promise<Record<string, string>> {
+  const { readStatus } = await import('../tracking/state.js');
+  const images: Record<string, string> = {};
+  for (const state of await readStatus(repo, deployment, target)) Object.assign(images, state.deployed?.images ?? {});
+  return images;
 }
 
 /** The nixpack components whose image a component runs: itself, its binding, its nixpack dependencies. */

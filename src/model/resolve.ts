@@ -171,8 +171,11 @@ async function render(
   const tagEnv: Record<string, string | undefined> = { ...ws.env };
   for (const [k, v] of Object.entries(rawEnv)) if (typeof v === 'string') tagEnv[k] = v;
   const outputs = runtime.outputs;
+  // A component that reads another's outputs depends on it, written in depends_on or not.
+  const referenced = new Set<string>();
   const outputLookup = (component: string, _stack: string | undefined, key: string): unknown => {
     const ref = component.includes('/') && parseComponentKey(component) ? component : `terraform/${component}`;
+    referenced.add(ref);
     const values = outputs?.get(ref);
     if (values && key in values) return values[key];
     return new Deferred(`(known after apply: ${ref}.${key})`);
@@ -246,6 +249,7 @@ async function render(
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(asRecord(metadata.labels))) labels[k] = String(v);
   const dependsOn = Array.isArray(metadata.depends_on) ? metadata.depends_on.map(String) : [];
+  for (const ref of referenced) if (ref !== base.key && !dependsOn.includes(ref)) dependsOn.push(ref);
 
   const origins: Record<string, Origin> = {};
   for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
@@ -382,6 +386,9 @@ function bindImages(components: ResolvedComponent[], deployment: DeploymentSpec,
     if (!binding) continue;
     if (consumer.vars.image === undefined) binding.variable = 'image';
     consumer.binding = binding;
+    // A consumer runs the image, so it waits for its build.
+    const key = `nixpack/${binding.nixpack}`;
+    if (!consumer.dependsOn.includes(key)) consumer.dependsOn.push(key);
     applyBinding(consumer, binding, runtime);
   }
 }

@@ -39,7 +39,8 @@ describe('describe on the bundled example', () => {
     expect(ecs.vars.log_level).toBe('warn'); // target context wins over the deployment component
     expect(ecs.vars.desired_count).toBe(2); // stack component wins over its base
     expect(ecs.vars.autoscale).toEqual({ enabled: true, min: 8, max: 32 });
-    expect(ecs.depends_on).toEqual(['terraform/eks', 'terraform/ecr/api', 'nixpack/api']);
+    // terraform/vpc is added: the component reads its outputs.
+    expect(ecs.depends_on).toEqual(['terraform/eks', 'terraform/ecr/api', 'nixpack/api', 'terraform/vpc']);
     // Values known only during a rollout are shown as placeholders and listed as pending.
     expect(ecs.vars.subnet_ids).toBe('(known after apply: terraform/vpc.private_subnet_ids)');
     expect(ecs.binding).toEqual({ nixpack: 'api', by: 'labels', variable: 'image' });
