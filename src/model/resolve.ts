@@ -34,7 +34,10 @@ interface Unrendered {
   ws: Workspace;
   /** The vendor cache directory of this component for this target, when it is vendored. */
   vendoredDir?: string;
+  base: ComponentBase;
 }
+
+type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
 
 const UNRENDERED = Symbol('atmos.unrendered');
 
@@ -99,17 +102,17 @@ export async function resolveTarget(
       stacksBasePath: ws.config.stacksBasePath,
       ws,
       vendoredDir: vendored.get(`${spec.type}/${stack.componentPath}`),
+      base: {
+        key: componentKeyOf(spec),
+        type: spec.type,
+        name: spec.name,
+        componentPath: stack.componentPath,
+        abstract: stack.abstract,
+        enabled: stack.enabled,
+        locked: stack.locked,
+      },
     };
-    const base = {
-      key: componentKeyOf(spec),
-      type: spec.type,
-      name: spec.name,
-      componentPath: stack.componentPath,
-      abstract: stack.abstract,
-      enabled: stack.enabled,
-      locked: stack.locked,
-    };
-    const component = await render(base, unrendered, runtime);
+    const component = await render(unrendered, runtime);
     Object.defineProperty(component, UNRENDERED, { value: unrendered, enumerable: false });
     components.push(component);
   }
@@ -129,16 +132,7 @@ export async function finalizeComponent(
 ): Promise<ResolvedComponent> {
   const unrendered = (component as WithUnrendered)[UNRENDERED];
   if (!unrendered) return component;
-  const base = {
-    key: component.key,
-    type: component.type,
-    name: component.name,
-    componentPath: component.componentPath,
-    abstract: component.abstract,
-    enabled: component.enabled,
-    locked: component.locked,
-  };
-  const next = await render(base, unrendered, runtime);
+  const next = await render(unrendered, runtime);
   Object.defineProperty(next, UNRENDERED, { value: unrendered, enumerable: false });
   if (component.binding) {
     next.binding = component.binding;
@@ -160,12 +154,8 @@ function componentKeyOf(spec: ComponentSpec): ComponentKey {
   return `${spec.type}/${spec.name}`;
 }
 
-async function render(
-  base: Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>,
-  unrendered: Unrendered,
-  runtime: RuntimeValues,
-): Promise<ResolvedComponent> {
-  const { ws, target, deployment } = unrendered;
+async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<ResolvedComponent> {
+  const { ws, target, deployment, base } = unrendered;
   const raw = unrendered.sections;
   const rawEnv = isPlainObject(raw.env) ? raw.env : {};
   const tagEnv: Record<string, string | undefined> = { ...ws.env };
@@ -386,14 +376,14 @@ function bindImages(components: ResolvedComponent[], deployment: DeploymentSpec,
     if (!binding) continue;
     if (consumer.vars.image === undefined) binding.variable = 'image';
     consumer.binding = binding;
-    // A consumer runs the image, so it waits for its build.
-    const key = `nixpack/${binding.nixpack}`;
-    if (!consumer.dependsOn.includes(key)) consumer.dependsOn.push(key);
     applyBinding(consumer, binding, runtime);
   }
 }
 
 function applyBinding(consumer: ResolvedComponent, binding: ImageBinding, runtime: RuntimeValues): void {
+  // A consumer runs the image, so it waits for its build.
+  const key = `nixpack/${binding.nixpack}`;
+  if (!consumer.dependsOn.includes(key)) consumer.dependsOn.push(key);
   if (!binding.variable) return;
   const image = runtime.images?.get(binding.nixpack);
   const value = image ? image.image : `(known after build: nixpack.${binding.nixpack}.image)`;

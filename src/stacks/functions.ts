@@ -9,16 +9,9 @@ import type { FileCache } from '../util/files.js';
 import { Deferred } from './template.js';
 import { isMap } from './merge.js';
 
-export const STACK_TAGS = [
-  '!env',
-  '!include',
-  '!exec',
-  '!template',
-  '!terraform.output',
-  '!terraform.state',
-  '!unset',
-  '!literal',
-] as const;
+import { STACK_YAML_TAGS as STACK_TAGS } from '../config/deployment.js';
+
+export { STACK_TAGS };
 
 export type OutputLookup = (component: string, stack: string | undefined, key: string) => unknown;
 
