@@ -370,6 +370,14 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
     };
     let moveRef = status === 'success';
     let conflict: AtmosError | undefined;
+    // Someone else moved the ref since the start: record this attempt as failed, leave the ref alone.
+    const loseRace = async () => {
+      conflict = raceLost(ref, (await repo.revParse(ref)) ?? '', old);
+      moveRef = false;
+      fields.status = 'failed';
+      fields.rollback_of = undefined;
+      fields.metadata = { ...fields.metadata, error: conflict.message };
+    };
     for (let attempt = 0; attempt < 8; attempt++) {
       const existing = (await repo.forEachRef([`refs/tags/${base}/`], ['refname'])).map((r) => r.refname.slice('refs/tags/'.length));
       const tag = allocateTagName(`${base}/${tagTimestamp(when)}`, existing);
@@ -382,13 +390,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
           const tagRejected = pushed.refs.find((r) => r.ref === `refs/tags/${tag}` && !r.ok && r.reason !== 'atomic push failed');
           if (!refRejected && !tagRejected) await repo.push(tracking.remote, refspecs, moveRef ? [{ ref, expect: old }] : []);
           await repo.fetchTracking(tracking.remote);
-          if (refRejected && moveRef) {
-            conflict = raceLost(ref, (await repo.revParse(ref)) ?? '', old);
-            moveRef = false;
-            fields.status = 'failed';
-            fields.rollback_of = undefined;
-            fields.metadata = { ...fields.metadata, error: conflict.message };
-          }
+          if (refRejected && moveRef) await loseRace();
           continue;
         }
       }
@@ -399,11 +401,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       } catch (error) {
         if (!(error instanceof AtmosError) || error.code !== 'E_TARGET_CHANGED' || tracking.remote) throw error;
         if (await repo.revParse(`refs/tags/${tag}`)) continue; // the second was taken meanwhile: next suffix
-        conflict = raceLost(ref, (await repo.revParse(ref)) ?? '', old);
-        moveRef = false;
-        fields.status = 'failed';
-        fields.rollback_of = undefined;
-        fields.metadata = { ...fields.metadata, error: conflict.message };
+        await loseRace();
         continue;
       }
       if (moveRef) expected!.set(name, commit);
