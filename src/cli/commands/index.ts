@@ -153,6 +153,27 @@ export const deploymentCommands: CommandSpec[] = [
     ],
     load: () => import('./sbom.js'),
   },
+  {
+    name: 'matrix',
+    args: '<deployment>',
+    description: 'CI job matrix (JSON) of the active components of a target, with rollout waves',
+    options: [
+      { ...target, description: 'target whose components to list (default: context.default_target)' },
+      { flags: '--waves', description: 'one matrix per wave: {"waves":[{"wave":0,"include":[...]}, ...]}' },
+    ],
+    load: () => import('./matrix.js'),
+  },
+  {
+    name: 'migrate',
+    description: 'write a deployment file from an existing top-level Atmos stack',
+    options: [
+      { flags: '--from-stack <stack>', description: 'the stack file, relative to the stacks directory (extension optional)' },
+      { flags: '--name <deployment>', description: 'name of the deployment to write' },
+      { flags: '--output <path>', description: 'file to write (default: <deployments dir>/<name>.yaml)' },
+      { flags: '--force', description: 'replace the file when it exists' },
+    ],
+    load: () => import('./migrate.js'),
+  },
 ];
 
 const vendorDeployment: OptionSpec = { flags: '--deployment <deployment>', description: 'deployment whose components to vendor' };
