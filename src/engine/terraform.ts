@@ -201,6 +201,46 @@ async function selectWorkspace(
   return result.code === 0;
 }
 
+export interface DriftCheck {
+  /** The plan has changes (`-detailed-exitcode` 2): the state no longer matches the configuration. */
+  drifted: boolean;
+  planCounts: PlanCounts;
+}
+
+/**
+ * Plans a deployed component against its state without changing anything (`-detailed-exitcode`,
+ * `-lock=false`, nothing applied): whether reality has drifted from its configuration. The working
+ * directory is removed either way; a failure is a step error carrying terraform's output.
+ */
+export async function checkDrift(binary: string, component: ResolvedComponent, ctx: RunnerContext): Promise<DriftCheck> {
+  const workdir = await prepare(ctx, component);
+  const env = terraformEnv(ctx, component, workdir);
+  try {
+    await step(binary, ['init', '-input=false', '-no-color'], 'init', component, ctx, workdir, env);
+    if (!(await selectWorkspace(binary, component, ctx, workdir, env, false))) {
+      throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform workspace ${terraformWorkspace(component, ctx)} does not exist in its state`, {
+        hint: 'the state was removed or moved outside atmos; roll the component out again to recreate it',
+      });
+    }
+    const args = ['plan', '-input=false', '-no-color', '-lock=false', '-detailed-exitcode', `-out=${PLAN_FILE}`, `-var-file=${VARS_FILE}`];
+    ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
+    const plan = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+    // 0: no changes; 2: changes; anything else: the plan failed.
+    if (plan.code !== 0 && plan.code !== 2) {
+      const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
+      throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform plan failed${interrupted}`, {
+        output: tail(ctx.redactor.redact(`${plan.stderr}\n${plan.stdout}`.trim()), 60),
+      });
+    }
+    if (plan.code === 0) return { drifted: false, planCounts: { add: 0, change: 0, destroy: 0 } };
+    const shown = await step(binary, ['show', '-json', '-no-color', PLAN_FILE], 'show', component, ctx, workdir, env);
+    return { drifted: true, planCounts: countChanges(JSON.parse(shown.stdout) as TerraformPlanJson) };
+  } finally {
+    await removeWorkdir(workdir);
+    await protectStateFiles(stateDirectory(ctx, component.name));
+  }
+}
+
 export interface DeployedState {
   /** The state holds resources or outputs. */
   deployed: boolean;

@@ -146,7 +146,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
  * The workspace whose files are those of `dir` (a snapshot of another commit) while terraform state,
  * locks, caches and working directories stay in the repository's own `.atmos/`.
  */
-async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: string[]): Promise<{ stdout: string }> }): Promise<Workspace> {
+export async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: string[]): Promise<{ stdout: string }> }): Promise<Workspace> {
   const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
   const root = join(dir, relative(top, ws.config.root));
   if (root === ws.config.root) return ws;

@@ -1,12 +1,14 @@
 // `atmos deployment diff <d> --from-target a --to-target b [--show-code]`: the commits between what
-// the two targets run, the components whose commit or image differ, and the resolved configuration
-// differences; `--show-code` adds the file-level diff of the deployment's inputs.
+// the two targets run, the components whose commit or image differ, and the differences of the
+// configuration each target runs (resolved from its deployed commits); `--show-code` adds the
+// file-level diff of the deployment's inputs.
 import { relative } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openDeployment, short } from '../../tracking/open.js';
 import { readStatus, type ComponentState } from '../../tracking/state.js';
 import { resolveTarget } from '../../model/index.js';
+import type { ResolvedComponent } from '../../model/types.js';
 import { configError } from '../../util/errors.js';
 
 interface Options {
@@ -63,20 +65,37 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   };
   const commits = fromHead && toHead && fromHead !== toHead ? { only_in_from: await log(`${toHead}..${fromHead}`), only_in_to: await log(`${fromHead}..${toHead}`) } : { only_in_from: [], only_in_to: [] };
 
-  // Resolved configuration of both targets (from the working tree), compared value by value.
-  const [ra, rb] = [await resolveTarget(ws, spec.name, options.fromTarget), await resolveTarget(ws, spec.name, options.toTarget)];
+  // Resolved configuration, compared value by value: per component, the files of the commit each
+  // target deployed it from (else the target's newest deployed commit), resolved for that target;
+  // a target with nothing deployed is resolved from the working tree.
+  const { resolveAtCommit, deployedImages } = await import('../../engine/drift.js');
+  const resolvedAt = new Map<string, Promise<ResolvedComponent[]>>();
+  const resolveFor = (target: string, states: Map<string, ComponentState>, commit: string | undefined) => {
+    const key = `${target}@${commit ?? ''}`;
+    let found = resolvedAt.get(key);
+    if (!found) {
+      found = commit
+        ? resolveAtCommit(ws, repo, { deployment: spec.name, target, commit, images: deployedImages([...states.values()]) }).then((r) => r.resolved.components)
+        : resolveTarget(ws, spec.name, target).then((r) => r.components);
+      resolvedAt.set(key, found);
+    }
+    return found;
+  };
   const config: { component: string; path: string; from: unknown; to: unknown }[] = [];
-  for (const ca of ra.components) {
-    const cb = rb.components.find((c) => c.key === ca.key);
-    if (!cb) continue;
+  for (const c of spec.components.values()) {
+    const key = `${c.type}/${c.name}`;
+    const ca = (await resolveFor(options.fromTarget, from, from.get(c.name)?.commit ?? fromHead)).find((x) => x.key === key);
+    const cb = (await resolveFor(options.toTarget, to, to.get(c.name)?.commit ?? toHead)).find((x) => x.key === key);
+    if (!ca || !cb) continue;
     const fa = flatten({ vars: ca.vars, env: ca.env, settings: ca.settings });
     const fb = flatten({ vars: cb.vars, env: cb.env, settings: cb.settings });
     for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
       const va = fa.get(path);
       const vb = fb.get(path);
-      if (JSON.stringify(va) !== JSON.stringify(vb)) config.push({ component: ca.name, path, from: va ?? null, to: vb ?? null });
+      if (JSON.stringify(va) !== JSON.stringify(vb)) config.push({ component: c.name, path, from: va ?? null, to: vb ?? null });
     }
   }
+  const configFrom = (head: string | undefined) => (head ? 'deployed' : 'working tree');
 
   let code: string | undefined;
   if (options.showCode && fromHead && toHead) {
@@ -84,15 +103,15 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
     const paths = [
       relative(root, spec.file),
       relative(root, ws.config.stacksBasePath),
-      ...ra.components.map((c) => relative(root, c.directory)),
+      ...(await resolveTarget(ws, spec.name, options.fromTarget)).components.map((c) => relative(root, c.directory)),
     ].filter((p) => p && !p.startsWith('..'));
     code = (await repo.git(['diff', '--no-color', fromHead, toHead, '--', ...new Set(paths)])).stdout;
   }
 
   const data = {
     deployment: spec.name,
-    from: { target: options.fromTarget, commit: fromHead ?? null },
-    to: { target: options.toTarget, commit: toHead ?? null },
+    from: { target: options.fromTarget, commit: fromHead ?? null, config_from: configFrom(fromHead) },
+    to: { target: options.toTarget, commit: toHead ?? null, config_from: configFrom(toHead) },
     commits,
     components,
     config,
@@ -108,6 +127,9 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
         ? `\ncomponents that differ:\n${renderTable(differing.map((c) => ({ component: c.component, type: c.type, [options.fromTarget!]: short(c.from_commit), [options.toTarget!]: short(c.to_commit), differs: c.changed.join(', ') })))}`
         : '\nno component differs in commit or image',
     );
+    for (const side of [data.from, data.to]) {
+      if (side.config_from === 'working tree') parts.push(`\n${side.target} has nothing deployed: its configuration is resolved from the working tree`);
+    }
     if (config.length) parts.push(`\nconfiguration:\n${renderTable(config.map((c) => ({ component: c.component, key: c.path, [options.fromTarget!]: show(c.from), [options.toTarget!]: show(c.to) })))}`);
     if (code) parts.push(`\n${code}`);
     return parts.join('\n');

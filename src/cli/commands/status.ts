@@ -1,15 +1,31 @@
 // `atmos deployment status <d> [--target t] [--check-drift] [--offline]`: per target and component,
-// the deployed commit (its ref), when and by whom, the last attempt's status and the images.
+// the deployed commit (its ref), when and by whom, the last attempt's status and the images; with
+// --check-drift, whether each deployed terraform component still matches its deployed configuration.
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { age, openDeployment, short } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
+import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
 
 export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
   const states = await readStatus(tracking.repo, spec.name, options.target);
   const now = ctx.now();
   const targets = options.target ? [options.target] : [...spec.targets.keys()];
+  const drift = new Map<string, ComponentDrift>();
+  if (options.checkDrift) {
+    const { checkTargetDrift } = await import('../../engine/drift.js');
+    for (const target of targets) {
+      const found = await checkTargetDrift(ws, tracking.repo, {
+        deployment: spec.name,
+        target,
+        states: states.filter((s) => s.target === target),
+        signal: ctx.signal,
+        log: ctx.log,
+      });
+      for (const d of found) drift.set(`${target}/${d.component}`, d);
+    }
+  }
   const data = {
     deployment: spec.name,
     targets: targets.map((target) => {
@@ -35,13 +51,14 @@ export async function run(args: string[], options: { target?: string; checkDrift
             last_at: s?.last?.timestamp ?? null,
             last_commit: s?.last?.git_sha ?? null,
             last_tag: s?.last?.tag ?? null,
+            drift: driftOf(drift.get(`${target}/${name}`), options.checkDrift),
           };
         }),
       };
     }),
   };
-  if (options.checkDrift) {
-    ctx.log.warn('--check-drift is not available yet: status shows recorded state only');
+  for (const [where, d] of drift) {
+    if (d.status === 'error') ctx.log.warn(`drift check of ${where}: ${d.error}${d.errorOutput ? `\n${d.errorOutput}` : ''}`);
   }
   writeResult(ctx, data, () =>
     data.targets
@@ -57,10 +74,32 @@ export async function run(args: string[], options: { target?: string; checkDrift
           image: Object.entries(c.images)
             .map(([k, v]) => `${k}=${v.includes('@') ? v.slice(v.indexOf('@') + 1, v.indexOf('@') + 20) : v}`)
             .join(' ') || undefined,
+          ...(options.checkDrift ? { drift: c.drift ? driftText(c.drift) : undefined } : {}),
         }));
         return `target ${t.target}\n${renderTable(rows) || '  (no components)'}\n`;
       })
       .join('\n'),
   );
-  return 0;
+  // A plan that fails is a failed step; drift itself is a finding, reported, not an error.
+  return [...drift.values()].some((d) => d.status === 'error') ? 1 : 0;
+}
+
+interface DriftJson {
+  status: DriftStatus;
+  commit: string;
+  add: number;
+  change: number;
+  destroy: number;
+  error?: string;
+}
+
+/** `null` for a component not checked (not deployed, not terraform) or without --check-drift. */
+function driftOf(d: ComponentDrift | undefined, checked: boolean | undefined): DriftJson | null {
+  if (!checked || !d) return null;
+  return { status: d.status, commit: d.commit, add: d.add, change: d.change, destroy: d.destroy, ...(d.error ? { error: d.error } : {}) };
+}
+
+function driftText(d: DriftJson): string {
+  if (d.status === 'drifted') return `drifted (+${d.add} ~${d.change} -${d.destroy})`;
+  return d.status;
 }
