@@ -240,6 +240,8 @@ export function renderDeployment(m: Migration, schema: string): string {
     `  description: ${JSON.stringify(`Migrated from the Atmos stack ${m.stack}`)}`,
     '  stacks:',
     `    - ${JSON.stringify(m.stack)}`,
+    '  context:',
+    `    default_target: ${m.target.name}`,
   ];
   if (m.components.length === 0) lines.push('  components: {}');
   else {
