@@ -2,11 +2,12 @@
 // generated backend, provider overrides and variables; the state lives outside it, under .atmos/state/.
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
+import { cachePaths, linkTree } from '../vendor/index.js';
 
 export interface WorkdirScope {
   /** Repository root. */
@@ -34,8 +35,28 @@ export function pluginCacheDirectory(root: string): string {
 }
 
 /**
- * Creates `.atmos/workdir/<d>-<t>-<component>-<uuid>/` holding a copy of the component directory
- * (without the source's `.terraform/` and state files, which belong to whoever ran terraform there).
+ * Files a run writes at the top of its working directory. When a vendored component ships one of
+ * them it is copied, not linked: terraform init rewrites `.terraform.lock.hcl`, and the generated
+ * files replace the component's own — through a hard link either would change the cache object.
+ */
+const WRITTEN_BY_RUN = new Set([
+  '.terraform.lock.hcl',
+  'backend.tf.json',
+  'providers_override.tf.json',
+  'atmos.tfvars.json',
+  'plan.tfplan',
+  'atmos-values.yaml',
+]);
+
+/** The source's `.terraform/` and state files belong to whoever ran terraform there. */
+function belongsToAnotherRun(name: string): boolean {
+  return name === '.terraform' || name.includes('.tfstate');
+}
+
+/**
+ * Creates `.atmos/workdir/<d>-<t>-<component>-<uuid>/` holding a copy of the component directory.
+ * A vendored component (a `.atmos/vendor-cache/` object) is filled by hard links instead (copies
+ * when linking fails), so its files are shared with the cache: nothing may write into them.
  */
 export async function createWorkdir(scope: WorkdirScope, component: Pick<ResolvedComponent, 'key' | 'name' | 'directory'>): Promise<string> {
   const source = component.directory;
@@ -47,14 +68,20 @@ export async function createWorkdir(scope: WorkdirScope, component: Pick<Resolve
   }
   const dir = atmosDir(scope.root, 'workdir', `${scope.deployment}-${scope.target}-${component.name.replaceAll('/', '-')}-${randomUUID()}`);
   await mkdir(atmosDir(scope.root, 'workdir'), { recursive: true });
-  await cp(source, dir, {
-    recursive: true,
-    filter: (path) => {
-      const name = basename(path);
-      return !(name === '.terraform' || name.includes('.tfstate'));
-    },
-  });
+  if (isInVendorCache(scope.root, source)) {
+    await linkTree(source, dir, {
+      skip: (entry) => belongsToAnotherRun(basename(entry.path)),
+      copy: (entry) => WRITTEN_BY_RUN.has(entry.path),
+    });
+  } else {
+    await cp(source, dir, { recursive: true, filter: (path) => !belongsToAnotherRun(basename(path)) });
+  }
   return dir;
+}
+
+function isInVendorCache(root: string, directory: string): boolean {
+  const rel = relative(cachePaths(root).root, resolve(directory));
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
 }
 
 export async function removeWorkdir(dir: string): Promise<void> {

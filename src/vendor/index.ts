@@ -27,6 +27,7 @@ import { copyFiltered } from './tree.js';
 import { fetchSource, parseSource, renderTemplate } from './source.js';
 
 export { linkTree, digestTree, scanTree } from './tree.js';
+export type { LinkTreeOptions, TreeEntry } from './tree.js';
 export { cachePaths, objectDir, readLock, readIndex, listLocks, listObjects } from './cache.js';
 export type { CachePaths, LockFile, LockedComponent, IndexEntry, CacheIndex } from './cache.js';
 export { loadVendorEntries, entriesForTarget, componentPathOf, localComponentDir } from './entries.js';

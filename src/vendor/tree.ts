@@ -86,29 +86,45 @@ export async function digestTree(root: string, entries?: TreeEntry[]): Promise<{
   return { digest: hash.digest('hex'), size, files: files.length };
 }
 
+export interface LinkTreeOptions {
+  /** Entries (and, for directories, everything under them) left out. */
+  skip?: (entry: TreeEntry) => boolean;
+  /** Files copied rather than linked: those someone may write in place, which must not reach the cache object. */
+  copy?: (entry: TreeEntry) => boolean;
+}
+
 /**
  * Fills `to` with the tree of `from`: hard links for files (a copy when linking fails, e.g. across
- * file systems), the same symlinks, and the same directories. `to` may already exist.
+ * file systems, or when `options.copy` asks for one), the same symlinks, and the same directories.
+ * `to` may already exist.
  */
-export async function linkTree(from: string, to: string): Promise<{ linked: number; copied: number }> {
+export async function linkTree(from: string, to: string, options: LinkTreeOptions = {}): Promise<{ linked: number; copied: number }> {
   const counts = { linked: 0, copied: 0 };
   await mkdir(to, { recursive: true });
+  const skipped: string[] = [];
   for (const entry of await scanTree(from)) {
+    if (skipped.some((dir) => entry.path.startsWith(`${dir}/`))) continue;
+    if (options.skip?.(entry)) {
+      if (entry.kind === 'dir') skipped.push(entry.path);
+      continue;
+    }
     const source = join(from, entry.path);
     const dest = join(to, entry.path);
     if (entry.kind === 'dir') await mkdir(dest, { recursive: true });
     else if (entry.kind === 'symlink') await symlink(entry.target!, dest);
     else {
-      try {
-        await link(source, dest);
-        counts.linked++;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EEXIST') throw error;
-        await copyFile(source, dest);
-        await chmod(dest, entry.mode);
-        counts.copied++;
+      if (!options.copy?.(entry)) {
+        try {
+          await link(source, dest);
+          counts.linked++;
+          continue;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw error;
+        }
       }
+      await copyFile(source, dest);
+      await chmod(dest, entry.mode);
+      counts.copied++;
     }
   }
   return counts;
