@@ -236,12 +236,12 @@ export function renderDeployment(m: Migration, schema: string): string {
     `# Written by "atmos deployment migrate" from the Atmos stack ${m.stack}. The components' configuration`,
     '# stays in the stacks; add deployment-level vars, more targets and promotion rules here.',
     'deployment:',
-    `  name: ${m.deployment}`,
+    `  name: ${q(m.deployment)}`,
     `  description: ${JSON.stringify(`Migrated from the Atmos stack ${m.stack}`)}`,
     '  stacks:',
     `    - ${JSON.stringify(m.stack)}`,
     '  context:',
-    `    default_target: ${m.target.name}`,
+    `    default_target: ${q(m.target.name)}`,
   ];
   if (m.components.length === 0) lines.push('  components: {}');
   else {
@@ -262,9 +262,9 @@ export function renderDeployment(m: Migration, schema: string): string {
   }
   lines.push('  targets:');
   const labels = Object.entries(m.target.labels);
-  if (labels.length === 0) lines.push(`    ${m.target.name}: {}`);
+  if (labels.length === 0) lines.push(`    ${q(m.target.name)}: {}`);
   else {
-    lines.push(`    ${m.target.name}:`, '      labels:');
+    lines.push(`    ${q(m.target.name)}:`, '      labels:');
     for (const [k, v] of labels) lines.push(`        ${k}: ${JSON.stringify(v)}`);
   }
   return `${lines.join('\n')}\n`;
