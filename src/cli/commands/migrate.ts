@@ -75,7 +75,8 @@ export async function run(_args: string[], options: MigrateOptions, ctx: Command
   renameSync(temporary, output);
 
   const file = relative(config.root, output) || output;
-  ctx.log.info(`wrote ${file}: ${migration.components.length} component(s) of stack ${stack}, target ${migration.target.name}`);
+  // The table form says the same on stdout.
+  if (ctx.format !== undefined && ctx.format !== 'table') ctx.log.info(`wrote ${file}: ${migration.components.length} component(s) of stack ${stack}, target ${migration.target.name}`);
   for (const s of migration.skipped_dependencies) ctx.log.warn(`${s.component}: settings.depends_on ${s.entry} not carried over: ${s.reason}`);
   writeResult(ctx, { file, ...migration }, () =>
     [
