@@ -108,8 +108,8 @@ export async function resolveTarget(
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
-        enabled: stack.enabled,
-        locked: stack.locked,
+        // A target may switch a component off (or lock it) in its own overrides.
+        ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
     };
     const component = await render(unrendered, runtime);
@@ -148,6 +148,14 @@ export async function finalizeComponent(
     });
   }
   return next;
+}
+
+function switches(stack: StackComponent, override: Record<string, unknown> | undefined): { enabled: boolean; locked: boolean } {
+  const metadata = isPlainObject(override?.metadata) ? override.metadata : {};
+  return {
+    enabled: typeof metadata.enabled === 'boolean' ? metadata.enabled : stack.enabled,
+    locked: typeof metadata.locked === 'boolean' ? metadata.locked : stack.locked,
+  };
 }
 
 function componentKeyOf(spec: ComponentSpec): ComponentKey {

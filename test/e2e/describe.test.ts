@@ -145,3 +145,25 @@ describe('resolution errors', () => {
   });
 });
 
+
+describe('per-target switches', () => {
+  it('a target can disable or lock a component in its own overrides', async () => {
+    const dir = initRepo({
+      'atmos.yaml': 'components:\n  terraform:\n    base_path: components/terraform\n',
+      'components/terraform/app/main.tf': 'variable "name" {\n  type = string\n}\n',
+      'deployments/app.yaml':
+        'deployment:\n  name: app\n  components:\n    terraform:\n      app:\n        vars:\n          name: x\n  targets:\n    dev: {}\n    prod:\n      components:\n        terraform:\n          app:\n            metadata:\n              enabled: false\n              locked: true\n',
+    });
+    try {
+      const describeTarget = async (target: string) => {
+        const r = await runCli(['deployment', 'describe', 'app', '--target', target, '--format', 'json'], { cwd: dir });
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout).resolved[0].components[0];
+      };
+      expect(await describeTarget('dev')).toMatchObject({ enabled: true, locked: false });
+      expect(await describeTarget('prod')).toMatchObject({ enabled: false, locked: true });
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
