@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { delimiter, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { digestTree } from '../../src/vendor/tree.js';
-import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
+import { EXAMPLES, exampleRepo, git, gitSnapshot, initRepo, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
 import { ATMOS_YAML, recordingGit } from '../unit/vendor/fixtures.js';
 
 const AUTHOR_LOCK = '# the module author\'s lock file: terraform init may rewrite it, never in the cache\n';
@@ -171,5 +171,26 @@ describe('rollout of a vendored component', () => {
     expect(gitSnapshot(repo)).toBe(before);
     expect(existsSync(join(repo, '.atmos/vendor-cache/deployments/broken'))).toBe(false);
     expect(existsSync(join(repo, '.atmos/state/broken'))).toBe(false);
+  });
+});
+
+describe('examples/vendoring', () => {
+  it('rolls out dev on 1.5.0, then prod on 1.3.5 by promotion from dev', async () => {
+    // The example keeps .atmos/ out of git itself (a rollout refuses uncommitted inputs).
+    expect(readFileSync(join(EXAMPLES, 'vendoring/.gitignore'), 'utf8')).toMatch(/^\.atmos\/$/m);
+    const example = exampleRepo('vendoring');
+    try {
+      const versions: Record<string, unknown> = {};
+      for (const [target, extra] of [['dev', []], ['prod', ['--promote-from', 'dev']]] as const) {
+        const r = await runCli(['deployment', 'rollout', 'web', '--target', target, '--format', 'json', ...extra], { cwd: example });
+        expect(r.stderr).not.toMatch(/^error/m);
+        expect(r.code).toBe(0);
+        versions[target] = (JSON.parse(r.stdout) as RolloutJson).components[0]!.outputs!.module_version;
+      }
+      expect(versions).toEqual({ dev: '1.5.0', prod: '1.3.5' });
+      expect(existsSync(join(example, 'components'))).toBe(false);
+    } finally {
+      removeDir(example);
+    }
   });
 });
