@@ -50,6 +50,19 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./validate.js'),
   },
   {
+    name: 'build',
+    args: '<deployment>',
+    description: 'build the nixpack components into container images (OCI layout or registry push) and record them',
+    options: [
+      target,
+      { flags: '--component <component>', description: 'only this nixpack component', repeatable: true },
+      { flags: '--skip-push', description: 'build into the local OCI layout only: no push, no build record' },
+      { flags: '--plan', description: 'print the build plans without building' },
+      { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
+    ],
+    load: () => import('./build.js'),
+  },
+  {
     name: 'rollout',
     args: '<deployment>',
     description: 'apply the components of a deployment to a target, in dependency order',
@@ -65,13 +78,6 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--allow-dirty', description: 'roll out HEAD although its inputs have uncommitted changes (recorded as dirty)' },
     ],
     load: () => import('./rollout.js'),
-  },
-  {
-    name: 'promotion-graph',
-    args: '<deployment>',
-    description: 'show the promotion paths between targets (--format text|dot|mermaid)',
-    options: [],
-    load: () => import('./promotion-graph.js'),
   },
   {
     name: 'status',
@@ -111,36 +117,6 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./diff.js'),
   },
   {
-    name: 'approve',
-    args: '<deployment>',
-    description: 'record an approval for rolling out a commit into a target that requires one',
-    options: [
-      { ...target, description: 'the target the approval is for' },
-      { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
-    ],
-    load: () => import('./approve.js'),
-  },
-  {
-    name: 'promotion-status',
-    args: '<deployment>',
-    description: 'per promotion edge: ready / up to date / requires approval, with commits',
-    options: [{ flags: '--offline', description: 'do not fetch tracking refs from the remote first' }],
-    load: () => import('./promotion-status.js'),
-  },
-  {
-    name: 'build',
-    args: '<deployment>',
-    description: 'build the nixpack components into container images (OCI layout or registry push) and record them',
-    options: [
-      target,
-      { flags: '--component <component>', description: 'only this nixpack component', repeatable: true },
-      { flags: '--skip-push', description: 'build into the local OCI layout only: no push, no build record' },
-      { flags: '--plan', description: 'print the build plans without building' },
-      { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
-    ],
-    load: () => import('./build.js'),
-  },
-  {
     name: 'sbom',
     args: '<deployment>',
     description: 'the SBOM of what a target runs (--format summary|cyclonedx-json|spdx-json|json); --diff-target lists package changes',
@@ -152,6 +128,30 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--offline', description: 'do not fetch tracking refs and notes from the remote first' },
     ],
     load: () => import('./sbom.js'),
+  },
+  {
+    name: 'approve',
+    args: '<deployment>',
+    description: 'record an approval for rolling out a commit into a target that requires one',
+    options: [
+      { ...target, description: 'the target the approval is for' },
+      { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
+    ],
+    load: () => import('./approve.js'),
+  },
+  {
+    name: 'promotion-graph',
+    args: '<deployment>',
+    description: 'show the promotion paths between targets (--format text|dot|mermaid)',
+    options: [],
+    load: () => import('./promotion-graph.js'),
+  },
+  {
+    name: 'promotion-status',
+    args: '<deployment>',
+    description: 'per promotion edge: ready / up to date / requires approval, with commits',
+    options: [{ flags: '--offline', description: 'do not fetch tracking refs from the remote first' }],
+    load: () => import('./promotion-status.js'),
   },
   {
     name: 'matrix',
