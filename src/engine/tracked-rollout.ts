@@ -2,7 +2,7 @@
 // its inputs read from that commit, the promotion and approval policy checked before anything is
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openWorkspace, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
@@ -88,7 +88,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
           resolved.mode === 'head'
             ? await checkDirtyInputs(
                 tracking,
-                [...inputs.files.paths, ...plan.components.map((c) => c.directory)],
+                // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
+                [...inputs.files.paths, ...plan.components.map((c) => c.directory)].filter((p) => !isInside(p, join(inputs.config.root, '.atmos'))),
                 Boolean(options.allowDirty),
               )
             : false;
@@ -180,6 +181,11 @@ function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
   const names = component.dependsOn.filter((k) => k.startsWith('nixpack/')).map((k) => k.slice('nixpack/'.length));
   if (component.binding) names.push(component.binding.nixpack);
   return [...new Set(names)];
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** `registry/repo@sha256:…` (or `oci:<path>@sha256:…`) as the model's ImageRef. */

@@ -90,6 +90,8 @@ export async function removeWorkdir(dir: string): Promise<void> {
 
 /** Writes a file only its owner can read (tfvars and values files may hold secrets). */
 export async function writePrivateFile(path: string, content: string): Promise<void> {
+  // A fresh file: never write through a hard link into a vendor cache object.
+  await rm(path, { force: true });
   await writeFile(path, content, { mode: 0o600 });
   await chmod(path, 0o600);
 }
