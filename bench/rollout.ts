@@ -51,13 +51,17 @@ output "id" {
 `,
     [`deployments/${deployment.split('\n')[1]!.trim().slice('name: '.length)}.yaml`]: deployment,
   });
+  // Rollouts deploy committed inputs and record them in git.
+  const identity = ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com'];
   execFileSync('git', ['init', '-q'], { cwd: root });
+  execFileSync('git', ['add', '-A'], { cwd: root });
+  execFileSync('git', [...identity, 'commit', '-q', '-m', 'bench'], { cwd: root });
   return root;
 }
 
 function rollout(root: string, args: string[]): number {
   const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, 'deployment', 'rollout', ...args, '-q'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'deployment', 'rollout', ...args, '-q'], { cwd: root, encoding: 'utf8', env: { ...process.env, ATMOS_DEPLOYED_BY: 'bench@example.com' } });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`rollout ${args.join(' ')} exited ${r.status}\n${r.stderr}`);
   return seconds;

@@ -2,6 +2,7 @@
 // against the official schema before anyone writes it), and back: notes are read into the model.
 import type { ComponentSbom, DeploymentSbom, Hash, HashAlg, SbomPackage, Scope, SbomWarning, PackageKind } from './model.js';
 import type { ComponentType } from '../model/types.js';
+import { createRequire } from 'node:module';
 import { stepError } from '../util/errors.js';
 
 export interface CycloneDxOptions {
@@ -116,12 +117,33 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
   return json;
 }
 
-// Compiling the official schema takes seconds; the compiled validator is immutable and the same for
-// every caller, so one per process is kept (a memo, not state that changes behaviour).
+// Compiling the official schema takes most of a second, so the build compiles it ahead of time into
+// cdx-validator.cjs beside this file (scripts/compile-cdx-validator.cjs: same schema, ajv options and
+// formats as the library's strict validator). Where that file is absent (running from sources), the
+// library compiles it. Either way one validator per process is kept (a memo of an immutable value).
 let compiled: Promise<{ validate(data: string): Promise<unknown> }> | undefined;
 function strictValidator(): Promise<{ validate(data: string): Promise<unknown> }> {
-  compiled ??= import('@cyclonedx/cyclonedx-library').then(({ Validation, Spec }) => new Validation.JsonStrictValidator(Spec.Version.v1dot6));
+  compiled ??= precompiledValidator() ?? libraryValidator();
   return compiled;
+}
+
+function libraryValidator(): Promise<{ validate(data: string): Promise<unknown> }> {
+  return import('@cyclonedx/cyclonedx-library').then(({ Validation, Spec }) => new Validation.JsonStrictValidator(Spec.Version.v1dot6));
+}
+
+type StandaloneValidate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
+
+function precompiledValidator(): Promise<{ validate(data: string): Promise<unknown> }> | undefined {
+  const require = createRequire(import.meta.url);
+  let validate: StandaloneValidate;
+  try {
+    validate = require('./cdx-validator.cjs') as StandaloneValidate;
+  } catch {
+    return undefined;
+  }
+  return Promise.resolve({
+    validate: async (data: string) => (validate(JSON.parse(data)) ? null : (validate.errors ?? [])),
+  });
 }
 
 /** Validates against the official CycloneDX 1.6 JSON schema (strict); throws with the first problems. */

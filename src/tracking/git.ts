@@ -77,6 +77,8 @@ export class GitRepo {
   readonly dir: string;
   private readonly options: GitRepoOptions;
   private zeroOid?: string;
+  private identityRead?: Promise<Identity>;
+  private configuredIdentity?: Promise<boolean>;
 
   constructor(dir: string, options: GitRepoOptions = {}) {
     this.dir = dir;
@@ -187,7 +189,13 @@ export class GitRepo {
   }
 
   /** The identity for tags and notes: the repository's, else `atmos <fallbackEmail>` (CI machines). */
-  async identity(): Promise<Identity> {
+  /** The identity tags are written with; read once per GitRepo (git config does not change mid-command). */
+  identity(): Promise<Identity> {
+    this.identityRead ??= this.readIdentity();
+    return this.identityRead;
+  }
+
+  private async readIdentity(): Promise<Identity> {
     const env = this.options.env ?? process.env;
     const name = env.GIT_COMMITTER_NAME || (await this.configGet('user.name'));
     const email = env.GIT_COMMITTER_EMAIL || (await this.configGet('user.email')) || env.EMAIL;
@@ -265,9 +273,10 @@ export class GitRepo {
   /** `-c user.name/-c user.email` when the repository has no identity, for commands that commit. */
   async identityArgs(): Promise<string[]> {
     const env = this.options.env ?? process.env;
-    const hasName = Boolean(env.GIT_COMMITTER_NAME || (await this.configGet('user.name')));
-    const hasEmail = Boolean(env.GIT_COMMITTER_EMAIL || (await this.configGet('user.email')));
-    if (hasName && hasEmail) return [];
+    this.configuredIdentity ??= (async () =>
+      Boolean(env.GIT_COMMITTER_NAME || (await this.configGet('user.name'))) &&
+      Boolean(env.GIT_COMMITTER_EMAIL || (await this.configGet('user.email'))))();
+    if (await this.configuredIdentity) return [];
     const who = await this.identity();
     return ['-c', `user.name=${who.name}`, '-c', `user.email=${who.email}`];
   }
