@@ -379,7 +379,13 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       fields.metadata = { ...fields.metadata, error: conflict.message };
     };
     for (let attempt = 0; attempt < 8; attempt++) {
-      const existing = (await repo.forEachRef([`refs/tags/${base}/`], ['refname'])).map((r) => r.refname.slice('refs/tags/'.length));
+      // Without a remote the first attempt just tries the plain name: the transaction refuses an
+      // existing tag, and the next attempt lists what exists. With a remote, the push must never
+      // create a name this clone already uses, so existing names are listed first.
+      const existing =
+        attempt === 0 && !tracking.remote
+          ? []
+          : (await repo.forEachRef([`refs/tags/${base}/`], ['refname'])).map((r) => r.refname.slice('refs/tags/'.length));
       const tag = allocateTagName(`${base}/${tagTimestamp(when)}`, existing);
       const oid = await repo.writeTagObject(tag, commit, formatRecord('Deployment', fields), when);
       if (tracking.remote) {
