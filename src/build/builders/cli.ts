@@ -1,12 +1,13 @@
 // Builders that drive another program: podman, buildah or docker for the Dockerfile escape, and
 // the nixpacks CLI (which writes a Dockerfile that one of those engines builds). Each program
 // must be present: an unavailable builder is an error naming what to install, never a fallback.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stepError } from '../../util/errors.js';
 import { exec, findOnPath } from '../../util/exec.js';
 import { linkBlob } from '../base.js';
 import { Layout } from '../layout.js';
+import { parseReference, registryBaseUrl } from '../registry.js';
 import { copySourceFiles } from '../source.js';
 import type { BuilderName } from '../types.js';
 import { runCommand } from './native.js';
@@ -70,11 +71,12 @@ async function buildDockerfile(engine: Engine, ctx: BuilderContext, context: str
     await run(['docker', 'buildx', 'build', '-f', dockerfile, '--output', `type=oci,dest=${join(out, 'image.tar')},rewrite-timestamp=true`, context]);
     await exec('tar', ['-xf', join(out, 'image.tar'), '-C', out], { env });
   } else {
+    const tls = (await plainHttpBases(dockerfile, env)) ? ['--tls-verify=false'] : [];
     const build = engine === 'buildah'
-      ? ['buildah', 'build', '--isolation', 'chroot', '--layers=false', '--timestamp', epoch, '-f', dockerfile, '-t', name, context]
-      : ['podman', 'build', '--timestamp', epoch, '-f', dockerfile, '-t', name, context];
+      ? ['buildah', 'build', '--isolation', 'chroot', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context]
+      : ['podman', 'build', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context];
     await run(build);
-    await run([engine, 'push', name, `oci:${out}:latest`]);
+    await run([engine, 'push', '--quiet', name, `oci:${out}:latest`]);
   }
   const produced = new Layout(out);
   const desc = (await produced.find('latest')) ?? (await produced.find());
@@ -83,6 +85,29 @@ async function buildDockerfile(engine: Engine, ctx: BuilderContext, context: str
   const manifest = JSON.parse((await produced.readBlob(desc.digest)).toString()) as { config: { digest: string }; layers: { digest: string }[] };
   for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest), desc.digest]) await linkBlob(produced, ctx.layout, d);
   return { manifest: { mediaType: desc.mediaType, digest: desc.digest, size: desc.size } };
+}
+
+/**
+ * True when every registry the Dockerfile's FROM lines pull from is one atmos itself talks to over
+ * plain http (loopback, ATMOS_INSECURE_REGISTRIES): the engines' --tls-verify=false is all or
+ * nothing, so it is passed only then and never weakens the check of a public registry. Stage names,
+ * `scratch` and references built from ARGs are not registries and are skipped.
+ */
+async function plainHttpBases(dockerfile: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const text = await readFile(dockerfile, 'utf8').catch(() => '');
+  const stages = new Set<string>();
+  const registries: string[] = [];
+  for (const match of text.matchAll(/^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(\S+)(?:[ \t]+AS[ \t]+(\S+))?/gim)) {
+    const ref = match[1]!;
+    if (match[2]) stages.add(match[2].toLowerCase());
+    if (ref === 'scratch' || ref.includes('$') || stages.has(ref.toLowerCase())) continue;
+    try {
+      registries.push(parseReference(ref).registry);
+    } catch {
+      return false;
+    }
+  }
+  return registries.length > 0 && registries.every((r) => registryBaseUrl(r, env).startsWith('http:'));
 }
 
 const nixpacksBuilder: Builder = {
