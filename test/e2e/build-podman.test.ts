@@ -13,6 +13,7 @@ const cleanup: string[] = [];
 let registry: TestRegistry;
 let base = '';
 let env: NodeJS.ProcessEnv = {};
+const layoutDigest: Record<string, string> = {};
 
 function dockerfileRepo(builder: string, image: Record<string, string>, run = 'cat /hello.txt > /copy.txt'): string {
   const dir = initRepo({
@@ -63,6 +64,7 @@ describe.each(['podman', 'buildah'])('builder %s builds the Dockerfile escape', 
     expect(c).toMatchObject({ component: 'web', status: 'built', provider: 'dockerfile', builder, pushed: false, recorded: true });
     const layout = join(dir, '.atmos', 'images', 'shop', 'web');
     expect(c.destination).toBe(layout);
+    layoutDigest[builder] = c.digest;
     const inspected = skopeo(`oci:${layout}:${c.build_key.slice(0, 12)}`);
     expect(inspected.Digest).toBe(c.digest);
     // busybox base layer + the COPY/RUN result
@@ -87,6 +89,8 @@ describe.each(['podman', 'buildah'])('builder %s builds the Dockerfile escape', 
     const c = JSON.parse(result.stdout).components[0];
     expect(c).toMatchObject({ status: 'built', builder, pushed: true, recorded: true });
     expect(c.image).toBe(`${registry.host}/shop/${builder}@${c.digest}`);
+    // Another repository, the same Dockerfile and base: the engine's image is reproducible.
+    expect(c.digest).toBe(layoutDigest[builder]);
     expect(skopeo('--tls-verify=false', `docker://${registry.host}/shop/${builder}:v1`).Digest).toBe(c.digest);
   });
 

@@ -76,7 +76,13 @@ async function buildDockerfile(engine: Engine, ctx: BuilderContext, context: str
       ? ['buildah', 'build', '--isolation', 'chroot', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context]
       : ['podman', 'build', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context];
     await run(build);
-    await run([engine, 'push', '--quiet', name, `oci:${out}:latest`]);
+    try {
+      await run([engine, 'push', '--quiet', name, `oci:${out}:latest`]);
+    } finally {
+      // The image now lives in our layout; leaving it tagged in the engine's storage would pile
+      // up one dangling copy per build. The base image stays cached there.
+      await exec(engine, ['rmi', name], { env, check: false, signal: ctx.signal });
+    }
   }
   const produced = new Layout(out);
   const desc = (await produced.find('latest')) ?? (await produced.find());
