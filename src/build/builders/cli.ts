@@ -99,7 +99,7 @@ async function buildDockerfile(engine: Engine, ctx: BuilderContext, context: str
  * nothing, so it is passed only then and never weakens the check of a public registry. Stage names,
  * `scratch` and references built from ARGs are not registries and are skipped.
  */
-async function plainHttpBases(dockerfile: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function plainHttpBases(dockerfile: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const text = await readFile(dockerfile, 'utf8').catch(() => '');
   const stages = new Set<string>();
   const registries: string[] = [];
