@@ -3,7 +3,7 @@
 // dependency graph, handing results to the hooks (tracking records them) as they finish.
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../cli/context.js';
-import { finalizeComponent, resolveTarget, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
+import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { buildGraph } from '../plan/graph.js';
 import { AtmosError, configError, didYouMean, policyError, type ExitCode } from '../util/errors.js';
@@ -96,6 +96,8 @@ export interface RolloutOptions {
   /** The command line, written into the lock so a second rollout can name it. */
   command?: string;
   now?: () => Date;
+  /** Resolves the deployment for the target (default: `resolveTarget` in `ws`); a promotion reads each component from its own commit. */
+  resolve?: (runtime: RuntimeValues) => Promise<ResolvedTarget>;
 }
 
 export interface RolloutSummary {
@@ -127,7 +129,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     outputs: new Map(options.runtime?.outputs ?? []),
     images: new Map(options.runtime?.images ?? []),
   };
-  const resolved = await resolveTarget(ws, options.deployment, options.target, runtime);
+  const resolved = options.resolve ? await options.resolve(runtime) : await resolveTarget(ws, options.deployment, options.target, runtime);
   const deployment = resolved.deployment.name;
   const target = resolved.target.name;
   const active = resolved.components.filter((c) => !c.abstract && c.enabled);

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { openWorkspace, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
+import { openWorkspace, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
@@ -80,6 +80,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     ...options,
     target,
     runtime,
+    resolve: resolved.mode === 'promotion' ? (values) => resolvePromotion(ws, inputs, tracking.repo, resolved, spec.name, target, values) : undefined,
     hooks: {
       isDeployed: async (key) => (await readTargetCommits(tracking.repo, spec.name, target)).has(key.slice(key.indexOf('/') + 1)),
       beforeStart: async (plan) => {
@@ -141,6 +142,35 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
 
   await attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log);
   return result;
+}
+
+/**
+ * A promotion deploys, per component, the commit the source target runs (SPEC 7): each component is
+ * resolved from the files of its own source commit, with the destination's configuration.
+ */
+async function resolvePromotion(
+  ws: Workspace,
+  newest: Workspace,
+  repo: import('../tracking/git.js').GitRepo,
+  resolved: { commit: string; perComponent: Map<string, string> },
+  deployment: string,
+  target: string,
+  runtime: RuntimeValues,
+): Promise<ResolvedTarget> {
+  const base = await resolveTarget(newest, deployment, target, runtime);
+  const others = [...new Set(resolved.perComponent.values())].filter((commit) => commit !== resolved.commit);
+  if (others.length === 0) return base;
+  const byCommit = new Map<string, ResolvedTarget>();
+  for (const commit of others) {
+    const snapshot = await workspaceAt(ws, await repo.materializeCommit(commit), repo);
+    byCommit.set(commit, await resolveTarget(snapshot, deployment, target, runtime));
+  }
+  const components = base.components.map((component) => {
+    const commit = resolved.perComponent.get(component.name);
+    const own = commit ? byCommit.get(commit)?.components.find((c) => c.key === component.key) : undefined;
+    return own ?? component;
+  });
+  return { ...base, components };
 }
 
 /**

@@ -155,3 +155,35 @@ describe('rollout tracked in git', () => {
     expect(entries.some((e: { rollback_of?: string }) => Boolean(e.rollback_of))).toBe(true);
   });
 });
+
+describe('promotion of components deployed from different commits', () => {
+  let repo: string;
+  beforeAll(() => {
+    repo = rolloutRepo({ shop: SHOP });
+  });
+  afterAll(() => removeDir(repo));
+  const cli = (...args: string[]) => runCli(['deployment', ...args], { cwd: repo, env: { ATMOS_DEPLOYED_BY: 'ci@example.com' } });
+
+  it('deploys each component from the commit the source target runs', async () => {
+    const first = git(repo, 'rev-parse', 'HEAD');
+    expect((await cli('rollout', 'shop', '--target', 'dev')).code).toBe(0);
+    // Both modules change in the second commit, but only app is rolled out to dev from it.
+    commitFiles(repo, {
+      'components/terraform/a/version.tf': 'output "version" {\n  value = "two"\n}\n',
+      'components/terraform/c/version.tf': 'output "version" {\n  value = "two"\n}\n',
+    });
+    const second = git(repo, 'rev-parse', 'HEAD');
+    const app = await cli('rollout', 'shop', '--target', 'dev', '--component', 'terraform/app');
+    expect(app.code, app.stderr).toBe(0);
+
+    const r = await cli('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev', '--format', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const outputs = Object.fromEntries(
+      JSON.parse(r.stdout).components.map((c: { component: string; outputs?: Record<string, unknown> }) => [c.component, c.outputs ?? {}]),
+    );
+    expect(outputs['terraform/app'].version).toBe('two'); // the second commit's module
+    expect(outputs['terraform/net'].version).toBeUndefined(); // the first commit's module, as dev runs it
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/net')).toBe(first);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/app')).toBe(second);
+  });
+});
