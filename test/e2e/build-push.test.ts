@@ -3,12 +3,9 @@
 // Faults: registry unreachable, 401, 5xx, a base image that cannot be pulled — exit 1, no record.
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdirSync, symlinkSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Layout } from '../../src/build/layout.js';
-import { collectTree, writeLayerFile } from '../../src/build/layer.js';
-import { writeImage } from '../../src/build/image.js';
+import { podmanEnv, pushBusyboxBase } from '../helpers/containers.js';
 import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
 import { dockerConfigFor, freePort, startFailingRegistry, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -16,27 +13,6 @@ const cleanup: string[] = [];
 let open: TestRegistry;
 let basic: TestRegistry;
 let token: TestRegistry;
-
-/** A busybox base image (static busybox, with sh/httpd/wget links) written as an OCI layout, pushed with skopeo. */
-async function pushBusyboxBase(registry: string): Promise<string> {
-  const rootfs = tempDir();
-  const out = tempDir();
-  cleanup.push(rootfs, out);
-  mkdirSync(join(rootfs, 'bin'));
-  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
-  for (const tool of ['sh', 'httpd', 'wget', 'cat', 'ls']) symlinkSync('busybox', join(rootfs, 'bin', tool));
-  mkdirSync(join(rootfs, 'tmp'));
-  const layout = new Layout(out);
-  await layout.init();
-  const temp = layout.tempPath();
-  const layer = await writeLayerFile(temp, collectTree(rootfs, ''), { mtime: 0 });
-  await layout.adopt(temp, layer.digest);
-  const base = { ref: 'scratch', layers: [], diffIds: [], config: {}, architecture: 'amd64', os: 'linux' };
-  const image = await writeImage(layout, base, [layer], { Env: ['PATH=/bin'], Cmd: ['sh'] }, 0);
-  await layout.tag(image.manifest, '1');
-  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${out}:1`, `docker://${registry}/base/busybox:1`]);
-  return `${registry}/base/busybox:1`;
-}
 
 function siteRepo(image: Record<string, string>, extra: Record<string, string> = {}): string {
   const dir = initRepo({
@@ -82,7 +58,7 @@ describe('build and push to a real registry', () => {
   let repo = '';
 
   it('without auth: base pulled from the registry, image pushed, skopeo agrees, rebuild is up to date', async () => {
-    baseRef = await pushBusyboxBase(open.host);
+    baseRef = await pushBusyboxBase(open.host, cleanup);
     repo = siteRepo({ base: baseRef, registry: open.host, name: 'shop/web', tag: 'v1' });
     const result = await runCli(['deployment', 'build', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
     expect(result.stderr).toContain('web: built');
@@ -131,9 +107,7 @@ describe('build and push to a real registry', () => {
     expect(pushedDigest).toMatch(/^sha256:/);
     const dir = tempDir();
     cleanup.push(dir);
-    writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]\nnetns = "none"\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n');
-    writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\nrunroot = "${dir}/run"\ngraphroot = "${dir}/root"\n`);
-    const env = { ...process.env, CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf') };
+    const env = { ...process.env, ...podmanEnv(dir) };
     const podman = (...args: string[]) => execFileSync('podman', args, { env, encoding: 'utf8', timeout: 60_000 }).trim();
     const image = `${open.host}/shop/web@${pushedDigest}`;
     podman('pull', '--quiet', '--tls-verify=false', image);
