@@ -102,5 +102,9 @@ describe.each(['podman', 'buildah'])('builder %s builds the Dockerfile escape', 
     expect(result.stderr).toContain(`build command of web failed`);
     expect(result.stderr).toContain('/missing-file');
     expect(gitSnapshot(dir)).toBe(before);
+    // no working container left behind in the engine's storage, and no tagged leftovers
+    const storage = (...args: string[]) => execFileSync('buildah', args, { env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+    expect(storage('containers', '--all', '--quiet')).toBe('');
+    expect(storage('images', '--format', '{{.Name}}')).not.toContain('atmos-build');
   });
 });

@@ -73,8 +73,8 @@ async function buildDockerfile(engine: Engine, ctx: BuilderContext, context: str
   } else {
     const tls = (await plainHttpBases(dockerfile, env)) ? ['--tls-verify=false'] : [];
     const build = engine === 'buildah'
-      ? ['buildah', 'build', '--isolation', 'chroot', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context]
-      : ['podman', 'build', '--layers=false', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context];
+      ? ['buildah', 'build', '--isolation', 'chroot', '--layers=false', '--force-rm', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context]
+      : ['podman', 'build', '--layers=false', '--force-rm', '--timestamp', epoch, ...tls, '-f', dockerfile, '-t', name, context];
     await run(build);
     try {
       await run([engine, 'push', '--quiet', name, `oci:${out}:latest`]);
