@@ -31,8 +31,11 @@ export async function pushBusyboxBase(registry: string, cleanup: string[]): Prom
 }
 
 /** containers.conf + storage.conf in `dir` (storage inside it); returns the environment that selects them. */
-export function podmanEnv(dir: string): { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string } {
+export function podmanEnv(dir: string): { CONTAINERS_CONF: string; CONTAINERS_STORAGE_CONF: string; PATH: string } {
   writeFileSync(join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=20000:20000", "nproc=20000:20000"]\nnetns = "none"\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n');
   writeFileSync(join(dir, 'storage.conf'), `[storage]\ndriver = "vfs"\nrunroot = "${dir}/run"\ngraphroot = "${dir}/root"\n`);
-  return { CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf') };
+  // RUN steps set up container networking with iptables, which lives in the sbin directories (on
+  // root's PATH on a normal machine, not necessarily in a minimal CI environment).
+  const path = [process.env.PATH ?? '', '/usr/sbin', '/sbin'].filter(Boolean).join(':');
+  return { CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_STORAGE_CONF: join(dir, 'storage.conf'), PATH: path };
 }
