@@ -21,7 +21,9 @@ export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComp
         commit: built.gitSha,
         relativeTo: ws.config.root,
       });
-      const { digest } = await attachSbom(new GitRepo(ws.config.root, { env: ws.env }), built.deployment, built.gitSha, bom);
+      const repo = new GitRepo(ws.config.root, { env: ws.env });
+      const { digest } = await attachSbom(repo, built.deployment, built.gitSha, bom);
+      await shareSbomNote(ws, repo, built.deployment, log);
       return { sbomDigest: digest };
     } catch (error) {
       // The image is built and usable; a missing inventory is reported, not turned into a failure.
@@ -29,4 +31,22 @@ export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComp
       return {};
     }
   };
+}
+
+/** Pushes the deployment's SBOM notes to the tracking remote, when there is one (SPEC 8: records are shared). */
+export async function shareSbomNote(
+  ws: Workspace,
+  repo: import('../tracking/git.js').GitRepo,
+  deployment: string,
+  log: Logger,
+): Promise<void> {
+  const remote = await repo.trackingRemote(ws.config.remote).catch(() => undefined);
+  if (!remote) return;
+  const { pushNotes } = await import('../tracking/recorder.js');
+  const { sbomNoteRef } = await import('../sbom/index.js');
+  try {
+    await pushNotes({ repo, remote, deployedBy: '' }, [sbomNoteRef(deployment)]);
+  } catch (error) {
+    log.warn(`the SBOM note was not pushed to ${remote} (${(error as Error).message}); it is kept locally`);
+  }
 }

@@ -250,6 +250,8 @@ async function attachInfrastructureSbom(
     const { componentSbom, attachSbom } = await import('../sbom/index.js');
     const boms = await Promise.all(done.map(({ component }) => componentSbom(component, { root: ws.config.root, commit })));
     await attachSbom(repo, deployment, commit, boms);
+    const { shareSbomNote } = await import('./image-sbom.js');
+    await shareSbomNote(ws, repo, deployment, log);
   } catch (error) {
     // The rollout itself succeeded; a missing inventory is reported, not turned into a failure.
     log.warn(`could not record the SBOM of ${done.map((d) => d.component.key).join(', ')}: ${(error as Error).message}`);

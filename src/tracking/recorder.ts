@@ -231,7 +231,7 @@ export async function recordApproval(
 }
 
 /** Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again. */
-async function pushNotes(tracking: Tracking, refs: string[]): Promise<void> {
+export async function pushNotes(tracking: Tracking, refs: string[]): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     const result = await tracking.repo.tryPush(tracking.remote!, refs);
     if (result.ok) return;

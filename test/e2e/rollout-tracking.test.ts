@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitSnapshot, removeDir, runCli } from '../helpers/repo.js';
+import { git, gitSnapshot, removeDir, runCli, tempDir } from '../helpers/repo.js';
 import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const SHOP = `deployment:
@@ -185,5 +185,34 @@ describe('promotion of components deployed from different commits', () => {
     expect(outputs['terraform/net'].version).toBeUndefined(); // the first commit's module, as dev runs it
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/net')).toBe(first);
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/app')).toBe(second);
+  });
+});
+
+describe('records shared through the remote', () => {
+  let repo: string;
+  let remote: string;
+  beforeAll(() => {
+    repo = rolloutRepo({ shop: SHOP });
+    remote = tempDir('atmos-remote-');
+    git(remote, 'init', '-q', '--bare');
+    git(repo, 'remote', 'add', 'origin', remote);
+    git(repo, 'push', '-q', 'origin', 'main');
+  });
+  afterAll(() => {
+    removeDir(repo);
+    removeDir(remote);
+  });
+
+  it('pushes the refs, tags and SBOM note a rollout writes', async () => {
+    const r = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo, env: { ATMOS_DEPLOYED_BY: 'ci@example.com' } });
+    expect(r.code, r.stderr).toBe(0);
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const refs = git(remote, 'for-each-ref', '--format=%(refname)');
+    expect(refs).toContain('refs/atmos/deployments/shop/dev/net');
+    expect(refs).toContain('refs/atmos/deployments/shop/dev/app');
+    expect(refs).toMatch(/refs\/tags\/atmos\/deployments\/shop\/dev\/app\/\d{4}-/);
+    expect(refs).toContain('refs/notes/atmos/shop/sbom');
+    const note = JSON.parse(git(remote, 'notes', '--ref', 'atmos/shop/sbom', 'show', head));
+    expect(note.bomFormat).toBe('CycloneDX');
   });
 });
