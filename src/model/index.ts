@@ -3,6 +3,7 @@
 // a build or rollout (image digests, terraform outputs).
 import type { AtmosConfig, ComponentKey, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
 import { FileCache } from '../util/files.js';
+import { loadAtmosConfig } from '../config/atmos-config.js';
 
 export interface Workspace {
   config: AtmosConfig;
@@ -57,7 +58,6 @@ export interface ResolvedTarget {
 }
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
-  const { loadAtmosConfig } = await import('../config/atmos-config.js');
   const config = await loadAtmosConfig(options);
   const ws: Workspace = { config, env: options.env, files: new FileCache() };
   if (options.vendor !== false) {
