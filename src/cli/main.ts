@@ -1,11 +1,12 @@
 // Entry point: parses argv, builds the command context, runs one command and maps its outcome to an
 // exit code (SPEC 4) in this one place. Calls for Atmos commands we do not implement are handed on.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { resolve, relative } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
+import { packageVersion } from '../util/package.js';
 import { isAtmosError, formatLocation, type AtmosError, type SourceLocation } from '../util/errors.js';
 
 export interface MainIO {
@@ -30,7 +31,7 @@ export async function main(io: MainIO): Promise<number> {
   let ctxRef: CommandContext | undefined;
   const program = new Command('atmos')
     .description('Atmos Deployments: explicit, git-tracked rollouts of terraform, helmfile and images')
-    .version(readVersion(), '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('-C, --chdir <dir>', 'run as if started in <dir> (the repository root)')
     .option('--config <file>', 'atmos.yaml to read (default: <repository>/atmos.yaml)')
     .option('--format <format>', 'output format: table, json or yaml (some commands add their own)')
@@ -188,9 +189,4 @@ async function handOff(args: string[], io: MainIO): Promise<number> {
     child.on('close', (code, signal) => done(code ?? (signal === 'SIGINT' ? 130 : 1)));
     child.on('error', () => done(1));
   });
-}
-
-function readVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }

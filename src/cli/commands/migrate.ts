@@ -1,8 +1,7 @@
 // `atmos deployment migrate --from-stack <stack> --name <d>`: writes a deployment file that names an
 // existing top-level Atmos stack and its components; their configuration stays in the stacks.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
@@ -10,6 +9,7 @@ import { COMPONENT_TYPES, componentKey, type AtmosConfig, type ComponentType } f
 import { buildGraph } from '../../plan/graph.js';
 import { COMPONENT_NAME_PATTERN, NAME_PATTERN } from '../../config/schema.js';
 import { configError, didYouMean, type SourceLocation } from '../../util/errors.js';
+import { packageFile, packageVersion } from '../../util/package.js';
 import { isPlainObject, keyLocationOf } from '../../util/yaml.js';
 import { loadStacks, type StackSet } from '../../stacks/load.js';
 import { resolveStackComponent } from '../../stacks/component.js';
@@ -222,11 +222,7 @@ export function schemaReference(root: string, fromDir: string, schemaFile = ship
 }
 
 function shippedSchema(): string {
-  return fileURLToPath(new URL('../../../schemas/deployment.schema.json', import.meta.url));
-}
-
-function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return packageFile('schemas/deployment.schema.json');
 }
 
 /** The deployment file, commented: where it came from and that the configuration stays in the stacks. */

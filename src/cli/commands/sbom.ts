@@ -1,12 +1,13 @@
 // `atmos deployment sbom <d> --target t [--component c] [--git-sha sha] [--diff-target other]`:
 // the SBOM of what a target runs — read from each deployed commit's note, generated from the files
 // at that commit when the note is missing — as a summary tree, CycloneDX, SPDX or JSON.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openDeployment, short, type OpenedDeployment } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
 import { AtmosError, configError, didYouMean, isAtmosError, stepError } from '../../util/errors.js';
+import { packageVersion } from '../../util/package.js';
 import type { ComponentSbom, DeploymentSbom, ImageInfo } from '../../sbom/index.js';
 import type { ComponentSpec } from '../../model/types.js';
 
@@ -192,10 +193,5 @@ async function generateAtCommit(
 }
 
 async function readToolVersion(): Promise<string> {
-  try {
-    const pkg = JSON.parse(await readFile(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
+  return packageVersion();
 }
