@@ -1,6 +1,7 @@
 // The JSON Schema (draft-07, for editors through yaml-language-server) of a deployment file (SPEC 2).
 // `schemas/deployment.schema.json` is this object written out; a unit test keeps the two equal.
 // The same object drives the located validation in validate-schema.ts, so the rules cannot drift.
+import { COMPONENT_TYPES } from '../model/types.js';
 
 /** Deployment and target names: lower-case words joined by "-". */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
@@ -15,6 +16,9 @@ export const TARGET_KEYS = ['labels', 'context', 'promotion', 'components'] as c
 export type JsonSchema = { [key: string]: unknown };
 
 const freeMap = (description: string): JsonSchema => ({ type: 'object', description });
+
+/** One `componentMap` per component type, in the order of COMPONENT_TYPES. */
+const componentMaps = (): Record<string, JsonSchema> => Object.fromEntries(COMPONENT_TYPES.map((type) => [type, componentMap(type)]));
 
 const componentMap = (type: string): JsonSchema => ({
   type: 'object',
@@ -90,12 +94,7 @@ export const deploymentSchema: JsonSchema = {
         components: {
           type: 'object',
           additionalProperties: false,
-          properties: {
-            terraform: componentMap('terraform'),
-            helmfile: componentMap('helmfile'),
-            nixpack: componentMap('nixpack'),
-            lambda: componentMap('lambda'),
-          },
+          properties: componentMaps(),
         },
         targets: {
           type: 'object',
@@ -161,12 +160,7 @@ export const deploymentSchema: JsonSchema = {
             type: 'object',
             description: 'per-target overrides of the deployment\'s components',
             additionalProperties: false,
-            properties: {
-              terraform: componentMap('terraform'),
-              helmfile: componentMap('helmfile'),
-              nixpack: componentMap('nixpack'),
-              lambda: componentMap('lambda'),
-            },
+            properties: componentMaps(),
           },
         },
       },
