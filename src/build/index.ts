@@ -3,7 +3,7 @@
 // needs: ensureBuilt (build what is missing) and imagesFromRecords (read, never build).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { ImageRef, Workspace } from '../model/index.js';
+import { parseImageRef, type ImageRef, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, stepError } from '../util/errors.js';
 import { Layout, type Descriptor } from './layout.js';
@@ -158,10 +158,7 @@ function refFor(plan: BuildPlan, digest: string, layout: string): ImageRef {
 /** ImageRef of a build record's `image` (`<registry>/<repo>@sha256:…` or `oci:<path>@sha256:…`). */
 export function refFromRecord(image: string, digest: string): ImageRef {
   const at = image.lastIndexOf('@');
-  const name = at >= 0 ? image.slice(0, at) : image;
-  if (name.startsWith('oci:')) return { digest, repository: name.slice(4), image: `${name}@${digest}` };
-  const slash = name.indexOf('/');
-  return { digest, registry: name.slice(0, slash), repository: name.slice(slash + 1), image: `${name}@${digest}` };
+  return parseImageRef(`${at >= 0 ? image.slice(0, at) : image}@${digest}`);
 }
 
 function sourceDateEpoch(env: NodeJS.ProcessEnv): number {

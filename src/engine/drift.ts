@@ -3,14 +3,14 @@
 // that configuration resolved for a target (`diff` compares what two targets run).
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../cli/context.js';
-import { finalizeComponent, resolveTarget, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { finalizeComponent, parseImageRef, resolveTarget, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey } from '../model/types.js';
 import type { GitRepo } from '../tracking/git.js';
-import type { ComponentState } from '../tracking/state.js';
+import { deployedImages, type ComponentState } from '../tracking/state.js';
 import { AtmosError } from '../util/errors.js';
 import { Redactor } from './sensitive.js';
 import { checkDrift, findTerraformBinary, readDeployedState, type PlanCounts, type RunnerContext } from './terraform.js';
-import { parseImageRef, workspaceAt } from './tracked-rollout.js';
+import { workspaceAt } from './tracked-rollout.js';
 
 export type DriftStatus = 'in sync' | 'drifted' | 'error';
 
@@ -41,13 +41,6 @@ export async function resolveAtCommit(
     images: new Map(Object.entries(options.images).map(([name, ref]) => [name, parseImageRef(ref)])),
   };
   return { ws: inputs, runtime, resolved: await resolveTarget(inputs, options.deployment, options.target, runtime) };
-}
-
-/** The images a target runs now: those recorded with its deployed components. */
-export function deployedImages(states: ComponentState[]): Record<string, string> {
-  const images: Record<string, string> = {};
-  for (const state of states) Object.assign(images, state.deployed?.images ?? {});
-  return images;
 }
 
 /**

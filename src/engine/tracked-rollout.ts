@@ -4,7 +4,8 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { openWorkspace, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { openWorkspace, parseImageRef, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { deployedImages, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
@@ -65,8 +66,10 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       shortSha: resolved.commit.slice(0, 7),
       branch: resolved.mode === 'head' ? await currentBranch(tracking.repo) : undefined,
     },
+    // A promotion reuses the source's images; otherwise consumers of an image this run does not build
+    // (a --component rollout) get the one the target runs now. Builds in this run replace them.
     images: new Map(
-      Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : await deployedImages(tracking.repo, spec.name, target)).map(
+      Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : deployedImages(await readStatus(tracking.repo, spec.name, target))).map(
         ([name, ref]) => [name, parseImageRef(ref)],
       ),
     ),
@@ -193,17 +196,6 @@ async function currentBranch(repo: { git(args: string[], options?: { check?: boo
   return branch && branch !== 'HEAD' ? branch : undefined;
 }
 
-/**
- * The images the target runs now, from the records of its deployed components: what a `--component`
- * rollout gives consumers of images it does not build. Components built in this run replace them.
- */
-async function deployedImages(repo: import('../tracking/git.js').GitRepo, deployment: string, target: string): Promise<Record<string, string>> {
-  const { readStatus } = await import('../tracking/state.js');
-  const images: Record<string, string> = {};
-  for (const state of await readStatus(repo, deployment, target)) Object.assign(images, state.deployed?.images ?? {});
-  return images;
-}
-
 /** The nixpack components whose image a component runs: itself, its binding, its nixpack dependencies. */
 function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
   if (!component) return [];
@@ -216,23 +208,6 @@ function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
 function isInside(path: string, dir: string): boolean {
   const rel = relative(dir, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-/** `registry/repo@sha256:…` (or `oci:<path>@sha256:…`) as the model's ImageRef. */
-export function parseImageRef(ref: string): ImageRef {
-  const at = ref.lastIndexOf('@');
-  const name = at >= 0 ? ref.slice(0, at) : ref;
-  const digest = at >= 0 ? ref.slice(at + 1) : '';
-  if (name.startsWith('oci:')) return { digest, repository: name.slice(4), image: ref };
-  const slash = name.indexOf('/');
-  const first = slash >= 0 ? name.slice(0, slash) : '';
-  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
-  return {
-    digest,
-    registry: hasRegistry ? first : undefined,
-    repository: hasRegistry ? name.slice(slash + 1) : name,
-    image: ref,
-  };
 }
 
 /** Terraform and helmfile components that succeeded are added to the commit's SBOM note (SPEC 10). */

@@ -41,6 +41,23 @@ export interface ImageRef {
   image: string;
 }
 
+/** `registry/repo@sha256:…` (or `oci:<path>@sha256:…`) as the model's ImageRef. */
+export function parseImageRef(ref: string): ImageRef {
+  const at = ref.lastIndexOf('@');
+  const name = at >= 0 ? ref.slice(0, at) : ref;
+  const digest = at >= 0 ? ref.slice(at + 1) : '';
+  if (name.startsWith('oci:')) return { digest, repository: name.slice(4), image: ref };
+  const slash = name.indexOf('/');
+  const first = slash >= 0 ? name.slice(0, slash) : '';
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  return {
+    digest,
+    registry: hasRegistry ? first : undefined,
+    repository: hasRegistry ? name.slice(slash + 1) : name,
+    image: ref,
+  };
+}
+
 /** Values only known during a build or rollout. Missing ones render as placeholders. */
 export interface RuntimeValues {
   git?: { sha: string; shortSha: string; branch?: string };

@@ -207,3 +207,10 @@ export function parseWhen(text: string, now: Date, flag: string, endOfDay = fals
   // `--until 2025-01-22` includes that whole day.
   return new Date(dateOnly && endOfDay ? time + 86_399_000 : time);
 }
+
+/** The images (component → image@digest) the given components' deployed records name. */
+export function deployedImages(states: ComponentState[]): Record<string, string> {
+  const images: Record<string, string> = {};
+  for (const state of states) Object.assign(images, state.deployed?.images ?? {});
+  return images;
+}

@@ -68,7 +68,8 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   // Resolved configuration, compared value by value: per component, the files of the commit each
   // target deployed it from (else the target's newest deployed commit), resolved for that target;
   // a target with nothing deployed is resolved from the working tree.
-  const { resolveAtCommit, deployedImages } = await import('../../engine/drift.js');
+  const { resolveAtCommit } = await import('../../engine/drift.js');
+  const { deployedImages } = await import('../../tracking/state.js');
   const resolvedAt = new Map<string, Promise<ResolvedComponent[]>>();
   const resolveFor = (target: string, states: Map<string, ComponentState>, commit: string | undefined) => {
     const key = `${target}@${commit ?? ''}`;
