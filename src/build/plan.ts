@@ -6,6 +6,7 @@ import type { ResolvedComponent } from '../model/types.js';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { dockerfileProvider, LANGUAGE_PROVIDERS } from './providers/index.js';
 import type { BuildPlan, Command, ProviderPlan, SourceProbe } from './types.js';
+import { isInside } from '../util/paths.js';
 
 export interface PlanInput {
   /** Repository root (absolute). */
@@ -46,11 +47,6 @@ export async function sourceDirOf(input: PlanInput): Promise<{ abs: string; rel:
   // A symlink inside the repository may still point outside it.
   if (!isInside(await realpath(root), real)) throw outside();
   return { abs, rel: relative(root, abs).split(sep).join('/') || '.' };
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 function locationOf(component: PlanInput['component'], path: string): SourceLocation | undefined {

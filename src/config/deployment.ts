@@ -1,7 +1,7 @@
 // Deployment files (SPEC 2): finding them, parsing them into a DeploymentSpec, and every rule that
 // needs no stacks — all problems of a file are collected and thrown together, each located.
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
   componentKey,
@@ -20,6 +20,7 @@ import type { FileCache } from '../util/files.js';
 import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/yaml.js';
 import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
+import { isInside } from '../util/paths.js';
 
 /** The stack YAML tags; accepted in deployment files and evaluated later by stacks/. */
 export const STACK_YAML_TAGS = [
@@ -462,11 +463,6 @@ async function staysInside(root: string, path: string): Promise<'inside' | 'outs
   const realRoot = await realpath(root).catch(() => root);
   const real = await realpath(existing).catch(() => existing);
   return isInside(realRoot, real) ? 'inside' : 'symlink';
-}
-
-function isInside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 function relDir(config: AtmosConfig, path: string): string {

@@ -2,13 +2,14 @@
 // its inputs read from that commit, the promotion and approval policy checked before anything is
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openWorkspace, parseImageRef, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import { deployedImages, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
+import { isInside } from '../util/paths.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
@@ -93,7 +94,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
             ? await checkDirtyInputs(
                 tracking,
                 // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
-                [...inputs.files.paths, ...plan.components.map((c) => c.directory)].filter((p) => !isInside(p, join(inputs.config.root, '.atmos'))),
+                [...inputs.files.paths, ...plan.components.map((c) => c.directory)].filter((p) => !isInside(join(inputs.config.root, '.atmos'), p)),
                 Boolean(options.allowDirty),
               )
             : false;
@@ -203,11 +204,6 @@ function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
   const names = component.dependsOn.filter((k) => k.startsWith('nixpack/')).map((k) => k.slice('nixpack/'.length));
   if (component.binding) names.push(component.binding.nixpack);
   return [...new Set(names)];
-}
-
-function isInside(path: string, dir: string): boolean {
-  const rel = relative(dir, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** Terraform and helmfile components that succeeded are added to the commit's SBOM note (SPEC 10). */
