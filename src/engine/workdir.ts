@@ -8,6 +8,7 @@ import { configError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
 import { cachePaths, linkTree } from '../vendor/index.js';
+import { backendSettings, backendTypeOf, LOCAL_BACKEND } from '../model/state-address.js';
 
 export interface WorkdirScope {
   /** Repository root. */
@@ -104,26 +105,14 @@ export async function protectStateFiles(stateDir: string): Promise<void> {
   }
 }
 
-const LOCAL = 'local';
-
-/** The backend type in use: `backend_type`, else the local default. */
-export function backendTypeOf(component: Pick<ResolvedComponent, 'backendType'>): string {
-  return component.backendType ?? LOCAL;
-}
-
 /**
  * `backend.tf.json`. The local default keeps its state (and non-default workspaces' states) under
  * `.atmos/state/`, outside the working directory, so removing a working directory never loses state.
  */
 export function backendConfig(component: Pick<ResolvedComponent, 'backendType' | 'backend'>, stateDir: string, root: string): Record<string, unknown> {
   const type = backendTypeOf(component);
-  let settings: Record<string, unknown> = { ...(component.backend ?? {}) };
-  // Tolerate the Atmos stack shape `backend: { <type>: {...} }`.
-  const nested = settings[type];
-  if (Object.keys(settings).length === 1 && nested && typeof nested === 'object' && !Array.isArray(nested)) {
-    settings = { ...(nested as Record<string, unknown>) };
-  }
-  if (type === LOCAL) {
+  const settings = backendSettings(component);
+  if (type === LOCAL_BACKEND) {
     const path = typeof settings.path === 'string' ? settings.path : undefined;
     const workspaceDir = typeof settings.workspace_dir === 'string' ? settings.workspace_dir : undefined;
     settings.path = path ? (isAbsolute(path) ? path : resolve(root, path)) : join(stateDir, 'terraform.tfstate');
@@ -149,14 +138,6 @@ export function providersOverride(providers: Record<string, unknown> | undefined
     (out[name] ??= []).push(settings);
   }
   return { provider: out };
-}
-
-/** SPEC 6.5: `metadata.terraform_workspace`, else `<d>-<t>` for remote backends and `default` locally. */
-export function terraformWorkspace(component: Pick<ResolvedComponent, 'metadata' | 'backendType'>, scope: WorkdirScope): string {
-  const explicit = component.metadata.terraform_workspace;
-  if (typeof explicit === 'string' && explicit) return explicit;
-  if (backendTypeOf(component) === LOCAL) return 'default';
-  return `${scope.deployment}-${scope.target}`.replaceAll('/', '-');
 }
 
 /** Warns once per call when `.atmos/` is tracked by git (it holds state and secrets). */

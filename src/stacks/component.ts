@@ -142,11 +142,12 @@ export function resolveStackComponent(
       | Section
       | undefined;
     backend = section(all?.[backendType]) ?? {};
-    const defaultKey = backendType === 's3' ? 'workspace_key_prefix' : backendType === 'gcs' ? 'prefix' : undefined;
-    if (defaultKey && (backend[defaultKey] === undefined || backend[defaultKey] === null || backend[defaultKey] === '')) {
-      backend = { ...backend, [defaultKey]: componentPath.replace(/\//g, '-') };
-      const source = section(all?.[backendType]);
-      if (source) for (const key of Object.keys(source)) copyLocation(source, key, backend);
+    const own = [...bases.map((b) => section(b.backend)), section(component.backend)].map((b) => section(b?.[backendType]));
+    const defaulted = defaultStateKey(backendType, backend, own, section(section(typeSection.backend)?.[backendType]), componentPath);
+    if (defaulted) {
+      const source = backend;
+      backend = { ...backend, ...defaulted };
+      for (const key of Object.keys(source)) copyLocation(source, key, backend);
     }
   }
 
@@ -166,4 +167,27 @@ export function resolveStackComponent(
     locked: metadata.locked === true,
     inherits: order,
   };
+}
+
+/**
+ * Atmos's per-component state key, when none is set: s3 `workspace_key_prefix` and gcs `prefix` are
+ * the component directory (`/` → `-`); azurerm `key` is `[<the terraform section's key>/]<directory>.terraform.tfstate`
+ * unless the component or a base sets its own.
+ */
+function defaultStateKey(
+  backendType: string,
+  backend: Section,
+  own: (Section | undefined)[],
+  typeLevel: Section | undefined,
+  componentPath: string,
+): Section | undefined {
+  const name = componentPath.replace(/\//g, '-');
+  const unset = (value: unknown) => value === undefined || value === null || value === '';
+  if (backendType === 's3' && unset(backend.workspace_key_prefix)) return { workspace_key_prefix: name };
+  if (backendType === 'gcs' && unset(backend.prefix)) return { prefix: name };
+  if (backendType === 'azurerm' && own.every((s) => unset(s?.key))) {
+    const prefix = typeof typeLevel?.key === 'string' && typeLevel.key ? `${typeLevel.key}/` : '';
+    return { key: `${prefix}${name}.terraform.tfstate` };
+  }
+  return undefined;
 }

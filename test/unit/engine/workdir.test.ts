@@ -10,7 +10,6 @@ import {
   createWorkdir,
   encodeComponentName,
   providersOverride,
-  terraformWorkspace,
 } from '../../../src/engine/workdir.js';
 import { removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
@@ -49,12 +48,6 @@ describe('generated files', () => {
       provider: { aws: [{ region: 'eu-west-1' }, { region: 'us-east-1', alias: 'use1' }] },
     });
     expect(providersOverride({})).toBeUndefined();
-  });
-
-  it('picks the terraform workspace: explicit, else <d>-<t> for remote backends, default locally', () => {
-    expect(terraformWorkspace({ metadata: { terraform_workspace: 'legacy' }, backendType: 's3' }, scope)).toBe('legacy');
-    expect(terraformWorkspace({ metadata: {}, backendType: 's3' }, scope)).toBe('shop-dev');
-    expect(terraformWorkspace({ metadata: {} }, scope)).toBe('default');
   });
 
   it('encodes component names as one path segment', () => {

@@ -294,3 +294,31 @@ describe('list merge strategies in component resolution', () => {
     }
   });
 });
+
+describe('azurerm state key', () => {
+  it("is <terraform key>/<directory>.terraform.tfstate unless the component or a base sets one, as Atmos sets it", async () => {
+    const dir = tempDir('atmos-stacks-azurerm-');
+    try {
+      writeFiles(dir, {
+        'stacks/azure.yaml': [
+          'terraform:',
+          '  backend_type: azurerm',
+          '  backend:',
+          '    azurerm: { storage_account_name: sa, container_name: tfstate, key: shop }',
+          'components:',
+          '  terraform:',
+          '    network/vnet: {}',
+          '    dns: { metadata: { component: network/dns } }',
+          '    pinned: { backend: { azurerm: { key: legacy.tfstate } } }',
+          '',
+        ].join('\n'),
+      });
+      const { set: azure } = await load(dir, ['azure']);
+      expect(resolveStackComponent(azure, 'terraform', 'network/vnet').backend?.key).toBe('shop/network-vnet.terraform.tfstate');
+      expect(resolveStackComponent(azure, 'terraform', 'dns').backend?.key).toBe('shop/network-dns.terraform.tfstate');
+      expect(resolveStackComponent(azure, 'terraform', 'pinned').backend?.key).toBe('legacy.tfstate');
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
