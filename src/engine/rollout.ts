@@ -6,7 +6,7 @@ import type { Logger } from '../cli/context.js';
 import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { buildGraph } from '../plan/graph.js';
-import { AtmosError, configError, didYouMean, policyError, type ExitCode } from '../util/errors.js';
+import { AtmosError, configError, didYouMean, policyError, ProblemList, type ExitCode } from '../util/errors.js';
 import { findHelmfileBinary, runHelmfileComponent } from './helmfile.js';
 import { acquireRolloutLock, type RolloutLock } from './lock.js';
 import { schedule, type TaskStatus } from './scheduler.js';
@@ -142,6 +142,8 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
       hint: 'roll out the other components with --component, or disable them for this target (metadata.enabled: false)',
     });
   }
+
+  await checkOwnStates(ws, resolved, selected);
 
   const graph = buildGraph(selected.map((c) => ({ key: c.key, dependsOn: c.dependsOn })));
   const cycle = graph.findCycle();
@@ -311,6 +313,26 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
   } finally {
     await lock?.release();
   }
+}
+
+/**
+ * Before anything runs: no component this run applies may share its terraform state with another
+ * component of the deployment, in this target or another (resolved without vendoring: only their
+ * backends matter). A shared state would have each apply replace the other's resources.
+ */
+async function checkOwnStates(ws: Workspace, resolved: ResolvedTarget, selected: ResolvedComponent[]): Promise<void> {
+  if (!selected.some((c) => c.type === 'terraform')) return;
+  const { stateUsers, sharedStateProblems } = await import('../model/state-address.js');
+  const targets = [resolved];
+  for (const name of resolved.deployment.targets.keys()) {
+    if (name !== resolved.target.name) targets.push(await resolveTarget({ ...ws, vendor: undefined }, resolved.deployment.name, name));
+  }
+  const users = targets.flatMap((t) => stateUsers(t, ws.config.root, ws.env));
+  const scope = `${resolved.deployment.name}/${resolved.target.name}`;
+  const keys = new Set(selected.map((c) => c.key));
+  const list = new ProblemList();
+  for (const { problem } of sharedStateProblems(users, (u) => u.scope === scope && keys.has(u.key))) list.add(problem.message, problem.location, problem.hint);
+  list.throwIfAny('E_SHARED_STATE');
 }
 
 function exitCodeOf(components: ComponentResult[], hookErrors: AtmosError[], interrupted: boolean): ExitCode {

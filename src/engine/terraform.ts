@@ -7,7 +7,7 @@ import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
 import { REDACTED, Redactor, sensitiveVariables } from './sensitive.js';
-import { terraformWorkspace } from '../model/state-address.js';
+import { stateDirectory, terraformWorkspace } from '../model/state-address.js';
 import {
   backendConfig,
   createWorkdir,
@@ -15,7 +15,6 @@ import {
   protectStateFiles,
   providersOverride,
   removeWorkdir,
-  stateDirectory,
   writePrivateFile,
   type WorkdirScope,
 } from './workdir.js';

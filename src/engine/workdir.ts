@@ -17,18 +17,8 @@ export interface WorkdirScope {
   target: string;
 }
 
-/** A component name as one path segment (SPEC 8): `/` → `%2F`, `%` → `%25`. */
-export function encodeComponentName(name: string): string {
-  return name.replaceAll('%', '%25').replaceAll('/', '%2F');
-}
-
 export function atmosDir(root: string, ...parts: string[]): string {
   return join(root, '.atmos', ...parts);
-}
-
-/** `.atmos/state/<d>/<t>/<component>/`: where the default local backend keeps a component's state. */
-export function stateDirectory(scope: WorkdirScope, componentName: string): string {
-  return atmosDir(scope.root, 'state', scope.deployment, scope.target, encodeComponentName(componentName));
 }
 
 export function pluginCacheDirectory(root: string): string {

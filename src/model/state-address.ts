@@ -2,7 +2,9 @@
 // docs/rollout.md describes (Atmos's own where Atmos has one, so that state it wrote is found), and the
 // check that no two components would share one state.
 import { isAbsolute, join, resolve } from 'node:path';
+import type { Problem, SourceLocation } from '../util/errors.js';
 import { isPlainObject } from '../util/yaml.js';
+import type { ResolvedTarget } from './index.js';
 import type { ResolvedComponent } from './types.js';
 
 export const LOCAL_BACKEND = 'local';
@@ -32,6 +34,16 @@ export interface StateAddress {
  * apart already, and only components sharing a directory need their own workspace.
  */
 const KEYED_BY_COMPONENT = new Set(['s3', 'gcs', 'azurerm']);
+
+/** A component name as one path segment (SPEC 8): `/` → `%2F`, `%` → `%25`. */
+export function encodeComponentName(name: string): string {
+  return name.replaceAll('%', '%25').replaceAll('/', '%2F');
+}
+
+/** `.atmos/state/<d>/<t>/<component>/`: where the default local backend keeps a component's state. */
+export function stateDirectory(scope: StateScope, componentName: string): string {
+  return join(scope.root, '.atmos', 'state', scope.deployment, scope.target, encodeComponentName(componentName));
+}
 
 /** The backend type in use: `backend_type`, else the local default. */
 export function backendTypeOf(component: Pick<ResolvedComponent, 'backendType'>): string {
@@ -84,7 +96,8 @@ export function terraformWorkspace(component: WorkspaceOf, scope: Pick<StateScop
  * Where this component's state is, as a comparable address. Values the backend would take from the
  * environment when unset (`PG_CONN_STR`, `CONSUL_HTTP_ADDR` …) are taken from `env` the same way.
  */
-export function stateAddress(component: WorkspaceOf, scope: StateScope, env: NodeJS.ProcessEnv, defaultStateDir: string): StateAddress {
+export function stateAddress(component: WorkspaceOf, scope: StateScope, env: NodeJS.ProcessEnv): StateAddress {
+  const defaultStateDir = stateDirectory(scope, component.name);
   const backendType = backendTypeOf(component);
   const s = backendSettings(component);
   const workspace = terraformWorkspace(component, scope);
@@ -146,10 +159,30 @@ export function stateAddress(component: WorkspaceOf, scope: StateScope, env: Nod
 }
 
 export interface StateUser {
+  deployment: string;
   /** `deployment/target` */
   scope: string;
   key: string;
   address: StateAddress;
+  location?: SourceLocation;
+}
+
+/** The terraform components of a resolved target that roll out, each with the state it uses. */
+export function stateUsers(resolved: ResolvedTarget, root: string, env: NodeJS.ProcessEnv): StateUser[] {
+  const scope = { root, deployment: resolved.deployment.name, target: resolved.target.name };
+  return resolved.components
+    .filter((c) => c.type === 'terraform' && !c.abstract && c.enabled)
+    .map((c) => ({ deployment: scope.deployment, scope: `${scope.deployment}/${scope.target}`, key: c.key, address: stateAddress(c, scope, env), location: resolved.deployment.components.get(c.key)?.location }));
+}
+
+/**
+ * Each state that two or more components would share (only those involving a component `involves`
+ * accepts, when given), as a problem of the first one's deployment, at its location.
+ */
+export function sharedStateProblems(users: StateUser[], involves?: (user: StateUser) => boolean): { deployment: string; problem: Problem }[] {
+  return sharedStates(users)
+    .filter((group) => !involves || group.some(involves))
+    .map((group) => ({ deployment: group[0]!.deployment, problem: { ...describeSharedState(group), location: group[0]!.location } }));
 }
 
 /** Groups of two or more components that would read and write one state. */

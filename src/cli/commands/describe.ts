@@ -1,11 +1,13 @@
 // `atmos deployment describe <d> [--target t]`: the resolved configuration of every component, where
 // each value came from, what was left out, bindings and dependencies.
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace, resolveTarget, type Workspace } from '../../model/index.js';
 import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
 import { formatLocation } from '../../util/errors.js';
+import { isInside } from '../../util/paths.js';
+import { stateAddress } from '../../model/state-address.js';
 import { currentGit } from './shared.js';
 
 export async function run(args: string[], options: { target?: string; component?: string[] }, ctx: CommandContext): Promise<number> {
@@ -36,7 +38,7 @@ export async function run(args: string[], options: { target?: string; component?
     targets: [...deployment.targets.values()].map(targetJson),
     resolved: resolved.map(({ target, components }) => ({
       target: target.name,
-      components: components.map((c) => componentJson(c, ws)),
+      components: components.map((c) => componentJson(c, ws, { deployment: deployment.name, target: target.name })),
     })),
   };
   writeResult(ctx, data, () => renderText(data));
@@ -63,7 +65,7 @@ function targetJson(target: TargetSpec) {
   };
 }
 
-export function componentJson(c: ResolvedComponent, ws: Workspace) {
+export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }) {
   const origins: Record<string, string> = {};
   for (const [path, origin] of Object.entries(c.origins)) {
     origins[path] = origin.location
@@ -86,12 +88,20 @@ export function componentJson(c: ResolvedComponent, ws: Workspace) {
     env: c.env,
     backend_type: c.backendType ?? null,
     backend: c.backend ?? null,
+    state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
     providers: c.providers ?? null,
     dropped_vars: c.droppedVars,
     pending: c.pending,
     binding: c.binding ?? null,
     origins,
   };
+}
+
+/** Where the component's terraform state is: backend, address (a local path relative to the repository) and workspace. */
+function stateJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }) {
+  const { backendType, address, workspace } = stateAddress(c, { root: ws.config.root, ...scope }, ws.env);
+  const local = isAbsolute(address) && isInside(ws.config.root, address);
+  return { backend_type: backendType, address: local ? relative(ws.config.root, address) : address, workspace };
 }
 
 type DescribeData = {
@@ -121,6 +131,7 @@ function renderText(data: DescribeData): string {
       out.push(`    directory:  ${c.directory}`);
       if (c.depends_on.length) out.push(`    depends on: ${c.depends_on.join(', ')}`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
+      if (c.state) out.push(`    state:      ${c.state.address} (${c.state.backend_type}, workspace ${c.state.workspace})`);
       for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
         const value = c[section] as Record<string, unknown> | null;
         if (!value || Object.keys(value).length === 0) continue;

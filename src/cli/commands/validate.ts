@@ -22,13 +22,17 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
   const names = args[0] ? [args[0]] : await listDeploymentNames(ws.config);
   if (args[0]) await loadDeployment(ws.config, ws.files, args[0]); // an unknown name is a usage error
 
+  const { stateUsers, sharedStateProblems } = await import('../../model/state-address.js');
   const reports: Report[] = [];
+  const users: import('../../model/state-address.js').StateUser[] = [];
   for (const name of names) {
     const problems = new ProblemList();
     try {
       const deployment = await loadDeployment(ws.config, ws.files, name);
       for (const target of deployment.targets.keys()) {
-        const { components } = await resolveTarget(ws, name, target);
+        const resolved = await resolveTarget(ws, name, target);
+        const { components } = resolved;
+        users.push(...stateUsers(resolved, ws.config.root, ws.env));
         for (const c of components) {
           if (c.abstract || !c.enabled || c.type === 'nixpack') continue;
           if (!existsSync(c.directory)) {
@@ -48,6 +52,12 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
       else problems.add(error.message, error.location, error.hint);
     }
     reports.push({ name, valid: problems.empty, problems: problems.problems });
+  }
+  // No two components, across every deployment and target, may share one terraform state.
+  for (const { deployment, problem } of sharedStateProblems(users)) {
+    const report = reports.find((r) => r.name === deployment)!;
+    report.problems.push(problem);
+    report.valid = false;
   }
 
   const valid = reports.every((r) => r.valid);

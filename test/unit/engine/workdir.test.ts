@@ -8,9 +8,9 @@ import { countChanges } from '../../../src/engine/terraform.js';
 import {
   backendConfig,
   createWorkdir,
-  encodeComponentName,
   providersOverride,
 } from '../../../src/engine/workdir.js';
+import { encodeComponentName } from '../../../src/model/state-address.js';
 import { removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
 const scope = { root: '/repo', deployment: 'shop', target: 'dev' };

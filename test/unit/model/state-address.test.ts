@@ -11,7 +11,7 @@ const component = (name: string, backendType: string | undefined, backend: Recor
   vars: {},
   ...extra,
 });
-const address = (c: ReturnType<typeof component>, env: NodeJS.ProcessEnv = {}) => stateAddress(c, scope, env, `/repo/.atmos/state/shop/dev/${c.name}`);
+const address = (c: ReturnType<typeof component>, env: NodeJS.ProcessEnv = {}) => stateAddress(c, scope, env);
 
 describe('terraform workspace', () => {
   it('is explicit when metadata names it (workspace, template, pattern of vars)', () => {
@@ -69,10 +69,10 @@ describe('state address', () => {
   it('finds components that would share one state, and says which setting to change', () => {
     const http = { address: 'https://state.example/one' };
     const users = [
-      { scope: 'shop/dev', key: 'terraform/vpc', address: address(component('vpc', 'http', http)) },
-      { scope: 'shop/dev', key: 'terraform/db', address: address(component('db', 'http', http)) },
-      { scope: 'shop/dev', key: 'terraform/cache', address: address(component('cache', 'http', { address: 'https://state.example/two' })) },
-      { scope: 'shop/dev', key: 'terraform/vpc', address: address(component('vpc', 'http', http)) },
+      { deployment: 'shop', scope: 'shop/dev', key: 'terraform/vpc', address: address(component('vpc', 'http', http)) },
+      { deployment: 'shop', scope: 'shop/dev', key: 'terraform/db', address: address(component('db', 'http', http)) },
+      { deployment: 'shop', scope: 'shop/dev', key: 'terraform/cache', address: address(component('cache', 'http', { address: 'https://state.example/two' })) },
+      { deployment: 'shop', scope: 'shop/dev', key: 'terraform/vpc', address: address(component('vpc', 'http', http)) },
     ];
     const groups = sharedStates(users);
     expect(groups).toHaveLength(1);
