@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['./test/helpers/fresh-dist.ts'],
+    setupFiles: ['./test/helpers/sealed-env.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

@@ -11,12 +11,15 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { writeImage } from '../../src/build/image.js';
 import { Layout } from '../../src/build/layout.js';
 import { podmanEnv } from '../helpers/containers.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { exampleRepo, git, removeDir, runCli, tempDir } from '../helpers/repo.js';
+
+const describeWithPrograms = describeWith('mmdebstrap', 'skopeo', 'podman', 'runc', 'docker-registry');
 
 const run = promisify(execFile);
 const cleanup: string[] = [];
@@ -75,7 +78,7 @@ afterAll(async () => {
   cleanup.forEach(removeDir);
 });
 
-describe('the bundled example with a Node base image', () => {
+describeWithPrograms('the bundled example with a Node base image', () => {
   it('builds the api into an image that podman runs and that answers /healthz', { timeout: 240_000 }, async () => {
     const repo = exampleRepo('payment-service');
     cleanup.push(repo);

@@ -3,8 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { exampleRepo, git, removeDir, runCli, tempDir } from '../helpers/repo.js';
+
+const describeWithPrograms = describeWith('skopeo');
 
 const dirs: string[] = [];
 let repoA: string;
@@ -20,7 +23,7 @@ beforeAll(() => {
 });
 afterAll(() => dirs.forEach(removeDir));
 
-describe('build of the bundled example', () => {
+describeWithPrograms('build of the bundled example', () => {
   it('--plan prints the plan as json without building', async () => {
     const result = await runCli(['deployment', 'build', 'payment-service', '--target', 'dev', '--plan', '--format', 'json'], { cwd: repoA });
     expect(result.code, result.stderr).toBe(0);

@@ -4,10 +4,13 @@
 // written and an unchanged source is up to date. A failing RUN is exit 1 with nothing recorded.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { pushBusyboxBase, podmanEnv } from '../helpers/containers.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
+
+const describeWithPrograms = describeWith('podman', 'buildah', 'runc', 'skopeo', 'docker-registry', 'busybox');
 
 const cleanup: string[] = [];
 let registry: TestRegistry;
@@ -55,7 +58,7 @@ afterAll(async () => {
   cleanup.forEach(removeDir);
 });
 
-describe.each(['podman', 'buildah'])('builder %s builds the Dockerfile escape', (builder) => {
+describeWithPrograms.each(['podman', 'buildah'])('builder %s builds the Dockerfile escape', (builder) => {
   it('into the OCI layout: skopeo accepts it, a record is written, a rebuild is up to date', { timeout: 300_000 }, async () => {
     const dir = dockerfileRepo(builder, { base: 'scratch' });
     const result = await build(dir);

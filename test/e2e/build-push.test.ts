@@ -4,10 +4,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { podmanEnv, pushBusyboxBase } from '../helpers/containers.js';
 import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
 import { dockerConfigFor, freePort, startFailingRegistry, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const describeWithPrograms = describeWith('docker-registry', 'skopeo', 'htpasswd', 'openssl', 'podman', 'runc', 'busybox');
 
 const cleanup: string[] = [];
 let open: TestRegistry;
@@ -52,7 +55,7 @@ afterAll(async () => {
   cleanup.forEach(removeDir);
 });
 
-describe('build and push to a real registry', () => {
+describeWithPrograms('build and push to a real registry', () => {
   let pushedDigest = '';
   let baseRef = '';
   let repo = '';
@@ -128,7 +131,7 @@ describe('build and push to a real registry', () => {
   });
 });
 
-describe('push faults: retries, then exit 1 and no record', () => {
+describeWithPrograms('push faults: retries, then exit 1 and no record', () => {
   it('registry unreachable', async () => {
     const port = await freePort();
     const dir = siteRepo({ base: 'scratch', registry: `127.0.0.1:${port}`, name: 'shop/web' });

@@ -30,28 +30,43 @@ const SHOP = `deployment:
         requires_approval: true
 `;
 
-function tagMessage(repo: string, pattern: string): string {
-  const tag = git(repo, 'for-each-ref', '--sort=-creatordate', '--count=1', '--format=%(refname:short)', pattern);
-  return git(repo, 'tag', '-l', '--format=%(contents)', tag);
+/** Every tag under `pattern` (to tell which one a command wrote, whatever the clock says). */
+function tagsOf(repo: string, pattern: string): Set<string> {
+  return new Set(git(repo, 'for-each-ref', '--format=%(refname)', pattern).split('\n').filter(Boolean));
 }
 
-describe('rollout tracked in git', () => {
-  let repo: string;
-  let first: string;
-  beforeAll(() => {
-    repo = rolloutRepo({ shop: SHOP });
-    first = git(repo, 'rev-parse', 'HEAD');
-  });
-  afterAll(() => removeDir(repo));
+/** The message of the one tag under `pattern` that `action` wrote. */
+async function recordOf(repo: string, pattern: string, action: () => Promise<unknown>): Promise<string> {
+  const before = tagsOf(repo, pattern);
+  await action();
+  const written = [...tagsOf(repo, pattern)].filter((t) => !before.has(t));
+  expect(written).toHaveLength(1);
+  return git(repo, 'tag', '-l', '--format=%(contents)', written[0]!.replace('refs/tags/', ''));
+}
 
+/** Each test starts from its own repository (first commit = `first`) and sets up what it needs. */
+function shop() {
+  const repo = rolloutRepo({ shop: SHOP });
+  repos.push(repo);
+  const first = git(repo, 'rev-parse', 'HEAD');
   const cli = (...args: string[]) => runCli(['deployment', ...args], { cwd: repo, env: { ATMOS_DEPLOYED_BY: 'ci@example.com' } });
-
-  it('records a ref and an annotated tag per component', async () => {
-    const r = await cli('rollout', 'shop', '--target', 'dev');
+  /** Runs a command that must succeed. */
+  const ok = async (...args: string[]) => {
+    const r = await cli(...args);
     expect(r.code, r.stderr).toBe(0);
+    return r;
+  };
+  return { repo, first, cli, ok };
+}
+const repos: string[] = [];
+afterAll(() => repos.forEach(removeDir));
+
+describe('rollout tracked in git', () => {
+  it('records a ref and an annotated tag per component', async () => {
+    const { repo, first, ok } = shop();
+    const message = await recordOf(repo, 'refs/tags/atmos/deployments/shop/dev/app', () => ok('rollout', 'shop', '--target', 'dev'));
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/net')).toBe(first);
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/app')).toBe(first);
-    const message = tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/app');
     expect(message.split('\n').slice(0, 3)).toEqual(['atmos.tools/v1alpha1', 'kind: Deployment', '---']);
     expect(message).toContain('deployment: shop');
     expect(message).toContain('component: app');
@@ -61,6 +76,8 @@ describe('rollout tracked in git', () => {
   });
 
   it('refuses a promotion that skips a target and writes nothing', async () => {
+    const { repo, cli, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
     const before = gitSnapshot(repo);
     const r = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'dev', '--approved-by', 'alice');
     expect(r.code).toBe(3);
@@ -69,6 +86,7 @@ describe('rollout tracked in git', () => {
   });
 
   it('refuses a direct rollout into a target with a promotion path', async () => {
+    const { repo, cli } = shop();
     const before = gitSnapshot(repo);
     const r = await cli('rollout', 'shop', '--target', 'staging');
     expect(r.code).toBe(3);
@@ -77,28 +95,31 @@ describe('rollout tracked in git', () => {
   });
 
   it('promotes dev to staging: same commit, recorded as promoted', async () => {
-    const r = await cli('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
-    expect(r.code, r.stderr).toBe(0);
+    const { repo, first, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
+    const message = await recordOf(repo, 'refs/tags/atmos/deployments/shop/staging/app', () => ok('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev'));
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/app')).toBe(first);
-    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/staging/app')).toContain('promoted_from: staging'.replace('staging', 'dev'));
+    expect(message).toContain('promoted_from: dev');
   });
 
   it('refuses prod without an approval, then accepts a recorded approval', async () => {
+    const { repo, first, cli, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
+    await ok('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
     const before = gitSnapshot(repo);
     const refused = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'staging');
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/prod requires approval/);
     expect(gitSnapshot(repo)).toBe(before);
 
-    const approve = await cli('approve', 'shop', '--target', 'prod', '--git-sha', first);
-    expect(approve.code, approve.stderr).toBe(0);
-    const r = await cli('rollout', 'shop', '--target', 'prod', '--promote-from', 'staging');
-    expect(r.code, r.stderr).toBe(0);
+    await ok('approve', 'shop', '--target', 'prod', '--git-sha', first);
+    const message = await recordOf(repo, 'refs/tags/atmos/deployments/shop/prod/app', () => ok('rollout', 'shop', '--target', 'prod', '--promote-from', 'staging'));
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/prod/app')).toBe(first);
-    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/prod/app')).toMatch(/approval:[\s\S]*approved_by: ci@example.com/);
+    expect(message).toMatch(/approval:[\s\S]*approved_by: ci@example.com/);
   });
 
   it('refuses uncommitted inputs unless --allow-dirty, which is recorded', async () => {
+    const { repo, cli, ok } = shop();
     writeFileSync(join(repo, 'components/terraform/c/extra.tf'), 'output "extra" {\n  value = "x"\n}\n');
     const before = gitSnapshot(repo);
     const refused = await cli('rollout', 'shop', '--target', 'dev');
@@ -107,35 +128,43 @@ describe('rollout tracked in git', () => {
     expect(refused.stderr).toContain('components/terraform/c/extra.tf');
     expect(gitSnapshot(repo)).toBe(before);
 
-    const r = await cli('rollout', 'shop', '--target', 'dev', '--allow-dirty');
-    expect(r.code, r.stderr).toBe(0);
-    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/net')).toContain('dirty: true');
-    commitFiles(repo, {});
+    const message = await recordOf(repo, 'refs/tags/atmos/deployments/shop/dev/net', () => ok('rollout', 'shop', '--target', 'dev', '--allow-dirty'));
+    expect(message).toContain('dirty: true');
   });
 
   it('rolls back with --git-sha: files read from that commit, rollback_of recorded', async () => {
+    const { repo, first, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
     commitFiles(repo, { 'components/terraform/a/extra.tf': 'output "version" {\n  value = "two"\n}\n' });
     const second = git(repo, 'rev-parse', 'HEAD');
-    const forward = await cli('rollout', 'shop', '--target', 'dev', '--format', 'json');
-    expect(forward.code, forward.stderr).toBe(0);
+    const forward = await ok('rollout', 'shop', '--target', 'dev', '--format', 'json');
     expect(JSON.parse(forward.stdout).components.find((c: { component: string }) => c.component === 'terraform/app').outputs.version).toBe('two');
 
-    const back = await cli('rollout', 'shop', '--target', 'dev', '--git-sha', first.slice(0, 10), '--format', 'json');
-    expect(back.code, back.stderr).toBe(0);
+    let back = { stdout: '' };
+    const message = await recordOf(repo, 'refs/tags/atmos/deployments/shop/dev/app', async () => {
+      back = await ok('rollout', 'shop', '--target', 'dev', '--git-sha', first.slice(0, 10), '--format', 'json');
+    });
     const app = JSON.parse(back.stdout).components.find((c: { component: string }) => c.component === 'terraform/app');
     expect(app.outputs.version).toBeUndefined(); // the module as it was at the first commit
     expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/dev/app')).toBe(first);
-    expect(tagMessage(repo, 'refs/tags/atmos/deployments/shop/dev/app')).toContain(`rollback_of: ${second}`);
+    expect(message).toContain(`rollback_of: ${second}`);
     // The working tree was not touched.
     expect(git(repo, 'status', '--porcelain')).toBe('');
   });
 
   it('allows a rollback into a promotion target to a commit it ran before', async () => {
-    const r = await cli('rollout', 'shop', '--target', 'staging', '--git-sha', first);
-    expect(r.code, r.stderr).toBe(0);
+    const { repo, first, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
+    await ok('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
+    commitFiles(repo, { 'components/terraform/a/extra.tf': 'output "version" {\n  value = "two"\n}\n' });
+    await ok('rollout', 'shop', '--target', 'dev');
+    await ok('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
+    await ok('rollout', 'shop', '--target', 'staging', '--git-sha', first);
+    expect(git(repo, 'rev-parse', 'refs/atmos/deployments/shop/staging/app')).toBe(first);
   });
 
   it('a commit that does not exist is refused and nothing is written', async () => {
+    const { repo, cli } = shop();
     const before = gitSnapshot(repo);
     const r = await cli('rollout', 'shop', '--target', 'dev', '--git-sha', 'deadbeefdeadbeef');
     expect([2, 3]).toContain(r.code);
@@ -144,11 +173,17 @@ describe('rollout tracked in git', () => {
   });
 
   it('history lists the rollouts newest first with promotion and rollback', async () => {
-    const r = await cli('history', 'shop', '--limit', '0', '--format', 'json');
-    expect(r.code, r.stderr).toBe(0);
+    const { repo, first, ok } = shop();
+    await ok('rollout', 'shop', '--target', 'dev');
+    await ok('rollout', 'shop', '--target', 'staging', '--promote-from', 'dev');
+    commitFiles(repo, { 'components/terraform/a/extra.tf': 'output "version" {\n  value = "two"\n}\n' });
+    await ok('rollout', 'shop', '--target', 'dev');
+    await ok('rollout', 'shop', '--target', 'dev', '--git-sha', first);
+    const r = await ok('history', 'shop', '--limit', '0', '--format', 'json');
     const data = JSON.parse(r.stdout);
     const entries = data.entries ?? data.history ?? data;
     expect(Array.isArray(entries)).toBe(true);
+    expect(entries).toHaveLength(8); // 2 components × (dev, staging, dev, dev rollback)
     const times = entries.map((e: { timestamp: string }) => e.timestamp);
     expect([...times].sort().reverse()).toEqual(times);
     expect(entries.some((e: { promoted_from?: string }) => e.promoted_from === 'dev')).toBe(true);

@@ -1,10 +1,13 @@
 // One shared remote backend configured once for every component (terraform's `pg` backend on a real
 // PostgreSQL): each component of each target keeps its own state, and a configuration that would make
 // two components share one is refused before anything runs.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { gitSnapshot, removeDir, runCli } from '../helpers/repo.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
+
+const describeWithPrograms = describeWith('postgresql');
 
 const SHOP = `deployment:
   name: shop
@@ -26,7 +29,7 @@ const SHOP = `deployment:
 `;
 const BACKEND = 'terraform:\n  backend_type: pg\n  backend:\n    pg: {}\n';
 
-describe('a shared pg backend', () => {
+describeWithPrograms('a shared pg backend', () => {
   let pg: TestPostgres;
   let database = 0;
   beforeAll(async () => {
