@@ -215,7 +215,41 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     const startTimes = new Map<ComponentKey, Date>();
     const hookErrors: AtmosError[] = [];
 
-    const task = async (key: string, signal: AbortSignal): Promise<TaskStatus> => {
+    // Hook errors are reported as one AtmosError; a component's own failures keep their exit code.
+    const asFailure = (error: unknown): AtmosError =>
+      error instanceof AtmosError ? error : new AtmosError('E_RECORD', 1, String((error as Error)?.message ?? error));
+    const recorded = new Set<ComponentKey>();
+    /**
+     * Hands a finished component to the hooks (tracking records it). A success that cannot be recorded
+     * — another rollout moved the target first, or the record could not be written — is not reported
+     * as a success: the component fails with that error (and its dependents are skipped).
+     */
+    const record = async (key: ComponentKey, status: TaskStatus): Promise<TaskStatus> => {
+      recorded.add(key);
+      const result = results.get(key)!;
+      try {
+        await options.hooks?.onComponentFinished?.(result);
+        return status;
+      } catch (error) {
+        const failure = asFailure(error);
+        if (result.status !== 'succeeded') {
+          options.log.warn(`${key}: ${failure.message}`);
+          hookErrors.push(failure);
+          return status;
+        }
+        results.set(key, {
+          ...result,
+          status: 'failed',
+          error: redactor.redact(failure.message + (failure.hint ? ` (${failure.hint})` : '')),
+          errorExitCode: failure.exitCode,
+          errorOutput: failure.output ? redactor.redact(failure.output) : undefined,
+        });
+        return 'failed';
+      }
+    };
+
+    const task = async (key: string, signal: AbortSignal): Promise<TaskStatus> => record(key, await runComponent(key, signal));
+    const runComponent = async (key: string, signal: AbortSignal): Promise<TaskStatus> => {
       const component = byKey.get(key)!;
       const started = now();
       startTimes.set(key, started);
@@ -283,14 +317,9 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
             };
             results.set(key, result);
           }
-          options.progress?.finished?.(result);
-          try {
-            await options.hooks?.onComponentFinished?.(result);
-          } catch (error) {
-            const failure = error instanceof AtmosError ? error : new AtmosError('E_RECORD', 1, String((error as Error)?.message ?? error));
-            options.log.warn(`${key}: ${failure.message}`);
-            hookErrors.push(failure);
-          }
+          // Components that ran were recorded before they ended; the others (skipped) are handed over here.
+          if (!recorded.has(key)) await record(key, outcome.status);
+          options.progress?.finished?.(results.get(key)!);
         },
       },
     );

@@ -62,6 +62,8 @@ export interface GitRepoOptions {
   warn?: (message: string) => void;
   /** Email used as the tagger / notes committer when the repository has no identity (deployed_by). */
   fallbackEmail?: string;
+  /** Run git in its own process group, out of reach of a terminal's Ctrl-C (see `shielded`). */
+  ownProcessGroup?: boolean;
 }
 
 export interface PushResult {
@@ -93,7 +95,17 @@ export class GitRepo {
       input: opts.input,
       check: opts.check,
       signal: this.options.signal,
+      ownProcessGroup: this.options.ownProcessGroup,
     });
+  }
+
+  /**
+   * The same repository for writing records that must outlive a Ctrl-C: its git processes ignore the
+   * abort signal and run in their own process group, which a terminal's SIGINT (sent to the whole
+   * foreground group) does not reach — a cancelled rollout is still recorded as `cancelled`.
+   */
+  shielded(): GitRepo {
+    return new GitRepo(this.dir, { ...this.options, signal: undefined, ownProcessGroup: true });
   }
 
   /** Object id the revision names, or undefined when it names nothing. */

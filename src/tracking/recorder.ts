@@ -298,7 +298,9 @@ export interface RolloutRecorder {
  * metadata) so that no rollout disappears from history, and the component fails with exit 3.
  */
 export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder {
-  const { tracking, deployment, target, resolved } = options;
+  const { deployment, target, resolved } = options;
+  // Records are written after a Ctrl-C too (a cancelled component is recorded as such).
+  const tracking = { ...options.tracking, repo: options.tracking.repo.shielded() };
   const { repo } = tracking;
   const now = options.now ?? (() => new Date());
   const images: Record<string, string> = { ...resolved.sourceImages, ...options.images };
@@ -448,7 +450,8 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
 }
 
 function raceLost(ref: string, now: string, expected: string): AtmosError {
-  return policyError('E_TARGET_CHANGED', `target changed while rolling out: ${ref.split('/').slice(3).join('/')} is at ${now.slice(0, 12) || 'nothing'}, expected ${expected.slice(0, 12) || 'nothing'}`, {
-    hint: 'someone else rolled this target out meanwhile; nothing was overwritten (this attempt is recorded as failed). Check `atmos deployment status` and roll out again',
+  const where = ref.split('/').slice(3).join('/');
+  return policyError('E_TARGET_CHANGED', `refused: the target moved to ${now.slice(0, 12) || 'nothing'} meanwhile`, {
+    hint: `${where} was at ${expected.slice(0, 12) || 'nothing'} when this rollout started; nothing was overwritten and this attempt is recorded as failed. Check \`atmos deployment status\`, then roll out again`,
   });
 }

@@ -95,7 +95,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
             ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
             : '';
         const why = r.reason ? ` (${r.reason})` : '';
-        line(`${mark[r.status]} ${r.key} ${r.status}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`);
+        line(`${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`);
         if (r.error) {
           ctx.stderr.write(`  ${colors.red('error:')} ${r.error}\n`);
           if (r.errorOutput && (r.status === 'failed' || ctx.verbose)) ctx.stderr.write(`${r.errorOutput.replace(/^/gm, '  | ')}\n`);
@@ -119,6 +119,11 @@ function commandLine(deployment: string, flags: RolloutFlags): string {
   if (flags.promoteFrom) parts.push(`--promote-from ${flags.promoteFrom}`);
   if (flags.gitSha) parts.push(`--git-sha ${flags.gitSha}`);
   return parts.join(' ');
+}
+
+/** A failure that is a refusal (exit 3: the target moved meanwhile, a locked component) says so. */
+function statusWord(r: ComponentResult): string {
+  return r.status === 'failed' && r.errorExitCode === 3 ? 'refused' : r.status;
 }
 
 function seconds(ms: number): string {
@@ -163,6 +168,8 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
   const lines = [
     `${result.planOnly ? 'plan' : 'rollout'} of ${result.deployment} to ${result.target}${result.interrupted ? ' (interrupted)' : ''}: ${counts(result)}`,
   ];
+  // A refused component is not deployed (the target moved meanwhile, or it is locked): say why here too.
+  for (const r of result.components) if (statusWord(r) === 'refused') lines.push(`  ${r.key} refused: ${r.error?.replace(/^refused: /, '')}`);
   if (result.keptWorkdirs.length > 0) {
     lines.push('kept working directories:');
     for (const dir of result.keptWorkdirs) lines.push(`  ${show(dir)}`);
@@ -175,7 +182,7 @@ function markdownSummary(result: RolloutResult, show: (p: string) => string): st
   const rows = result.components.map((r) => {
     const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : '';
     const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
-    return `| \`${r.key}\` | ${r.status} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
+    return `| \`${r.key}\` | ${statusWord(r)} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
   });
   return [
     `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}`,

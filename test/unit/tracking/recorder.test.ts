@@ -119,7 +119,7 @@ describe('recording rollouts locally', () => {
     await t.repo.updateRefs([{ ref: deploymentRef(D, 'dev', 'ecr/api'), newValue: second, oldValue: first }]);
     const error = await recorder.onComponentFinished(result('terraform/ecr/api', 'succeeded')).catch((e: AtmosError) => e);
     expect(error).toMatchObject({ exitCode: 3, code: 'E_TARGET_CHANGED' });
-    expect((error as AtmosError).message).toContain('target changed while rolling out');
+    expect((error as AtmosError).message).toBe(`refused: the target moved to ${second.slice(0, 12)} meanwhile`);
     expect(recorder.recorded[0]).toMatchObject({ status: 'failed' });
     expect(git(dir, 'rev-parse', deploymentRef(D, 'dev', 'ecr/api'))).toBe(second);
   });
