@@ -179,16 +179,39 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
   for (const item of components) {
     const { component, plan, builder, buildKey: key } = item;
     const layout = new Layout(layoutDir(root, options.deployment, component));
-    const record = await findBuildRecord(repo, options.deployment, component, key);
-    if (record && (plan.image.registry || layout.hasBlob(String(record.digest)))) {
-      const ref = refFromRecord(String(record.image), String(record.digest));
-      options.log.info(`${component}: up to date (${String(record.digest).slice(0, 19)})`);
-      results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, destination: destinationOf(plan, layout.dir, String(record.image)), pushed: false, recorded: true, ref });
+    const ref = await upToDateImage(repo, options.deployment, item, layout);
+    if (ref) {
+      options.log.info(`${component}: up to date (${ref.digest.slice(0, 19)})`);
+      results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, destination: destinationOf(plan, layout.dir, ref.image), pushed: false, recorded: true, ref });
       continue;
     }
     results.push(await buildOne(ws, options, item, { layout, target, gitSha, repo, findBuildRecord, writeBuildRecord, isoSeconds }));
   }
   return { deployment: options.deployment, target, components: results };
+}
+
+/**
+ * The image a build with this key already made, when it can be used as is — pushed to its registry,
+ * or still in the local layout: the component is up to date (SPEC 5.4). Reads only.
+ */
+async function upToDateImage(repo: import('../tracking/git.js').GitRepo, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
+  const { findBuildRecord } = await import('../tracking/records.js');
+  const record = await findBuildRecord(repo, deployment, item.component, item.buildKey);
+  if (!record || (!item.plan.image.registry && !layout.hasBlob(String(record.digest)))) return undefined;
+  return refFromRecord(String(record.image), String(record.digest));
+}
+
+/**
+ * What a build would do, without building, pushing or writing anything (`rollout --plan`): the
+ * component's build key and, when a build with that key is recorded and usable, its image.
+ */
+export async function planImage(ws: Workspace, options: { deployment: string; target?: string; component: string }): Promise<{ buildKey: string; image?: ImageRef }> {
+  const { GitRepo } = await import('../tracking/git.js');
+  const { components } = await planBuilds(ws, { deployment: options.deployment, target: options.target, components: [options.component] });
+  const item = components[0]!;
+  const repo = new GitRepo(ws.config.root, { env: ws.env });
+  const image = await upToDateImage(repo, options.deployment, item, new Layout(layoutDir(ws.config.root, options.deployment, item.component)));
+  return { buildKey: item.buildKey, image };
 }
 
 function destinationOf(plan: BuildPlan, layout: string, image?: string): string {

@@ -14,15 +14,17 @@ import { Redactor } from './sensitive.js';
 import {
   ComponentFailure,
   findTerraformBinary,
+  unsuitableVariables,
   publicOutputs,
   readDeployedState,
   runTerraformComponent,
   type PlanCounts,
   type RunnerContext,
 } from './terraform.js';
-import { warnIfAtmosDirNotIgnored } from './workdir.js';
+import { removeWorkdir, warnIfAtmosDirNotIgnored } from './workdir.js';
 
-export type ComponentStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned';
+/** `deferred` (--plan only): the component cannot be planned before a component it depends on is applied or built. */
+export type ComponentStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned' | 'deferred';
 
 export interface ComponentResult {
   key: ComponentKey;
@@ -33,6 +35,8 @@ export interface ComponentResult {
   durationMs: number;
   /** `--plan` only. */
   planCounts?: PlanCounts;
+  /** `--plan` of a nixpack component: its build key, and the recorded image when it is up to date. */
+  build?: { key: string; image?: string };
   /** Non-sensitive outputs only (terraform, after apply). */
   outputs?: Record<string, unknown>;
   /** The working directory, when kept (failure or --keep-workspace). */
@@ -43,7 +47,7 @@ export interface ComponentResult {
   errorExitCode?: ExitCode;
   /** The failing program's output (redacted), for people; not part of the JSON shape. */
   errorOutput?: string;
-  /** Why a component was skipped (`terraform/vpc failed`, `rollout interrupted`). */
+  /** Why a component was skipped (`terraform/vpc failed`, `rollout interrupted`) or deferred. */
   reason?: string;
 }
 
@@ -71,6 +75,11 @@ export interface RolloutHooks {
   isDeployed?(key: ComponentKey): Promise<boolean>;
   /** Builds (or finds) a nixpack component's image. Without it, nixpack components are skipped. */
   buildImage?(component: ResolvedComponent, signal: AbortSignal): Promise<ImageRef>;
+  /**
+   * `--plan`: a nixpack component's build key and, when a build with that key is recorded, its image
+   * — without building, pushing or writing anything. Without it, nixpack components are skipped.
+   */
+  planImage?(component: ResolvedComponent): Promise<{ buildKey: string; image?: ImageRef }>;
 }
 
 /** Progress as it happens, for the command's output. */
@@ -106,6 +115,7 @@ export interface RolloutSummary {
   skipped: number;
   cancelled: number;
   planned: number;
+  deferred: number;
 }
 
 export interface RolloutResult {
@@ -257,9 +267,17 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
       const base = { key, type: component.type, startedAt: started.toISOString() };
       const finish = (partial: Omit<ComponentResult, 'key' | 'type' | 'startedAt' | 'durationMs'>): TaskStatus => {
         results.set(key, { ...base, durationMs: now().getTime() - started.getTime(), ...partial });
-        return partial.status === 'planned' ? 'planned' : (partial.status as TaskStatus);
+        // A deferred component does not hold up its dependents: they are planned with what is known.
+        return partial.status === 'planned' || partial.status === 'deferred' ? 'planned' : (partial.status as TaskStatus);
       };
       try {
+        if (component.type === 'nixpack' && planOnly) {
+          if (!options.hooks?.planImage) return finish({ status: 'skipped', reason: 'images are not planned without a build hook' });
+          const planned = await options.hooks.planImage(component);
+          // Up to date: dependents are planned with the recorded image; otherwise it is known after the build.
+          if (planned.image) runtime.images!.set(component.name, planned.image);
+          return finish({ status: 'planned', build: { key: planned.buildKey, ...(planned.image ? { image: planned.image.image } : {}) } });
+        }
         if (component.type === 'nixpack') {
           if (!options.hooks?.buildImage) return finish({ status: 'skipped', reason: 'images are not built by rollout yet' });
           runtime.images!.set(component.name, await options.hooks.buildImage(component, signal));
@@ -272,7 +290,17 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         }
         const finalized = await finalizeComponent(component, runtime, { allowPending: planOnly });
         if (component.type === 'terraform') {
-          const run = await runTerraformComponent(terraformBinary!, finalized, runnerContext(signal), { planOnly });
+          let run: Awaited<ReturnType<typeof runTerraformComponent>>;
+          try {
+            run = await runTerraformComponent(terraformBinary!, finalized, runnerContext(signal), { planOnly });
+          } catch (error) {
+            const waitingFor = planOnly && error instanceof ComponentFailure ? unplannableBecause(finalized, error.output) : undefined;
+            if (!waitingFor) throw error;
+            // Nothing to look at in its working directory: it is removed as after a plan.
+            const { workdir } = error as ComponentFailure;
+            if (workdir && !options.keepWorkspace) await removeWorkdir(workdir);
+            return finish({ status: 'deferred', reason: waitingFor, ...(options.keepWorkspace ? { workdir } : {}) });
+          }
           if (planOnly) {
             runtime.outputs!.set(key, run.plannedOutputs ?? {});
             return finish({ status: 'planned', planCounts: run.planCounts, workdir: run.workdir });
@@ -326,7 +354,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
 
     const components = ordered.map((c) => results.get(c.key)!).filter(Boolean);
     for (const key of outcomes.keys()) if (!components.some((r) => r.key === key)) components.push(results.get(key)!);
-    const summary: RolloutSummary = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0, planned: 0 };
+    const summary: RolloutSummary = { succeeded: 0, failed: 0, skipped: 0, cancelled: 0, planned: 0, deferred: 0 };
     for (const result of components) summary[result.status]++;
     const interrupted = options.signal.aborted;
     return {
@@ -370,6 +398,30 @@ function exitCodeOf(components: ComponentResult[], hookErrors: AtmosError[], int
   if (codes.length === 0) return 0;
   // A failed step says most about what happened; otherwise the first configuration error or refusal.
   return codes.includes(1) ? 1 : codes[0]!;
+}
+
+/**
+ * A plan that failed only because a value known after an upstream apply or build reached a variable
+ * that cannot take its placeholder text (a number, a list): what it waits for, e.g.
+ * `cannot plan before terraform/network is applied (subnet_ids)`. Undefined for any other failure.
+ */
+function unplannableBecause(component: ResolvedComponent, output: string | undefined): string | undefined {
+  const variables = unsuitableVariables(output ?? '');
+  if (!variables) return undefined;
+  const waiting = new Map<string, string[]>();
+  for (const variable of variables) {
+    const pending = Object.entries(component.pending).filter(([path]) => path === `vars.${variable}` || path.startsWith(`vars.${variable}.`));
+    if (pending.length === 0) return undefined;
+    for (const [, description] of pending) {
+      const m = /^\(known after (apply|build): (.+)\.([^.]+)\)$/.exec(description);
+      const what = m ? `${m[1] === 'build' ? m[2]!.replace(/^nixpack\./, 'nixpack/') : m[2]} is ${m[1] === 'build' ? 'built' : 'applied'}` : description;
+      const keys = waiting.get(what) ?? [];
+      const key = m ? m[3]! : variable;
+      if (!keys.includes(key)) keys.push(key);
+      waiting.set(what, keys);
+    }
+  }
+  return `cannot plan before ${[...waiting].map(([what, keys]) => `${what} (${keys.join(', ')})`).join(' and ')}`;
 }
 
 /** `--component`: `type/name` or a name that is unique across types. */

@@ -297,6 +297,17 @@ interface TerraformPlanJson {
   planned_values?: { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
 }
 
+/**
+ * The variables a failed plan says cannot take their value ("Invalid value for input variable …
+ * not suitable for var.<name>"), when those are its only errors; else undefined.
+ */
+export function unsuitableVariables(output: string): string[] | undefined {
+  const errors = output.match(/^Error: .*$/gm) ?? [];
+  const names = [...output.matchAll(/not\s+suitable\s+for\s+var\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]!);
+  if (errors.length === 0 || errors.some((e) => e.trim() !== 'Error: Invalid value for input variable') || names.length !== errors.length) return undefined;
+  return [...new Set(names)];
+}
+
 /** `+add ~change -destroy` as terraform counts them: a replacement is one add and one destroy. */
 export function countChanges(plan: TerraformPlanJson): PlanCounts {
   const counts: PlanCounts = { add: 0, change: 0, destroy: 0 };

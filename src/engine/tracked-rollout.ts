@@ -22,6 +22,8 @@ export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'r
   stderr: Writable;
   /** Builds a nixpack component's image (or finds it up to date) in the given workspace. */
   buildImage: (ws: Workspace, component: ResolvedComponent, signal: AbortSignal) => Promise<ImageRef>;
+  /** `--plan`: a nixpack component's build key and recorded image, if any, without building anything. */
+  planImage: (ws: Workspace, component: ResolvedComponent) => Promise<{ buildKey: string; image?: ImageRef }>;
 }
 
 export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptions): Promise<RolloutResult> {
@@ -31,8 +33,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   const now = options.now ?? (() => new Date());
 
   if (options.planOnly) {
-    // A plan writes nothing: no policy, no records; dependencies' outputs come from their state.
-    return rollout(ws, { ...options, target, hooks: { buildImage: (c, signal) => options.buildImage(ws, c, signal) } });
+    // A plan writes nothing: no policy, no records, no builds; dependencies' outputs come from their state.
+    return rollout(ws, { ...options, target, hooks: { planImage: (c) => options.planImage(ws, c) } });
   }
 
   const { openTracking, resolveRolloutCommit, checkDirtyInputs, checkRolloutPolicy, createRolloutRecorder } = await import(

@@ -244,7 +244,7 @@ export async function pushNotes(tracking: Tracking, refs: string[]): Promise<voi
 export interface FinishedComponent {
   key: ComponentKey;
   type: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned';
+  status: 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned' | 'deferred';
   startedAt: string;
   durationMs: number;
   error?: string;

@@ -51,6 +51,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     failed: colors.red('✖'),
     skipped: colors.dim('-'),
     cancelled: colors.yellow('◼'),
+    deferred: colors.cyan('○'),
   };
 
   const result = await trackedRollout(ws, {
@@ -87,13 +88,19 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       if (!image) throw new Error(`${component.key}: the build produced no image`);
       return image;
     },
+    planImage: async (inputs, component) => {
+      const { planImage } = await import('../../build/index.js');
+      return planImage(inputs, { deployment, target: flags.target, component: component.name });
+    },
     progress: {
       started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
       finished: (r) => {
         const detail =
           r.status === 'planned' && r.planCounts
             ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
-            : '';
+            : r.build
+              ? `: ${r.build.image ? 'up to date' : 'would build'} (key ${r.build.key.slice(0, 12)})`
+              : '';
         const why = r.reason ? ` (${r.reason})` : '';
         line(`${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`);
         if (r.error) {
@@ -142,6 +149,7 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
       status: r.status,
       duration_ms: r.durationMs,
       ...(r.planCounts ? { plan: r.planCounts } : {}),
+      ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
       ...(r.outputs ? { outputs: r.outputs } : {}),
       ...(r.workdir ? { workdir: r.workdir } : {}),
       ...(r.error ? { error: r.error } : {}),
@@ -152,14 +160,14 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
       failed: result.summary.failed,
       skipped: result.summary.skipped,
       cancelled: result.summary.cancelled,
-      ...(result.planOnly ? { planned: result.summary.planned } : {}),
+      ...(result.planOnly ? { planned: result.summary.planned, deferred: result.summary.deferred } : {}),
     },
   };
 }
 
 function counts(result: RolloutResult): string {
   const s = result.summary;
-  const parts = result.planOnly ? [`${s.planned} planned`] : [`${s.succeeded} succeeded`];
+  const parts = result.planOnly ? [`${s.planned} planned`, ...(s.deferred ? [`${s.deferred} deferred`] : [])] : [`${s.succeeded} succeeded`];
   parts.push(`${s.failed} failed`, `${s.skipped} skipped`, `${s.cancelled} cancelled`);
   return parts.join(', ');
 }
@@ -180,7 +188,7 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
 function markdownSummary(result: RolloutResult, show: (p: string) => string): string {
   const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const rows = result.components.map((r) => {
-    const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : '';
+    const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : r.build ? (r.build.image ? 'up to date' : 'would build') : '';
     const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
     return `| \`${r.key}\` | ${statusWord(r)} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
   });
