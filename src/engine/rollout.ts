@@ -208,7 +208,8 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         }
         if (deployed === false) missing.push(key);
       }
-      if (missing.length > 0) {
+      // A plan goes on: what the missing dependencies would output is unknown, and their dependents say so.
+      if (missing.length > 0 && !planOnly) {
         throw policyError(
           'E_DEPENDENCY_NOT_DEPLOYED',
           `${missing.length === 1 ? 'a dependency has' : 'dependencies have'} never been rolled out to ${target}: ${missing.join(', ')}`,

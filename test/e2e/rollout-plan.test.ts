@@ -139,4 +139,14 @@ describe('rollout --plan', () => {
     const result = JSON.parse(r.stdout) as { components: { component: string; status: string }[] };
     expect(Object.fromEntries(result.components.map((c) => [c.component, c.status]))).toEqual({ 'terraform/network': 'planned', 'terraform/broken': 'failed' });
   });
+
+  it('--component on a target its dependency was never applied to: deferred, exit 0, nothing written', async () => {
+    const before = gitSnapshot(repo);
+    const r = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--plan', '--component', 'terraform/app', '--format', 'json'], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { components: Record<string, unknown>[] };
+    expect(result.components).toMatchObject([{ component: 'terraform/app', status: 'deferred', reason: 'cannot plan before terraform/network is applied (subnet_ids)' }]);
+    expect(gitSnapshot(repo)).toBe(before);
+    expect(filesUnder(join(repo, '.atmos/state/shop/dev/network'))).toEqual([]);
+  });
 });
