@@ -226,7 +226,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     const startTimes = new Map<ComponentKey, Date>();
     const hookErrors: AtmosError[] = [];
 
-    // Hook errors are reported as one AtmosError; a component's own failures keep their exit code.
+    // A hook error that is not an AtmosError counts as a failed step (exit 1).
     const asFailure = (error: unknown): AtmosError =>
       error instanceof AtmosError ? error : new AtmosError('E_RECORD', 1, String((error as Error)?.message ?? error));
     const recorded = new Set<ComponentKey>();
