@@ -12,6 +12,7 @@ import {
   LineCounter,
   parseDocument,
   Scalar,
+  visit,
   type Node as YamlNode,
   type ScalarTag,
   type CollectionTag,
@@ -138,7 +139,14 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
 
   // Aliases are expanded here (not by the library's toJS), so their limits are kept here: the values
   // they produce are counted, an alias inside its own anchor is refused, and so is deep nesting.
+  // What each alias refers to, found in one pass (Alias.resolve searches the whole document per call:
+  // minutes for a file with thousands of `<<: *defaults`). An alias names the last anchor before it.
   const anchored = new Map<Alias, unknown>();
+  const anchors = new Map<string, unknown>();
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) anchored.set(node, anchors.get(node.source));
+    else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node);
+  });
   const open = new Set<unknown>();
   let expanding: Alias | undefined;
   let expanded = 0;
@@ -146,7 +154,6 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
     if (node === null || node === undefined) return null;
     if (isAlias(node)) {
       const alias = node as Alias;
-      if (!anchored.has(alias)) anchored.set(alias, alias.resolve(doc));
       const target = anchored.get(alias);
       if (open.has(target)) {
         throw configError('E_YAML', `YAML alias *${alias.source} is used inside its own anchor`, {
