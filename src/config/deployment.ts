@@ -80,6 +80,12 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
         : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
     });
   }
+  if (!(await isReallyInside(config.root, file))) {
+    throw configError('E_DEPLOYMENT_OUTSIDE', `deployment file ${relative(config.root, file)} leads outside the repository through a symbolic link`, {
+      location: { file, line: 1, col: 1 },
+      hint: 'deployment files are inputs of the recorded commit: replace the link by the file itself',
+    });
+  }
   const document = await files.readYaml(file, { tags: STACK_YAML_TAGS });
   const problems = new ProblemList();
   const fileStart: SourceLocation = { file, line: 1, col: 1 };

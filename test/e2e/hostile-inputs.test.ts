@@ -92,3 +92,26 @@ describe('stack files outside the repository', () => {
     expect(result.stderr).toContain('stacks/dev.yaml:2:19');
   });
 });
+
+describe('deployment files and vendor manifests outside the repository', () => {
+  it('a deployment file that is a symbolic link to a file outside is refused (exit 2)', async () => {
+    const { base, repo } = setup(shop([]));
+    writeFiles(base, { 'outside/other.yaml': shop([]).replace('name: shop', 'name: other') });
+    symlinkSync('../../outside/other.yaml', join(repo, 'deployments/other.yaml'));
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'link');
+    const result = await runCli(['deployment', 'describe', 'other', '--target', 'dev'], { cwd: repo });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/deployment file deployments\/other\.yaml leads outside the repository through a symbolic link/);
+  });
+
+  it('a vendor manifest outside the repository is refused (exit 2) at vendor.manifest', async () => {
+    const deployment = shop([]).replace('  components:\n', '  vendor:\n    manifest: ../outside/vendor.yaml\n  components:\n');
+    const { base, repo } = setup(deployment);
+    writeFiles(base, { 'outside/vendor.yaml': 'apiVersion: atmos/v1\nkind: AtmosVendorConfig\nspec:\n  sources: []\n' });
+    const result = await runCli(['vendor', 'pull', '--deployment', 'shop'], { cwd: repo });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/vendor manifest .*outside\/vendor\.yaml is outside the repository/);
+    expect(result.stderr).toContain('deployments/shop.yaml:5:15');
+  });
+});
