@@ -1,10 +1,11 @@
 // Reads `atmos.yaml` (SPEC 1): the few keys this tool uses are type-checked with their location and
 // made absolute; every other Atmos key is kept untouched in `raw`.
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
+import { readConfigText } from '../util/files.js';
 
 /** Tags Atmos accepts in atmos.yaml; only `!env` and `!repo-root` are evaluated in the keys we read. */
 const ATMOS_YAML_TAGS = ['!env', '!exec', '!include', '!repo-root', '!literal', '!template', '!unset'] as const;
@@ -36,11 +37,12 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
   let raw: Record<string, unknown> = {};
   const problems = new ProblemList();
   if (file) {
-    const value = loadYaml(await readFile(file, 'utf8'), file, { tags: ATMOS_YAML_TAGS }).value;
+    const value = loadYaml(await readConfigText(file), file, { tags: ATMOS_YAML_TAGS }).value;
     if (isPlainObject(value)) raw = value;
     else if (value !== null) problems.add('atmos.yaml must be a map of settings', { file, line: 1, col: 1 }, 'see docs/configuration.md');
   }
   const root = file ? dirname(file) : cwd;
+  await assertDataDirectory(root);
 
   const read = (path: string): string | undefined => {
     const envName = Object.keys(ENV_OVERRIDES).find((name) => ENV_OVERRIDES[name] === path);
@@ -121,6 +123,16 @@ async function findConfigFile(cwd: string, configFile: string | undefined): Prom
   }
   for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(cwd, name))) return join(cwd, name);
   return undefined;
+}
+
+/** `.atmos/` holds locks, caches and working directories: a file (or a broken link) there is reported up front. */
+async function assertDataDirectory(root: string): Promise<void> {
+  const data = join(root, '.atmos');
+  if (!(await lstat(data).catch(() => undefined))) return;
+  if ((await stat(data).catch(() => undefined))?.isDirectory()) return;
+  throw configError('E_DATA_DIR', `${data} is not a directory`, {
+    hint: 'atmos keeps its working data (locks, vendor cache, working directories) in .atmos/ at the repository root; move that file away',
+  });
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 // Deployment files (SPEC 2): finding them, parsing them into a DeploymentSpec, and every rule that
 // needs no stacks — all problems of a file are collected and thrown together, each located.
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
@@ -20,7 +20,7 @@ import type { FileCache } from '../util/files.js';
 import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/yaml.js';
 import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
-import { isInside } from '../util/paths.js';
+import { isInside, isReallyInside } from '../util/paths.js';
 
 /** The stack YAML tags; accepted in deployment files and evaluated later by stacks/. */
 export const STACK_YAML_TAGS = [
@@ -78,6 +78,12 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
       hint: names.length
         ? `${suggestion ? `did you mean "${suggestion}"? ` : ''}deployments in ${where}/: ${names.join(', ')}`
         : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
+    });
+  }
+  if (!(await isReallyInside(config.root, file))) {
+    throw configError('E_DEPLOYMENT_OUTSIDE', `deployment file ${relative(config.root, file)} leads outside the repository through a symbolic link`, {
+      location: { file, line: 1, col: 1 },
+      hint: 'deployment files are inputs of the recorded commit: replace the link by the file itself',
     });
   }
   const document = await files.readYaml(file, { tags: STACK_YAML_TAGS });
@@ -454,15 +460,7 @@ async function checkSources(config: AtmosConfig, spec: DeploymentSpec, problems:
 async function staysInside(root: string, path: string): Promise<'inside' | 'outside' | 'symlink'> {
   const full = resolve(root, path);
   if (!isInside(root, full)) return 'outside';
-  let existing = full;
-  while (!(await stat(existing).catch(() => undefined))) {
-    const parent = dirname(existing);
-    if (parent === existing) break;
-    existing = parent;
-  }
-  const realRoot = await realpath(root).catch(() => root);
-  const real = await realpath(existing).catch(() => existing);
-  return isInside(realRoot, real) ? 'inside' : 'symlink';
+  return (await isReallyInside(root, full)) ? 'inside' : 'symlink';
 }
 
 function relDir(config: AtmosConfig, path: string): string {

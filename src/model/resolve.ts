@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, locationOf } from '../util/yaml.js';
+import { isInside, isReallyInside } from '../util/paths.js';
 import type {
   ComponentKey,
   ComponentSpec,
@@ -92,6 +93,9 @@ export async function resolveTarget(
   }
 
   const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })));
+  for (const { spec, stack } of staged) {
+    if (!vendored.has(`${spec.type}/${stack.componentPath}`)) await assertComponentInside(ws, spec, stack);
+  }
   const components: ResolvedComponent[] = [];
   for (const { spec, sections, stack } of staged) {
     const unrendered: Unrendered = {
@@ -183,7 +187,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     evaluated[name] =
       value === undefined
         ? undefined
-        : await evaluateTags(value, { env: tagEnv, files: ws.files, baseDir: ws.config.root, outputs: outputLookup });
+        : await evaluateTags(value, { env: tagEnv, files: ws.files, baseDir: ws.config.root, root: ws.config.root, outputs: outputLookup });
   }
 
   const nixpack: Record<string, unknown> = {};
@@ -288,6 +292,21 @@ async function vendorMissing(
   const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))]);
   for (const [componentPath, { type, dir }] of provided) found.set(`${type}/${componentPath}`, dir);
   return found;
+}
+
+/**
+ * A component's code is an input like its configuration: it must be in the repository (its real
+ * path, symbolic links followed) or come through a vendor entry, so the recorded commit says what ran.
+ */
+async function assertComponentInside(ws: Workspace, spec: ComponentSpec, stack: StackComponent): Promise<void> {
+  if ((spec.type !== 'terraform' && spec.type !== 'helmfile') || stack.abstract) return;
+  const dir = componentDirectory(ws, spec.type, stack.componentPath, {});
+  const root = ws.config.root;
+  if (await isReallyInside(root, dir)) return;
+  throw configError('E_COMPONENT_OUTSIDE', `${componentKeyOf(spec)}: component directory "${stack.componentPath}" is outside the repository${isInside(root, dir) ? ' (through a symbolic link)' : ''}`, {
+    location: locationOf(stack.metadata, 'component') ?? locationOf(spec.section, 'component') ?? spec.location,
+    hint: 'component directories must be inside the repository; to use code from elsewhere, vendor it (see docs/vendor.md)',
+  });
 }
 
 function componentDirectory(ws: Workspace, type: string, componentPath: string, vars: Record<string, unknown>): string {

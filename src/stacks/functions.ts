@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { AtmosError, configError, formatLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
+import { isReallyInside } from '../util/paths.js';
 import { Deferred } from './template.js';
 import { isMap } from './merge.js';
 
@@ -24,6 +25,8 @@ export interface TagContext {
   /** Stacks base path: `!include` paths that do not start with `./` or `../` are tried there too. */
   basePath?: string;
   outputs?: OutputLookup;
+  /** The repository: `!include` reads no file whose real path is outside it. */
+  root?: string;
   /** Evaluate only these tags (the loader passes `['!include']`); others are left as they are. */
   only?: readonly string[];
 }
@@ -112,6 +115,9 @@ async function include(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   const path = candidates.find((candidate) => existsSync(candidate));
   if (!path) {
     throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(' and ')}`);
+  }
+  if (ctx.root && !(await isReallyInside(ctx.root, path))) {
+    throw tagError(tag, `${target} is outside the repository`, 'include files from inside the repository (symbolic links must not lead out of it)');
   }
   const text = await ctx.files.readText(path);
   const ext = extname(path).toLowerCase();

@@ -7,6 +7,7 @@ import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { COMPONENT_TYPES } from '../model/types.js';
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
+import { isInside, isReallyInside } from '../util/paths.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
@@ -120,6 +121,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           files,
           baseDir: dirname(request.path),
           basePath,
+          root: config.root,
           only: ['!include'],
         });
         return normalize(evaluated as Section);
@@ -217,6 +219,18 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;
     const base = path.startsWith('./') || path.startsWith('../') ? fromDir : basePath;
     const make = (file: string): ImportRequest => ({ path: file, context: effective, skipTemplates, ignoreMissing, skipIfMissing, location });
+    // Stack files are inputs of the recorded commit: each must really be in the repository.
+    const inside = async (files: string[]): Promise<ImportRequest[]> => {
+      for (const file of files) {
+        if (await isReallyInside(config.root, file)) continue;
+        const how = isInside(config.root, file) ? ' through a symbolic link' : '';
+        throw configError('E_IMPORT_OUTSIDE', `the import "${path}" reads ${file}, outside the repository${how}`, {
+          location,
+          hint: 'stack files must be inside the repository (symbolic links must not lead out of it); copy the file into it',
+        });
+      }
+      return files.map(make);
+    };
     if (/[*?[{]/.test(path)) {
       const matches = await expandGlob(base, path);
       if (!matches.length && !skipIfMissing) {
@@ -225,12 +239,12 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           hint: `globs match .yaml files under ${base}`,
         });
       }
-      return matches.map(make);
+      return inside(matches);
     }
     const full = resolve(base, path);
     const candidates = STACK_FILE.test(path) ? [full] : EXTENSIONS.map((ext) => full + ext);
     const found = candidates.find(isFile);
-    if (found) return [make(found)];
+    if (found) return inside([found]);
     if (skipIfMissing) return [];
     throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
       location,

@@ -1,7 +1,38 @@
 // Reads files once per process: a cache object that lives in the workspace (never module state).
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { loadYaml, type LoadYamlOptions } from './yaml.js';
 import { configError } from './errors.js';
+
+/** Configuration files larger than this are refused before they are read. */
+export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads a configuration file as UTF-8 text. A file too large, or bytes that are not UTF-8 (which a
+ * plain read would silently replace), are configuration errors with the file's location.
+ */
+export async function readConfigText(path: string): Promise<string> {
+  const info = await stat(path);
+  if (info.isFile() && info.size > MAX_CONFIG_FILE_BYTES) {
+    throw configError('E_FILE_TOO_LARGE', `${path} is ${info.size} bytes; configuration files are limited to ${MAX_CONFIG_FILE_BYTES} bytes`, {
+      location: { file: path, line: 1, col: 1 },
+      hint: 'split the file, or check that it is the file you meant',
+    });
+  }
+  const bytes = await readFile(path);
+  const text = bytes.toString('utf8');
+  // Where decoding put a replacement character that the file did not hold (EF BF BD), a byte was not UTF-8.
+  for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, at));
+    if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
+    const line = text.slice(0, at).split('\n').length;
+    const col = at - text.lastIndexOf('\n', at - 1);
+    throw configError('E_ENCODING', `${path} is not UTF-8: byte 0x${bytes[offset]!.toString(16).padStart(2, '0')} at line ${line}, column ${col}`, {
+      location: { file: path, line, col },
+      hint: 'save the file as UTF-8',
+    });
+  }
+  return text;
+}
 
 export class FileCache {
   private readonly texts = new Map<string, Promise<string>>();
@@ -11,7 +42,7 @@ export class FileCache {
   readText(path: string): Promise<string> {
     let pending = this.texts.get(path);
     if (!pending) {
-      pending = readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      pending = readConfigText(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code === 'ENOENT') throw configError('E_FILE_NOT_FOUND', `file not found: ${path}`);
         throw error;
       });

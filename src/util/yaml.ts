@@ -12,11 +12,12 @@ import {
   LineCounter,
   parseDocument,
   Scalar,
+  visit,
   type Node as YamlNode,
   type ScalarTag,
   type CollectionTag,
 } from 'yaml';
-import { ProblemList, type SourceLocation } from './errors.js';
+import { configError, ProblemList, type SourceLocation } from './errors.js';
 
 export const LOCATIONS = Symbol('atmos.locations');
 
@@ -89,6 +90,11 @@ export class TaggedValue {
   ) {}
 }
 
+/** Deeper nesting is refused: no configuration needs it, and recursive code must not run out of stack. */
+export const MAX_YAML_DEPTH = 128;
+/** Values produced by expanding aliases, at most: bounds "billion laughs" documents (aliases of aliases). */
+export const MAX_ALIAS_VALUES = 100_000;
+
 export interface LoadYamlOptions {
   /** Tags (with their leading "!") that produce `TaggedValue`s; any other tag is an error. */
   tags?: readonly string[];
@@ -125,14 +131,57 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
     return { file, line: pos.line, col: pos.col };
   };
   for (const error of doc.errors) {
-    problems.add(`invalid YAML: ${firstLine(error.message)}`, at(error.pos[0]), 'fix the YAML syntax at this position');
+    // The parser reports running out of stack (thousands of nested levels) as resource exhaustion.
+    if (error.code === 'RESOURCE_EXHAUSTION') problems.add('invalid YAML: nested too deeply to read', at(error.pos[0]), `nest at most ${MAX_YAML_DEPTH} levels`);
+    else problems.add(`invalid YAML: ${firstLine(error.message)}`, at(error.pos[0]), 'fix the YAML syntax at this position');
   }
   problems.throwIfAny('E_YAML');
 
-  const convert = (node: unknown): unknown => {
+  // Aliases are expanded here (not by the library's toJS), so their limits are kept here: the values
+  // they produce are counted, an alias inside its own anchor is refused, and so is deep nesting.
+  // What each alias refers to, found in one pass (Alias.resolve searches the whole document per call:
+  // minutes for a file with thousands of `<<: *defaults`). An alias names the last anchor before it.
+  const anchored = new Map<Alias, unknown>();
+  const anchors = new Map<string, unknown>();
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) anchored.set(node, anchors.get(node.source));
+    else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node);
+  });
+  const open = new Set<unknown>();
+  let expanding: Alias | undefined;
+  let expanded = 0;
+  const convert = (node: unknown, depth = 0): unknown => {
     if (node === null || node === undefined) return null;
-    if (isAlias(node)) return convert((node as Alias).resolve(doc) as unknown);
+    if (isAlias(node)) {
+      const alias = node as Alias;
+      const target = anchored.get(alias);
+      if (open.has(target)) {
+        throw configError('E_YAML', `YAML alias *${alias.source} is used inside its own anchor`, {
+          location: at(alias.range?.[0]),
+          hint: 'a value cannot contain itself; copy the values instead',
+        });
+      }
+      const outer = expanding;
+      expanding ??= alias;
+      try {
+        return convert(target, depth);
+      } finally {
+        expanding = outer;
+      }
+    }
     const yamlNode = node as YamlNode;
+    if (expanding && ++expanded > MAX_ALIAS_VALUES) {
+      throw configError('E_YAML', `YAML aliases expand to more than ${MAX_ALIAS_VALUES} values`, {
+        location: at(expanding.range?.[0]),
+        hint: 'aliases of aliases multiply; write the values out or use fewer levels of aliases',
+      });
+    }
+    if (depth > MAX_YAML_DEPTH) {
+      throw configError('E_YAML', `YAML nested more than ${MAX_YAML_DEPTH} levels deep`, {
+        location: at(yamlNode.range?.[0]),
+        hint: `nest at most ${MAX_YAML_DEPTH} levels`,
+      });
+    }
     const tag = (yamlNode as { tag?: string }).tag;
     if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
       if (!known.has(tag)) {
@@ -145,19 +194,24 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
       }
       const inner = isScalar(yamlNode)
         ? String((yamlNode as Scalar).source ?? (yamlNode as Scalar).value ?? '')
-        : (convertCollection(yamlNode) as unknown[] | Record<string, unknown>);
+        : (convertCollection(yamlNode, depth) as unknown[] | Record<string, unknown>);
       return new TaggedValue(tag, inner, at(yamlNode.range?.[0]));
     }
     if (isScalar(yamlNode)) return (yamlNode as Scalar).value ?? null;
-    return convertCollection(yamlNode);
+    open.add(node);
+    try {
+      return convertCollection(yamlNode, depth);
+    } finally {
+      open.delete(node);
+    }
   };
 
-  const convertCollection = (node: YamlNode): Container => {
+  const convertCollection = (node: YamlNode, depth: number): Container => {
     if (isSeq(node)) {
       const list: unknown[] = [];
       setSelfLocation(list, at(node.range?.[0]));
       node.items.forEach((item, index) => {
-        list.push(convert(item));
+        list.push(convert(item, depth + 1));
         setLocation(list, index, { value: at((item as YamlNode | null)?.range?.[0] ?? node.range?.[0]) });
       });
       return list;
@@ -174,7 +228,7 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
           // Merge key: earlier explicit keys and later explicit keys of this map win over merged ones.
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const source of sources) {
-            const merged = convert(source);
+            const merged = convert(source, depth + 1);
             if (merged && typeof merged === 'object' && !Array.isArray(merged)) {
               for (const [k, v] of Object.entries(merged)) {
                 if (explicit.has(k) || k in map) continue;
@@ -188,7 +242,7 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
         const key = String(rawKey);
         explicit.add(key);
         const valueNode = pair.value as YamlNode | null;
-        map[key] = convert(valueNode);
+        map[key] = convert(valueNode, depth + 1);
         setLocation(map, key, {
           key: at(keyNode?.range?.[0]),
           value: at(valueNode?.range?.[0] ?? keyNode?.range?.[1]),

@@ -1,9 +1,10 @@
 // Unpacking downloaded .tar.gz and .zip archives, refusing every entry that would land outside the
-// destination: `../` paths, absolute paths, and links (symbolic or hard) that point out.
+// destination: `../` paths, absolute paths, links (symbolic or hard) that point out, and entries
+// that would be written through links extracted before them.
 import { mkdir, symlink, writeFile, link, chmod } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { stepError } from '../util/errors.js';
-import { assertLinkInside } from './tree.js';
+import { assertLinkInside, assertResolvesInside, scanTree } from './tree.js';
 
 /** The safe relative path of an archive entry, or a refusal. */
 export function safeEntryPath(name: string): string | undefined {
@@ -56,7 +57,8 @@ export async function extractTarGz(bytes: Uint8Array, dest: string): Promise<voi
     );
     extract.end(tar);
   });
-  // Everything is checked before anything is written: a refused archive leaves nothing behind.
+  // Every entry is checked on its own before anything is written; what links do together is checked
+  // while writing (writeEntries). A refused archive leaves only the staging directory, which is removed.
   const plan = entries
     .filter((e) => e.type !== 'pax-header' && e.type !== 'pax-global-header' && e.type !== 'gnu-long-path' && e.type !== 'gnu-long-link-path')
     .map((e) => {
@@ -70,21 +72,50 @@ export async function extractTarGz(bytes: Uint8Array, dest: string): Promise<voi
       }
       return { ...e, path };
     });
+  await writeEntries(
+    dest,
+    plan.flatMap((e): Planned[] => {
+      if (!e.path) return [];
+      const kind = e.type === 'directory' ? 'dir' : e.type === 'symlink' ? 'symlink' : e.type === 'link' ? 'hardlink' : 'file';
+      const link = e.type === 'link' ? safeEntryPath(e.linkname!) : e.linkname;
+      return [{ path: e.path, kind, data: e.data, mode: e.mode, link }];
+    }),
+  );
+}
+
+interface Planned {
+  path: string;
+  kind: 'file' | 'dir' | 'symlink' | 'hardlink';
+  data: Uint8Array;
+  mode: number;
+  /** Symlink target as written, or the archive path a hard link copies. */
+  link?: string;
+}
+
+/**
+ * Writes checked entries in archive order. Each lexically safe link may still combine with links
+ * written before it (`l0 -> .`, `l1 -> l0/..`): so every entry's real location is resolved against
+ * what is already on disk before it is written, and every link once all are written.
+ */
+async function writeEntries(dest: string, plan: Planned[]): Promise<void> {
   for (const entry of plan) {
-    if (!entry.path) continue;
     const target = join(dest, entry.path);
-    if (entry.type === 'directory') {
+    await assertResolvesInside(dest, entry.path, `archive entry ${entry.path}`);
+    if (entry.kind === 'dir') {
       await mkdir(target, { recursive: true });
       continue;
     }
     await mkdir(dirname(target), { recursive: true });
-    if (entry.type === 'symlink') await symlink(entry.linkname!, target);
-    else if (entry.type === 'link') await link(join(dest, safeEntryPath(entry.linkname!)!), target);
-    else {
+    if (entry.kind === 'symlink') await symlink(entry.link!, target);
+    else if (entry.kind === 'hardlink') {
+      await assertResolvesInside(dest, entry.link!, `hard link ${entry.path} -> ${entry.link}`);
+      await link(join(dest, entry.link!), target);
+    } else {
       await writeFile(target, entry.data);
       await chmod(target, entry.mode & 0o111 ? 0o755 : 0o644);
     }
   }
+  await scanTree(dest);
 }
 
 export async function extractZip(bytes: Uint8Array, dest: string): Promise<void> {
@@ -96,7 +127,7 @@ export async function extractZip(bytes: Uint8Array, dest: string): Promise<void>
     throw stepError('E_VENDOR_ARCHIVE', 'the downloaded file is not a valid zip archive', { output: (error as Error).message });
   }
   const modes = zipModes(bytes);
-  const plan: { path: string; data: Uint8Array; mode: number; dir: boolean; link?: string }[] = [];
+  const plan: Planned[] = [];
   for (const [name, data] of Object.entries(files)) {
     const path = safeEntryPath(name);
     if (!path) continue;
@@ -105,22 +136,10 @@ export async function extractZip(bytes: Uint8Array, dest: string): Promise<void>
     if (kind === 0o12) {
       const target = Buffer.from(data).toString('utf8');
       assertLinkInside(path, target, 'symlink');
-      plan.push({ path, data, mode, dir: false, link: target });
-    } else plan.push({ path, data, mode, dir: name.endsWith('/'), link: undefined });
+      plan.push({ path, data, mode, kind: 'symlink', link: target });
+    } else plan.push({ path, data, mode, kind: name.endsWith('/') ? 'dir' : 'file' });
   }
-  for (const entry of plan) {
-    const target = join(dest, entry.path);
-    if (entry.dir) {
-      await mkdir(target, { recursive: true });
-      continue;
-    }
-    await mkdir(dirname(target), { recursive: true });
-    if (entry.link !== undefined) await symlink(entry.link, target);
-    else {
-      await writeFile(target, entry.data);
-      await chmod(target, entry.mode & 0o111 ? 0o755 : 0o644);
-    }
-  }
+  await writeEntries(dest, plan);
 }
 
 /** Unix modes of zip entries, from the central directory's external attributes (fflate does not expose them). */

@@ -8,6 +8,7 @@ import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSp
 import { configError, didYouMean, ProblemList, type Problem, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf, locationOf } from '../util/yaml.js';
 import { renderTemplate } from './source.js';
+import { isReallyInside } from '../util/paths.js';
 
 export type VendorOrigin = 'deployment' | 'manifest' | 'vendor.yaml';
 
@@ -77,7 +78,7 @@ export async function loadVendorEntries(ws: Workspace, deployment: DeploymentSpe
     const location = (isPlainObject(vendorRaw) ? locationOf(vendorRaw, 'manifest') : undefined) ?? { file: deployment.file, line: 1, col: 1 };
     if (!existsSync(file)) {
       problems.add(`vendor manifest ${vendor.manifest} does not exist`, location, 'write the manifest or fix the path (relative to the repository root)');
-    } else await readVendorFile(ws, file, 'manifest', problems, entries, new Set());
+    } else await readVendorFile(ws, file, 'manifest', problems, entries, new Set(), location);
   }
   const repoVendor = ws.config.vendorManifest ?? join(root, 'vendor.yaml');
   if (existsSync(repoVendor)) {
@@ -195,9 +196,15 @@ async function readVendorFile(
   problems: ProblemList,
   entries: VendorEntry[],
   visiting: Set<string>,
+  /** Where the file is named (the deployment's `vendor.manifest`, an import), for errors about the file itself. */
+  namedAt?: SourceLocation,
 ): Promise<void> {
   if (visiting.has(file)) return;
   visiting.add(file);
+  if (!(await isReallyInside(ws.config.root, file))) {
+    problems.add(`vendor manifest ${file} is outside the repository`, namedAt ?? { file, line: 1, col: 1 }, 'vendor manifests must be inside the repository (symbolic links must not lead out of it)');
+    return;
+  }
   const doc = await ws.files.readYaml(file);
   const at = (container: unknown, key?: string | number) => locationOf(container, key) ?? { file, line: 1, col: 1 };
   if (!isPlainObject(doc)) {
@@ -225,7 +232,7 @@ async function readVendorFile(
         );
         const found = candidates.find((p) => existsSync(p) && statSync(p).isFile());
         if (!found) problems.add(`vendor import ${item} does not exist`, at(spec.imports, i), 'imports are relative to the importing file');
-        else await readVendorFile(ws, found, origin, problems, entries, visiting);
+        else await readVendorFile(ws, found, origin, problems, entries, visiting, at(spec.imports, i));
       }
     }
   }

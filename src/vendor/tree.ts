@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, symlink, chmod } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { stepError } from '../util/errors.js';
+import { isReallyInside } from '../util/paths.js';
 
 export interface TreeEntry {
   /** Path relative to the tree root, with `/` separators. */
@@ -18,7 +19,7 @@ export interface TreeEntry {
   ino: number;
 }
 
-/** Every file, directory and symlink under `root`, sorted by path; throws when a link points out. */
+/** Every file, directory and symlink under `root`, sorted by path; throws when a link leads out. */
 export async function scanTree(root: string): Promise<TreeEntry[]> {
   const out: TreeEntry[] = [];
   const walk = async (dir: string, prefix: string): Promise<void> => {
@@ -32,6 +33,7 @@ export async function scanTree(root: string): Promise<TreeEntry[]> {
       if (info.isSymbolicLink()) {
         const target = await readlink(full);
         assertLinkInside(rel, target, 'symlink');
+        await assertResolvesInside(root, rel, `symlink ${rel} -> ${target}`);
         out.push({ path: rel, kind: 'symlink', mode: 0o777, size: 0, target, ino: info.ino });
       } else if (info.isDirectory()) {
         out.push({ path: rel, kind: 'dir', mode: 0o755, size: 0, ino: info.ino });
@@ -55,6 +57,17 @@ export function assertLinkInside(path: string, target: string, kind: string): vo
       hint: 'remove the link from the source, or exclude it with excluded_paths',
     });
   }
+}
+
+/**
+ * Refuses a path of the tree whose real location leaves it: the links already on the file system
+ * are followed, so a chain of links that each look inside (`l0 -> .`, `l1 -> l0/..`) is caught.
+ */
+export async function assertResolvesInside(root: string, rel: string, what: string): Promise<void> {
+  if (await isReallyInside(root, join(root, rel))) return;
+  throw stepError('E_VENDOR_UNSAFE', `${what} leads outside the vendored component through symbolic links`, {
+    hint: 'remove the link from the source, or exclude it with excluded_paths',
+  });
 }
 
 /** The content digest of a tree: sha256 over sorted paths, kinds, modes, file bytes and link targets. */

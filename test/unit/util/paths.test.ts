@@ -1,0 +1,41 @@
+// The containment helpers on a real file system: chains of links, dangling links, loops.
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { followLinks, isInside, isReallyInside } from '../../../src/util/paths.js';
+import { tempDir } from '../../helpers/repo.js';
+
+function tree(): { base: string; root: string } {
+  const base = tempDir();
+  const root = join(base, 'a', 'b', 'root');
+  mkdirSync(join(root, 'sub'), { recursive: true });
+  return { base, root };
+}
+
+describe('isReallyInside', () => {
+  it('sees through a chain of links that each look inside', async () => {
+    const { root } = tree();
+    for (let i = 0; i < 4; i++) symlinkSync(i === 0 ? '.' : `l${i - 1}/..`, join(root, `l${i}`));
+    expect(isInside(root, join(root, 'l3/victim'))).toBe(true);
+    expect(await isReallyInside(root, join(root, 'l0/victim'))).toBe(true);
+    expect(await isReallyInside(root, join(root, 'l1/victim'))).toBe(false);
+    expect(await followLinks(join(root, 'l3/victim'))).toBe(join((await followLinks(root))!, '../../../victim'));
+  });
+
+  it('follows a link whose target does not exist yet', async () => {
+    const { root } = tree();
+    symlinkSync('../../elsewhere/file', join(root, 'sub/dangling'));
+    symlinkSync('missing/file', join(root, 'sub/inside'));
+    expect(await isReallyInside(root, join(root, 'sub/dangling'))).toBe(false);
+    expect(await isReallyInside(root, join(root, 'sub/inside'))).toBe(true);
+  });
+
+  it('keeps absolute links that stay inside, and treats a loop as leading nowhere safe', async () => {
+    const { root } = tree();
+    symlinkSync(join(root, 'sub'), join(root, 'abs'));
+    symlinkSync('loop', join(root, 'loop'));
+    expect(await isReallyInside(root, join(root, 'abs/x'))).toBe(true);
+    expect(await followLinks(join(root, 'loop'))).toBeUndefined();
+    expect(await isReallyInside(root, join(root, 'loop'))).toBe(false);
+  });
+});
