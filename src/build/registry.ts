@@ -59,6 +59,22 @@ export function registryBaseUrl(registry: string, env: NodeJS.ProcessEnv): strin
   return `${plain ? 'http' : 'https'}://${host}`;
 }
 
+/** Whether a URL is the registry's own origin (scheme, host and port): the only place its Authorization goes. */
+function isRegistryOrigin(url: string | URL, base: string): boolean {
+  return new URL(url).origin === new URL(base).origin;
+}
+
+/**
+ * Whether a token realm may receive the registry's credentials: over https, any host (registries
+ * delegate to auth servers); over plain http, only the registry's own host, and only when the
+ * registry itself is spoken to over http (loopback, or listed in ATMOS_INSECURE_REGISTRIES).
+ */
+export function realmMayReceiveCredentials(realm: URL, base: string): boolean {
+  if (realm.protocol === 'https:') return true;
+  const registry = new URL(base);
+  return realm.protocol === 'http:' && registry.protocol === 'http:' && realm.hostname === registry.hostname;
+}
+
 const MANIFEST_ACCEPT = [MANIFEST_MEDIA_TYPE, INDEX_MEDIA_TYPE, DOCKER_MANIFEST, DOCKER_LIST].join(', ');
 
 interface Challenge {
@@ -70,6 +86,7 @@ export class RegistryClient {
   readonly base: string;
   private readonly authByScope = new Map<string, string>();
   private credentials?: Credentials | null;
+  private warnedRealm = false;
 
   constructor(readonly registry: string, private readonly options: RegistryOptions) {
     this.base = registryBaseUrl(registry, options.env);
@@ -79,9 +96,12 @@ export class RegistryClient {
   async request(method: string, url: string, init: { repo: string; actions: string; headers?: Record<string, string>; body?: () => Promise<Buffer> | Buffer; okStatus?: number[] }): Promise<Response> {
     const full = url.startsWith('http') ? url : `${this.base}${url}`;
     const scope = `repository:${init.repo}:${init.actions}`;
+    // An upload Location on another host gets the request without credentials (redirects to another
+    // origin drop them too: fetch removes Authorization on a cross-origin redirect).
+    const own = isRegistryOrigin(full, this.base);
     let authorized = false;
     for (let round = 0; round < 2; round++) {
-      const auth = this.authByScope.get(scope);
+      const auth = own ? this.authByScope.get(scope) : undefined;
       const response = await this.withRetries(method, full, async () =>
         fetch(full, {
           method,
@@ -91,7 +111,7 @@ export class RegistryClient {
           signal: this.options.signal,
         }),
       );
-      if (response.status !== 401) return response;
+      if (response.status !== 401 || !own) return response;
       await response.arrayBuffer().catch(() => undefined);
       if (authorized) break;
       await this.authenticate(response.headers.get('www-authenticate'), scope);
@@ -152,7 +172,12 @@ export class RegistryClient {
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
     url.searchParams.set('scope', scope);
     const headers: Record<string, string> = {};
-    if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    if (creds && !realmMayReceiveCredentials(url, this.base)) {
+      if (!this.warnedRealm) {
+        this.options.log?.warn(`${this.registry}: credentials not sent to token server ${url.origin} (plain http to another host); asking it for an anonymous token`);
+        this.warnedRealm = true;
+      }
+    } else if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     const response = await this.withRetries('GET', url.toString(), () => fetch(url, { headers, signal: this.options.signal }));
     if (!response.ok) {
       await response.arrayBuffer().catch(() => undefined);
