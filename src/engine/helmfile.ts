@@ -7,7 +7,7 @@ import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, configError, stepError } from '../util/errors.js';
 import { exec, findOnPath } from '../util/exec.js';
 import { ComponentFailure, type RunnerContext } from './terraform.js';
-import { createWorkdir, removeWorkdir, writePrivateFile } from './workdir.js';
+import { createWorkdir, keepWorkdir, PRIVATE_UMASK, removeWorkdir, writePrivateFile } from './workdir.js';
 
 export const VALUES_FILE = 'atmos-values.yaml';
 const HELMFILE_NAMES = ['helmfile.yaml', 'helmfile.yaml.gotmpl', 'helmfile.yml'];
@@ -56,16 +56,21 @@ export async function runHelmfileComponent(
       signal: ctx.signal,
       check: false,
       ownProcessGroup: true,
+      umask: PRIVATE_UMASK,
     });
     if (result.code !== 0) {
       throw stepError('E_HELMFILE_FAILED', `${component.key}: helmfile ${options.planOnly ? 'diff' : 'apply'} failed${ctx.signal.aborted ? ' (interrupted)' : ''}`, {
         output: ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim()),
       });
     }
-    if (ctx.keepWorkspace) return { workdir };
+    if (ctx.keepWorkspace) {
+      await keepWorkdir(workdir);
+      return { workdir };
+    }
     await removeWorkdir(workdir);
     return {};
   } catch (error) {
+    await keepWorkdir(workdir);
     if (error instanceof AtmosError) throw new ComponentFailure(error, workdir);
     throw error;
   }

@@ -21,7 +21,7 @@ import {
   type PlanCounts,
   type RunnerContext,
 } from './terraform.js';
-import { removeWorkdir, warnIfAtmosDirNotIgnored } from './workdir.js';
+import { removeStaleWorkdirs, removeWorkdir, warnIfAtmosDirNotIgnored } from './workdir.js';
 
 /** `deferred` (--plan only): the component cannot be planned before a component it depends on is applied or built. */
 export type ComponentStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'planned' | 'deferred';
@@ -194,6 +194,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
   }
   try {
     await warnIfAtmosDirNotIgnored(root, options.log, ws.env);
+    await removeStaleWorkdirs(root, options.log);
 
     if (external.length > 0) {
       const missing: string[] = [];

@@ -11,7 +11,10 @@ import { stateDirectory, terraformWorkspace } from '../model/state-address.js';
 import {
   backendConfig,
   createWorkdir,
+  keepWorkdir,
+  localStatePaths,
   pluginCacheDirectory,
+  PRIVATE_UMASK,
   protectStateFiles,
   providersOverride,
   removeWorkdir,
@@ -120,7 +123,7 @@ async function step(
   env: NodeJS.ProcessEnv,
 ): Promise<ExecResult> {
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
-  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
   if (result.code !== 0) {
     const output = ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim());
     const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
@@ -169,15 +172,18 @@ export async function runTerraformComponent(
     }
     // The plan file embeds every variable value, sensitive ones included.
     await rm(join(workdir, PLAN_FILE), { force: true });
-    if (ctx.keepWorkspace) run.workdir = workdir;
-    else await removeWorkdir(workdir);
+    if (ctx.keepWorkspace) {
+      run.workdir = workdir;
+      await keepWorkdir(workdir);
+    } else await removeWorkdir(workdir);
     return run;
   } catch (error) {
     await rm(join(workdir, PLAN_FILE), { force: true });
+    await keepWorkdir(workdir);
     if (error instanceof AtmosError) throw new ComponentFailure(error, workdir);
     throw error;
   } finally {
-    await protectStateFiles(stateDirectory(ctx, component.name));
+    await protectStateFiles(localStatePaths(component, stateDirectory(ctx, component.name), ctx.root));
   }
 }
 
@@ -196,7 +202,7 @@ async function selectWorkspace(
     await step(binary, args, `workspace select ${workspace}`, component, ctx, workdir, env);
     return true;
   }
-  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
   return result.code === 0;
 }
 
@@ -223,7 +229,7 @@ export async function checkDrift(binary: string, component: ResolvedComponent, c
     }
     const args = ['plan', '-input=false', '-no-color', '-lock=false', '-detailed-exitcode', `-out=${PLAN_FILE}`, `-var-file=${VARS_FILE}`];
     ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
-    const plan = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true });
+    const plan = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
     // 0: no changes; 2: changes; anything else: the plan failed.
     if (plan.code !== 0 && plan.code !== 2) {
       const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
@@ -236,7 +242,7 @@ export async function checkDrift(binary: string, component: ResolvedComponent, c
     return { drifted: true, planCounts: countChanges(JSON.parse(shown.stdout) as TerraformPlanJson) };
   } finally {
     await removeWorkdir(workdir);
-    await protectStateFiles(stateDirectory(ctx, component.name));
+    await protectStateFiles(localStatePaths(component, stateDirectory(ctx, component.name), ctx.root));
   }
 }
 

@@ -1,7 +1,8 @@
 // Working directories (SPEC 6.5): one fresh copy of a component per run under .atmos/workdir/, with the
 // generated backend, provider overrides and variables; the state lives outside it, under .atmos/state/.
 import { randomUUID } from 'node:crypto';
-import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
@@ -9,6 +10,7 @@ import { exec } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
 import { cachePaths, linkTree } from '../vendor/index.js';
 import { backendSettings, backendTypeOf, LOCAL_BACKEND } from '../model/state-address.js';
+import { isStale, type LockHolder } from './lock.js';
 
 export interface WorkdirScope {
   /** Repository root. */
@@ -37,7 +39,14 @@ const WRITTEN_BY_RUN = new Set([
   'atmos.tfvars.json',
   'plan.tfplan',
   'atmos-values.yaml',
+  '.atmos-run.json',
 ]);
+
+/**
+ * Names the process a working directory is in use by, while it is: a directory whose marker names a
+ * process that is gone was left by a killed run (with its plan file and variables) and is removed.
+ */
+const RUN_MARKER = '.atmos-run.json';
 
 /** The source's `.terraform/` and state files belong to whoever ran terraform there. */
 function belongsToAnotherRun(name: string): boolean {
@@ -58,7 +67,9 @@ export async function createWorkdir(scope: WorkdirScope, component: Pick<Resolve
     });
   }
   const dir = atmosDir(scope.root, 'workdir', `${scope.deployment}-${scope.target}-${component.name.replaceAll('/', '-')}-${randomUUID()}`);
-  await mkdir(atmosDir(scope.root, 'workdir'), { recursive: true });
+  // Working directories hold variables, plan files and terraform's copy of backend credentials.
+  await mkdir(atmosDir(scope.root, 'workdir'), { recursive: true, mode: 0o700 });
+  await chmod(atmosDir(scope.root, 'workdir'), 0o700);
   if (isInVendorCache(scope.root, source)) {
     await linkTree(source, dir, {
       skip: (entry) => belongsToAnotherRun(basename(entry.path)),
@@ -67,7 +78,38 @@ export async function createWorkdir(scope: WorkdirScope, component: Pick<Resolve
   } else {
     await cp(source, dir, { recursive: true, filter: (path) => !belongsToAnotherRun(basename(path)) });
   }
+  await chmod(dir, 0o700);
+  const holder: LockHolder = { pid: process.pid, hostname: hostname(), started_at: new Date().toISOString(), command: component.key };
+  await writePrivateFile(join(dir, RUN_MARKER), `${JSON.stringify(holder)}\n`);
   return dir;
+}
+
+/** The umask terraform and helmfile run with: what they write (plan, state, `.terraform/`) only the owner can read. */
+export const PRIVATE_UMASK = 0o077;
+
+/** A working directory kept for people to look at (failure, --keep-workspace) is no longer in use. */
+export async function keepWorkdir(dir: string): Promise<void> {
+  await rm(join(dir, RUN_MARKER), { force: true });
+}
+
+/**
+ * Removes the working directories of runs whose process is gone (killed mid-run, so never cleaned
+ * up), saying so. Directories of live runs, of other hosts, and kept ones (no marker) stay.
+ */
+export async function removeStaleWorkdirs(root: string, log: Logger): Promise<void> {
+  const base = atmosDir(root, 'workdir');
+  const names = await readdir(base).catch(() => [] as string[]);
+  for (const name of names) {
+    let holder: LockHolder;
+    try {
+      holder = JSON.parse(await readFile(join(base, name, RUN_MARKER), 'utf8')) as LockHolder;
+    } catch {
+      continue;
+    }
+    if (typeof holder?.pid !== 'number' || !isStale(holder)) continue;
+    await removeWorkdir(join(base, name));
+    log.warn(`removed .atmos/workdir/${name}: left by pid ${holder.pid} (${holder.command}, since ${holder.started_at}), which is no longer running`);
+  }
 }
 
 function isInVendorCache(root: string, directory: string): boolean {
@@ -87,12 +129,29 @@ export async function writePrivateFile(path: string, content: string): Promise<v
   await chmod(path, 0o600);
 }
 
-/** Terraform writes state files with its own mode; they hold secrets, so only their owner may read them. */
-export async function protectStateFiles(stateDir: string): Promise<void> {
-  const entries = await readdir(stateDir, { recursive: true, withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    if (entry.isFile()) await chmod(join(entry.parentPath, entry.name), 0o600).catch(() => undefined);
+/**
+ * State files hold secrets, so only their owner may read them: terraform runs with umask 077, and
+ * files an earlier run (or another tool) left readable are made 0600 — `paths` are the state
+ * directory, or a custom local `path` (and its `.backup`) and `workspace_dir`.
+ */
+export async function protectStateFiles(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile()) await chmod(path, 0o600).catch(() => undefined);
+    if (!info?.isDirectory()) continue;
+    const entries = await readdir(path, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isFile()) await chmod(join(entry.parentPath, entry.name), 0o600).catch(() => undefined);
+    }
   }
+}
+
+/** Where a component's state lives on this machine: the local backend's state and workspaces (none for remote backends). */
+export function localStatePaths(component: Pick<ResolvedComponent, 'backendType' | 'backend'>, stateDir: string, root: string): string[] {
+  const backend = (backendConfig(component, stateDir, root).terraform as { backend?: Record<string, Record<string, unknown>> }).backend?.[LOCAL_BACKEND];
+  if (!backend) return [];
+  const path = String(backend.path);
+  return [stateDir, path, `${path}.backup`, String(backend.workspace_dir)];
 }
 
 /**

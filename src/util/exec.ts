@@ -1,6 +1,6 @@
 // Starts external programs with argument arrays (never a shell string), capturing or streaming
 // their output, with Ctrl-C forwarding through an AbortSignal.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stepError } from './errors.js';
 
 export interface ExecOptions {
@@ -23,6 +23,11 @@ export interface ExecOptions {
    * (once). Terraform treats a second SIGINT as "exit immediately", which can lose state.
    */
   ownProcessGroup?: boolean;
+  /**
+   * The child's file mode creation mask (e.g. 0o077: what it writes only its owner can read). Set
+   * on this process for the instant of the (synchronous) spawn, which the child inherits.
+   */
+  umask?: number;
 }
 
 export interface ExecResult {
@@ -37,14 +42,20 @@ export interface ExecResult {
 
 export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const result = await new Promise<ExecResult>((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: options.ownProcessGroup ?? false,
-      // By default the child shares our process group: SIGINT from a terminal reaches it anyway, and
-      // we forward explicitly when the signal is aborted programmatically.
-    });
+    const previousUmask = options.umask === undefined ? undefined : process.umask(options.umask);
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(file, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: options.ownProcessGroup ?? false,
+        // By default the child shares our process group: SIGINT from a terminal reaches it anyway, and
+        // we forward explicitly when the signal is aborted programmatically.
+      });
+    } finally {
+      if (previousUmask !== undefined) process.umask(previousUmask);
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     let killTimer: NodeJS.Timeout | undefined;
