@@ -7,6 +7,7 @@ import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, configError, stepError } from '../util/errors.js';
 import { exec, findOnPath } from '../util/exec.js';
 import { ComponentFailure, type RunnerContext } from './terraform.js';
+import { addSensitiveValues } from './sensitive.js';
 import { createWorkdir, keepWorkdir, PRIVATE_UMASK, removeWorkdir, writePrivateFile } from './workdir.js';
 
 export const VALUES_FILE = 'atmos-values.yaml';
@@ -48,6 +49,7 @@ export async function runHelmfileComponent(
       });
     }
     await writePrivateFile(join(workdir, VALUES_FILE), stringify(component.vars));
+    addSensitiveValues(ctx.redactor, component);
     const args = helmfileArgs(helmfile, VALUES_FILE, options.planOnly);
     ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
     const result = await exec(binary, args, {

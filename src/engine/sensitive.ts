@@ -1,106 +1,116 @@
-// Keeps sensitive values out of everything people see: which variables a module marks `sensitive`,
-// and a redactor that blanks the values of those variables and of sensitive outputs in any text.
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Keeps sensitive values out of everything people see: a redactor that blanks the values of
+// sensitive variables (the model's `sensitive` paths) and of sensitive outputs in any text, and
+// the components `describe` and `diff` show, with those values hidden.
+import type { ResolvedComponent } from '../model/types.js';
 
 export const REDACTED = '(sensitive value)';
 
-/** Names of the variables declared with `sensitive = true` in a module's *.tf / *.tf.json files. */
-export async function sensitiveVariables(dir: string): Promise<Set<string>> {
-  const names = new Set<string>();
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch {
-    return names;
-  }
-  for (const entry of entries) {
-    if (entry.endsWith('.tf')) {
-      for (const name of scanSensitiveHcl(await readFile(join(dir, entry), 'utf8'))) names.add(name);
-    } else if (entry.endsWith('.tf.json')) {
-      try {
-        const json = JSON.parse(await readFile(join(dir, entry), 'utf8')) as { variable?: Record<string, { sensitive?: unknown }> };
-        for (const [name, block] of Object.entries(json.variable ?? {})) if (block?.sensitive === true) names.add(name);
-      } catch {
-        /* terraform reports a broken file itself */
-      }
-    }
-  }
-  return names;
-}
+/** Lines of a multi-line secret shorter than this are not blanked on their own: they would blank ordinary words. */
+const MIN_LINE = 8;
 
-/** Finds `variable "x" { ... sensitive = true ... }` blocks (braces matched, strings and comments skipped). */
-export function scanSensitiveHcl(text: string): string[] {
-  const found: string[] = [];
-  const header = /^[ \t]*variable[ \t]+(?:"([^"]+)"|([A-Za-z_][\w-]*))[ \t]*\{/gm;
-  for (const match of text.matchAll(header)) {
-    const body = blockBody(text, match.index! + match[0].length);
-    if (/^[ \t]*sensitive[ \t]*=[ \t]*true\b/m.test(body)) found.push((match[1] ?? match[2])!);
-  }
-  return found;
-}
-
-/** The text of a block from just after its `{` to the matching `}` (nested blocks kept, strings and comments blanked). */
-function blockBody(text: string, start: number): string {
-  let depth = 1;
-  let out = '';
-  let i = start;
-  while (i < text.length && depth > 0) {
-    const c = text[i]!;
-    if (c === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      out += '""';
-      i++;
-      continue;
-    }
-    if (c === '#' || (c === '/' && text[i + 1] === '/')) {
-      while (i < text.length && text[i] !== '\n') i++;
-      continue;
-    }
-    if (c === '{') depth++;
-    if (c === '}') depth--;
-    if (depth > 0) out += c;
-    i++;
-  }
-  return out;
-}
-
-/** Collects secret values and blanks them out of text (terraform echoes them in some error messages). */
+/**
+ * Collects secret values and blanks them out of text (terraform echoes them in some error messages).
+ * A secret is found however terraform lays it out: re-wrapped (any run of whitespace, a line break
+ * and indentation included, stands for any other) and, for a multi-line value such as a PEM key,
+ * line by line (terraform prefixes each line of a provisioner's output).
+ */
 export class Redactor {
   private readonly secrets = new Set<string>();
+  private pattern?: RegExp;
 
   add(value: unknown): void {
     if (value === null || value === undefined) return;
     if (typeof value === 'string') {
-      if (value.length > 0) {
-        this.secrets.add(value);
-        // As terraform may show it inside JSON or HCL strings.
-        const quoted = JSON.stringify(value).slice(1, -1);
-        if (quoted !== value) this.secrets.add(quoted);
-      }
+      this.addText(value);
       return;
     }
     // Short numbers and booleans would blank half of any text; they carry little secret anyway.
     if (typeof value === 'boolean') return;
     if (typeof value === 'number') {
-      if (String(value).length >= 4) this.secrets.add(String(value));
+      if (String(value).length >= 4) this.addText(String(value));
       return;
     }
     if (Array.isArray(value)) for (const v of value) this.add(v);
     else if (typeof value === 'object') for (const v of Object.values(value as Record<string, unknown>)) this.add(v);
-    this.secrets.add(JSON.stringify(value));
+    this.addText(JSON.stringify(value));
+  }
+
+  private addText(text: string): void {
+    if (!text.trim()) return;
+    this.secrets.add(text);
+    // As terraform may show it inside JSON or HCL strings.
+    const quoted = JSON.stringify(text).slice(1, -1);
+    if (quoted !== text) this.secrets.add(quoted);
+    if (text.includes('\n')) {
+      for (const line of text.split('\n')) if (line.trim().length >= MIN_LINE) this.addText(line.trim());
+    }
+    this.pattern = undefined;
   }
 
   get size(): number {
     return this.secrets.size;
   }
 
-  redact(text: string): string {
+  redact(text: string, placeholder = REDACTED): string {
     if (this.secrets.size === 0 || !text) return text;
     // Longest first, so a secret that contains another is blanked whole.
-    let out = text;
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
-    return out;
+    this.pattern ??= new RegExp(
+      [...this.secrets]
+        .sort((a, b) => b.length - a.length)
+        .map((secret) => secret.trim().split(/\s+/).map(escapeRegExp).join('\\s+'))
+        .join('|'),
+      'g',
+    );
+    return text.replace(this.pattern, () => placeholder);
   }
+
+  /** Whether a value (a string, or any JSON value) holds one of the secrets. */
+  holds(value: unknown): boolean {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return text !== undefined && this.redact(text) !== text;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Adds the values a component holds at its sensitive paths (the model's `sensitive`). */
+export function addSensitiveValues(redactor: Redactor, component: ResolvedComponent): void {
+  for (const path of component.sensitive) redactor.add(valueAt(component, path));
+}
+
+function valueAt(root: unknown, path: string): unknown {
+  let value = root;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Shown in place of a sensitive value by `describe` and `diff` (unless --show-sensitive). */
+export const HIDDEN = '(sensitive)';
+
+/**
+ * A component as people may see it: each value at a sensitive path replaced by `(sensitive)`, and
+ * a sensitive value inside another string (a URL a template built from it) blanked there too.
+ */
+export function hideSensitive(component: ResolvedComponent): ResolvedComponent {
+  if (component.sensitive.length === 0) return component;
+  const redactor = new Redactor();
+  addSensitiveValues(redactor, component);
+  const hidden = new Set(component.sensitive);
+  const hide = (value: unknown, path: string): unknown => {
+    if (hidden.has(path)) return HIDDEN;
+    if (typeof value === 'string') return redactor.redact(value, HIDDEN);
+    if (Array.isArray(value)) return value.map((v, i) => hide(v, `${path}.${i}`));
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v, `${path}.${k}`)]));
+    return value;
+  };
+  const copy = { ...component };
+  for (const section of ['vars', 'settings', 'env', 'backend', 'providers', 'metadata'] as const) {
+    if (component[section] !== undefined) (copy as Record<string, unknown>)[section] = hide(component[section], section);
+  }
+  return copy;
 }

@@ -6,7 +6,8 @@ import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
-import { REDACTED, Redactor, sensitiveVariables } from './sensitive.js';
+import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
+import { outputInputs } from '../model/terraform-variables.js';
 import { stateDirectory, terraformWorkspace } from '../model/state-address.js';
 import {
   backendConfig,
@@ -108,7 +109,7 @@ async function prepare(ctx: RunnerContext, component: ResolvedComponent): Promis
   const dropped = new Set(component.droppedVars);
   const vars = Object.fromEntries(Object.entries(component.vars).filter(([name]) => !dropped.has(name)));
   await writePrivateFile(join(workdir, VARS_FILE), `${JSON.stringify(vars, null, 2)}\n`);
-  for (const name of await sensitiveVariables(workdir)) ctx.redactor.add(vars[name]);
+  addSensitiveValues(ctx.redactor, component);
   return workdir;
 }
 
@@ -168,7 +169,7 @@ export async function runTerraformComponent(
     } else {
       await step(binary, ['apply', '-input=false', '-no-color', PLAN_FILE], 'apply', component, ctx, workdir, env);
       const out = await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env);
-      run = splitOutputs(JSON.parse(out.stdout || '{}') as TerraformOutputsJson, ctx.redactor);
+      run = splitOutputs(JSON.parse(out.stdout || '{}') as TerraformOutputsJson, ctx.redactor, await derivedFromSecrets(workdir, component, ctx.redactor));
     }
     // The plan file embeds every variable value, sensitive ones included.
     await rm(join(workdir, PLAN_FILE), { force: true });
@@ -278,12 +279,26 @@ export async function readDeployedState(binary: string, component: ResolvedCompo
 
 type TerraformOutputsJson = Record<string, { value: unknown; sensitive?: boolean }>;
 
-function splitOutputs(json: TerraformOutputsJson, redactor: Redactor): TerraformRun {
+/**
+ * Outputs whose expression names a variable fed with a secret — one the module marks sensitive, or
+ * one whose value holds a sensitive value of another component (a dependent re-exporting it need
+ * not mark it sensitive, terraform does not know it is).
+ */
+async function derivedFromSecrets(workdir: string, component: ResolvedComponent, redactor: Redactor): Promise<Set<string>> {
+  const fed = new Set(Object.entries(component.vars).filter(([name, value]) => component.sensitive.includes(`vars.${name}`) || redactor.holds(value)).map(([name]) => name));
+  const derived = new Set<string>();
+  if (fed.size === 0) return derived;
+  for (const [output, inputs] of await outputInputs(workdir)) if ([...inputs].some((name) => fed.has(name))) derived.add(output);
+  return derived;
+}
+
+/** Splits outputs into values and the names of the sensitive ones: marked so, derived from secrets, or holding one. */
+function splitOutputs(json: TerraformOutputsJson, redactor: Redactor, derived = new Set<string>()): TerraformRun {
   const outputs: Record<string, unknown> = {};
   const sensitiveOutputs: string[] = [];
   for (const [name, entry] of Object.entries(json)) {
     outputs[name] = entry.value;
-    if (entry.sensitive) {
+    if (entry.sensitive || derived.has(name) || redactor.holds(entry.value)) {
       sensitiveOutputs.push(name);
       redactor.add(entry.value);
     }

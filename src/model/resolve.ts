@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { configError, type SourceLocation } from '../util/errors.js';
-import { isPlainObject, locationOf } from '../util/yaml.js';
+import { isPlainObject, locationOf, TaggedValue } from '../util/yaml.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import type {
   ComponentKey,
@@ -23,7 +23,7 @@ import { resolveStackComponent, type StackComponent } from '../stacks/component.
 import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
 import { Deferred, renderValue } from '../stacks/template.js';
-import { declaredVariables } from './terraform-variables.js';
+import { moduleVariables } from './terraform-variables.js';
 
 /** The sections of a component before tags and templates are evaluated (kept to re-render later). */
 interface Unrendered {
@@ -271,8 +271,18 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     labels,
     droppedVars: [],
     origins,
+    sensitive: readFromEnvironment(raw, ''),
     pending,
   };
+}
+
+/** Paths whose value is read with `!env`: environment variables are where credentials come from. */
+function readFromEnvironment(value: unknown, path: string, out: string[] = []): string[] {
+  if (value instanceof TaggedValue) {
+    if (value.tag === '!env') out.push(path);
+  } else if (Array.isArray(value)) value.forEach((v, i) => readFromEnvironment(v, `${path}.${i}`, out));
+  else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) readFromEnvironment(v, path ? `${path}.${k}` : k, out);
+  return out;
 }
 
 /** Components whose directory the repository lacks are vendored just in time (SPEC 9). */
@@ -422,10 +432,11 @@ function applyBinding(consumer: ResolvedComponent, binding: ImageBinding, runtim
 
 async function dropUndeclaredVars(component: ResolvedComponent): Promise<void> {
   if (component.type !== 'terraform') return;
-  const declared = await declaredVariables(component.directory);
+  const declared = await moduleVariables(component.directory);
   if (!declared) return;
   const dropped: string[] = [];
   for (const name of Object.keys(component.vars)) {
+    if (declared.get(name)?.sensitive && !component.sensitive.includes(`vars.${name}`)) component.sensitive.push(`vars.${name}`);
     if (!declared.has(name)) {
       dropped.push(name);
       delete component.vars[name];

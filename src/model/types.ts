@@ -130,6 +130,11 @@ export interface ResolvedComponent {
   droppedVars: string[];
   /** Dotted path (`vars.cpu`) → where the winning value was written. */
   origins: Record<string, Origin>;
+  /**
+   * Dotted paths (`vars.password`, `env.TOKEN`) whose values are secret: variables the terraform
+   * module declares `sensitive = true`, and values read with `!env`. Never shown unless asked for.
+   */
+  sensitive: string[];
   /** Templates whose value is only known during a build or rollout, by dotted path. */
   pending: Record<string, string>;
   /** The nixpack component whose image this component receives, and how it was bound. */

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireRolloutLock, lockPath } from '../../../src/engine/lock.js';
-import { REDACTED, Redactor, scanSensitiveHcl } from '../../../src/engine/sensitive.js';
+import { REDACTED, Redactor } from '../../../src/engine/sensitive.js';
+import { scanHcl } from '../../../src/model/terraform-variables.js';
 import { countChanges } from '../../../src/engine/terraform.js';
 import {
   backendConfig,
@@ -116,7 +117,7 @@ variable "name" {
 variable plain_token {
   sensitive=true
 }`;
-    expect(scanSensitiveHcl(hcl)).toEqual(['password', 'plain_token']);
+    expect(scanHcl(hcl).filter((v) => v.sensitive).map((v) => v.name)).toEqual(['password', 'plain_token']);
   });
 
   it('blanks secrets (and their JSON-escaped form) out of text', () => {
@@ -125,6 +126,18 @@ variable plain_token {
     r.add({ nested: ['inner-secret'] });
     r.add(true);
     expect(r.redact('a p@ss"word b p@ss\\"word c inner-secret true')).toBe(`a ${REDACTED} b ${REDACTED} c ${REDACTED} true`);
+  });
+
+  it('blanks a secret re-wrapped across lines, and each line of a multi-line one behind any prefix', () => {
+    const r = new Redactor();
+    r.add('correct horse battery staple');
+    r.add('-----BEGIN KEY-----\nAAAAlinealpha\nBBBBlinebeta\nxy\n-----END KEY-----');
+    expect(r.redact('Output: the phrase is correct horse\n  battery   staple.')).toBe(`Output: the phrase is ${REDACTED}.`);
+    expect(r.redact('x (local-exec): AAAAlinealpha\nx (local-exec): BBBBlinebeta\nx (local-exec): xy')).toBe(
+      `x (local-exec): ${REDACTED}\nx (local-exec): ${REDACTED}\nx (local-exec): xy`,
+    );
+    expect(r.holds({ copy: 'BBBBlinebeta' })).toBe(true);
+    expect(r.holds('nothing here')).toBe(false);
   });
 });
 
