@@ -8,9 +8,10 @@ import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
 import { formatLocation } from '../../util/errors.js';
 import { isInside } from '../../util/paths.js';
 import { stateAddress } from '../../model/state-address.js';
+import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
-export async function run(args: string[], options: { target?: string; component?: string[] }, ctx: CommandContext): Promise<number> {
+export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean }, ctx: CommandContext): Promise<number> {
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const name = args[0]!;
   const git = await currentGit(ws.config.root);
@@ -22,7 +23,7 @@ export async function run(args: string[], options: { target?: string; component?
       ? [deployment.context.defaultTarget]
       : [...deployment.targets.keys()];
 
-  const resolved = [];
+  const resolved: { target: { name: string }; components: ResolvedComponent[] }[] = [];
   for (const targetName of targetNames) {
     const { target, components } = await resolveTarget(ws, name, targetName, { git });
     const selected = components.filter((c) => matches(c, options.component));
@@ -35,10 +36,10 @@ export async function run(args: string[], options: { target?: string; component?
     file: rel(deployment.file),
     labels: deployment.labels,
     stacks: deployment.stacks,
-    targets: [...deployment.targets.values()].map(targetJson),
+    targets: [...deployment.targets.values()].map((t) => targetJson(t, options.showSensitive ? new Set() : contextSecrets(resolved))),
     resolved: resolved.map(({ target, components }) => ({
       target: target.name,
-      components: components.map((c) => componentJson(c, ws, { deployment: deployment.name, target: target.name })),
+      components: components.map((c) => componentJson(options.showSensitive ? c : hideSensitive(c), ws, { deployment: deployment.name, target: target.name })),
     })),
   };
   writeResult(ctx, data, () => renderText(data));
@@ -50,11 +51,17 @@ function matches(component: ResolvedComponent, filters: string[] | undefined): b
   return filters.some((f) => f === component.key || f === component.name);
 }
 
-function targetJson(target: TargetSpec) {
+/** Target context keys that become a sensitive variable of some component (the context is merged into vars). */
+function contextSecrets(resolved: { components: ResolvedComponent[] }[]): Set<string> {
+  const paths = resolved.flatMap((r) => r.components.flatMap((c) => c.sensitive));
+  return new Set(paths.filter((p) => p.startsWith('vars.')).map((p) => p.split('.')[1]!));
+}
+
+function targetJson(target: TargetSpec, hidden: Set<string>) {
   return {
     name: target.name,
     labels: target.labels,
-    context: target.context,
+    context: Object.fromEntries(Object.entries(target.context).map(([k, v]) => [k, hidden.has(k) ? HIDDEN : v])),
     promotion: target.promotion
       ? {
           allowed_from: target.promotion.allowedFrom,
@@ -91,6 +98,7 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
     providers: c.providers ?? null,
     dropped_vars: c.droppedVars,
+    sensitive: c.sensitive,
     pending: c.pending,
     binding: c.binding ?? null,
     origins,

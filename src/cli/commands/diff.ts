@@ -10,12 +10,14 @@ import { readStatus, type ComponentState } from '../../tracking/state.js';
 import { resolveTarget } from '../../model/index.js';
 import type { ResolvedComponent } from '../../model/types.js';
 import { configError } from '../../util/errors.js';
+import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 
 interface Options {
   fromTarget?: string;
   toTarget?: string;
   showCode?: boolean;
   offline?: boolean;
+  showSensitive?: boolean;
 }
 
 export async function run(args: string[], options: Options, ctx: CommandContext): Promise<number> {
@@ -90,10 +92,16 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
     if (!ca || !cb) continue;
     const fa = flatten({ vars: ca.vars, env: ca.env, settings: ca.settings });
     const fb = flatten({ vars: cb.vars, env: cb.env, settings: cb.settings });
+    // Compared as they are, shown hidden: a secret on either side hides both (a change is still listed).
+    const ha = options.showSensitive ? fa : flatten(pick(hideSensitive(ca)));
+    const hb = options.showSensitive ? fb : flatten(pick(hideSensitive(cb)));
     for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
       const va = fa.get(path);
       const vb = fb.get(path);
-      if (JSON.stringify(va) !== JSON.stringify(vb)) config.push({ component: c.name, path, from: va ?? null, to: vb ?? null });
+      if (JSON.stringify(va) === JSON.stringify(vb)) continue;
+      const hidden = JSON.stringify(ha.get(path)) !== JSON.stringify(va) || JSON.stringify(hb.get(path)) !== JSON.stringify(vb);
+      const shown = (value: unknown) => (value === undefined ? null : hidden ? HIDDEN : value);
+      config.push({ component: c.name, path, from: shown(va), to: shown(vb) });
     }
   }
   const configFrom = (head: string | undefined) => (head ? 'deployed' : 'working tree');
@@ -140,6 +148,10 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
 
 function show(value: unknown): string {
   return value === null || value === undefined ? '-' : typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function pick(c: ResolvedComponent): Record<string, unknown> {
+  return { vars: c.vars, env: c.env, settings: c.settings };
 }
 
 function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {

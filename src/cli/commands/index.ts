@@ -39,6 +39,7 @@ export const deploymentCommands: CommandSpec[] = [
     options: [
       { ...target, description: 'target to resolve (default: context.default_target, else every target)' },
       { flags: '--component <component>', description: 'only this component (type/name or name)', repeatable: true },
+      { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
     ],
     load: () => import('./describe.js'),
   },
@@ -112,6 +113,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--from-target <target>', description: 'the target to compare from' },
       { flags: '--to-target <target>', description: 'the target to compare to' },
       { flags: '--show-code', description: "add the file-level diff of the deployment's inputs" },
+      { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
       { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
     ],
     load: () => import('./diff.js'),
