@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, stepError } from '../util/errors.js';
-import { exec, findOnPath, type ExecResult } from '../util/exec.js';
+import { exec, findOnPath, tailLines, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../cli/context.js';
 import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
 import { outputInputs } from '../model/terraform-variables.js';
@@ -129,15 +129,10 @@ async function step(
     const output = ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim());
     const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
     throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform ${what} failed${interrupted}`, {
-      output: tail(output, 60),
+      output: tailLines(output, 60),
     });
   }
   return result;
-}
-
-function tail(text: string, lines: number): string {
-  const all = text.split('\n');
-  return all.length <= lines ? text : ['...', ...all.slice(-lines)].join('\n');
 }
 
 /**
@@ -235,7 +230,7 @@ export async function checkDrift(binary: string, component: ResolvedComponent, c
     if (plan.code !== 0 && plan.code !== 2) {
       const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
       throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform plan failed${interrupted}`, {
-        output: tail(ctx.redactor.redact(`${plan.stderr}\n${plan.stdout}`.trim()), 60),
+        output: tailLines(ctx.redactor.redact(`${plan.stderr}\n${plan.stdout}`.trim()), 60),
       });
     }
     if (plan.code === 0) return { drifted: false, planCounts: { add: 0, change: 0, destroy: 0 } };

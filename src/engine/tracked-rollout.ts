@@ -10,12 +10,15 @@ import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
 import { isInside } from '../util/paths.js';
+import { ciContext } from '../tracking/ci.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
   gitSha?: string;
   approvedBy?: string;
   allowDirty?: boolean;
+  /** `--message`: why this rollout happens, kept in every record it writes. */
+  message?: string;
   /** A `[y/N]` prompt may approve (stdin and stderr are terminals). */
   interactive: boolean;
   stdin: Readable;
@@ -81,25 +84,31 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   let recorder: ReturnType<typeof createRolloutRecorder> | undefined;
   const finished: { component: ResolvedComponent; result: ComponentResult }[] = [];
   let planned: ResolvedComponent[] = [];
+  // A promotion's components may be resolved from different commits: which one supplied each (config_sha).
+  const configCommits = new Map<string, string>();
 
   const result = await rollout(inputs, {
     ...options,
     target,
     runtime,
-    resolve: resolved.mode === 'promotion' ? (values) => resolvePromotion(ws, inputs, tracking.repo, resolved, spec.name, target, values) : undefined,
+    resolve:
+      resolved.mode === 'promotion' ? (values) => resolvePromotion(ws, inputs, tracking.repo, resolved, spec.name, target, values, configCommits) : undefined,
     hooks: {
       isDeployed: async (key) => (await readTargetCommits(tracking.repo, spec.name, target)).has(key.slice(key.indexOf('/') + 1)),
       beforeStart: async (plan) => {
         planned = plan.components;
-        const dirty =
-          resolved.mode === 'head'
-            ? await checkDirtyInputs(
-                tracking,
-                // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
-                [...inputs.files.paths, ...plan.components.map((c) => c.directory)].filter((p) => !isInside(join(inputs.config.root, '.atmos'), p)),
-                Boolean(options.allowDirty),
-              )
-            : false;
+        // Whatever the mode, files read from the working tree must be committed: the record names a
+        // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction.
+        const dirty = resolved.workingTree
+          ? await checkDirtyInputs(
+              tracking,
+              // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
+              [...inputs.files.paths, ...(inputs.config.configFile ? [inputs.config.configFile] : []), ...plan.components.map((c) => c.directory)].filter(
+                (p) => !isInside(join(inputs.config.root, '.atmos'), p),
+              ),
+              Boolean(options.allowDirty),
+            )
+          : false;
         const policy = await checkRolloutPolicy(tracking, {
           spec: inputSpec,
           target,
@@ -119,6 +128,9 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
           resolved,
           approval: policy.approval,
           dirty,
+          message: options.message,
+          ci: ciContext(ws.env),
+          configCommitOf: resolved.mode === 'promotion' ? (name) => configCommits.get(name) : undefined,
           now,
           log: options.log,
           imagesOf: (name) => imagesUsedBy(plan.components.find((c) => c.name === name)),
@@ -152,7 +164,9 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
 
 /**
  * A promotion deploys, per component, the commit the source target runs (SPEC 7): each component is
- * resolved from the files of its own source commit, with the destination's configuration.
+ * resolved from the files of its own source commit — the destination's configuration as written at
+ * that commit, never HEAD's — so the record's commit alone says what ran. `configCommits` receives,
+ * per component name, the commit whose files supplied its configuration (recorded as config_sha).
  */
 async function resolvePromotion(
   ws: Workspace,
@@ -162,10 +176,10 @@ async function resolvePromotion(
   deployment: string,
   target: string,
   runtime: RuntimeValues,
+  configCommits: Map<string, string>,
 ): Promise<ResolvedTarget> {
   const base = await resolveTarget(newest, deployment, target, runtime);
   const others = [...new Set(resolved.perComponent.values())].filter((commit) => commit !== resolved.commit);
-  if (others.length === 0) return base;
   const byCommit = new Map<string, ResolvedTarget>();
   for (const commit of others) {
     const snapshot = await workspaceAt(ws, await repo.materializeCommit(commit), repo);
@@ -174,6 +188,7 @@ async function resolvePromotion(
   const components = base.components.map((component) => {
     const commit = resolved.perComponent.get(component.name);
     const own = commit ? byCommit.get(commit)?.components.find((c) => c.key === component.key) : undefined;
+    configCommits.set(component.name, own ? commit! : resolved.commit);
     return own ?? component;
   });
   return { ...base, components };

@@ -8,6 +8,8 @@ export interface Approval {
   approved_by: string;
   method: 'flag' | 'note' | 'prompt';
   timestamp: string;
+  /** Why it was approved (`approve --message`), for an approval recorded as a note. */
+  message?: string;
 }
 
 export interface PromptStreams {
@@ -47,7 +49,9 @@ export async function obtainApproval(
 ): Promise<Approval | undefined> {
   const a = decision.approval;
   if (a.state === 'not-required') return undefined;
-  if (a.state === 'approved') return { approved_by: a.approvedBy, method: a.method, timestamp: a.timestamp ?? io.now.toISOString().replace(/\.\d+Z$/, 'Z') };
+  if (a.state === 'approved') {
+    return { approved_by: a.approvedBy, method: a.method, timestamp: a.timestamp ?? io.now.toISOString().replace(/\.\d+Z$/, 'Z'), ...(a.message ? { message: a.message } : {}) };
+  }
   io.stderr.write(`${io.target} requires approval to roll out ${io.deployment} at ${a.commits.map((c) => c.slice(0, 12)).join(', ')}. Approve as ${io.who}? [y/N] `);
   const answer = (await readLine(io.stdin)).toLowerCase();
   if (answer !== 'y' && answer !== 'yes') {

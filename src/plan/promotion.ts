@@ -8,6 +8,8 @@ export interface ApprovalEvidence {
   git_sha: string;
   target: string;
   timestamp?: string;
+  /** `approve --message`: why it was approved. */
+  message?: string;
 }
 
 export interface PromotionInput {
@@ -38,7 +40,7 @@ export interface PromotionDecision {
   /** Approval: not needed, satisfied (by flag or note), or to ask with a [y/N] prompt. */
   approval:
     | { state: 'not-required' }
-    | { state: 'approved'; approvedBy: string; method: 'flag' | 'note'; timestamp?: string }
+    | { state: 'approved'; approvedBy: string; method: 'flag' | 'note'; timestamp?: string; message?: string }
     | { state: 'prompt'; commits: string[] };
 }
 
@@ -125,7 +127,10 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
   const unapproved = commits.filter((c) => !notes.some((a) => a.git_sha === c));
   if (unapproved.length === 0 && commits.length > 0) {
     const first = notes.find((a) => a.git_sha === commits[0])!;
-    return { kind, approval: { state: 'approved', approvedBy: first.approved_by, method: 'note', timestamp: first.timestamp } };
+    return {
+      kind,
+      approval: { state: 'approved', approvedBy: first.approved_by, method: 'note', timestamp: first.timestamp, ...(first.message ? { message: first.message } : {}) },
+    };
   }
   if (spec.promotion.approvalMethod === 'manual' && interactive) return { kind, approval: { state: 'prompt', commits: unapproved } };
   throw policyError('E_APPROVAL_REQUIRED', `${target} requires approval: no approval is recorded for ${unapproved.map((c) => c.slice(0, 12)).join(', ')}`, {

@@ -20,6 +20,8 @@ import { obtainApproval } from '../plan/approval.js';
 import type { DeploymentSpec, ComponentKey } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
 import { AtmosError, configError, policyError } from '../util/errors.js';
+import { tailLines } from '../util/exec.js';
+import type { CiContext } from './ci.js';
 
 export interface Logger {
   info(message: string): void;
@@ -67,6 +69,11 @@ export interface RolloutCommit {
   commit: string;
   /** Where to read the deployment file, stacks and components: the repository, or a snapshot of `commit`. */
   dir: string;
+  /**
+   * `dir` is the working tree (`commit` is HEAD, whatever the mode): what the rollout reads there must
+   * pass the uncommitted-inputs check, since the record names the commit, not the working tree.
+   */
+  workingTree: boolean;
   /** Commit deployed per component name (a promotion may deploy different commits per component). */
   perComponent: Map<string, string>;
   promotedFrom?: string;
@@ -94,7 +101,7 @@ export async function resolveRolloutCommit(
     if (!commit) throw unknownCommit(options.gitSha);
     const head = await repo.resolveCommit('HEAD');
     const dir = commit === head ? top : await repo.materializeCommit(commit);
-    return { mode: 'git-sha', commit, dir, perComponent: new Map(), sourceImages: {} };
+    return { mode: 'git-sha', commit, dir, workingTree: dir === top, perComponent: new Map(), sourceImages: {} };
   }
   if (options.promoteFrom !== undefined && !options.promoteFrom.includes('/')) {
     const states = await readStatus(repo, options.deployment, options.promoteFrom);
@@ -111,17 +118,18 @@ export async function resolveRolloutCommit(
     const head = await repo.resolveCommit('HEAD');
     const commit = newest?.commit ?? head!;
     const dir = commit === head ? top : await repo.materializeCommit(commit);
-    return { mode: 'promotion', commit, dir, perComponent, promotedFrom: options.promoteFrom, sourceImages };
+    return { mode: 'promotion', commit, dir, workingTree: dir === top, perComponent, promotedFrom: options.promoteFrom, sourceImages };
   }
   const head = await repo.resolveCommit('HEAD');
   if (!head) {
     throw configError('E_NO_COMMIT', 'the repository has no commit yet', { hint: 'commit the deployment first: rollouts record the commit they deploy' });
   }
-  return { mode: 'head', commit: head, dir: top, perComponent: new Map(), sourceImages: {} };
+  return { mode: 'head', commit: head, dir: top, workingTree: true, perComponent: new Map(), sourceImages: {} };
 }
 
 /**
- * Refuses (exit 3) a HEAD rollout whose inputs have uncommitted changes, unless `allowDirty`; returns
+ * Refuses (exit 3) a rollout whose inputs, read from the working tree, have uncommitted changes —
+ * whether it deploys HEAD directly, by `--git-sha` or as a promotion — unless `allowDirty`; returns
  * whether they are dirty (recorded as `dirty: true`). `paths` may be absolute or repository-relative.
  */
 export async function checkDirtyInputs(tracking: Tracking, paths: string[], allowDirty: boolean): Promise<boolean> {
@@ -215,7 +223,7 @@ export async function readApprovals(repo: GitRepo, deployment: string, commits: 
 /** Records an approval note for `commit` and `target` and pushes it (SPEC 7, `approve`). */
 export async function recordApproval(
   tracking: Tracking,
-  options: { deployment: string; target: string; commit: string; approvedBy: string; timestamp: string; method?: string },
+  options: { deployment: string; target: string; commit: string; approvedBy: string; timestamp: string; method?: string; message?: string; ci?: CiContext },
 ): Promise<void> {
   const ref = approvalsRef(options.deployment);
   const line = formatApproval({
@@ -225,6 +233,8 @@ export async function recordApproval(
     approved_by: options.approvedBy,
     timestamp: options.timestamp,
     ...(options.method ? { method: options.method } : {}),
+    ...(options.message ? { message: options.message } : {}),
+    ...(options.ci ? { ci: options.ci } : {}),
   });
   await tracking.repo.addNote(ref, options.commit, line);
   if (tracking.remote) await pushNotes(tracking, [ref]);
@@ -248,6 +258,8 @@ export interface FinishedComponent {
   startedAt: string;
   durationMs: number;
   error?: string;
+  /** The failing program's output, sensitive values already blanked (engine/rollout.ts). */
+  errorOutput?: string;
 }
 
 export interface RecorderOptions {
@@ -258,6 +270,12 @@ export interface RecorderOptions {
   /** From checkRolloutPolicy: the approval this rollout carries. */
   approval?: ApprovalInfo;
   dirty?: boolean;
+  /** `--message`: why this rollout happens. */
+  message?: string;
+  /** The CI run writing the records (see ci.ts). */
+  ci?: CiContext;
+  /** For a promotion: the commit whose files supplied a component's configuration (config_sha). */
+  configCommitOf?: (component: string) => string | undefined;
   /** Images known at the start (a promotion's source images); builds add theirs with setImage. */
   images?: Record<string, string>;
   metadata?: Record<string, unknown>;
@@ -362,12 +380,15 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       git_sha: commit,
       timestamp: isoSeconds(when),
       status,
+      message: options.message,
       promoted_from: resolved.promotedFrom,
       promoted_at: resolved.promotedFrom ? isoSeconds(when) : undefined,
+      config_sha: options.configCommitOf?.(name),
       rollback_of: status === 'success' ? await rollbackOf(name, commit) : undefined,
       images: imagesFor(name),
       approval: options.approval,
       dirty: options.dirty ? true : undefined,
+      ci: options.ci,
       metadata: options.metadata || extra.metadata ? { ...options.metadata, ...(extra.metadata as object) } : undefined,
     };
     let moveRef = status === 'success';
@@ -440,13 +461,21 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       if (!status) return;
       const parsed = parseComponentKey(result.key);
       const name = parsed?.name ?? result.key;
-      await record(name, parsed?.type ?? result.type, status, result.error ? { metadata: { error: result.error } } : {});
+      // A failed record keeps the end of the failing program's output (terraform's error), as evidence.
+      const error = result.error ? { error: result.error, ...(result.errorOutput ? { error_output: lastErrorLines(result.errorOutput) } : {}) } : undefined;
+      await record(name, parsed?.type ?? result.type, status, error ? { metadata: error } : {});
     },
     async isDeployed(key) {
       const name = parseComponentKey(key)?.name ?? key;
       return (await current()).has(name);
     },
   };
+}
+
+/** How much of a failure's output a record keeps: its last lines, at most a few kilobytes. */
+function lastErrorLines(output: string): string {
+  const text = tailLines(output.trim(), 20);
+  return text.length <= 4000 ? text : `...${text.slice(-4000)}`;
 }
 
 function raceLost(ref: string, now: string, expected: string): AtmosError {

@@ -3,6 +3,7 @@
 import { parse, stringify } from 'yaml';
 import { GitRepo, encodeComponent } from './git.js';
 import { configError } from '../util/errors.js';
+import type { CiContext } from './ci.js';
 
 export const API_VERSION = 'atmos.tools/v1alpha1';
 export type RecordKind = 'Deployment' | 'Build' | 'Approval';
@@ -13,6 +14,8 @@ export interface ApprovalInfo {
   /** `flag` (--approved-by), `note` (recorded with `approve`), `prompt` (the [y/N] prompt). */
   method: 'flag' | 'note' | 'prompt';
   timestamp: string;
+  /** Why it was approved (`approve --message`). */
+  message?: string;
 }
 
 export interface DeploymentRecord {
@@ -26,14 +29,20 @@ export interface DeploymentRecord {
   /** ISO 8601, UTC, seconds. */
   timestamp: string;
   status: DeploymentStatus;
+  /** `--message`: why this rollout happened. */
+  message?: string;
   promoted_from?: string;
   promoted_at?: string;
+  /** Promotions: the commit whose files supplied the destination's configuration of this component. */
+  config_sha?: string;
   rollback_of?: string;
   build_id?: string;
   /** Nixpack component name → `image@sha256:…`. */
   images?: Record<string, string>;
   approval?: ApprovalInfo;
   dirty?: boolean;
+  /** The CI run that wrote the record. */
+  ci?: CiContext;
   metadata?: Record<string, unknown>;
   /** Fields written by newer tools are kept as they are. */
   [extra: string]: unknown;
@@ -62,12 +71,14 @@ export interface ApprovalRecord {
   git_sha: string;
   approved_by: string;
   timestamp: string;
+  /** `approve --message`. */
+  message?: string;
   [extra: string]: unknown;
 }
 
 const DEPLOYMENT_ORDER = [
-  'deployment', 'target', 'component', 'component_type', 'deployed_by', 'git_sha', 'timestamp', 'status',
-  'promoted_from', 'promoted_at', 'rollback_of', 'build_id', 'images', 'approval', 'dirty', 'metadata',
+  'deployment', 'target', 'component', 'component_type', 'deployed_by', 'git_sha', 'timestamp', 'status', 'message',
+  'promoted_from', 'promoted_at', 'config_sha', 'rollback_of', 'build_id', 'images', 'approval', 'dirty', 'ci', 'metadata',
 ];
 const BUILD_ORDER = ['deployment', 'component', 'digest', 'image', 'build_key', 'git_sha', 'timestamp', 'builder', 'provider', 'target', 'sbom_digest'];
 

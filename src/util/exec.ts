@@ -134,3 +134,9 @@ export async function findOnPath(
   }
   return undefined;
 }
+
+/** The last `lines` lines of a program's output (its error comes last), `...` marking a cut. */
+export function tailLines(text: string, lines: number): string {
+  const all = text.split('\n');
+  return all.length <= lines ? text : ['...', ...all.slice(-lines)].join('\n');
+}

@@ -8,9 +8,12 @@ import { isoSeconds } from '../../tracking/records.js';
 import { readTargetCommits } from '../../tracking/state.js';
 import { unknownCommit } from '../../tracking/git.js';
 import { configError } from '../../util/errors.js';
+import { ciContext } from '../../tracking/ci.js';
+import { recordMessage } from './shared.js';
 
-export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string }, ctx: CommandContext): Promise<number> {
+export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string; message?: string }, ctx: CommandContext): Promise<number> {
   if (!options.target) throw configError('E_USAGE', 'approve needs --target', { hint: 'name the target the approval is for' });
+  const message = recordMessage(options.message);
   const { spec, tracking } = await openDeployment(ctx, args[0]!, { target: options.target });
   const target = spec.targets.get(options.target)!;
   let commits: string[];
@@ -32,16 +35,16 @@ export async function run(args: string[], options: { target?: string; gitSha?: s
   if (!target.promotion?.requiresApproval) ctx.log.warn(`${target.name} does not require approval; the approval is recorded anyway`);
   const timestamp = isoSeconds(ctx.now());
   for (const commit of commits) {
-    await recordApproval(tracking, { deployment: spec.name, target: target.name, commit, approvedBy: tracking.deployedBy, timestamp, method: 'note' });
+    await recordApproval(tracking, { deployment: spec.name, target: target.name, commit, approvedBy: tracking.deployedBy, timestamp, method: 'note', message, ci: ciContext(ctx.env) });
   }
   const data = {
     deployment: spec.name,
     target: target.name,
-    approvals: commits.map((c) => ({ git_sha: c, approved_by: tracking.deployedBy, timestamp })),
+    approvals: commits.map((c) => ({ git_sha: c, approved_by: tracking.deployedBy, timestamp, ...(message ? { message } : {}) })),
     pushed: Boolean(tracking.remote),
   };
   writeResult(ctx, data, () =>
-    renderTable(data.approvals.map((a) => ({ target: data.target, commit: short(a.git_sha), approved_by: a.approved_by, at: a.timestamp }))),
+    renderTable(data.approvals.map((a) => ({ target: data.target, commit: short(a.git_sha), approved_by: a.approved_by, at: a.timestamp, ...(message ? { why: message } : {}) }))),
   );
   return 0;
 }

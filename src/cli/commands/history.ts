@@ -44,9 +44,10 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
             commit: short(e.git_sha),
             by: e.deployed_by,
             note: [
+              typeof e.message === 'string' ? JSON.stringify(e.message) : '',
               e.promoted_from ? `promoted from ${e.promoted_from}` : '',
               e.rollback_of ? `rollback of ${short(e.rollback_of)}` : '',
-              e.approval ? `approved by ${e.approval.approved_by}` : '',
+              e.approval ? `approved by ${e.approval.approved_by}${typeof e.approval.message === 'string' ? ` (${JSON.stringify(e.approval.message)})` : ''}` : '',
               e.dirty ? 'dirty' : '',
             ]
               .filter(Boolean)

@@ -76,7 +76,8 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--promote-from <target>', description: "deploy the commits and images the source target runs, with this target's configuration" },
       { flags: '--git-sha <sha>', description: 'deploy this commit (its files, not the working tree); a rollback when the target ran it before' },
       { flags: '--approved-by <who>', description: 'approval given by an outside gate (CI), for targets that require approval' },
-      { flags: '--allow-dirty', description: 'roll out HEAD although its inputs have uncommitted changes (recorded as dirty)' },
+      { flags: '--allow-dirty', description: 'roll out although the inputs read from the working tree have uncommitted changes (recorded as dirty)' },
+      { flags: '--message <why>', description: 'why this rollout happens; kept in its records, shown by history and status' },
     ],
     load: () => import('./rollout.js'),
   },
@@ -138,6 +139,7 @@ export const deploymentCommands: CommandSpec[] = [
     options: [
       { ...target, description: 'the target the approval is for' },
       { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
+      { flags: '--message <why>', description: 'why it is approved; kept in the approval and in the records of the rollouts it approves' },
     ],
     load: () => import('./approve.js'),
   },

@@ -5,6 +5,7 @@ import { relative } from 'node:path';
 import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
 import { configError } from '../../util/errors.js';
+import { recordMessage } from './shared.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
 
 interface RolloutFlags {
@@ -17,6 +18,7 @@ interface RolloutFlags {
   gitSha?: string;
   approvedBy?: string;
   allowDirty?: boolean;
+  message?: string;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -33,6 +35,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       throw configError('E_USAGE', `--parallelism must be a positive whole number, got "${flags.parallelism}"`);
     }
   }
+
+  const message = recordMessage(flags.message);
 
   const { openWorkspace } = await import('../../model/index.js');
   const { trackedRollout } = await import('../../engine/tracked-rollout.js');
@@ -60,6 +64,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     gitSha: flags.gitSha,
     approvedBy: flags.approvedBy,
     allowDirty: Boolean(flags.allowDirty),
+    message,
     interactive: ctx.interactive,
     stdin: ctx.stdin,
     stderr: ctx.stderr,

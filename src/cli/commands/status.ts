@@ -46,6 +46,7 @@ export async function run(args: string[], options: { target?: string; checkDrift
             promoted_from: deployed?.promoted_from ?? null,
             rollback_of: deployed?.rollback_of ?? null,
             dirty: deployed?.dirty === true,
+            message: typeof deployed?.message === 'string' ? deployed.message : null,
             images: deployed?.images ?? {},
             last_status: s?.last?.status ?? null,
             last_at: s?.last?.timestamp ?? null,
@@ -75,6 +76,8 @@ export async function run(args: string[], options: { target?: string; checkDrift
             .map(([k, v]) => `${k}=${v.includes('@') ? v.slice(v.indexOf('@') + 1, v.indexOf('@') + 20) : v}`)
             .join(' ') || undefined,
           ...(options.checkDrift ? { drift: c.drift ? driftText(c.drift) : undefined } : {}),
+          // Why the deployed commit was rolled out, when any record of the target says.
+          ...(t.components.some((x) => x.message) ? { why: c.message ?? undefined } : {}),
         }));
         return `target ${t.target}\n${renderTable(rows) || '  (no components)'}\n`;
       })
