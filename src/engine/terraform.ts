@@ -126,7 +126,8 @@ async function step(
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
   const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
   if (result.code !== 0) {
-    const output = ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim());
+    // Progress first, diagnostics last (as on a terminal), so that the tail kept holds the error.
+    const output = ctx.redactor.redact(`${result.stdout}\n${result.stderr}`.trim());
     const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
     throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform ${what} failed${interrupted}`, {
       output: tailLines(output, 60),

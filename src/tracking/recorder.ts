@@ -472,9 +472,14 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   };
 }
 
-/** How much of a failure's output a record keeps: its last lines, at most a few kilobytes. */
+/**
+ * What a failed record keeps of the failing program's output: its diagnostics — from the first
+ * `Error:` line, as terraform prints them after its progress — else its end; 20 lines, 4 KB at most.
+ */
 function lastErrorLines(output: string): string {
-  const text = tailLines(output.trim(), 20);
+  const lines = output.trim().split('\n');
+  const first = lines.findIndex((line) => /^[│|]?\s*Error: /.test(line));
+  const text = tailLines(lines.slice(Math.max(first, 0)).join('\n'), 20);
   return text.length <= 4000 ? text : `...${text.slice(-4000)}`;
 }
 
