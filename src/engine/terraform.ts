@@ -231,7 +231,7 @@ export async function checkDrift(binary: string, component: ResolvedComponent, c
     if (plan.code !== 0 && plan.code !== 2) {
       const interrupted = ctx.signal.aborted ? ' (interrupted)' : '';
       throw stepError('E_TERRAFORM_FAILED', `${component.key}: terraform plan failed${interrupted}`, {
-        output: tailLines(ctx.redactor.redact(`${plan.stderr}\n${plan.stdout}`.trim()), 60),
+        output: tailLines(ctx.redactor.redact(`${plan.stdout}\n${plan.stderr}`.trim()), 60),
       });
     }
     if (plan.code === 0) return { drifted: false, planCounts: { add: 0, change: 0, destroy: 0 } };

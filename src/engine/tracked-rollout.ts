@@ -98,12 +98,14 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       beforeStart: async (plan) => {
         planned = plan.components;
         // Whatever the mode, files read from the working tree must be committed: the record names a
-        // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction.
+        // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction. A
+        // promotion reuses images, so it reads no nixpack source.
+        const read = plan.components.filter((c) => resolved.mode !== 'promotion' || c.type !== 'nixpack').map((c) => c.directory);
         const dirty = resolved.workingTree
           ? await checkDirtyInputs(
               tracking,
               // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
-              [...inputs.files.paths, ...(inputs.config.configFile ? [inputs.config.configFile] : []), ...plan.components.map((c) => c.directory)].filter(
+              [...inputs.files.paths, ...(inputs.config.configFile ? [inputs.config.configFile] : []), ...read].filter(
                 (p) => !isInside(join(inputs.config.root, '.atmos'), p),
               ),
               Boolean(options.allowDirty),
