@@ -114,6 +114,10 @@ async function prepare(ctx: RunnerContext, component: ResolvedComponent): Promis
 }
 
 /** Runs one terraform step; a failure becomes a step error carrying terraform's (redacted) output. */
+/** Steps that set up a backend's storage, safe to repeat. */
+const SETUP_STEPS = new Set(['init', 'workspace']);
+const CONCURRENT_SETUP = /duplicate key value violates unique constraint/;
+
 async function step(
   binary: string,
   args: string[],
@@ -124,7 +128,14 @@ async function step(
   env: NodeJS.ProcessEnv,
 ): Promise<ExecResult> {
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
-  const result = await exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
+  const run = () => exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
+  let result = await run();
+  if (result.code !== 0 && SETUP_STEPS.has(args[0]!) && !ctx.signal.aborted && CONCURRENT_SETUP.test(result.stderr)) {
+    // Components started together on a backend used for the first time both create its schema or
+    // table (terraform's pg backend does so without a lock); the loser finds them made on a retry.
+    ctx.log.debug(`${component.key}: terraform ${what} lost a race creating the backend's storage; retrying`);
+    result = await run();
+  }
   if (result.code !== 0) {
     // Progress first, diagnostics last (as on a terminal), so that the tail kept holds the error.
     const output = ctx.redactor.redact(`${result.stdout}\n${result.stderr}`.trim());
