@@ -9,9 +9,9 @@ import { readTargetCommits } from '../../tracking/state.js';
 import { unknownCommit } from '../../tracking/git.js';
 import { configError } from '../../util/errors.js';
 
-export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string }, ctx: CommandContext): Promise<number> {
+export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string; offline?: boolean }, ctx: CommandContext): Promise<number> {
   if (!options.target) throw configError('E_USAGE', 'approve needs --target', { hint: 'name the target the approval is for' });
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { target: options.target });
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { target: options.target, offline: options.offline });
   const target = spec.targets.get(options.target)!;
   let commits: string[];
   if (options.gitSha) {

@@ -24,6 +24,9 @@ export interface CommandSpec {
 }
 
 const target: OptionSpec = { flags: '-t, --target <target>', description: 'target (environment) to act on' };
+/** Commands that read or write records work without the tracking remote; `sync` pushes later. */
+const offline: OptionSpec = { flags: '--offline', description: 'do not fetch tracking refs from the remote first' };
+const offlineWrite: OptionSpec = { flags: '--offline', description: 'record locally only: no fetch, no push (`atmos deployment sync` pushes later)' };
 
 export const deploymentCommands: CommandSpec[] = [
   {
@@ -59,6 +62,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--skip-push', description: 'build into the local OCI layout only: no push, no build record' },
       { flags: '--plan', description: 'print the build plans without building' },
       { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
+      offlineWrite,
     ],
     load: () => import('./build.js'),
   },
@@ -76,6 +80,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--git-sha <sha>', description: 'deploy this commit (its files, not the working tree); a rollback when the target ran it before' },
       { flags: '--approved-by <who>', description: 'approval given by an outside gate (CI), for targets that require approval' },
       { flags: '--allow-dirty', description: 'roll out HEAD although its inputs have uncommitted changes (recorded as dirty)' },
+      offlineWrite,
     ],
     load: () => import('./rollout.js'),
   },
@@ -86,7 +91,7 @@ export const deploymentCommands: CommandSpec[] = [
     options: [
       { ...target, description: 'only this target (default: every target)' },
       { flags: '--check-drift', description: 'also run a plan per component and report drift' },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./status.js'),
   },
@@ -100,7 +105,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--limit <n>', description: 'at most n entries (default 50; 0 means all)' },
       { flags: '--since <date>', description: 'only entries at or after this date, time or duration ago (7d)' },
       { flags: '--until <date>', description: 'only entries at or before this date (a day counts whole), time or duration ago' },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./history.js'),
   },
@@ -112,7 +117,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--from-target <target>', description: 'the target to compare from' },
       { flags: '--to-target <target>', description: 'the target to compare to' },
       { flags: '--show-code', description: "add the file-level diff of the deployment's inputs" },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./diff.js'),
   },
@@ -136,8 +141,15 @@ export const deploymentCommands: CommandSpec[] = [
     options: [
       { ...target, description: 'the target the approval is for' },
       { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
+      offlineWrite,
     ],
     load: () => import('./approve.js'),
+  },
+  {
+    name: 'sync',
+    description: 'push the records kept locally (--offline, remote unreachable) to the tracking remote; never forced',
+    options: [],
+    load: () => import('./sync.js'),
   },
   {
     name: 'promotion-graph',
@@ -150,7 +162,7 @@ export const deploymentCommands: CommandSpec[] = [
     name: 'promotion-status',
     args: '<deployment>',
     description: 'per promotion edge: ready / up to date / requires approval, with commits',
-    options: [{ flags: '--offline', description: 'do not fetch tracking refs from the remote first' }],
+    options: [offline],
     load: () => import('./promotion-status.js'),
   },
   {
