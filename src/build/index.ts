@@ -288,7 +288,8 @@ async function buildOne(
   if (published) {
     if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
     else {
-      const remote = await deps.repo.trackingRemote(ws.config.remote).catch(() => undefined);
+      const { sharingRemote } = await import('../tracking/recorder.js');
+      const remote = await sharingRemote(ws, deps.repo);
       await deps.writeBuildRecord(
         deps.repo,
         {

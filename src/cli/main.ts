@@ -7,6 +7,7 @@ import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { packageVersion } from '../util/package.js';
+import { takePushedRefs } from '../tracking/git.js';
 import { isAtmosError, formatLocation, type AtmosError, type SourceLocation } from '../util/errors.js';
 
 export interface MainIO {
@@ -114,6 +115,8 @@ export async function main(io: MainIO): Promise<number> {
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    // No silent pushes: whatever a command pushed, successful or not, is said once at its end.
+    for (const [remote, count] of takePushedRefs()) ctxRef?.log.info(`pushed ${count} ref${count === 1 ? '' : 's'} to ${remote}`);
   }
 }
 

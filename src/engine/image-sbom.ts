@@ -40,9 +40,9 @@ export async function shareSbomNote(
   deployment: string,
   log: Logger,
 ): Promise<void> {
-  const remote = await repo.trackingRemote(ws.config.remote).catch(() => undefined);
+  const { pushNotes, sharingRemote } = await import('../tracking/recorder.js');
+  const remote = await sharingRemote(ws, repo);
   if (!remote) return;
-  const { pushNotes } = await import('../tracking/recorder.js');
   const { sbomNoteRef } = await import('../sbom/index.js');
   try {
     await pushNotes({ repo, remote, deployedBy: '' }, [sbomNoteRef(deployment)]);

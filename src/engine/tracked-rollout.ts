@@ -51,6 +51,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     signal: options.signal,
     log: options.log,
     fetch: true,
+    offline: ws.offline,
   });
   const resolved = await resolveRolloutCommit(tracking, {
     deployment: spec.name,
@@ -161,6 +162,9 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   });
 
   await attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log);
+  if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
+    options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
+  }
   return result;
 }
 
@@ -208,7 +212,7 @@ export async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: 
   mkdirSync(data, { recursive: true });
   if (!existsSync(join(root, '.atmos'))) symlinkSync(data, join(root, '.atmos'));
   const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
-  return openWorkspace({ cwd: root, configFile, env: ws.env });
+  return openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline });
 }
 
 async function currentBranch(repo: { git(args: string[], options?: { check?: boolean }): Promise<{ stdout: string; code?: number }> }): Promise<string | undefined> {

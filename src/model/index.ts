@@ -9,6 +9,8 @@ export interface Workspace {
   config: AtmosConfig;
   env: NodeJS.ProcessEnv;
   files: FileCache;
+  /** `--offline`: records are written locally only (no fetch, no push); `sync` pushes them later. */
+  offline?: boolean;
   /**
    * Just-in-time vendoring: given component directories (under their type's base path) that the
    * repository lacks, returns the ones a vendor entry provides, with their cache directories.
@@ -30,6 +32,8 @@ export interface WorkspaceOptions {
   log?: { info(message: string): void; warn(message: string): void; debug(message: string): void };
   /** Set false to never vendor (resolution then sees only what the repository holds). */
   vendor?: boolean;
+  /** `--offline`: no fetch or push of records (see Workspace.offline). */
+  offline?: boolean;
 }
 
 /** An image produced by a build (or recorded for a promotion source). */
@@ -76,7 +80,7 @@ export interface ResolvedTarget {
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const config = await loadAtmosConfig(options);
-  const ws: Workspace = { config, env: options.env, files: new FileCache() };
+  const ws: Workspace = { config, env: options.env, files: new FileCache(), ...(options.offline ? { offline: true } : {}) };
   if (options.vendor !== false) {
     const log = options.log ?? {
       info: () => {},

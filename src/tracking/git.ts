@@ -68,10 +68,39 @@ export interface GitRepoOptions {
 
 export interface PushResult {
   ok: boolean;
-  /** Per remote ref: `ok`, or the reason git gave (`stale info`, `fetch first`, `already exists`...). */
-  refs: { ref: string; ok: boolean; reason?: string }[];
+  /**
+   * Per remote ref: `ok` (`upToDate` when the remote already had the value), or the reason git gave
+   * (`stale info`, `fetch first`, `already exists`, `pre-receive hook declined`...); `refused` when the
+   * remote itself refused it (a hook, a protected ref) rather than a compare-and-swap losing.
+   */
+  refs: { ref: string; ok: boolean; upToDate?: boolean; refused?: boolean; reason?: string }[];
+  /** What the remote said (its `remote:` lines, a hook's message), when it said anything. */
+  remoteMessage?: string;
   stderr: string;
 }
+
+/** Rejections that mean someone else pushed first (client-side lease checks, or the remote's ref transaction losing). */
+const CONCURRENT = /stale info|fetch first|non-fast-forward|already exists|atomic (push|transaction) failed|failed to (update|lock)|cannot lock|incorrect old value/;
+
+/** Refs each remote accepted in this process, so that no push goes unsaid (`pushed 7 refs to origin`). */
+const pushedRefs = new Map<string, number>();
+
+/** The refs pushed per remote since the last call (the CLI prints them when a command ends). */
+export function takePushedRefs(): Map<string, number> {
+  const taken = new Map(pushedRefs);
+  pushedRefs.clear();
+  return taken;
+}
+
+/** Where a ref written offline keeps the remote's value until `sync` pushes it (never fetched or pushed). */
+const PENDING = 'refs/atmos-pending/';
+
+export function pendingRef(ref: string): string {
+  return `${PENDING}${ref.slice('refs/atmos/'.length)}`;
+}
+
+/** `deployments.remote: none` keeps every record local. */
+export const NO_REMOTE = 'none';
 
 const ZERO = /^0+$/;
 
@@ -339,13 +368,17 @@ export class GitRepo {
     return result.stdout.split('\n').map((r) => r.trim()).filter(Boolean);
   }
 
-  /** The remote to sync tracking data with: `configured` (must exist), else `origin` when it exists. */
+  /**
+   * The remote to sync tracking data with: `configured` (must exist; `none` for no remote), else
+   * `origin` when it exists.
+   */
   async trackingRemote(configured?: string): Promise<string | undefined> {
+    if (configured === NO_REMOTE) return undefined;
     const remotes = await this.remotes();
     if (configured) {
       if (!remotes.includes(configured)) {
         throw configError('E_REMOTE_NOT_FOUND', `git remote ${configured} (deployments.remote) does not exist`, {
-          hint: `add it with: git remote add ${configured} <url>, or change deployments.remote in atmos.yaml`,
+          hint: `add it with: git remote add ${configured} <url>, or change deployments.remote in atmos.yaml (none keeps records local)`,
         });
       }
       return configured;
@@ -371,15 +404,21 @@ export class GitRepo {
       if (!m) continue;
       const dst = m[2]!.split(':').pop()!;
       const reason = /\(([^)]*)\)/.exec(m[3]!)?.[1];
-      refs.push({ ref: dst, ok: m[1] !== '!', reason: m[1] === '!' ? reason ?? m[3] : undefined });
+      if (m[1] !== '!') refs.push({ ref: dst, ok: true, upToDate: m[1] === '=' });
+      else refs.push({ ref: dst, ok: false, refused: m[3]!.startsWith('[remote rejected]') && !CONCURRENT.test(reason ?? ''), reason: reason ?? m[3] });
     }
-    return { ok: result.code === 0, refs, stderr: result.stderr.trim() };
+    const accepted = result.code === 0 ? refs.filter((r) => r.ok && !r.upToDate).length : 0;
+    if (accepted > 0) pushedRefs.set(remote, (pushedRefs.get(remote) ?? 0) + accepted);
+    const said = result.stderr.split('\n').flatMap((l) => (/^remote: /.test(l) ? [l.slice('remote: '.length).trim()] : [])).filter(Boolean);
+    return { ok: result.code === 0, refs, remoteMessage: said.length ? said.join('\n') : undefined, stderr: result.stderr.trim() };
   }
 
   /** Like tryPush, but a rejection is exit 3 with what to do, any other failure exit 1. */
   async push(remote: string, refspecs: string[], leases: { ref: string; expect: string }[] = []): Promise<void> {
     const result = await this.tryPush(remote, refspecs, leases);
     if (result.ok) return;
+    const refused = result.refs.filter((r) => r.refused);
+    if (refused.length > 0) throw remoteRefused(remote, result, refused.map((r) => r.ref));
     const rejected = result.refs.filter((r) => !r.ok && r.reason !== 'atomic push failed');
     if (rejected.length > 0) {
       throw policyError(
@@ -393,18 +432,22 @@ export class GitRepo {
 
   /**
    * Fetches `refs/atmos/*` (the remote is the truth for what is deployed), `refs/tags/atmos/*`
-   * (tags are immutable, never clobbered) and `refs/notes/atmos/*` (merged into ours).
+   * (tags are immutable, never clobbered) and `refs/notes/atmos/*` (merged into ours). Refs written
+   * offline and not synced yet are left out: the fetch never overwrites a record `sync` has to push.
    */
-  async fetchTracking(remote: string): Promise<void> {
+  async fetchTracking(remote: string, options: { hint?: string } = {}): Promise<void> {
     const incoming = `refs/atmos-fetch/${remote}/notes`;
+    const keep = [...(await this.pendingRefs()).keys()].map((ref) => `^${ref}`);
     const result = await this.git(
-      ['fetch', '--quiet', '--no-write-fetch-head', remote, '+refs/atmos/*:refs/atmos/*', 'refs/tags/atmos/*:refs/tags/atmos/*', `+refs/notes/atmos/*:${incoming}/*`],
+      ['fetch', '--quiet', '--no-write-fetch-head', remote, '+refs/atmos/*:refs/atmos/*', 'refs/tags/atmos/*:refs/tags/atmos/*', `+refs/notes/atmos/*:${incoming}/*`, ...keep],
       { check: false },
     );
     if (result.code !== 0) {
       throw stepError('E_FETCH_FAILED', `git fetch from ${remote} failed`, {
         output: result.stderr.trim(),
-        hint: 'use --offline to work with the local tracking data only',
+        hint:
+          options.hint ??
+          `rerun with --offline to work with the local records only (what an offline command records, \`atmos deployment sync\` pushes to ${remote} later)`,
       });
     }
     const fetched = await this.forEachRef([incoming], ['refname', 'objectname']);
@@ -412,6 +455,49 @@ export class GitRepo {
       const local = `refs/notes/atmos/${row.refname.slice(incoming.length + 1)}`;
       await this.mergeNotes(local, row.refname, row.objectname);
     }
+  }
+
+  /** The remote's refs under `prefixes` (one `git ls-remote`): ref → object id. */
+  async remoteRefs(remote: string, prefixes: string[]): Promise<Map<string, string>> {
+    const result = await this.git(['ls-remote', '--refs', remote], { check: false });
+    if (result.code !== 0) {
+      throw stepError('E_FETCH_FAILED', `git ls-remote ${remote} failed`, { output: result.stderr.trim(), hint: 'check that the remote is reachable' });
+    }
+    const refs = new Map<string, string>();
+    for (const line of result.stdout.split('\n')) {
+      const [oid, ref] = line.split('\t');
+      if (oid && ref && prefixes.some((p) => ref.startsWith(p))) refs.set(ref, oid);
+    }
+    return refs;
+  }
+
+  /**
+   * Refs under `refs/atmos/` written offline and not pushed yet (`prefix` narrows, e.g.
+   * `deployments/d/t/`): ref → the value the remote had before ('' for none), the lease `sync` pushes with.
+   */
+  async pendingRefs(prefix = ''): Promise<Map<string, string>> {
+    const rows = await this.forEachRef([`${PENDING}${prefix}`], ['refname', 'objectname']);
+    const blobs = await this.catFileBatch(rows.map((r) => r.objectname));
+    const pending = new Map<string, string>();
+    for (const row of rows) pending.set(`refs/atmos/${row.refname.slice(PENDING.length)}`, blobs.get(row.objectname)?.content.toString('utf8').trim() ?? '');
+    return pending;
+  }
+
+  /** Forgets that `refs` were written offline (they are on the remote now, or its record won). */
+  async clearPending(refs: string[]): Promise<void> {
+    if (refs.length === 0) return;
+    const marks = new Map((await this.forEachRef([PENDING], ['refname', 'objectname'])).map((r) => [r.refname, r.objectname]));
+    await this.updateRefs(refs.map(pendingRef).filter((m) => marks.has(m)).map((m) => ({ ref: m, newValue: '', oldValue: marks.get(m)! })));
+  }
+
+  /**
+   * The update that marks `ref` as written offline, with the value the remote had (`remoteValue`);
+   * undefined when it is marked already (the first offline write keeps the remote's value).
+   */
+  async pendingMark(ref: string, remoteValue: string): Promise<RefUpdate | undefined> {
+    if (await this.revParse(pendingRef(ref))) return undefined;
+    const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: `${remoteValue}\n` })).stdout.trim();
+    return { ref: pendingRef(ref), newValue: blob, oldValue: '' };
   }
 
   /** Brings fetched notes into `local`: fast-forward when possible, else a notes merge. */
@@ -427,6 +513,15 @@ export class GitRepo {
     const lineNotes = /\/(approvals|test-results|scan-results)$/.test(local);
     await this.git([...(await this.identityArgs()), 'notes', `--ref=${local}`, 'merge', '--quiet', '-s', lineNotes ? 'cat_sort_uniq' : 'ours', fetchedRef]);
   }
+}
+
+/** The remote refused a push itself (a hook, a protected ref): its own words, not a lost race. */
+export function remoteRefused(remote: string, result: PushResult, refs: string[]): AtmosError {
+  const reason = result.refs.find((r) => r.refused)?.reason ?? 'refused';
+  return policyError('E_REMOTE_REFUSED', `${remote} refused the push of ${refs.join(', ')} (${reason})${result.remoteMessage ? `: ${result.remoteMessage}` : ''}`, {
+    hint: `the remote's rules (e.g. a pre-receive hook) decide; once ${remote} accepts them, \`atmos deployment sync\` pushes the records kept locally`,
+    output: result.stderr,
+  });
 }
 
 function appendNote(existing: string | undefined, added: string): string {

@@ -19,7 +19,7 @@ export interface OpenedDeployment {
 }
 
 export async function openDeployment(ctx: OpenContext, name: string, options: { offline?: boolean; target?: string } = {}): Promise<OpenedDeployment> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
   const { loadDeployment, requireTarget } = await import('../config/deployment.js');
   const spec = await loadDeployment(ws.config, ws.files, name);
   if (options.target !== undefined) requireTarget(spec, options.target);
@@ -29,7 +29,8 @@ export async function openDeployment(ctx: OpenContext, name: string, options: { 
     remote: ws.config.remote,
     signal: ctx.signal,
     log: ctx.log,
-    fetch: !options.offline,
+    fetch: true,
+    offline: options.offline,
   });
   return { ws, spec, tracking };
 }

@@ -3,7 +3,7 @@
 // recorder the engine calls as each component finishes.
 import { relative, isAbsolute, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { GitRepo, allocateTagName, tagTimestamp, unknownCommit } from './git.js';
+import { GitRepo, allocateTagName, decodeComponent, remoteRefused, tagTimestamp, unknownCommit, type RefUpdate } from './git.js';
 import {
   deployedBy as resolveDeployedBy,
   formatApproval,
@@ -14,12 +14,12 @@ import {
   type DeploymentRecord,
   type DeploymentStatus,
 } from './records.js';
-import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits } from './state.js';
+import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits, readTargetRecords, recordRef } from './state.js';
 import { checkPromotion, type PromotionDecision } from '../plan/promotion.js';
 import { obtainApproval } from '../plan/approval.js';
 import type { DeploymentSpec, ComponentKey } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
-import { AtmosError, configError, policyError } from '../util/errors.js';
+import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 import { tailLines } from '../util/exec.js';
 import type { CiContext } from './ci.js';
 
@@ -32,8 +32,13 @@ export interface Logger {
 /** The repository, its tracking remote and who is deploying — opened once per command. */
 export interface Tracking {
   repo: GitRepo;
-  /** Remote to push records to / fetch from; undefined when there is none. */
+  /** Remote to push records to / fetch from; undefined when there is none or when offline. */
   remote?: string;
+  /**
+   * Offline (`--offline`, or the remote became unreachable mid-command): the tracking remote the
+   * records written now are kept for. Moved refs are marked pending; `atmos deployment sync` pushes them.
+   */
+  offlineFrom?: string;
   deployedBy: string;
 }
 
@@ -46,6 +51,8 @@ export async function openTracking(options: {
   log?: Logger;
   /** Fetch tracking refs from the remote now (status/history/diff/rollout), unless offline. */
   fetch?: boolean;
+  /** `--offline`: neither fetch nor push; records written are kept for `sync`. */
+  offline?: boolean;
 }): Promise<Tracking> {
   const probe = new GitRepo(options.cwd, { env: options.env });
   if (!(await probe.isRepository())) {
@@ -56,11 +63,22 @@ export async function openTracking(options: {
   const who = await resolveDeployedBy(options.env, probe);
   const repo = new GitRepo(options.cwd, { env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
   const remote = await repo.trackingRemote(options.remote);
+  if (remote && options.offline) {
+    options.log?.debug(`offline: records are neither fetched from nor pushed to ${remote}`);
+    return { repo, offlineFrom: remote, deployedBy: who };
+  }
   if (remote && options.fetch) {
     options.log?.debug(`fetching deployment tracking refs from ${remote}`);
     await repo.fetchTracking(remote);
+    const pending = await repo.pendingRefs();
+    if (pending.size > 0) options.log?.warn(`${pending.size} ref(s) recorded offline are not on ${remote} yet: run \`atmos deployment sync\` to push them`);
   }
   return { repo, remote, deployedBy: who };
+}
+
+/** The remote a command pushes the records it writes to: none with --offline or `deployments.remote: none`. */
+export async function sharingRemote(ws: { offline?: boolean; config: { remote?: string } }, repo: GitRepo): Promise<string | undefined> {
+  return ws.offline ? undefined : repo.trackingRemote(ws.config.remote).catch(() => undefined);
 }
 
 export interface RolloutCommit {
@@ -245,6 +263,8 @@ export async function pushNotes(tracking: Tracking, refs: string[]): Promise<voi
   for (let attempt = 0; ; attempt++) {
     const result = await tracking.repo.tryPush(tracking.remote!, refs);
     if (result.ok) return;
+    const refused = result.refs.filter((r) => r.refused);
+    if (refused.length > 0) throw remoteRefused(tracking.remote!, result, refused.map((r) => r.ref));
     if (attempt >= 3 || !result.refs.some((r) => !r.ok)) return tracking.repo.push(tracking.remote!, refs);
     await tracking.repo.fetchTracking(tracking.remote!);
   }
@@ -323,10 +343,18 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   const now = options.now ?? (() => new Date());
   const images: Record<string, string> = { ...resolved.sourceImages, ...options.images };
   let expected: Map<string, string> | undefined;
+  let expectedRecords: Map<string, string> | undefined;
   let approvalWritten = false;
   const recorded: RecordedComponent[] = [];
 
   const current = async () => (expected ??= await readTargetCommits(repo, deployment, target));
+  const currentRecords = async () => (expectedRecords ??= await readTargetRecords(repo, deployment, target));
+
+  // The remote refused or could not be reached: what follows is recorded locally, for `sync`.
+  const goOffline = () => {
+    tracking.offlineFrom = tracking.remote;
+    tracking.remote = undefined;
+  };
 
   const imagesFor = (name: string): Record<string, string> | undefined => {
     const wanted = options.imagesOf ? options.imagesOf(name) : Object.keys(images);
@@ -368,6 +396,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   async function record(name: string, type: string, status: DeploymentStatus, extra: Record<string, unknown>): Promise<RecordedComponent> {
     const commit = commitFor(name);
     const ref = deploymentRef(deployment, target, name);
+    const recRef = recordRef(deployment, target, name);
     const old = (await current()).get(name) ?? '';
     const base = deploymentTagBase(deployment, target, name);
     const when = now();
@@ -401,6 +430,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       fields.rollback_of = undefined;
       fields.metadata = { ...fields.metadata, error: conflict.message };
     };
+    const oldRecord = (await currentRecords()).get(name) ?? '';
     for (let attempt = 0; attempt < 8; attempt++) {
       // Without a remote the first attempt just tries the plain name: the transaction refuses an
       // existing tag, and the next attempt lists what exists. With a remote, the push must never
@@ -411,20 +441,49 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
           : (await repo.forEachRef([`refs/tags/${base}/`], ['refname'])).map((r) => r.refname.slice('refs/tags/'.length));
       const tag = allocateTagName(`${base}/${tagTimestamp(when)}`, existing);
       const oid = await repo.writeTagObject(tag, commit, formatRecord('Deployment', fields), when);
+      // The deployment ref and the success record ref move together, each leased on its value at the start.
+      const moves: RefUpdate[] = moveRef
+        ? [
+            { ref, newValue: commit, oldValue: old },
+            { ref: recRef, newValue: oid, oldValue: oldRecord },
+          ]
+        : [];
+      let failure: AtmosError | undefined;
       if (tracking.remote) {
-        const refspecs = [`${oid}:refs/tags/${tag}`, ...(moveRef ? [`${commit}:${ref}`] : [])];
-        const pushed = await repo.tryPush(tracking.remote, refspecs, moveRef ? [{ ref, expect: old }] : []);
-        if (!pushed.ok) {
-          const refRejected = pushed.refs.find((r) => r.ref === ref && !r.ok && r.reason !== 'atomic push failed');
-          const tagRejected = pushed.refs.find((r) => r.ref === `refs/tags/${tag}` && !r.ok && r.reason !== 'atomic push failed');
-          if (!refRejected && !tagRejected) await repo.push(tracking.remote, refspecs, moveRef ? [{ ref, expect: old }] : []);
-          await repo.fetchTracking(tracking.remote);
-          if (refRejected && moveRef) await loseRace();
+        const remote = tracking.remote;
+        const refspecs = [`${oid}:refs/tags/${tag}`, ...moves.map((m) => `${m.newValue}:${m.ref}`)];
+        const pushed = await repo.tryPush(remote, refspecs, moves.map((m) => ({ ref: m.ref, expect: m.oldValue })));
+        // The remote already held this very record (another machine wrote the same one in the same
+        // second): that machine's push moved the ref, not ours.
+        const sameRecord = pushed.ok && moveRef && oldRecord !== oid && pushed.refs.some((r) => r.ref === recRef && r.upToDate);
+        if (!pushed.ok && pushed.refs.some((r) => r.refused)) {
+          // The remote's own rules refused the record (a hook): say what it said; keep the record here.
+          failure = remoteRefused(remote, pushed, pushed.refs.filter((r) => r.refused).map((r) => r.ref));
+          goOffline();
+        } else if (!pushed.ok && !pushed.refs.some((r) => !r.ok)) {
+          // Not a refusal: the remote could not be reached. The record is kept here for `sync`.
+          failure = stepError('E_PUSH_FAILED', `could not push the records to ${remote}; they are kept locally`, {
+            hint: `run \`atmos deployment sync\` once ${remote} is reachable; later components of this rollout are recorded locally too`,
+            output: pushed.stderr,
+          });
+          goOffline();
+        } else if (!pushed.ok || sameRecord) {
+          // A lease failed: the target moved since the start. Otherwise (a tag name taken, the remote's
+          // transaction losing to a concurrent push) the next attempt sees what the remote has now.
+          const lost = sameRecord || pushed.refs.some((r) => moves.some((m) => m.ref === r.ref) && !r.ok && /stale info|fetch first|non-fast-forward/.test(r.reason ?? ''));
+          await repo.fetchTracking(remote);
+          if (lost && moveRef) await loseRace();
           continue;
         }
       }
-      const updates = [{ ref: `refs/tags/${tag}`, newValue: oid, oldValue: '' }];
-      if (moveRef) updates.push({ ref, newValue: commit, oldValue: tracking.remote ? ((await repo.revParse(ref)) ?? '') : old });
+      const updates: RefUpdate[] = [{ ref: `refs/tags/${tag}`, newValue: oid, oldValue: '' }];
+      for (const m of moves) {
+        // After the remote accepted, the local copies follow whatever they hold; otherwise compare-and-swap.
+        updates.push({ ...m, oldValue: tracking.remote ? ((await repo.revParse(m.ref)) ?? '') : m.oldValue });
+        // Offline: remember the value the remote had, the lease `sync` pushes with.
+        const mark = tracking.offlineFrom ? await repo.pendingMark(m.ref, m.oldValue) : undefined;
+        if (mark) updates.push(mark);
+      }
       try {
         await repo.updateRefs(updates);
       } catch (error) {
@@ -433,11 +492,14 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
         await loseRace();
         continue;
       }
-      if (moveRef) expected!.set(name, commit);
+      if (moveRef) {
+        expected!.set(name, commit);
+        expectedRecords!.set(name, oid);
+      }
       const entry = { component: name, status: fields.status, tag, commit, pushed: Boolean(tracking.remote) };
       recorded.push(entry);
       options.log?.debug(`recorded ${tag} (${fields.status})`);
-      if (conflict) throw conflict;
+      if (failure ?? conflict) throw failure ?? conflict;
       return entry;
     }
     throw policyError('E_TAG_NAME', `could not allocate a deployment tag under ${base}`, { hint: 'too many rollouts of this component in one second; try again' });
@@ -450,7 +512,20 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
     },
     async beforeStart(plan) {
       expected = await readTargetCommits(repo, deployment, target);
+      expectedRecords = await readTargetRecords(repo, deployment, target);
       if (plan.planOnly) return;
+      if (tracking.remote) {
+        // A record written offline would be overwritten or lost by rolling out over it: sync first.
+        const names = new Set((plan.components ?? []).map((c) => c.name));
+        const pending = [...(await repo.pendingRefs(`deployments/${deployment}/${target}/`)).keys()]
+          .map((ref) => decodeComponent(ref.split('/').pop()!))
+          .filter((c) => names.has(c));
+        if (pending.length > 0) {
+          throw policyError('E_NOT_SYNCED', `${target} has records written offline that are not on ${tracking.remote} yet: ${pending.join(', ')}`, {
+            hint: `push them first with \`atmos deployment sync\`, or keep working locally with --offline`,
+          });
+        }
+      }
       const names = (plan.components ?? []).map((c) => c.name);
       const commits = resolved.mode === 'promotion' ? names.map((n) => resolved.perComponent.get(n)).filter((c): c is string => Boolean(c)) : [resolved.commit];
       await writeApprovalNote(commits);

@@ -34,6 +34,23 @@ export function deploymentRef(deployment: string, target: string, component: str
   return `refs/atmos/deployments/${deployment}/${target}/${encodeComponent(component)}`;
 }
 
+/**
+ * The newest success record (tag object) of a component on a target. It moves with the deployment
+ * ref, leased the same way: a new record is a new value even when the commit is not, so a push
+ * racing another machine that deployed the same commit still loses (git skips the lease of a ref
+ * that already has the pushed value).
+ */
+export function recordRef(deployment: string, target: string, component: string): string {
+  return `refs/atmos/records/${deployment}/${target}/${encodeComponent(component)}`;
+}
+
+/** Component → its success record ref's value, for one target. */
+export async function readTargetRecords(repo: GitRepo, deployment: string, target: string): Promise<Map<string, string>> {
+  const prefix = `refs/atmos/records/${deployment}/${target}/`;
+  const rows = await repo.forEachRef([prefix], ['refname', 'objectname']);
+  return new Map(rows.map((r) => [decodeComponent(r.refname.slice(prefix.length)), r.objectname]));
+}
+
 export function deploymentTagBase(deployment: string, target: string, component: string): string {
   return `atmos/deployments/${deployment}/${target}/${encodeComponent(component)}`;
 }

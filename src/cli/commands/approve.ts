@@ -11,10 +11,10 @@ import { configError } from '../../util/errors.js';
 import { ciContext } from '../../tracking/ci.js';
 import { recordMessage } from './shared.js';
 
-export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string; message?: string }, ctx: CommandContext): Promise<number> {
+export async function run(args: string[], options: { target?: string; gitSha?: string; from?: string; message?: string; offline?: boolean }, ctx: CommandContext): Promise<number> {
   if (!options.target) throw configError('E_USAGE', 'approve needs --target', { hint: 'name the target the approval is for' });
   const message = recordMessage(options.message);
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { target: options.target });
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { target: options.target, offline: options.offline });
   const target = spec.targets.get(options.target)!;
   let commits: string[];
   if (options.gitSha) {

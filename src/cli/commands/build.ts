@@ -11,11 +11,12 @@ interface BuildCommandOptions {
   skipPush?: boolean;
   plan?: boolean;
   tag?: string;
+  offline?: boolean;
 }
 
 export async function run(args: string[], options: BuildCommandOptions, ctx: CommandContext): Promise<number> {
   const deployment = args[0]!;
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
   const build = await import('../../build/index.js');
   if (options.plan) {
     const { commandText } = await import('../../build/types.js');

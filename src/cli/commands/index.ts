@@ -24,6 +24,9 @@ export interface CommandSpec {
 }
 
 const target: OptionSpec = { flags: '-t, --target <target>', description: 'target (environment) to act on' };
+/** Commands that read or write records work without the tracking remote; `sync` pushes later. */
+const offline: OptionSpec = { flags: '--offline', description: 'do not fetch tracking refs from the remote first' };
+const offlineWrite: OptionSpec = { flags: '--offline', description: 'record locally only: no fetch, no push (`atmos deployment sync` pushes later)' };
 
 export const deploymentCommands: CommandSpec[] = [
   {
@@ -60,6 +63,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--skip-push', description: 'build into the local OCI layout only: no push, no build record' },
       { flags: '--plan', description: 'print the build plans without building' },
       { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
+      offlineWrite,
     ],
     load: () => import('./build.js'),
   },
@@ -78,6 +82,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--approved-by <who>', description: 'approval given by an outside gate (CI), for targets that require approval' },
       { flags: '--allow-dirty', description: 'roll out although the inputs read from the working tree have uncommitted changes (recorded as dirty)' },
       { flags: '--message <why>', description: 'why this rollout happens; kept in its records, shown by history and status' },
+      offlineWrite,
     ],
     load: () => import('./rollout.js'),
   },
@@ -88,7 +93,7 @@ export const deploymentCommands: CommandSpec[] = [
     options: [
       { ...target, description: 'only this target (default: every target)' },
       { flags: '--check-drift', description: 'also run a plan per component and report drift' },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./status.js'),
   },
@@ -102,7 +107,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--limit <n>', description: 'at most n entries (default 50; 0 means all)' },
       { flags: '--since <date>', description: 'only entries at or after this date, time or duration ago (7d)' },
       { flags: '--until <date>', description: 'only entries at or before this date (a day counts whole), time or duration ago' },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./history.js'),
   },
@@ -115,7 +120,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--to-target <target>', description: 'the target to compare to' },
       { flags: '--show-code', description: "add the file-level diff of the deployment's inputs" },
       { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
-      { flags: '--offline', description: 'do not fetch tracking refs from the remote first' },
+      offline,
     ],
     load: () => import('./diff.js'),
   },
@@ -140,8 +145,15 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'the target the approval is for' },
       { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
       { flags: '--message <why>', description: 'why it is approved; kept in the approval and in the records of the rollouts it approves' },
+      offlineWrite,
     ],
     load: () => import('./approve.js'),
+  },
+  {
+    name: 'sync',
+    description: 'push the records kept locally (--offline, remote unreachable) to the tracking remote; never forced',
+    options: [],
+    load: () => import('./sync.js'),
   },
   {
     name: 'promotion-graph',
@@ -154,7 +166,7 @@ export const deploymentCommands: CommandSpec[] = [
     name: 'promotion-status',
     args: '<deployment>',
     description: 'per promotion edge: ready / up to date / requires approval, with commits',
-    options: [{ flags: '--offline', description: 'do not fetch tracking refs from the remote first' }],
+    options: [offline],
     load: () => import('./promotion-status.js'),
   },
   {

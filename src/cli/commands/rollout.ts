@@ -19,6 +19,7 @@ interface RolloutFlags {
   approvedBy?: string;
   allowDirty?: boolean;
   message?: string;
+  offline?: boolean;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -40,7 +41,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
 
   const { openWorkspace } = await import('../../model/index.js');
   const { trackedRollout } = await import('../../engine/tracked-rollout.js');
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: flags.offline });
   const colors = pc.createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
