@@ -1,8 +1,10 @@
 // The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 
@@ -302,8 +304,10 @@ export class GitRepo {
   }
 
   /**
-   * The tree of `commit` checked out under `.atmos/snapshots/<sha>/` (once; later calls reuse it),
-   * so rollouts of another commit read its deployment file, stacks and components, not the working tree.
+   * The tree of `commit` checked out under `.atmos/snapshots/<sha>/`, so rollouts of another commit
+   * read its deployment file, stacks and components, not the working tree. A snapshot is reused only
+   * while it still holds exactly that tree (see snapshotDiffers); otherwise it is checked out again,
+   * with a warning, so an edit under `.atmos/snapshots/` is never deployed as the commit.
    */
   async materializeCommit(commit: string): Promise<string> {
     const sha = await this.resolveCommit(commit);
@@ -311,17 +315,27 @@ export class GitRepo {
     const top = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
     const root = join(top, '.atmos', 'snapshots');
     const dest = join(root, sha);
-    if (await exists(dest)) return dest;
+    if (await exists(dest)) {
+      const differs = await this.snapshotDiffers(sha, dest, top);
+      if (!differs) return dest;
+      this.options.warn?.(`the snapshot of ${sha.slice(0, 12)} in .atmos/snapshots/ differs from the commit (${differs}); checking the commit out again`);
+      // Renamed away first, so no reader sees a half-removed snapshot.
+      const stale = join(root, `.${sha}.stale.${process.pid}.${randomUUID()}`);
+      await rename(dest, stale).catch(() => undefined);
+      await rm(stale, { recursive: true, force: true });
+    }
     await mkdir(root, { recursive: true });
-    const temp = join(root, `.${sha}.${process.pid}.${Date.now()}`);
+    const temp = join(root, `.${sha}.${process.pid}.${randomUUID()}`);
     const index = `${temp}.index`;
     try {
       await mkdir(temp, { recursive: true });
       const env = { GIT_INDEX_FILE: index };
       await this.git(['read-tree', sha], { env });
-      await this.git([`--work-tree=${temp}`, 'checkout-index', '--all', '--force'], { env });
+      // `-u` keeps the files' stat data in the index: later checks re-read only files that changed.
+      await this.git([`--work-tree=${temp}`, 'checkout-index', '--all', '--force', '-u'], { env });
       try {
         await rename(temp, dest);
+        await rename(index, `${dest}.index`);
       } catch (error) {
         // Another process materialised the same commit first: theirs is identical.
         if (!(await exists(dest))) throw error;
@@ -331,6 +345,47 @@ export class GitRepo {
       await rm(index, { force: true });
     }
     return dest;
+  }
+
+  /**
+   * Why the snapshot `dest` is not exactly the tree of `sha`, or undefined when it is. Its index
+   * (`<sha>.index`, rebuilt when missing) must describe the commit's tree, every file must match it
+   * (git re-reads the files whose size, times or inode changed — all of them in a copied repository),
+   * and nothing may be there besides, except links named `.atmos` (see snapshotDataLink).
+   * The check runs on a copy of the index, so concurrent rollouts never share its lock.
+   */
+  private async snapshotDiffers(sha: string, dest: string, top: string): Promise<string | undefined> {
+    const index = `${dest}.index`;
+    const work = `${index}.${process.pid}.${randomUUID()}`;
+    const env = { GIT_INDEX_FILE: work };
+    const tree = `--work-tree=${dest}`;
+    try {
+      if (!lstatSync(dest).isDirectory()) return 'it is not a folder';
+      if (await exists(index)) await copyFile(index, work);
+      else await this.git(['read-tree', sha], { env });
+      await this.git([tree, 'update-index', '-q', '--refresh'], { env, check: false });
+      const written = await this.git(['write-tree'], { env, check: false });
+      if (written.code !== 0 || written.stdout.trim() !== (await this.revParse(`${sha}^{tree}`))) return 'its index does not describe the commit';
+      const changed = (await this.git([tree, 'diff-files', '--name-only', '-z'], { env })).stdout.split('\0').filter(Boolean);
+      const others = (await this.git([tree, 'ls-files', '--others', '--directory', '--no-empty-directory', '-z'], { env })).stdout.split('\0').filter(Boolean);
+      const extra: string[] = [];
+      for (const path of others) {
+        if (basename(path) === '.atmos' && lstatSync(join(dest, path)).isSymbolicLink()) {
+          // A link to another `.atmos` (an older version's absolute link, or the original's in a
+          // copied repository) is removed, never followed; workspaceAt links this repository's own.
+          if (!isSnapshotDataLink(dest, top, dirname(path))) await rm(join(dest, path), { force: true });
+          continue;
+        }
+        extra.push(path);
+      }
+      const found = [...changed.map((p) => `${p} changed`), ...extra.map((p) => `${p} added`)];
+      if (found.length > 0) return found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
+      // The refreshed stat data is kept: the next check re-reads nothing that did not change.
+      await rename(work, index);
+      return undefined;
+    } finally {
+      await rm(work, { force: true });
+    }
   }
 
   /** Names of the configured remotes. */
@@ -453,6 +508,51 @@ export function unknownCommit(rev: string): AtmosError {
   return configError('E_UNKNOWN_COMMIT', `commit ${rev} does not exist in this repository`, {
     hint: 'give a commit of this repository (git log --oneline), and fetch it first if it is only on a remote',
   });
+}
+
+/**
+ * The link a snapshot holds at `<rel>/.atmos` (rel: the workspace's folder in the repository): to the
+ * repository's own `<rel>/.atmos`, by a relative path, so a copy of the repository (or of its `.atmos/`)
+ * links to its own data and never into the original.
+ */
+function snapshotDataLink(snapshot: string, top: string, rel: string): { path: string; target: string } {
+  const path = join(snapshot, rel, '.atmos');
+  const real = (dir: string) => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return dir;
+    }
+  };
+  return { path, target: relative(real(join(snapshot, rel)), join(real(join(top, rel)), '.atmos')) };
+}
+
+/** Whether the snapshot's `<rel>/.atmos` is the link snapshotDataLink describes. */
+function isSnapshotDataLink(snapshot: string, top: string, rel: string): boolean {
+  const link = snapshotDataLink(snapshot, top, rel);
+  try {
+    return lstatSync(link.path).isSymbolicLink() && readlinkSync(link.path) === link.target;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Links the snapshot's `<rel>/.atmos` to the repository's own (made when missing). Whatever else is
+ * there (a link of an older version, or of the repository this one was copied from) is replaced:
+ * it is part of our own cache, and it must not lead anywhere else.
+ */
+export function linkSnapshotData(snapshot: string, top: string, rel: string): void {
+  mkdirSync(join(top, rel, '.atmos'), { recursive: true });
+  if (isSnapshotDataLink(snapshot, top, rel)) return;
+  const link = snapshotDataLink(snapshot, top, rel);
+  rmSync(link.path, { recursive: true, force: true });
+  try {
+    symlinkSync(link.target, link.path);
+  } catch (error) {
+    // Another rollout of the same commit made the same link meanwhile.
+    if (!isSnapshotDataLink(snapshot, top, rel)) throw error;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
