@@ -3,7 +3,7 @@
 // limits, commit snapshots, and remote sync that never forces.
 import { randomUUID } from 'node:crypto';
 import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
@@ -331,11 +331,9 @@ export class GitRepo {
       await mkdir(temp, { recursive: true });
       const env = { GIT_INDEX_FILE: index };
       await this.git(['read-tree', sha], { env });
-      // `-u` keeps the files' stat data in the index: later checks re-read only files that changed.
-      await this.git([`--work-tree=${temp}`, 'checkout-index', '--all', '--force', '-u'], { env });
+      await this.git([`--work-tree=${temp}`, 'checkout-index', '--all', '--force'], { env });
       try {
         await rename(temp, dest);
-        await rename(index, `${dest}.index`);
       } catch (error) {
         // Another process materialised the same commit first: theirs is identical.
         if (!(await exists(dest))) throw error;
@@ -348,24 +346,19 @@ export class GitRepo {
   }
 
   /**
-   * Why the snapshot `dest` is not exactly the tree of `sha`, or undefined when it is. Its index
-   * (`<sha>.index`, rebuilt when missing) must describe the commit's tree, every file must match it
-   * (git re-reads the files whose size, times or inode changed — all of them in a copied repository),
-   * and nothing may be there besides, except links named `.atmos` (see snapshotDataLink).
-   * The check runs on a copy of the index, so concurrent rollouts never share its lock.
+   * Why the snapshot `dest` is not exactly the tree of `sha`, or undefined when it is: every file is
+   * read and hashed (a fresh index has no size or time to trust, so an edit that keeps both is still
+   * found) and must be the commit's, none may be missing, and nothing may be there besides, except
+   * links named `.atmos` (see snapshotDataLink).
    */
   private async snapshotDiffers(sha: string, dest: string, top: string): Promise<string | undefined> {
-    const index = `${dest}.index`;
-    const work = `${index}.${process.pid}.${randomUUID()}`;
-    const env = { GIT_INDEX_FILE: work };
+    if (!lstatSync(dest).isDirectory()) return 'it is not a folder';
+    const index = join(dirname(dest), `.${sha}.${process.pid}.${randomUUID()}.index`);
+    const env = { GIT_INDEX_FILE: index };
     const tree = `--work-tree=${dest}`;
     try {
-      if (!lstatSync(dest).isDirectory()) return 'it is not a folder';
-      if (await exists(index)) await copyFile(index, work);
-      else await this.git(['read-tree', sha], { env });
+      await this.git(['read-tree', sha], { env });
       await this.git([tree, 'update-index', '-q', '--refresh'], { env, check: false });
-      const written = await this.git(['write-tree'], { env, check: false });
-      if (written.code !== 0 || written.stdout.trim() !== (await this.revParse(`${sha}^{tree}`))) return 'its index does not describe the commit';
       const changed = (await this.git([tree, 'diff-files', '--name-only', '-z'], { env })).stdout.split('\0').filter(Boolean);
       const others = (await this.git([tree, 'ls-files', '--others', '--directory', '--no-empty-directory', '-z'], { env })).stdout.split('\0').filter(Boolean);
       const extra: string[] = [];
@@ -379,12 +372,10 @@ export class GitRepo {
         extra.push(path);
       }
       const found = [...changed.map((p) => `${p} changed`), ...extra.map((p) => `${p} added`)];
-      if (found.length > 0) return found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
-      // The refreshed stat data is kept: the next check re-reads nothing that did not change.
-      await rename(work, index);
-      return undefined;
+      if (found.length === 0) return undefined;
+      return found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
     } finally {
-      await rm(work, { force: true });
+      await rm(index, { force: true });
     }
   }
 

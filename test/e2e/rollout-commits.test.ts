@@ -3,7 +3,7 @@
 // snapshot that is verified against the commit's tree, and no link that leaves the repository.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, lstatSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, lstatSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { git, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
@@ -167,7 +167,7 @@ describe('a copied repository', () => {
     expect(readlinkSync(link)).not.toMatch(/^\//);
     // A .atmos/ written by an older version (or restored from a cache) links by absolute path.
     removeDir(link);
-    execFileSync('ln', ['-s', join(dir, '.atmos'), link]);
+    symlinkSync(join(dir, '.atmos'), link);
 
     const back = await rollout(copy, '--git-sha', c1);
     expect(back.code, back.stderr).toBe(0);

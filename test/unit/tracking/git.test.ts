@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GitRepo, allocateTagName, decodeComponent, encodeComponent, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
@@ -180,7 +180,13 @@ describe('GitRepo', () => {
     expect(await r.materializeCommit('HEAD')).toBe(snap);
     expect(warnings).toEqual([]);
     for (const attack of [
-      () => writeFileSync(join(snap, 'stacks/a.yaml'), 'x\n'),
+      () => {
+        // Same size, same modification time: only the content tells.
+        const file = join(snap, 'stacks/a.yaml');
+        const before = statSync(file);
+        writeFileSync(file, 'x\n');
+        utimesSync(file, before.atime, before.mtime);
+      },
       () => writeFileSync(join(snap, 'stacks/c.yaml'), 'c\n'),
       () => rmSync(join(snap, 'stacks/b.yaml')),
     ]) {
