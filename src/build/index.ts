@@ -119,7 +119,7 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
     const builder = builderName(component.settings, component.name, component.origins['settings.nixpack.builder']?.location);
     const plan = await makePlan({ root, deployment: options.deployment, component });
     const { abs } = await sourceDirOf({ root, deployment: options.deployment, component });
-    const tree = await readSourceTree(root, plan.source, ws.env);
+    const tree = await readSourceTree(root, plan.source, ws.env, ws.snapshot);
     planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, resolved: component });
   }
   return { target, components: planned };
@@ -155,6 +155,18 @@ function refFor(plan: BuildPlan, digest: string, layout: string): ImageRef {
   return { digest, repository: plan.image.name, image: `oci:${layout}@${digest}` };
 }
 
+/**
+ * Whether an image can still be used: a registry image is taken to be there; an image of a local
+ * layout while its blobs are still in `.atmos/images/` (otherwise it is built again, to the same digest).
+ */
+export function imageAvailable(root: string, deployment: string, component: string, ref: ImageRef): boolean {
+  return isUsable(new Layout(layoutDir(root, deployment, component)), ref);
+}
+
+function isUsable(layout: Layout, ref: ImageRef): boolean {
+  return !ref.image.startsWith('oci:') || layout.hasBlob(ref.digest);
+}
+
 /** ImageRef of a build record's `image` (`<registry>/<repo>@sha256:…` or `oci:<path>@sha256:…`). */
 export function refFromRecord(image: string, digest: string): ImageRef {
   const at = image.lastIndexOf('@');
@@ -174,7 +186,8 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
   const root = ws.config.root;
   const { target, components } = await planBuilds(ws, options);
   const repo = new GitRepo(root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
-  const gitSha = await repo.resolveCommit('HEAD');
+  // A build from a snapshot builds that commit's files, and its record names that commit.
+  const gitSha = ws.snapshot?.commit ?? (await repo.resolveCommit('HEAD'));
   const results: ComponentBuildResult[] = [];
   for (const item of components) {
     const { component, plan, builder, buildKey: key } = item;
@@ -197,8 +210,9 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
 async function upToDateImage(repo: import('../tracking/git.js').GitRepo, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
   const { findBuildRecord } = await import('../tracking/records.js');
   const record = await findBuildRecord(repo, deployment, item.component, item.buildKey);
-  if (!record || (!item.plan.image.registry && !layout.hasBlob(String(record.digest)))) return undefined;
-  return refFromRecord(String(record.image), String(record.digest));
+  if (!record) return undefined;
+  const ref = refFromRecord(String(record.image), String(record.digest));
+  return isUsable(layout, ref) ? ref : undefined;
 }
 
 /**

@@ -4,7 +4,8 @@
 // untracked files are hashed by content — so an edit that is not committed yet still changes the key.
 import { createHash } from 'node:crypto';
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
+import { configError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 
 export interface SourceTree {
@@ -20,8 +21,9 @@ export interface SourceTree {
 
 const ALWAYS_SKIPPED = new Set(['.git', '.atmos']);
 
-export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv): Promise<SourceTree> {
+export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv, snapshot?: { commit: string; dir: string }): Promise<SourceTree> {
   const abs = join(root, rel);
+  if (snapshot) return readCommitTree(abs, snapshot, env);
   const staged = await exec('git', ['ls-files', '-s', '-z', '--', '.'], { cwd: abs, env, check: false });
   if (staged.code !== 0) return walkTree(abs);
   const lines: string[] = [];
@@ -56,6 +58,31 @@ export async function readSourceTree(root: string, rel: string, env: NodeJS.Proc
   }
   const submodules = new Set([...tracked].filter(([, id]) => id.startsWith('160000')).map(([p]) => p));
   return finish(files.filter((f) => !submodules.has(f)), lines, modified.size > 0 || deleted.size > 0, true);
+}
+
+/**
+ * A snapshot of a commit (a rollout of another commit than HEAD) lists that commit's tree: the
+ * snapshot sits in the git-ignored `.atmos/`, and its files are verified against the commit. Every
+ * file is hashed by its blob id, so the key is the one a clean build of the commit computed.
+ */
+async function readCommitTree(abs: string, snapshot: { commit: string; dir: string }, env: NodeJS.ProcessEnv): Promise<SourceTree> {
+  const path = relative(snapshot.dir, abs).split(sep).join('/');
+  const listed = await exec('git', ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', `${snapshot.commit}:${path}`], { cwd: snapshot.dir, env, check: false });
+  if (listed.code !== 0) {
+    throw configError('E_BUILD_SOURCE_MISSING', `the source ${path || '.'} is not a folder of commit ${snapshot.commit.slice(0, 12)}`, { output: listed.stderr.trim() });
+  }
+  const files: string[] = [];
+  const lines: string[] = [];
+  for (const record of listed.stdout.split('\0')) {
+    if (!record) continue;
+    const tab = record.indexOf('\t');
+    const [mode, type, oid] = record.slice(0, tab).split(' ');
+    const file = record.slice(tab + 1);
+    if (type !== 'blob' || skipped(file)) continue; // submodules are not copied
+    files.push(file);
+    lines.push(`${file}\0${mode} ${oid}`);
+  }
+  return finish(files, lines, false, true);
 }
 
 function skipped(path: string): boolean {

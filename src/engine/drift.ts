@@ -35,7 +35,7 @@ export async function resolveAtCommit(
   repo: GitRepo,
   options: { deployment: string; target: string; commit: string; images: Record<string, string> },
 ): Promise<{ ws: Workspace; runtime: RuntimeValues; resolved: ResolvedTarget }> {
-  const inputs = await workspaceAt(ws, await repo.materializeCommit(options.commit), repo);
+  const inputs = await workspaceAt(ws, await repo.materializeCommit(options.commit), repo, options.commit);
   const runtime: RuntimeValues = {
     git: { sha: options.commit, shortSha: options.commit.slice(0, 7) },
     images: new Map(Object.entries(options.images).map(([name, ref]) => [name, parseImageRef(ref)])),

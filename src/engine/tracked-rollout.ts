@@ -1,11 +1,11 @@
 // A rollout as users run it: which commit to deploy (HEAD, --git-sha, or the promotion source's),
 // its inputs read from that commit, the promotion and approval policy checked before anything is
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { openWorkspace, parseImageRef, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
-import { deployedImages, readStatus } from '../tracking/state.js';
+import { linkSnapshotData } from '../tracking/git.js';
+import { deployedImages, readHistory, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
@@ -59,7 +59,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     promoteFrom: options.promoteFrom,
     gitSha: options.gitSha,
   });
-  const inputs = await workspaceAt(ws, resolved.dir, tracking.repo);
+  const inputs = await workspaceAt(ws, resolved.dir, tracking.repo, resolved.commit);
   const inputSpec = await loadDeployment(inputs.config, inputs.files, options.deployment);
   if (options.promoteFrom !== undefined && !inputSpec.targets.has(options.promoteFrom)) {
     throw policyError('E_PROMOTION_SOURCE', `cannot promote from ${options.promoteFrom}: deployment ${spec.name} has no target ${options.promoteFrom}`, {
@@ -149,6 +149,10 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
               hint: `roll out ${component.key} to ${options.promoteFrom} first; a promotion never rebuilds`,
             });
           }
+        } else if (resolved.mode === 'git-sha') {
+          // A rollout of an earlier commit runs the image the target ran at that commit; without one,
+          // the build record of the commit's build key, or a build of the commit's own files.
+          image = (await imageRanAt(ws, tracking.repo, spec.name, target, resolved.commit, component.name)) ?? (await options.buildImage(inputs, component, signal));
         } else image = await options.buildImage(inputs, component, signal);
         recorder?.setImage(component.name, image.image);
         return image;
@@ -188,7 +192,7 @@ async function resolvePromotion(
   const others = [...new Set(resolved.perComponent.values())].filter((commit) => commit !== resolved.commit);
   const byCommit = new Map<string, ResolvedTarget>();
   for (const commit of others) {
-    const snapshot = await workspaceAt(ws, await repo.materializeCommit(commit), repo);
+    const snapshot = await workspaceAt(ws, await repo.materializeCommit(commit), repo, commit);
     byCommit.set(commit, await resolveTarget(snapshot, deployment, target, runtime));
   }
   const components = base.components.map((component) => {
@@ -201,18 +205,34 @@ async function resolvePromotion(
 }
 
 /**
- * The workspace whose files are those of `dir` (a snapshot of another commit) while terraform state,
- * locks, caches and working directories stay in the repository's own `.atmos/`.
+ * The workspace whose files are those of `dir` (a snapshot of `commit`) while terraform state, locks,
+ * caches and working directories stay in the repository's own `.atmos/`, reached through a relative
+ * link that stays inside the repository (a copied repository writes only into itself).
  */
-export async function workspaceAt(ws: Workspace, dir: string, repo: { git(args: string[]): Promise<{ stdout: string }> }): Promise<Workspace> {
+export async function workspaceAt(
+  ws: Workspace,
+  dir: string,
+  repo: { git(args: string[]): Promise<{ stdout: string }> },
+  commit: string,
+): Promise<Workspace> {
   const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
-  const root = join(dir, relative(top, ws.config.root));
+  const rel = relative(top, ws.config.root);
+  const root = join(dir, rel);
   if (root === ws.config.root) return ws;
-  const data = join(ws.config.root, '.atmos');
-  mkdirSync(data, { recursive: true });
-  if (!existsSync(join(root, '.atmos'))) symlinkSync(data, join(root, '.atmos'));
+  linkSnapshotData(dir, top, rel);
   const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
-  return openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline });
+  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline });
+  opened.snapshot = { commit, dir };
+  return opened;
+}
+
+/** The image `component` had in the newest successful record of `target` at `commit`, while it is still available. */
+async function imageRanAt(ws: Workspace, repo: import('../tracking/git.js').GitRepo, deployment: string, target: string, commit: string, component: string): Promise<ImageRef | undefined> {
+  const { imageAvailable } = await import('../build/index.js');
+  const ran = (await readHistory(repo, deployment, { target, status: 'success', limit: 0 })).find((e) => e.git_sha === commit && typeof e.images?.[component] === 'string');
+  if (!ran) return undefined;
+  const image = parseImageRef(ran.images![component]!);
+  return imageAvailable(ws.config.root, deployment, component, image) ? image : undefined;
 }
 
 async function currentBranch(repo: { git(args: string[], options?: { check?: boolean }): Promise<{ stdout: string; code?: number }> }): Promise<string | undefined> {

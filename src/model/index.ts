@@ -16,6 +16,11 @@ export interface Workspace {
    * repository lacks, returns the ones a vendor entry provides, with their cache directories.
    */
   vendor?: VendorHook;
+  /**
+   * Set when the files are a snapshot of a commit (`dir`, under `.atmos/snapshots/`) rather than the
+   * working tree: builds list that commit's tree and record that commit.
+   */
+  snapshot?: { commit: string; dir: string };
 }
 
 export type VendorHook = (

@@ -1,8 +1,10 @@
 // The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
+import { randomUUID } from 'node:crypto';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 
@@ -331,8 +333,10 @@ export class GitRepo {
   }
 
   /**
-   * The tree of `commit` checked out under `.atmos/snapshots/<sha>/` (once; later calls reuse it),
-   * so rollouts of another commit read its deployment file, stacks and components, not the working tree.
+   * The tree of `commit` checked out under `.atmos/snapshots/<sha>/`, so rollouts of another commit
+   * read its deployment file, stacks and components, not the working tree. A snapshot is reused only
+   * while it still holds exactly that tree (see snapshotDiffers); otherwise it is checked out again,
+   * with a warning, so an edit under `.atmos/snapshots/` is never deployed as the commit.
    */
   async materializeCommit(commit: string): Promise<string> {
     const sha = await this.resolveCommit(commit);
@@ -340,9 +344,17 @@ export class GitRepo {
     const top = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
     const root = join(top, '.atmos', 'snapshots');
     const dest = join(root, sha);
-    if (await exists(dest)) return dest;
+    if (await exists(dest)) {
+      const differs = await this.snapshotDiffers(sha, dest, top);
+      if (!differs) return dest;
+      this.options.warn?.(`the snapshot of ${sha.slice(0, 12)} in .atmos/snapshots/ differs from the commit (${differs}); checking the commit out again`);
+      // Renamed away first, so no reader sees a half-removed snapshot.
+      const stale = join(root, `.${sha}.stale.${process.pid}.${randomUUID()}`);
+      await rename(dest, stale).catch(() => undefined);
+      await rm(stale, { recursive: true, force: true });
+    }
     await mkdir(root, { recursive: true });
-    const temp = join(root, `.${sha}.${process.pid}.${Date.now()}`);
+    const temp = join(root, `.${sha}.${process.pid}.${randomUUID()}`);
     const index = `${temp}.index`;
     try {
       await mkdir(temp, { recursive: true });
@@ -360,6 +372,40 @@ export class GitRepo {
       await rm(index, { force: true });
     }
     return dest;
+  }
+
+  /**
+   * Why the snapshot `dest` is not exactly the tree of `sha`, or undefined when it is: every file is
+   * read and hashed (a fresh index has no size or time to trust, so an edit that keeps both is still
+   * found) and must be the commit's, none may be missing, and nothing may be there besides, except
+   * links named `.atmos` (see snapshotDataLink).
+   */
+  private async snapshotDiffers(sha: string, dest: string, top: string): Promise<string | undefined> {
+    if (!lstatSync(dest).isDirectory()) return 'it is not a folder';
+    const index = join(dirname(dest), `.${sha}.${process.pid}.${randomUUID()}.index`);
+    const env = { GIT_INDEX_FILE: index };
+    const tree = `--work-tree=${dest}`;
+    try {
+      await this.git(['read-tree', sha], { env });
+      await this.git([tree, 'update-index', '-q', '--refresh'], { env, check: false });
+      const changed = (await this.git([tree, 'diff-files', '--name-only', '-z'], { env })).stdout.split('\0').filter(Boolean);
+      const others = (await this.git([tree, 'ls-files', '--others', '--directory', '--no-empty-directory', '-z'], { env })).stdout.split('\0').filter(Boolean);
+      const extra: string[] = [];
+      for (const path of others) {
+        if (basename(path) === '.atmos' && lstatSync(join(dest, path)).isSymbolicLink()) {
+          // A link to another `.atmos` (an older version's absolute link, or the original's in a
+          // copied repository) is removed, never followed; workspaceAt links this repository's own.
+          if (!isSnapshotDataLink(dest, top, dirname(path))) await rm(join(dest, path), { force: true });
+          continue;
+        }
+        extra.push(path);
+      }
+      const found = [...changed.map((p) => `${p} changed`), ...extra.map((p) => `${p} added`)];
+      if (found.length === 0) return undefined;
+      return found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
+    } finally {
+      await rm(index, { force: true });
+    }
   }
 
   /** Names of the configured remotes. */
@@ -548,6 +594,51 @@ export function unknownCommit(rev: string): AtmosError {
   return configError('E_UNKNOWN_COMMIT', `commit ${rev} does not exist in this repository`, {
     hint: 'give a commit of this repository (git log --oneline), and fetch it first if it is only on a remote',
   });
+}
+
+/**
+ * The link a snapshot holds at `<rel>/.atmos` (rel: the workspace's folder in the repository): to the
+ * repository's own `<rel>/.atmos`, by a relative path, so a copy of the repository (or of its `.atmos/`)
+ * links to its own data and never into the original.
+ */
+function snapshotDataLink(snapshot: string, top: string, rel: string): { path: string; target: string } {
+  const path = join(snapshot, rel, '.atmos');
+  const real = (dir: string) => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return dir;
+    }
+  };
+  return { path, target: relative(real(join(snapshot, rel)), join(real(join(top, rel)), '.atmos')) };
+}
+
+/** Whether the snapshot's `<rel>/.atmos` is the link snapshotDataLink describes. */
+function isSnapshotDataLink(snapshot: string, top: string, rel: string): boolean {
+  const link = snapshotDataLink(snapshot, top, rel);
+  try {
+    return lstatSync(link.path).isSymbolicLink() && readlinkSync(link.path) === link.target;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Links the snapshot's `<rel>/.atmos` to the repository's own (made when missing). Whatever else is
+ * there (a link of an older version, or of the repository this one was copied from) is replaced:
+ * it is part of our own cache, and it must not lead anywhere else.
+ */
+export function linkSnapshotData(snapshot: string, top: string, rel: string): void {
+  mkdirSync(join(top, rel, '.atmos'), { recursive: true });
+  if (isSnapshotDataLink(snapshot, top, rel)) return;
+  const link = snapshotDataLink(snapshot, top, rel);
+  rmSync(link.path, { recursive: true, force: true });
+  try {
+    symlinkSync(link.target, link.path);
+  } catch (error) {
+    // Another rollout of the same commit made the same link meanwhile.
+    if (!isSnapshotDataLink(snapshot, top, rel)) throw error;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -153,15 +153,18 @@ async function generateAtCommit(
       hint: `build or roll out ${opened.spec.name} at that commit again to record its SBOM`,
       cause,
     });
-  let root: string;
+  let snapshot: string;
   try {
-    root = await opened.tracking.repo.materializeCommit(commit);
+    snapshot = await opened.tracking.repo.materializeCommit(commit);
   } catch (error) {
     throw unavailable(isAtmosError(error) ? error.message : String(error), error);
   }
   try {
-    const { openWorkspace, resolveTarget } = await import('../../model/index.js');
-    const ws = await openWorkspace({ cwd: root, env: ctx.env });
+    const { resolveTarget } = await import('../../model/index.js');
+    const { workspaceAt } = await import('../../engine/tracked-rollout.js');
+    // Like a rollout of that commit: its files, with the repository's own .atmos/ (never one inside the snapshot).
+    const ws = await workspaceAt(opened.ws, snapshot, opened.tracking.repo, commit);
+    const root = ws.config.root;
     const resolved = await resolveTarget(ws, opened.spec.name, target);
     const { componentSbom } = await import('../../sbom/index.js');
     const out: ComponentSbom[] = [];

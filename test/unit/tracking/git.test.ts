@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GitRepo, allocateTagName, decodeComponent, encodeComponent, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
@@ -169,6 +169,40 @@ describe('GitRepo', () => {
     const error = await rejects(r.materializeCommit('0123456789abcdef0123456789abcdef01234567'));
     expect(error.code).toBe('E_UNKNOWN_COMMIT');
     expect(error.exitCode).toBe(2);
+    removeDir(d);
+  });
+
+  it('reuses a snapshot only while it holds the commit: an edited, added or removed file is checked out again', async () => {
+    const d = initRepo({ 'stacks/a.yaml': 'a\n', 'stacks/b.yaml': 'b\n' });
+    const warnings: string[] = [];
+    const r = new GitRepo(d, { warn: (m) => warnings.push(m) });
+    const snap = await r.materializeCommit('HEAD');
+    expect(await r.materializeCommit('HEAD')).toBe(snap);
+    expect(warnings).toEqual([]);
+    for (const attack of [
+      () => {
+        // Same size, same modification time: only the content tells.
+        const file = join(snap, 'stacks/a.yaml');
+        const before = statSync(file);
+        writeFileSync(file, 'x\n');
+        utimesSync(file, before.atime, before.mtime);
+      },
+      () => writeFileSync(join(snap, 'stacks/c.yaml'), 'c\n'),
+      () => rmSync(join(snap, 'stacks/b.yaml')),
+    ]) {
+      attack();
+      expect(await r.materializeCommit('HEAD')).toBe(snap);
+      expect(readdirSync(join(snap, 'stacks')).sort()).toEqual(['a.yaml', 'b.yaml']);
+      expect(readFileSync(join(snap, 'stacks/a.yaml'), 'utf8')).toBe('a\n');
+    }
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]).toMatch(/differs from the commit \(stacks\/a\.yaml changed\)/);
+    expect(warnings[1]).toMatch(/stacks\/c\.yaml added/);
+    // A link named .atmos that leads elsewhere is removed, not reported; an unchanged reuse warns nothing.
+    symlinkSync('/', join(snap, '.atmos'));
+    expect(await r.materializeCommit('HEAD')).toBe(snap);
+    expect(existsSync(join(snap, '.atmos'))).toBe(false);
+    expect(warnings).toHaveLength(3);
     removeDir(d);
   });
 });
