@@ -81,6 +81,7 @@ export class GitRepo {
   private zeroOid?: string;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
+  private readonly warned = new Set<string>();
 
   constructor(dir: string, options: GitRepoOptions = {}) {
     this.dir = dir;
@@ -174,6 +175,27 @@ export class GitRepo {
       at += size + 1; // content is followed by a LF
     }
     return found;
+  }
+
+  /** The type of each object (`commit`, `blob`, …; undefined when missing), one `cat-file --batch-check`. */
+  async objectTypes(oids: string[]): Promise<Map<string, string | undefined>> {
+    const types = new Map<string, string | undefined>();
+    const unique = [...new Set(oids)];
+    if (unique.length === 0) return types;
+    const result = await this.git(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: `${unique.join('\n')}\n` });
+    const lines = result.stdout.split('\n');
+    unique.forEach((oid, i) => {
+      const [, type] = (lines[i] ?? '').split(' ');
+      types.set(oid, type === 'missing' || type === 'ambiguous' ? undefined : type);
+    });
+    return types;
+  }
+
+  /** A warning given once per command, however many readers meet the same problem. */
+  warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.options.warn?.(message);
   }
 
   /**

@@ -326,7 +326,8 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   let approvalWritten = false;
   const recorded: RecordedComponent[] = [];
 
-  const current = async () => (expected ??= await readTargetCommits(repo, deployment, target));
+  // The raw ref values: the compare-and-swap must expect what is there, even a broken ref it repairs.
+  const current = async () => (expected ??= await readTargetCommits(repo, deployment, target, { raw: true }));
 
   const imagesFor = (name: string): Record<string, string> | undefined => {
     const wanted = options.imagesOf ? options.imagesOf(name) : Object.keys(images);
@@ -449,7 +450,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       images[component] = image;
     },
     async beforeStart(plan) {
-      expected = await readTargetCommits(repo, deployment, target);
+      expected = await readTargetCommits(repo, deployment, target, { raw: true });
       if (plan.planOnly) return;
       const names = (plan.components ?? []).map((c) => c.name);
       const commits = resolved.mode === 'promotion' ? names.map((n) => resolved.perComponent.get(n)).filter((c): c is string => Boolean(c)) : [resolved.commit];
