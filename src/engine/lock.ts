@@ -1,7 +1,7 @@
 // One rollout per deployment and target at a time on this machine: `.atmos/locks/<d>-<t>.lock`, created
 // atomically, naming its holder; a lock whose process is gone, or that is not a lock, is taken over.
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -179,4 +179,19 @@ export function isStale(holder: LockHolder): boolean {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/**
+ * The rollouts running on this machine now: every lock under `.atmos/locks/` held by a live process
+ * (`vendor clean` removes nothing while one runs, since its components' directories are cache objects).
+ */
+export async function runningRollouts(root: string): Promise<(LockHolder & { lock: string })[]> {
+  const dir = join(root, '.atmos', 'locks');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: (LockHolder & { lock: string })[] = [];
+  for (const name of names.filter((n) => n.endsWith('.lock'))) {
+    const found = await inspectLock(join(dir, name));
+    if (found?.holder && !found.dead) out.push({ ...found.holder, lock: name.slice(0, -'.lock'.length) });
+  }
+  return out;
 }
