@@ -89,6 +89,11 @@ export class GitRepo {
     this.options = options;
   }
 
+  /** The environment the command runs with (for other programs started on the repository's behalf). */
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
   /** Runs git in the repository with argument arrays; throws a step error (exit 1) on failure unless told. */
   async git(args: string[], opts: { input?: string | Buffer; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
     return exec('git', args, {

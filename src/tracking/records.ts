@@ -16,6 +16,8 @@ export interface ApprovalInfo {
   timestamp: string;
   /** Why it was approved (`approve --message`). */
   message?: string;
+  /** A signed approval whose signature verified against the target's allowed_signers. */
+  verified?: boolean;
 }
 
 export interface DeploymentRecord {
@@ -73,6 +75,8 @@ export interface ApprovalRecord {
   timestamp: string;
   /** `approve --message`. */
   message?: string;
+  /** `ssh-keygen -Y sign` of approvalPayload (signing.ts), when the approval was signed. */
+  signature?: string;
   [extra: string]: unknown;
 }
 
