@@ -76,7 +76,8 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
       hint: guess ? `did you mean ${guess}?` : `targets: ${[...deployment.targets.keys()].join(', ')}`,
     });
   }
-  const allowed = spec.promotion?.allowedFrom;
+  // `promotion:` with only approval keys names no sources: direct rollouts stay allowed (SPEC 7).
+  const allowed = spec.promotion?.allowedFrom.length ? spec.promotion.allowedFrom : undefined;
   let kind: RolloutKind = 'direct';
 
   if (input.promoteFrom !== undefined && input.gitSha !== undefined) {
