@@ -199,8 +199,6 @@ function toTarget(name: string, value: unknown, location: SourceLocation | undef
     const promotion: PromotionSpec = {
       allowedFrom,
       requiresApproval: p.requires_approval === true,
-      separationOfDuties: [],
-      ciGate: true,
       location: keyLocationOf(map, 'promotion'),
     };
     if (p.approval_method === 'manual') promotion.approvalMethod = 'manual';
@@ -208,11 +206,9 @@ function toTarget(name: string, value: unknown, location: SourceLocation | undef
     promotion.approvers = strings(p.approvers);
     if (typeof p.approver_groups === 'string') promotion.approverGroups = p.approver_groups;
     if (typeof p.allowed_signers === 'string') promotion.allowedSigners = p.allowed_signers;
-    const strict = promotion.approvers !== undefined || promotion.allowedSigners !== undefined;
-    promotion.separationOfDuties = (strings(p.separation_of_duties) ?? (promotion.approvers ? ['deployer'] : [])).filter(
-      (s): s is 'deployer' | 'author' => s === 'deployer' || s === 'author',
-    );
-    promotion.ciGate = typeof p.ci_gate === 'boolean' ? p.ci_gate : !strict;
+    const duties = strings(p.separation_of_duties);
+    if (duties) promotion.separationOfDuties = duties.filter((s): s is 'deployer' | 'author' => s === 'deployer' || s === 'author');
+    if (typeof p.ci_gate === 'boolean') promotion.ciGate = p.ci_gate;
     target.promotion = promotion;
   }
   if (fullForm && isPlainObject(map.components)) {

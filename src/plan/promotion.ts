@@ -133,7 +133,7 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
   const rules = spec.promotion;
   if (!rules?.requiresApproval) return { kind, approval: { state: 'not-required' } };
   if (input.approvedBy) {
-    if (!rules.ciGate) {
+    if (!ciGate(rules)) {
       throw policyError('E_APPROVAL_REQUIRED', `${target} does not accept --approved-by: its approvals must come from ${rules.allowedSigners ? 'signed approvals' : 'promotion.approvers'}`, {
         hint: `an approver records one: atmos deployment approve ${deployment.name} --target ${target}${rules.allowedSigners ? ' --sign-key <key>' : ''} (or set ci_gate: true to trust your CI system's gate)`,
       });
@@ -164,13 +164,13 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
     };
   }
   // The prompt approves as the deployer: only where the deployer may approve, unsigned.
-  const promptMay = input.deployer !== undefined && unapproved.every((c) => !approvalRefusal(rules, input, input.deployer!, c, { verified: false }));
+  const promptMay = unapproved.every((c) => !approvalRefusal(rules, input, input.deployer ?? '', c, { verified: false }));
   if (rules.approvalMethod === 'manual' && interactive && promptMay) return { kind, approval: { state: 'prompt', commits: unapproved } };
   throw policyError(
     'E_APPROVAL_REQUIRED',
     `${target} requires approval: no approval is recorded for ${unapproved.map((c) => c.slice(0, 12)).join(', ')}${refused.length ? ` (not counted: ${refused.join('; ')})` : ''}`,
     {
-      hint: rules.ciGate
+      hint: ciGate(rules)
         ? `pass --approved-by <who> (when your CI gate approved this job), or record one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}`
         : `an approver records one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}${rules.allowedSigners ? ' --sign-key <key>' : ''}`,
     },
@@ -198,7 +198,18 @@ function approvalRefusal(
     return evidence.signed ? 'its signature does not verify against allowed_signers' : 'it is not signed (allowed_signers requires signed approvals)';
   }
   if (input.approvers && ![...input.approvers].some((a) => sameIdentity(a, who))) return 'not one of promotion.approvers';
-  if (rules.separationOfDuties.includes('deployer') && sameIdentity(who, input.deployer)) return 'the deployer may not approve their own rollout (separation_of_duties)';
-  if (rules.separationOfDuties.includes('author') && sameIdentity(who, input.authors?.get(commit))) return "the commit's author may not approve it (separation_of_duties)";
+  const duties = separationOfDuties(rules);
+  if (duties.includes('deployer') && sameIdentity(who, input.deployer)) return 'the deployer may not approve their own rollout (separation_of_duties)';
+  if (duties.includes('author') && sameIdentity(who, input.authors?.get(commit))) return "the commit's author may not approve it (separation_of_duties)";
   return undefined;
+}
+
+/** `separation_of_duties`, defaulting to `deployer` where approvers are named (an approval is someone else's). */
+export function separationOfDuties(rules: PromotionSpec): ('deployer' | 'author')[] {
+  return rules.separationOfDuties ?? (rules.approvers ? ['deployer'] : []);
+}
+
+/** `ci_gate`: --approved-by is trusted unless the target names its approvers or requires signatures. */
+function ciGate(rules: PromotionSpec): boolean {
+  return rules.ciGate ?? (rules.approvers === undefined && rules.allowedSigners === undefined);
 }

@@ -16,7 +16,7 @@ import {
   type DeploymentStatus,
 } from './records.js';
 import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits } from './state.js';
-import { checkPromotion, type PromotionDecision } from '../plan/promotion.js';
+import { checkPromotion, separationOfDuties, type PromotionDecision } from '../plan/promotion.js';
 import { obtainApproval } from '../plan/approval.js';
 import type { DeploymentSpec, ComponentKey, PromotionSpec } from '../model/types.js';
 import { verifyApproval } from './signing.js';
@@ -195,7 +195,7 @@ export async function checkRolloutPolicy(
     })),
   );
   const authors = new Map<string, string>();
-  if (needsApproval && rules?.separationOfDuties.includes('author')) {
+  if (needsApproval && rules && separationOfDuties(rules).includes('author')) {
     for (const c of new Set(commits)) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
   }
   const decision = checkPromotion(
