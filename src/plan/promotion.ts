@@ -187,9 +187,9 @@ export function sameIdentity(a: string | undefined, b: string | undefined): bool
  * or unverified where allowed_signers is set, not an approver, or on the wrong side of separation of
  * duties (the deployer; the commit's author).
  */
-function approvalRefusal(
+export function approvalRefusal(
   rules: PromotionSpec,
-  input: PromotionInput,
+  input: Pick<PromotionInput, 'approvers' | 'authors' | 'deployer'>,
   who: string,
   commit: string,
   evidence: { signed?: boolean; verified?: boolean },

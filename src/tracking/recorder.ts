@@ -16,7 +16,7 @@ import {
   type DeploymentStatus,
 } from './records.js';
 import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits } from './state.js';
-import { checkPromotion, separationOfDuties, type PromotionDecision } from '../plan/promotion.js';
+import { checkPromotion, separationOfDuties, type ApprovalEvidence, type PromotionDecision } from '../plan/promotion.js';
 import { obtainApproval } from '../plan/approval.js';
 import type { DeploymentSpec, ComponentKey, PromotionSpec } from '../model/types.js';
 import { verifyApproval } from './signing.js';
@@ -185,19 +185,7 @@ export async function checkRolloutPolicy(
     : undefined;
   const rules = spec.targets.get(target)?.promotion;
   const needsApproval = rules?.requiresApproval === true && !options.approvedBy;
-  const approvals = needsApproval ? await readApprovals(repo, spec.name, [...new Set(commits)]) : [];
-  const signers = needsApproval && rules?.allowedSigners ? join(resolved.dir, rules.allowedSigners) : undefined;
-  const evidence = await Promise.all(
-    approvals.map(async (a) => ({
-      ...a,
-      signed: typeof a.signature === 'string',
-      verified: signers !== undefined && a.target === target && (await verifyApproval(a, signers, tracking.repo.env)),
-    })),
-  );
-  const authors = new Map<string, string>();
-  if (needsApproval && rules && separationOfDuties(rules).includes('author')) {
-    for (const c of new Set(commits)) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
-  }
+  const found = needsApproval && rules ? await approvalEvidence(repo, { deployment: spec.name, target, rules, commits, dir: resolved.dir }) : undefined;
   const decision = checkPromotion(
     {
       deployment: spec,
@@ -208,11 +196,9 @@ export async function checkRolloutPolicy(
       sourceCommits: resolved.mode === 'promotion' ? resolved.perComponent : undefined,
       targetSuccessCommits: successes,
       commits,
-      approvals: evidence,
+      ...found,
       approvedBy: options.approvedBy,
       deployer: tracking.deployedBy,
-      approvers: needsApproval && rules ? await resolveApprovers(resolved.dir, rules) : undefined,
-      authors,
     },
     options.interactive && hasPromotion,
   );
@@ -262,6 +248,33 @@ export async function resolveApprovers(dir: string, rules: PromotionSpec): Promi
     for (const m of members) if (typeof m === 'string') out.add(m);
   }
   return out;
+}
+
+/**
+ * What git and the repository say about the approvals of `commits` for `target`: each recorded
+ * approval with whether its signature verifies against the target's allowed_signers (as the files at
+ * `dir` have it), the approvers with groups expanded, and the commits' authors when separation of
+ * duties asks. The policy (plan/promotion) decides what counts.
+ */
+export async function approvalEvidence(
+  repo: GitRepo,
+  options: { deployment: string; target: string; rules: PromotionSpec; commits: string[]; dir: string },
+): Promise<{ approvals: ApprovalEvidence[]; approvers?: Set<string>; authors: Map<string, string> }> {
+  const { rules, target } = options;
+  const commits = [...new Set(options.commits)];
+  const signers = rules.allowedSigners ? join(options.dir, rules.allowedSigners) : undefined;
+  const approvals = await Promise.all(
+    (await readApprovals(repo, options.deployment, commits)).map(async (a) => ({
+      ...a,
+      signed: typeof a.signature === 'string',
+      verified: signers !== undefined && a.target === target && (await verifyApproval(a, signers, repo.env)),
+    })),
+  );
+  const authors = new Map<string, string>();
+  if (separationOfDuties(rules).includes('author')) {
+    for (const c of commits) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
+  }
+  return { approvals, approvers: await resolveApprovers(options.dir, rules), authors };
 }
 
 export function approvalsRef(deployment: string): string {
