@@ -135,6 +135,18 @@ describe('approvers, separation of duties and signed approvals', () => {
     expect((await cli(plain, 'ci@example.com', 'history', 'shop')).stdout).toContain('approved by github-environment (CI gate)');
   }, 180_000);
 
+  it('promotion-status counts approvals by the same rule as the rollout', async () => {
+    const repo = newRepo('      promotion:\n        from: dev\n        requires_approval: true\n        approvers: [bob@example.com]\n');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    git(repo, 'update-ref', 'refs/atmos/deployments/shop/dev/net', head);
+    const claim = JSON.stringify({ apiVersion: 'atmos.tools/v1alpha1', kind: 'Approval', deployment: 'shop', target: 'prod', git_sha: head, approved_by: 'mallory@example.com', timestamp: '2025-01-01T00:00:00Z', method: 'note' });
+    git(repo, 'notes', '--ref=refs/notes/atmos/shop/approvals', 'add', '-m', claim, head);
+    const edge = async () => JSON.parse((await cli(repo, 'ci@example.com', 'promotion-status', 'shop', '--format', 'json')).stdout).edges[0].state;
+    expect(await edge()).toBe('requires approval');
+    expect((await cli(repo, 'bob@example.com', 'approve', 'shop', '--target', 'prod')).code).toBe(0);
+    expect(await edge()).toBe('ready');
+  }, 120_000);
+
   it('the new keys are checked with their location', async () => {
     const repo = newRepo(
       '      promotion:\n        requires_approval: true\n        approvers: ["group:release"]\n        allowed_signers: nowhere/allowed_signers\n        separation_of_duties: [boss]\n',
