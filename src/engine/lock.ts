@@ -54,6 +54,7 @@ export async function acquireRolloutLock(options: {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const found = await inspectLock(path);
+      if (!found && attempt < 5) continue; // released meanwhile: try again
       if (found && attempt < 5 && found.dead) {
         if (await removeDeadLock(path, found.id, temp)) {
           options.log.warn(`taking over ${found.holder ? 'a stale lock' : 'the lock'} of ${options.deployment}/${options.target}: ${found.dead}`);
