@@ -1,6 +1,7 @@
 // Deployment files (SPEC 2): finding them, parsing them into a DeploymentSpec, and every rule that
 // needs no stacks — all problems of a file are collected and thrown together, each located.
 import { readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
@@ -104,6 +105,7 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
   checkDependencies(spec, problems);
   checkTargets(spec, problems);
   checkPromotions(spec, problems);
+  checkApprovalFiles(config, spec, problems);
   await checkStacks(config, spec, problems);
   await checkSources(config, spec, problems);
   problems.throwIfAny(
@@ -200,6 +202,13 @@ function toTarget(name: string, value: unknown, location: SourceLocation | undef
       location: keyLocationOf(map, 'promotion'),
     };
     if (p.approval_method === 'manual') promotion.approvalMethod = 'manual';
+    const strings = (v: unknown) => (Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : undefined);
+    promotion.approvers = strings(p.approvers);
+    if (typeof p.approver_groups === 'string') promotion.approverGroups = p.approver_groups;
+    if (typeof p.allowed_signers === 'string') promotion.allowedSigners = p.allowed_signers;
+    const duties = strings(p.separation_of_duties);
+    if (duties) promotion.separationOfDuties = duties.filter((s): s is 'deployer' | 'author' => s === 'deployer' || s === 'author');
+    if (typeof p.ci_gate === 'boolean') promotion.ciGate = p.ci_gate;
     target.promotion = promotion;
   }
   if (fullForm && isPlainObject(map.components)) {
@@ -370,6 +379,34 @@ function checkPromotions(spec: DeploymentSpec, problems: ProblemList): void {
       location,
       'promotion paths must lead from entry targets (without promotion:) onwards; remove one of these sources',
     );
+  }
+}
+
+/** `approver_groups` and `allowed_signers` name files of the repository; `group:` entries need the first. */
+function checkApprovalFiles(config: AtmosConfig, spec: DeploymentSpec, problems: ProblemList): void {
+  const targetsMap = isPlainObject(spec.raw.targets) ? spec.raw.targets : {};
+  for (const target of spec.targets.values()) {
+    const written = targetsMap[target.name];
+    const promotion = isPlainObject(written) ? written.promotion : undefined;
+    if (!isPlainObject(promotion) || !target.promotion) continue;
+    for (const key of ['approver_groups', 'allowed_signers'] as const) {
+      const path = promotion[key];
+      if (typeof path !== 'string') continue;
+      const full = resolve(config.root, path);
+      if (isAbsolute(path) || !isInside(config.root, full)) {
+        problems.add(`${key} of target ${target.name} (${path}) is outside the repository`, locationOf(promotion, key), 'name a file of the repository, relative to its root');
+      } else if (!existsSync(full)) {
+        problems.add(`${key} of target ${target.name}: ${path} does not exist`, locationOf(promotion, key), 'commit the file, or correct the path (relative to the repository root)');
+      }
+    }
+    const approvers = promotion.approvers;
+    if (Array.isArray(approvers) && typeof promotion.approver_groups !== 'string') {
+      approvers.forEach((a, i) => {
+        if (typeof a === 'string' && a.startsWith('group:')) {
+          problems.add(`approver ${a} of target ${target.name} names a group, but no approver_groups file is set`, locationOf(approvers, i), 'set approver_groups: <file> (group: [identities]) beside approvers');
+        }
+      });
+    }
   }
 }
 

@@ -143,6 +143,25 @@ export const deploymentSchema: JsonSchema = {
         allowed_from: { type: 'array', description: 'targets this target may be promoted from', items: { $ref: '#/definitions/name' } },
         requires_approval: { type: 'boolean', description: 'every rollout into this target needs an approval' },
         approval_method: { enum: ['manual'], description: 'manual: a [y/N] prompt may approve on a terminal' },
+        approvers: {
+          type: 'array',
+          description: 'who may approve: identities (as deployed_by names them), or group:<name> from approver_groups',
+          items: { type: 'string' },
+        },
+        approver_groups: { type: 'string', description: 'a YAML file in the repository mapping group names to lists of identities' },
+        separation_of_duties: {
+          type: 'array',
+          description: 'who may not approve: deployer (who rolls out; the default when approvers is set), author (the commit\'s author)',
+          items: { enum: ['deployer', 'author'] },
+        },
+        allowed_signers: {
+          type: 'string',
+          description: 'an ssh allowed-signers file in the repository: approvals must be signed (approve --sign-key) by a key it allows for the approver',
+        },
+        ci_gate: {
+          type: 'boolean',
+          description: 'accept --approved-by (a CI system\'s own gate approved the job); default true unless approvers or allowed_signers is set',
+        },
       },
     },
     target: {

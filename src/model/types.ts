@@ -50,6 +50,16 @@ export interface PromotionSpec {
   allowedFrom: string[];
   requiresApproval: boolean;
   approvalMethod?: 'manual';
+  /** `approvers` as written: identities and `group:<name>`. */
+  approvers?: string[];
+  /** `approver_groups`: repository path of the group file. */
+  approverGroups?: string;
+  /** Who may not approve (`separation_of_duties`); unset: `deployer` when approvers is set, else nobody. */
+  separationOfDuties?: ('deployer' | 'author')[];
+  /** `allowed_signers`: repository path of the ssh allowed-signers file; approvals must be signed. */
+  allowedSigners?: string;
+  /** Whether `--approved-by` is accepted (`ci_gate`); unset: unless approvers or allowed_signers is set. */
+  ciGate?: boolean;
   location?: SourceLocation;
 }
 

@@ -10,6 +10,8 @@ export interface Approval {
   timestamp: string;
   /** Why it was approved (`approve --message`), for an approval recorded as a note. */
   message?: string;
+  /** A signed approval whose signature verified against the target's allowed_signers. */
+  verified?: boolean;
 }
 
 export interface PromptStreams {
@@ -50,7 +52,13 @@ export async function obtainApproval(
   const a = decision.approval;
   if (a.state === 'not-required') return undefined;
   if (a.state === 'approved') {
-    return { approved_by: a.approvedBy, method: a.method, timestamp: a.timestamp ?? io.now.toISOString().replace(/\.\d+Z$/, 'Z'), ...(a.message ? { message: a.message } : {}) };
+    return {
+      approved_by: a.approvedBy,
+      method: a.method,
+      timestamp: a.timestamp ?? io.now.toISOString().replace(/\.\d+Z$/, 'Z'),
+      ...(a.message ? { message: a.message } : {}),
+      ...(a.verified ? { verified: true } : {}),
+    };
   }
   io.stderr.write(`${io.target} requires approval to roll out ${io.deployment} at ${a.commits.map((c) => c.slice(0, 12)).join(', ')}. Approve as ${io.who}? [y/N] `);
   const answer = (await readLine(io.stdin)).toLowerCase();

@@ -1,6 +1,6 @@
 // Promotion policy (SPEC 7), pure: given the deployment, the target, what the user asked for and
 // what git says happened, decide whether a rollout may run and what approval it still needs.
-import type { DeploymentSpec } from '../model/types.js';
+import type { DeploymentSpec, PromotionSpec } from '../model/types.js';
 import { configError, didYouMean, policyError } from '../util/errors.js';
 
 export interface ApprovalEvidence {
@@ -10,6 +10,9 @@ export interface ApprovalEvidence {
   timestamp?: string;
   /** `approve --message`: why it was approved. */
   message?: string;
+  /** Whether it carries a signature, and whether that verified against the target's allowed_signers. */
+  signed?: boolean;
+  verified?: boolean;
 }
 
 export interface PromotionInput {
@@ -31,6 +34,12 @@ export interface PromotionInput {
   approvals?: ApprovalEvidence[];
   /** `--approved-by`. */
   approvedBy?: string;
+  /** Who rolls out (deployed_by), for separation of duties. */
+  deployer?: string;
+  /** `promotion.approvers` with groups expanded; undefined when anyone may approve. */
+  approvers?: Set<string>;
+  /** Author email per deployed commit, when separation of duties includes `author`. */
+  authors?: Map<string, string>;
 }
 
 export type RolloutKind = 'direct' | 'promotion' | 'rollback';
@@ -40,7 +49,7 @@ export interface PromotionDecision {
   /** Approval: not needed, satisfied (by flag or note), or to ask with a [y/N] prompt. */
   approval:
     | { state: 'not-required' }
-    | { state: 'approved'; approvedBy: string; method: 'flag' | 'note'; timestamp?: string; message?: string }
+    | { state: 'approved'; approvedBy: string; method: 'flag' | 'note'; timestamp?: string; message?: string; verified?: boolean }
     | { state: 'prompt'; commits: string[] };
 }
 
@@ -67,7 +76,8 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
       hint: guess ? `did you mean ${guess}?` : `targets: ${[...deployment.targets.keys()].join(', ')}`,
     });
   }
-  const allowed = spec.promotion?.allowedFrom;
+  // `promotion:` with only approval keys names no sources: direct rollouts stay allowed (SPEC 7).
+  const allowed = spec.promotion?.allowedFrom.length ? spec.promotion.allowedFrom : undefined;
   let kind: RolloutKind = 'direct';
 
   if (input.promoteFrom !== undefined && input.gitSha !== undefined) {
@@ -120,20 +130,86 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
     kind = 'rollback';
   }
 
-  if (!spec.promotion?.requiresApproval) return { kind, approval: { state: 'not-required' } };
-  if (input.approvedBy) return { kind, approval: { state: 'approved', approvedBy: input.approvedBy, method: 'flag' } };
+  const rules = spec.promotion;
+  if (!rules?.requiresApproval) return { kind, approval: { state: 'not-required' } };
+  if (input.approvedBy) {
+    if (!ciGate(rules)) {
+      throw policyError('E_APPROVAL_REQUIRED', `${target} does not accept --approved-by: its approvals must come from ${rules.allowedSigners ? 'signed approvals' : 'promotion.approvers'}`, {
+        hint: `an approver records one: atmos deployment approve ${deployment.name} --target ${target}${rules.allowedSigners ? ' --sign-key <key>' : ''} (or set ci_gate: true to trust your CI system's gate)`,
+      });
+    }
+    return { kind, approval: { state: 'approved', approvedBy: input.approvedBy, method: 'flag' } };
+  }
   const commits = [...new Set(input.commits)];
-  const notes = input.approvals?.filter((a) => a.target === target) ?? [];
+  const refused: string[] = [];
+  const notes = (input.approvals ?? []).filter((a) => {
+    if (a.target !== target || !commits.includes(a.git_sha)) return false;
+    const reason = approvalRefusal(rules, input, a.approved_by, a.git_sha, a);
+    if (reason) refused.push(`${a.approved_by} for ${a.git_sha.slice(0, 12)}: ${reason}`);
+    return !reason;
+  });
   const unapproved = commits.filter((c) => !notes.some((a) => a.git_sha === c));
   if (unapproved.length === 0 && commits.length > 0) {
     const first = notes.find((a) => a.git_sha === commits[0])!;
     return {
       kind,
-      approval: { state: 'approved', approvedBy: first.approved_by, method: 'note', timestamp: first.timestamp, ...(first.message ? { message: first.message } : {}) },
+      approval: {
+        state: 'approved',
+        approvedBy: first.approved_by,
+        method: 'note',
+        timestamp: first.timestamp,
+        ...(first.message ? { message: first.message } : {}),
+        ...(first.verified ? { verified: true } : {}),
+      },
     };
   }
-  if (spec.promotion.approvalMethod === 'manual' && interactive) return { kind, approval: { state: 'prompt', commits: unapproved } };
-  throw policyError('E_APPROVAL_REQUIRED', `${target} requires approval: no approval is recorded for ${unapproved.map((c) => c.slice(0, 12)).join(', ')}`, {
-    hint: `pass --approved-by <who> (when your CI gate approved this job), or record one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}`,
-  });
+  // The prompt approves as the deployer: only where the deployer may approve, unsigned.
+  const promptMay = unapproved.every((c) => !approvalRefusal(rules, input, input.deployer ?? '', c, { verified: false }));
+  if (rules.approvalMethod === 'manual' && interactive && promptMay) return { kind, approval: { state: 'prompt', commits: unapproved } };
+  throw policyError(
+    'E_APPROVAL_REQUIRED',
+    `${target} requires approval: no approval is recorded for ${unapproved.map((c) => c.slice(0, 12)).join(', ')}${refused.length ? ` (not counted: ${refused.join('; ')})` : ''}`,
+    {
+      hint: ciGate(rules)
+        ? `pass --approved-by <who> (when your CI gate approved this job), or record one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}`
+        : `an approver records one first: atmos deployment approve ${deployment.name} --target ${target} --git-sha ${unapproved[0]?.slice(0, 12) ?? '<sha>'}${rules.allowedSigners ? ' --sign-key <key>' : ''}`,
+    },
+  );
+}
+
+/** Identities compare without case or surrounding space (emails are case-insensitive in practice). */
+export function sameIdentity(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/**
+ * Why `who`'s approval of `commit` does not count for this target (undefined when it does): unsigned
+ * or unverified where allowed_signers is set, not an approver, or on the wrong side of separation of
+ * duties (the deployer; the commit's author).
+ */
+export function approvalRefusal(
+  rules: PromotionSpec,
+  input: Pick<PromotionInput, 'approvers' | 'authors' | 'deployer'>,
+  who: string,
+  commit: string,
+  evidence: { signed?: boolean; verified?: boolean },
+): string | undefined {
+  if (rules.allowedSigners && !evidence.verified) {
+    return evidence.signed ? 'its signature does not verify against allowed_signers' : 'it is not signed (allowed_signers requires signed approvals)';
+  }
+  if (input.approvers && ![...input.approvers].some((a) => sameIdentity(a, who))) return 'not one of promotion.approvers';
+  const duties = separationOfDuties(rules);
+  if (duties.includes('deployer') && sameIdentity(who, input.deployer)) return 'the deployer may not approve their own rollout (separation_of_duties)';
+  if (duties.includes('author') && sameIdentity(who, input.authors?.get(commit))) return "the commit's author may not approve it (separation_of_duties)";
+  return undefined;
+}
+
+/** `separation_of_duties`, defaulting to `deployer` where approvers are named (an approval is someone else's). */
+export function separationOfDuties(rules: PromotionSpec): ('deployer' | 'author')[] {
+  return rules.separationOfDuties ?? (rules.approvers ? ['deployer'] : []);
+}
+
+/** `ci_gate`: --approved-by is trusted unless the target names its approvers or requires signatures. */
+function ciGate(rules: PromotionSpec): boolean {
+  return rules.ciGate ?? (rules.approvers === undefined && rules.allowedSigners === undefined);
 }

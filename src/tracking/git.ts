@@ -112,10 +112,16 @@ export class GitRepo {
   private zeroOid?: string;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
+  private readonly warned = new Set<string>();
 
   constructor(dir: string, options: GitRepoOptions = {}) {
     this.dir = dir;
     this.options = options;
+  }
+
+  /** The environment the command runs with (for other programs started on the repository's behalf). */
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
   }
 
   /** Runs git in the repository with argument arrays; throws a step error (exit 1) on failure unless told. */
@@ -207,6 +213,27 @@ export class GitRepo {
     return found;
   }
 
+  /** The type of each object (`commit`, `blob`, …; undefined when missing), one `cat-file --batch-check`. */
+  async objectTypes(oids: string[]): Promise<Map<string, string | undefined>> {
+    const types = new Map<string, string | undefined>();
+    const unique = [...new Set(oids)];
+    if (unique.length === 0) return types;
+    const result = await this.git(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: `${unique.join('\n')}\n` });
+    const lines = result.stdout.split('\n');
+    unique.forEach((oid, i) => {
+      const [, type] = (lines[i] ?? '').split(' ');
+      types.set(oid, type === 'missing' || type === 'ambiguous' ? undefined : type);
+    });
+    return types;
+  }
+
+  /** A warning given once per command, however many readers meet the same problem. */
+  warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.options.warn?.(message);
+  }
+
   /**
    * Applies every update in one `git update-ref --stdin` transaction, each compared against its
    * expected old value: all or nothing. A mismatch is a policy error (exit 3) "target changed".
@@ -294,6 +321,10 @@ export class GitRepo {
    * Writes the note on `commit`, merged with what is there: `merge(existing)` gives the new content
    * (default: the existing note, a newline, then `content`). Over 10 MB warns; over 50 MB is refused
    * (exit 2) and nothing is written.
+   *
+   * `git notes add -f` would replace a note another process wrote a moment ago, so the note is
+   * written on a private copy of the notes ref, which then replaces the real one by compare-and-swap;
+   * when someone else moved it meanwhile, the merge is done again on their version.
    */
   async addNote(
     namespaceRef: string,
@@ -303,14 +334,33 @@ export class GitRepo {
   ): Promise<void> {
     const incoming = typeof content === 'string' ? content : content.toString('utf8');
     if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
-    const existing = await this.readNote(namespaceRef, commit);
-    const merged = merge(existing, incoming);
-    const size = Buffer.byteLength(merged);
-    if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
-    if (size > NOTE_WARN_BYTES) {
-      this.options.warn?.(`note ${namespaceRef} on ${commit.slice(0, 12)} is ${(size / 1048576).toFixed(1)} MB (notes over 10 MB slow down every fetch)`);
+    const scratch = `refs/notes/atmos-scratch/${randomUUID()}`;
+    try {
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const old = (await this.revParse(namespaceRef)) ?? '';
+        if (old) await this.git(['update-ref', scratch, old]);
+        else await this.git(['update-ref', '-d', scratch]);
+        const merged = merge(old ? await this.readNote(scratch, commit) : undefined, incoming);
+        const size = Buffer.byteLength(merged);
+        if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
+        if (size > NOTE_WARN_BYTES && attempt === 0) {
+          this.options.warn?.(`note ${namespaceRef} on ${commit.slice(0, 12)} is ${(size / 1048576).toFixed(1)} MB (notes over 10 MB slow down every fetch)`);
+        }
+        await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
+        try {
+          await this.updateRefs([{ ref: namespaceRef, newValue: (await this.revParse(scratch))!, oldValue: old }]);
+          return;
+        } catch (error) {
+          if (!(error instanceof AtmosError) || error.code !== 'E_TARGET_CHANGED') throw error;
+          await new Promise((done) => setTimeout(done, 10 + Math.random() * 40 * Math.min(attempt + 1, 5)));
+        }
+      }
+      throw policyError('E_NOTES_BUSY', `${namespaceRef} kept changing while adding a note on ${commit.slice(0, 12)}`, {
+        hint: 'many processes are writing notes at once; run the command again',
+      });
+    } finally {
+      await this.git(['update-ref', '-d', scratch], { check: false });
     }
-    await this.git([...(await this.identityArgs()), 'notes', `--ref=${namespaceRef}`, 'add', '-f', '-F', '-', commit], { input: merged });
   }
 
   /** `-c user.name/-c user.email` when the repository has no identity, for commands that commit. */

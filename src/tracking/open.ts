@@ -3,6 +3,7 @@
 import { openWorkspace, type Workspace } from '../model/index.js';
 import type { DeploymentSpec } from '../model/types.js';
 import { openTracking, type Logger, type Tracking } from './recorder.js';
+import type { ApprovalInfo } from './records.js';
 
 export interface OpenContext {
   cwd: string;
@@ -43,6 +44,13 @@ export function age(iso: string | undefined, now: Date): string | undefined {
   if (seconds < 5400) return `${Math.round(seconds / 60)}m`;
   if (seconds < 129600) return `${Math.round(seconds / 3600)}h`;
   return `${Math.round(seconds / 86400)}d`;
+}
+
+/** `alice@example.com (verified)`, `ci (CI gate)` — who approved a record, and how far that is proven. */
+export function approvalText(approval: ApprovalInfo | undefined): string | undefined {
+  if (!approval) return undefined;
+  const how = approval.verified ? 'verified' : approval.method === 'flag' ? 'CI gate' : approval.method === 'prompt' ? 'prompt' : 'unsigned';
+  return `${approval.approved_by} (${how})`;
 }
 
 export function short(sha: string | undefined | null): string | undefined {

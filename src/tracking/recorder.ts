@@ -1,7 +1,8 @@
 // What a rollout writes to git (SPEC 6 step 7, SPEC 8) and what it reads before it starts: which
 // commit to deploy, whether the inputs are committed, the promotion policy with approvals, and the
 // recorder the engine calls as each component finishes.
-import { relative, isAbsolute, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, isAbsolute, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { GitRepo, allocateTagName, decodeComponent, remoteRefused, tagTimestamp, unknownCommit, type RefUpdate } from './git.js';
 import {
@@ -15,9 +16,11 @@ import {
   type DeploymentStatus,
 } from './records.js';
 import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits, readTargetRecords, recordRef } from './state.js';
-import { checkPromotion, type PromotionDecision } from '../plan/promotion.js';
+import { checkPromotion, separationOfDuties, type ApprovalEvidence, type PromotionDecision } from '../plan/promotion.js';
 import { obtainApproval } from '../plan/approval.js';
-import type { DeploymentSpec, ComponentKey } from '../model/types.js';
+import type { DeploymentSpec, ComponentKey, PromotionSpec } from '../model/types.js';
+import { verifyApproval } from './signing.js';
+import { isPlainObject, loadYaml } from '../util/yaml.js';
 import { parseComponentKey } from '../model/types.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 import { tailLines } from '../util/exec.js';
@@ -198,8 +201,9 @@ export async function checkRolloutPolicy(
   const successes = gitSha !== undefined && spec.targets.has(target)
     ? new Set((await readHistory(repo, spec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha))
     : undefined;
-  const needsApproval = spec.targets.get(target)?.promotion?.requiresApproval === true && !options.approvedBy;
-  const approvals = needsApproval ? await readApprovals(repo, spec.name, [...new Set(commits)]) : [];
+  const rules = spec.targets.get(target)?.promotion;
+  const needsApproval = rules?.requiresApproval === true && !options.approvedBy;
+  const found = needsApproval && rules ? await approvalEvidence(repo, { deployment: spec.name, target, rules, commits, dir: resolved.dir }) : undefined;
   const decision = checkPromotion(
     {
       deployment: spec,
@@ -210,8 +214,9 @@ export async function checkRolloutPolicy(
       sourceCommits: resolved.mode === 'promotion' ? resolved.perComponent : undefined,
       targetSuccessCommits: successes,
       commits,
-      approvals,
+      ...found,
       approvedBy: options.approvedBy,
+      deployer: tracking.deployedBy,
     },
     options.interactive && hasPromotion,
   );
@@ -224,6 +229,70 @@ export async function checkRolloutPolicy(
     target,
   });
   return { decision, approval };
+}
+
+/**
+ * `promotion.approvers` with each `group:<name>` replaced by the identities the `approver_groups` file
+ * (a YAML map of group → identities, in the repository at `dir`) lists; undefined when anyone may approve.
+ */
+export async function resolveApprovers(dir: string, rules: PromotionSpec): Promise<Set<string> | undefined> {
+  if (!rules.approvers) return undefined;
+  const out = new Set<string>();
+  let groups: Record<string, unknown> | undefined;
+  for (const entry of rules.approvers) {
+    if (!entry.startsWith('group:')) {
+      out.add(entry);
+      continue;
+    }
+    if (!groups) {
+      const file = join(dir, rules.approverGroups ?? '');
+      const text = rules.approverGroups ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
+      const doc = text === undefined ? undefined : loadYaml(text, file).value;
+      if (!isPlainObject(doc)) {
+        throw configError('E_APPROVER_GROUPS', `approver groups file ${rules.approverGroups ?? '(approver_groups is not set)'} cannot be read as a map of group: [identities]`, {
+          location: rules.location,
+          hint: 'write it as YAML, e.g. sre: [alice@example.com, bob@example.com]',
+        });
+      }
+      groups = doc;
+    }
+    const members = groups[entry.slice('group:'.length)];
+    if (!Array.isArray(members)) {
+      throw configError('E_APPROVER_GROUPS', `approver ${entry}: ${rules.approverGroups} has no group ${entry.slice('group:'.length)}`, {
+        location: rules.location,
+        hint: `groups there: ${Object.keys(groups).join(', ') || 'none'}`,
+      });
+    }
+    for (const m of members) if (typeof m === 'string') out.add(m);
+  }
+  return out;
+}
+
+/**
+ * What git and the repository say about the approvals of `commits` for `target`: each recorded
+ * approval with whether its signature verifies against the target's allowed_signers (as the files at
+ * `dir` have it), the approvers with groups expanded, and the commits' authors when separation of
+ * duties asks. The policy (plan/promotion) decides what counts.
+ */
+export async function approvalEvidence(
+  repo: GitRepo,
+  options: { deployment: string; target: string; rules: PromotionSpec; commits: string[]; dir: string },
+): Promise<{ approvals: ApprovalEvidence[]; approvers?: Set<string>; authors: Map<string, string> }> {
+  const { rules, target } = options;
+  const commits = [...new Set(options.commits)];
+  const signers = rules.allowedSigners ? join(options.dir, rules.allowedSigners) : undefined;
+  const approvals = await Promise.all(
+    (await readApprovals(repo, options.deployment, commits)).map(async (a) => ({
+      ...a,
+      signed: typeof a.signature === 'string',
+      verified: signers !== undefined && a.target === target && (await verifyApproval(a, signers, repo.env)),
+    })),
+  );
+  const authors = new Map<string, string>();
+  if (separationOfDuties(rules).includes('author')) {
+    for (const c of commits) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
+  }
+  return { approvals, approvers: await resolveApprovers(options.dir, rules), authors };
 }
 
 export function approvalsRef(deployment: string): string {
@@ -241,7 +310,17 @@ export async function readApprovals(repo: GitRepo, deployment: string, commits: 
 /** Records an approval note for `commit` and `target` and pushes it (SPEC 7, `approve`). */
 export async function recordApproval(
   tracking: Tracking,
-  options: { deployment: string; target: string; commit: string; approvedBy: string; timestamp: string; method?: string; message?: string; ci?: CiContext },
+  options: {
+    deployment: string;
+    target: string;
+    commit: string;
+    approvedBy: string;
+    timestamp: string;
+    method?: string;
+    message?: string;
+    ci?: CiContext;
+    signature?: string;
+  },
 ): Promise<void> {
   const ref = approvalsRef(options.deployment);
   const line = formatApproval({
@@ -253,6 +332,7 @@ export async function recordApproval(
     ...(options.method ? { method: options.method } : {}),
     ...(options.message ? { message: options.message } : {}),
     ...(options.ci ? { ci: options.ci } : {}),
+    ...(options.signature ? { signature: options.signature } : {}),
   });
   await tracking.repo.addNote(ref, options.commit, line);
   if (tracking.remote) await pushNotes(tracking, [ref]);
@@ -347,7 +427,8 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
   let approvalWritten = false;
   const recorded: RecordedComponent[] = [];
 
-  const current = async () => (expected ??= await readTargetCommits(repo, deployment, target));
+  // The raw ref values: the compare-and-swap must expect what is there, even a broken ref it repairs.
+  const current = async () => (expected ??= await readTargetCommits(repo, deployment, target, { raw: true }));
   const currentRecords = async () => (expectedRecords ??= await readTargetRecords(repo, deployment, target));
 
   // The remote refused or could not be reached: what follows is recorded locally, for `sync`.
@@ -511,7 +592,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       images[component] = image;
     },
     async beforeStart(plan) {
-      expected = await readTargetCommits(repo, deployment, target);
+      expected = await readTargetCommits(repo, deployment, target, { raw: true });
       expectedRecords = await readTargetRecords(repo, deployment, target);
       if (plan.planOnly) return;
       if (tracking.remote) {

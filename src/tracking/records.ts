@@ -16,6 +16,8 @@ export interface ApprovalInfo {
   timestamp: string;
   /** Why it was approved (`approve --message`). */
   message?: string;
+  /** A signed approval whose signature verified against the target's allowed_signers. */
+  verified?: boolean;
 }
 
 export interface DeploymentRecord {
@@ -73,6 +75,8 @@ export interface ApprovalRecord {
   timestamp: string;
   /** `approve --message`. */
   message?: string;
+  /** `ssh-keygen -Y sign` of approvalPayload (signing.ts), when the approval was signed. */
+  signature?: string;
   [extra: string]: unknown;
 }
 
@@ -171,18 +175,85 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
   return out;
 }
 
+const STATUSES: readonly string[] = ['success', 'failed', 'cancelled'];
+const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** What a value is, for messages about a field of the wrong type (`a number (12)`). */
+function shapeOf(value: unknown): string {
+  if (value === undefined || value === null) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value === 'string' ? 'the string' : `a ${typeof value}`} ${JSON.stringify(value)}`;
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The one check of a Deployment record (every reader uses it: status, history, policy, diff): the
+ * fields readers rely on have their types, `status` is one of ours, `git_sha` is a full commit id.
+ * Fields it does not know are kept. Returns the record, or what is wrong with it.
+ */
+export function checkDeploymentRecord(message: string): { record: DeploymentRecord } | { problem: string } {
+  const parsed = parseRecord(message);
+  if (!parsed) return { problem: 'its message is not an atmos record' };
+  if (parsed.kind !== 'Deployment') return { problem: `it is a ${parsed.kind} record, not a Deployment` };
+  const f = { ...parsed.fields };
+  for (const key of ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status']) {
+    if (typeof f[key] !== 'string' || f[key] === '') return { problem: `${key} is ${shapeOf(f[key])}` };
+  }
+  if (!STATUSES.includes(f.status as string)) return { problem: `status ${JSON.stringify(f.status)} is not success, failed or cancelled` };
+  if (!COMMIT_ID.test(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
+  if (Number.isNaN(Date.parse(f.timestamp as string))) return { problem: `timestamp ${JSON.stringify(f.timestamp)} is not a time` };
+  for (const key of ['component_type', 'deployed_by', 'promoted_from', 'promoted_at', 'rollback_of', 'build_id']) {
+    if (f[key] === null) delete f[key];
+    else if (f[key] !== undefined && typeof f[key] !== 'string') return { problem: `${key} is ${shapeOf(f[key])}` };
+  }
+  if (f.images != null && (!isMap(f.images) || Object.values(f.images).some((v) => typeof v !== 'string'))) return { problem: 'images is not a map of image references' };
+  if (f.approval != null && (!isMap(f.approval) || typeof f.approval.approved_by !== 'string' || typeof f.approval.method !== 'string')) {
+    return { problem: 'approval has no approved_by or method' };
+  }
+  if (f.dirty != null && typeof f.dirty !== 'boolean') return { problem: `dirty is ${shapeOf(f.dirty)}` };
+  if (f.metadata != null && !isMap(f.metadata)) return { problem: `metadata is ${shapeOf(f.metadata)}` };
+  return { record: { component_type: '', deployed_by: '', ...f } as DeploymentRecord };
+}
+
+/** A Deployment record that passes checkDeploymentRecord, else undefined. */
 export function parseDeploymentRecord(message: string): DeploymentRecord | undefined {
-  const record = parseRecord(message);
-  if (!record || record.kind !== 'Deployment') return undefined;
-  const f = record.fields;
-  // Dates written by YAML parsers as timestamps stay strings here (yaml 2 keeps them as strings).
-  return { ...f, timestamp: String(f.timestamp ?? ''), status: (f.status ?? 'success') as DeploymentStatus } as DeploymentRecord;
+  const checked = checkDeploymentRecord(message);
+  return 'record' in checked ? checked.record : undefined;
+}
+
+/**
+ * The one check of an annotated deployment tag against where it is: the record's deployment, target
+ * and component are those its name says, and the tag points at a commit — the record's `git_sha`.
+ * `tagObject` is the raw tag object (headers, a blank line, the message).
+ */
+export function checkDeploymentTag(
+  tagObject: string,
+  expected: { deployment: string; target: string; component: string },
+): { record: DeploymentRecord } | { problem: string } {
+  const split = tagObject.indexOf('\n\n');
+  const header = split < 0 ? tagObject : tagObject.slice(0, split);
+  const checked = checkDeploymentRecord(split < 0 ? '' : tagObject.slice(split + 2));
+  if (!('record' in checked)) return checked;
+  const { record } = checked;
+  for (const key of ['deployment', 'target', 'component'] as const) {
+    if (record[key] !== expected[key]) return { problem: `its ${key} is ${record[key]}, but the tag name says ${expected[key]}` };
+  }
+  const object = /^object ([0-9a-f]+)$/m.exec(header)?.[1];
+  const type = /^type (\S+)$/m.exec(header)?.[1];
+  if (type !== 'commit') return { problem: `the tag points at a ${type ?? 'unknown object'}, not a commit` };
+  if (object !== record.git_sha) return { problem: `its git_sha ${record.git_sha.slice(0, 12)} is not the commit the tag points at (${object?.slice(0, 12)})` };
+  return checked;
 }
 
 export function parseBuildRecord(message: string): BuildRecord | undefined {
   const record = parseRecord(message);
   if (!record || record.kind !== 'Build') return undefined;
-  return record.fields as BuildRecord;
+  const f = record.fields;
+  // A build record names the image a rollout deploys: one without its strings is not one.
+  for (const key of ['digest', 'image', 'build_key', 'git_sha']) if (typeof f[key] !== 'string' || f[key] === '') return undefined;
+  return f as BuildRecord;
 }
 
 /** One approval is one JSON line in the `approvals` note (so notes merge line by line). */

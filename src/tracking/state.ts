@@ -1,7 +1,7 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
 import { GitRepo, decodeComponent, encodeComponent } from './git.js';
-import { parseDeploymentRecord, type DeploymentRecord, type DeploymentStatus } from './records.js';
+import { checkDeploymentTag, type DeploymentRecord, type DeploymentStatus } from './records.js';
 import { configError } from '../util/errors.js';
 
 export interface HistoryEntry extends DeploymentRecord {
@@ -113,23 +113,43 @@ function newestFirst(a: TagName, b: TagName): number {
   return a.stamp === b.stamp ? b.seq - a.seq : a.stamp < b.stamp ? 1 : -1;
 }
 
-/** Reads the tag objects (one cat-file --batch) and parses their records. */
-async function readTags(repo: GitRepo, tags: TagName[]): Promise<HistoryEntry[]> {
+/**
+ * Reads the tag objects (one cat-file --batch) and checks each with checkDeploymentTag. A tag that is
+ * not a valid record of its name (garbage, a forgery, a tag moved onto another object) is left out
+ * and reported once: it never counts as a deployment, successful or not.
+ */
+async function readTags(repo: GitRepo, deployment: string, tags: TagName[]): Promise<HistoryEntry[]> {
   const objects = await repo.catFileBatch(tags.map((t) => t.oid));
   const out: HistoryEntry[] = [];
   for (const tag of tags) {
     const object = objects.get(tag.oid);
-    if (!object || object.type !== 'tag') continue;
-    const text = object.content.toString('utf8');
-    const split = text.indexOf('\n\n');
-    const header = text.slice(0, split < 0 ? text.length : split);
-    const record = parseDeploymentRecord(split < 0 ? '' : text.slice(split + 2));
-    const commit = /^object ([0-9a-f]+)$/m.exec(header)?.[1] ?? '';
     const name = tag.ref.slice('refs/tags/'.length);
-    if (record) out.push({ ...record, git_sha: record.git_sha || commit, tag: name });
-    else out.push({ deployment: '', target: tag.target, component: tag.component, component_type: '', deployed_by: '', git_sha: commit, timestamp: new Date(tag.time).toISOString(), status: 'success', tag: name, unreadable: true });
+    const checked =
+      !object ? { problem: 'its object is missing' }
+      : object.type !== 'tag' ? { problem: `it is a lightweight tag on a ${object.type}, not an annotated record` }
+      : checkDeploymentTag(object.content.toString('utf8'), { deployment, target: tag.target, component: tag.component });
+    if ('record' in checked) out.push({ ...checked.record, tag: name });
+    else repo.warnOnce(`ignoring tag ${name}: ${checked.problem}`);
   }
   return out;
+}
+
+/**
+ * Drops (and reports once) deployment refs that do not point at a commit: a ref whose object is
+ * missing or is not a commit is not a deployment, whatever put it there.
+ */
+async function checkRefs(repo: GitRepo, deployment: string, refs: Listing['refs']): Promise<void> {
+  const oids = [...refs.values()].flatMap((m) => [...m.values()]);
+  if (oids.length === 0) return;
+  const types = await repo.objectTypes(oids);
+  for (const [t, components] of refs) {
+    for (const [c, oid] of components) {
+      const type = types.get(oid);
+      if (type === 'commit') continue;
+      components.delete(c);
+      repo.warnOnce(`ignoring ${deploymentRef(deployment, t, c)}: it points at ${type ? `a ${type}` : `${oid.slice(0, 12)}, which does not exist`}, not a commit`);
+    }
+  }
 }
 
 /**
@@ -138,6 +158,7 @@ async function readTags(repo: GitRepo, tags: TagName[]): Promise<HistoryEntry[]>
  */
 export async function readStatus(repo: GitRepo, deployment: string, target?: string): Promise<ComponentState[]> {
   const { refs, tags } = await list(repo, deployment, target);
+  await checkRefs(repo, deployment, refs);
   const groups = new Map<string, TagName[]>();
   for (const tag of tags) {
     const key = `${tag.target}\0${tag.component}`;
@@ -154,7 +175,7 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
   // The newest tag per component first: it is usually the deployed record too.
   const wanted: TagName[] = [];
   for (const group of groups.values()) wanted.push(...group.slice(0, 1));
-  const entries = await readTags(repo, wanted);
+  const entries = await readTags(repo, deployment, wanted);
   const byKey = new Map<string, HistoryEntry[]>();
   for (const e of entries) {
     const key = `${tagTarget(e.tag)}\0${e.component}`;
@@ -166,14 +187,17 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
     state.last = read[0];
     state.deployed = read.find((e) => e.status === 'success' && e.git_sha === state.commit);
   }
-  // After a failed attempt the deployed commit's record is older than the newest tag: look further
-  // back in growing windows (one cat-file per round), never reading a whole history at once.
+  // After a failed attempt the deployed commit's record is older than the newest tag (and a tag that
+  // is not a valid record is no attempt at all): look further back in growing windows (one cat-file
+  // per round), never reading a whole history at once.
   for (let from = 1, size = 4; ; from += size, size *= 4) {
-    const missing = [...states.entries()].filter(([key, s]) => !s.deployed && s.commit && (groups.get(key)?.length ?? 0) > from);
+    const missing = [...states.entries()].filter(([key, s]) => (!s.last || (!s.deployed && s.commit)) && (groups.get(key)?.length ?? 0) > from);
     if (missing.length === 0) break;
-    const more = await readTags(repo, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size)));
+    const more = await readTags(repo, deployment, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size)));
     for (const [, state] of missing) {
-      state.deployed = more.find((e) => e.component === state.component && tagTarget(e.tag) === state.target && e.status === 'success' && e.git_sha === state.commit);
+      const mine = more.filter((e) => e.component === state.component && tagTarget(e.tag) === state.target);
+      state.last ??= mine[0];
+      state.deployed ??= mine.find((e) => e.status === 'success' && e.git_sha === state.commit);
     }
   }
   return [...states.values()].sort((a, b) => (a.target === b.target ? a.component.localeCompare(b.component) : a.target.localeCompare(b.target)));
@@ -183,16 +207,23 @@ function tagTarget(tag: string): string {
   return tag.split('/')[3]!;
 }
 
-/** The deployed commit per component of one target (refs only; no object is read). */
-export async function readTargetCommits(repo: GitRepo, deployment: string, target: string): Promise<Map<string, string>> {
+/**
+ * The deployed commit per component of one target (refs only; no tag is read). Refs that do not
+ * point at a commit are left out and reported, unless `raw` (the values a compare-and-swap expects).
+ */
+export async function readTargetCommits(repo: GitRepo, deployment: string, target: string, options: { raw?: boolean } = {}): Promise<Map<string, string>> {
   const { refs } = await list(repo, deployment, target);
+  if (!options.raw) await checkRefs(repo, deployment, refs);
   return refs.get(target) ?? new Map();
 }
 
-/** Deployment tags, newest first, filtered; only the selected tags' messages are read. */
+/**
+ * Deployment tags, newest first, filtered; only the selected tags' messages are read. Tags that are
+ * not valid records are skipped (and reported), and more are read so that `limit` still holds.
+ */
 export async function readHistory(repo: GitRepo, deployment: string, filter: HistoryFilter = {}): Promise<HistoryEntry[]> {
   const { tags } = await list(repo, deployment, filter.target, 'tags');
-  let selected = tags.filter(
+  const selected = tags.filter(
     (t) =>
       (filter.component === undefined || t.component === filter.component) &&
       (filter.since === undefined || t.time >= filter.since.getTime()) &&
@@ -200,11 +231,16 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   );
   selected.sort(newestFirst);
   const limit = filter.limit ?? 50;
-  if (filter.status === undefined && limit > 0) selected = selected.slice(0, limit);
-  let entries = await readTags(repo, selected);
-  if (filter.status !== undefined) {
-    entries = entries.filter((e) => e.status === filter.status);
-    if (limit > 0) entries = entries.slice(0, limit);
+  const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
+  if (filter.status !== undefined || limit === 0) {
+    const entries = (await readTags(repo, deployment, selected)).filter(wanted);
+    return limit > 0 ? entries.slice(0, limit) : entries;
+  }
+  const entries: HistoryEntry[] = [];
+  for (let from = 0; entries.length < limit && from < selected.length; ) {
+    const batch = selected.slice(from, from + limit - entries.length);
+    from += batch.length;
+    entries.push(...(await readTags(repo, deployment, batch)));
   }
   return entries;
 }

@@ -2,7 +2,7 @@
 // deployment tags, newest first.
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
-import { openDeployment, short } from '../../tracking/open.js';
+import { approvalText, openDeployment, short } from '../../tracking/open.js';
 import { parseWhen, readHistory } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
 
@@ -47,7 +47,7 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
               typeof e.message === 'string' ? JSON.stringify(e.message) : '',
               e.promoted_from ? `promoted from ${e.promoted_from}` : '',
               e.rollback_of ? `rollback of ${short(e.rollback_of)}` : '',
-              e.approval ? `approved by ${e.approval.approved_by}${typeof e.approval.message === 'string' ? ` (${JSON.stringify(e.approval.message)})` : ''}` : '',
+              e.approval ? `approved by ${approvalText(e.approval)}${typeof e.approval.message === 'string' ? ` (${JSON.stringify(e.approval.message)})` : ''}` : '',
               e.dirty ? 'dirty' : '',
             ]
               .filter(Boolean)

@@ -145,6 +145,7 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'the target the approval is for' },
       { flags: '--git-sha <sha>', description: 'the commit approved (default: what the promotion source runs, else HEAD)' },
       { flags: '--message <why>', description: 'why it is approved; kept in the approval and in the records of the rollouts it approves' },
+      { flags: '--sign-key <file>', description: 'sign the approval with this private SSH key (default $ATMOS_SIGNING_KEY); required where the target sets allowed_signers' },
       offlineWrite,
     ],
     load: () => import('./approve.js'),

@@ -3,13 +3,14 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openDeployment, short } from '../../tracking/open.js';
-import { readApprovals } from '../../tracking/recorder.js';
+import { approvalEvidence } from '../../tracking/recorder.js';
+import { approvalRefusal } from '../../plan/promotion.js';
 import { readTargetCommits } from '../../tracking/state.js';
 
 type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'source not deployed';
 
 export async function run(args: string[], options: { offline?: boolean }, ctx: CommandContext): Promise<number> {
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline });
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline });
   const commits = new Map<string, Map<string, string>>();
   for (const t of spec.targets.keys()) commits.set(t, await readTargetCommits(tracking.repo, spec.name, t));
   const edges: {
@@ -34,8 +35,11 @@ export async function run(args: string[], options: { offline?: boolean }, ctx: C
       if (source.size === 0) state = 'source not deployed';
       else if (pending.length === 0) state = 'up to date';
       else if (target.promotion!.requiresApproval) {
-        const approvals = (await readApprovals(tracking.repo, spec.name, pending)).filter((a) => a.target === target.name);
-        state = pending.every((c) => approvals.some((a) => a.git_sha === c)) ? 'ready' : 'requires approval';
+        // The rollout's own rule, without a deployer yet: an approval counts when the policy would count it.
+        const rules = target.promotion!;
+        const found = await approvalEvidence(tracking.repo, { deployment: spec.name, target: target.name, rules, commits: pending, dir: ws.config.root });
+        const counted = found.approvals.filter((a) => a.target === target.name && !approvalRefusal(rules, found, a.approved_by, a.git_sha, a));
+        state = pending.every((c) => counted.some((a) => a.git_sha === c)) ? 'ready' : 'requires approval';
       } else state = 'ready';
       edges.push({ from, to: target.name, state, requires_approval: target.promotion!.requiresApproval, pending_commits: pending, components });
     }

@@ -3,7 +3,7 @@
 // --check-drift, whether each deployed terraform component still matches its deployed configuration.
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
-import { age, openDeployment, short } from '../../tracking/open.js';
+import { age, approvalText, openDeployment, short } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
 import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
 
@@ -47,6 +47,7 @@ export async function run(args: string[], options: { target?: string; checkDrift
             rollback_of: deployed?.rollback_of ?? null,
             dirty: deployed?.dirty === true,
             message: typeof deployed?.message === 'string' ? deployed.message : null,
+            approval: deployed?.approval ?? null,
             images: deployed?.images ?? {},
             last_status: s?.last?.status ?? null,
             last_at: s?.last?.timestamp ?? null,
@@ -72,6 +73,7 @@ export async function run(args: string[], options: { target?: string; checkDrift
           by: c.deployed_by,
           last: c.last_status && c.last_commit !== c.commit && c.last_status !== 'success' ? `${c.last_status} (${short(c.last_commit)})` : c.last_status,
           from: c.rollback_of ? `rollback of ${short(c.rollback_of)}` : c.promoted_from,
+          ...(t.components.some((x) => x.approval) ? { approved: approvalText(c.approval ?? undefined) } : {}),
           image: Object.entries(c.images)
             .map(([k, v]) => `${k}=${v.includes('@') ? v.slice(v.indexOf('@') + 1, v.indexOf('@') + 20) : v}`)
             .join(' ') || undefined,

@@ -347,7 +347,7 @@ describe('loadDeployment: bad input', () => {
       'deployments/bad-many.yaml:10:7 deployment.components.nixpack: "-bad" is not a valid component name | use segments of letters, digits, ".", "_" and "-" joined by "/", e.g. ecr/api',
       'deployments/bad-many.yaml:12:5 deployment.targets: "Prod" is not a valid name | use lower-case letters, digits and "-", starting and ending with a letter or digit',
       'deployments/bad-many.yaml:15:7 unknown key "cpu" in deployment.targets.dev | allowed keys: labels, context, promotion, components',
-      'deployments/bad-many.yaml:20:20 unknown key "form" in deployment.targets.qa.promotion | did you mean "from"? (allowed: from, allowed_from, requires_approval, approval_method)',
+      'deployments/bad-many.yaml:20:20 unknown key "form" in deployment.targets.qa.promotion | did you mean "from"? (allowed: from, allowed_from, requires_approval, approval_method, approvers, approver_groups, separation_of_duties, allowed_signers, ci_gate)',
       'deployments/bad-many.yaml:2:9 deployment.name "Bad_Name" does not match the file name bad-many.yaml | rename the file to Bad_Name.yaml or set name: bad-many',
       'deployments/bad-many.yaml:9:7 component name "api" is used by both terraform and nixpack | component names must be unique across types within a deployment; rename one of them',
       'deployments/bad-many.yaml:18:11 target dev overrides terraform/ap, which deployment Bad_Name does not declare | did you mean "terraform/api"?',

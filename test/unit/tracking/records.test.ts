@@ -21,7 +21,7 @@ describe('record messages', () => {
       component: 'ecr/api',
       component_type: 'terraform',
       deployed_by: 'ci@example.com',
-      git_sha: '1234567',
+      git_sha: '1234567890abcdef1234567890abcdef12345678',
       timestamp: '2025-01-22T12:00:00Z',
       status: 'success',
       promoted_from: 'staging',
@@ -33,7 +33,7 @@ describe('record messages', () => {
     expect(message.startsWith('atmos.tools/v1alpha1\nkind: Deployment\n---\ndeployment: payment-service\ntarget: prod\n')).toBe(true);
     expect(message).not.toContain('dirty');
     const parsed = parseDeploymentRecord(message)!;
-    expect(parsed.git_sha).toBe('1234567');
+    expect(parsed.git_sha).toBe('1234567890abcdef1234567890abcdef12345678');
     expect(parsed.timestamp).toBe('2025-01-22T12:00:00Z');
     expect(parsed.future_field).toEqual({ nested: [1, 2] });
     expect(parsed.images).toEqual({ api: 'registry.example.com/api@sha256:abc' });
