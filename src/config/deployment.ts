@@ -169,7 +169,7 @@ function toSpec(file: string, raw: Record<string, unknown>): DeploymentSpec {
     stacks: Array.isArray(raw.stacks) ? raw.stacks.filter((s): s is string => typeof s === 'string' && s !== '') : [],
     context: {
       defaultTarget: typeof context.default_target === 'string' ? context.default_target : undefined,
-      promoteBy: context.promote_by === 'tag' ? 'tag' : 'digest',
+      promoteBy: 'digest',
     },
     vendor,
     components,

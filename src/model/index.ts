@@ -2,6 +2,7 @@
 // component of a deployment for one target; finalizeComponent renders what was only known during
 // a build or rollout (image digests, terraform outputs).
 import type { AtmosConfig, ComponentKey, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { FileCache } from '../util/files.js';
 import { loadAtmosConfig } from '../config/atmos-config.js';
 
@@ -56,6 +57,34 @@ export function parseImageRef(ref: string): ImageRef {
     repository: hasRegistry ? name.slice(slash + 1) : name,
     image: ref,
   };
+}
+
+const LAYOUTS = '.atmos/images/';
+
+/**
+ * An image as a record stores it. Records travel between machines, so an OCI layout of this
+ * repository (`oci:<root>/.atmos/images/…@sha256:…`) is written repository-relative
+ * (`oci:.atmos/images/…@sha256:…`); registry references are kept as they are.
+ */
+export function recordedImage(root: string, image: string): string {
+  if (!image.startsWith('oci:')) return image;
+  const path = image.slice(4);
+  if (!isAbsolute(path)) return image;
+  const rel = relative(root, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? `oci:${rel.split(sep).join('/')}` : image;
+}
+
+/**
+ * An image a record names, as this machine uses it: a repository-relative layout is resolved against
+ * the repository root; an absolute layout path (records written before paths were relative, maybe
+ * on another machine) is taken from its `.atmos/images/` part, in this repository.
+ */
+export function imageFromRecord(root: string, image: string): string {
+  if (!image.startsWith('oci:')) return image;
+  const path = image.slice(4);
+  if (!isAbsolute(path)) return `oci:${join(root, path)}`;
+  const at = path.replace(/\\/g, '/').lastIndexOf(`/${LAYOUTS}`);
+  return at >= 0 ? `oci:${join(root, path.slice(at + 1))}` : image;
 }
 
 /** Values only known during a build or rollout. Missing ones render as placeholders. */

@@ -7,7 +7,7 @@ import type { Workspace } from '../model/index.js';
 import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSpec } from '../model/types.js';
 import { configError, didYouMean, ProblemList, type Problem, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf, locationOf } from '../util/yaml.js';
-import { renderTemplate } from './source.js';
+import { renderTemplate, sourceNamesVersion } from './source.js';
 import { isReallyInside } from '../util/paths.js';
 
 export type VendorOrigin = 'deployment' | 'manifest' | 'vendor.yaml';
@@ -287,6 +287,10 @@ function parseEntry(
   };
   const source = str('source');
   if (!source) problems.add('a vendor entry needs a source', location, 'e.g. source: git::https://github.com/org/modules.git//ecs-service?ref={{ .Version }}');
+  const version = str('version');
+  if (source && version !== undefined && !sourceNamesVersion(source)) {
+    problems.add(`version ${version} of this vendor entry is not used: its source has neither {{ .Version }} nor ?ref=, so the fetch takes whatever the source holds now`, at('version'), 'put {{ .Version }} in the source where the version goes (e.g. ?ref={{ .Version }} for git), or remove version');
+  }
   const typeRaw = str('type');
   if (typeRaw && !(COMPONENT_TYPES as readonly string[]).includes(typeRaw)) {
     problems.add(`unknown component type ${typeRaw}`, at('type'), `use one of: ${COMPONENT_TYPES.join(', ')}`);
@@ -309,7 +313,7 @@ function parseEntry(
     location,
     component: str('component'),
     source: source ?? '',
-    version: str('version'),
+    version,
     type: typeRaw as ComponentType | undefined,
     targets: list('targets'),
     labels,
