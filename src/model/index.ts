@@ -1,7 +1,7 @@
 // The resolved deployment (SPEC 3): a workspace opens a repository; resolveTarget gives every
 // component of a deployment for one target; finalizeComponent renders what was only known during
 // a build or rollout (image digests, terraform outputs).
-import type { AtmosConfig, ComponentKey, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
+import type { AtmosConfig, ComponentKey, ComponentType, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { FileCache } from '../util/files.js';
 import { loadAtmosConfig } from '../config/atmos-config.js';
@@ -21,7 +21,16 @@ export type VendorHook = (
   deployment: DeploymentSpec,
   target: TargetSpec,
   componentPaths: string[],
+  components: ComponentDirectory[],
 ) => Promise<Map<string, { type: string; dir: string }>>;
+
+/** A component of a deployment and its directory under its type's base path (see componentDirectories). */
+export interface ComponentDirectory {
+  type: ComponentType;
+  name: string;
+  componentPath: string;
+  abstract: boolean;
+}
 
 export interface WorkspaceOptions {
   cwd: string;
@@ -113,12 +122,12 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
     };
     // The vendor module is loaded only when a component directory is missing.
-    ws.vendor = async (deployment, target, componentPaths) => {
+    ws.vendor = async (deployment, target, componentPaths, components) => {
       const { ensureVendored } = await import('../vendor/index.js');
-      return ensureVendored(ws, deployment, target, { componentPaths, log });
+      return ensureVendored(ws, deployment, target, { components, componentPaths, log });
     };
   }
   return ws;
 }
 
-export { resolveTarget, finalizeComponent } from './resolve.js';
+export { resolveTarget, finalizeComponent, componentDirectories } from './resolve.js';

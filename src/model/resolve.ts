@@ -16,7 +16,7 @@ import type {
   TargetSpec,
 } from './types.js';
 import { parseComponentKey } from './types.js';
-import type { ResolvedTarget, RuntimeValues, Workspace } from './index.js';
+import type { ComponentDirectory, ResolvedTarget, RuntimeValues, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
 import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
@@ -60,13 +60,7 @@ export async function resolveTarget(
 ): Promise<ResolvedTarget> {
   const deployment = await loadDeployment(ws.config, ws.files, deploymentName);
   const target = requireTarget(deployment, targetName);
-  const stackSet = await loadStacks({
-    config: ws.config,
-    files: ws.files,
-    env: ws.env,
-    imports: deployment.stacks,
-    importedFrom: locationOf(deployment.raw, 'stacks'),
-  });
+  const stackSet = await deploymentStacks(ws, deployment);
 
   const strategy = ws.config.listMergeStrategy;
   const staged: { spec: ComponentSpec; sections: Record<string, unknown>; stack: StackComponent }[] = [];
@@ -92,7 +86,7 @@ export async function resolveTarget(
     staged.push({ spec, sections, stack });
   }
 
-  const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })));
+  const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })), directoriesOf(stackSet, deployment));
   for (const { spec, stack } of staged) {
     if (!vendored.has(`${spec.type}/${stack.componentPath}`)) await assertComponentInside(ws, spec, stack);
   }
@@ -123,6 +117,33 @@ export async function resolveTarget(
   bindImages(components, deployment, target, runtime);
   for (const component of components) await dropUndeclaredVars(component);
   return { deployment, target, components };
+}
+
+function deploymentStacks(ws: Workspace, deployment: DeploymentSpec) {
+  return loadStacks({
+    config: ws.config,
+    files: ws.files,
+    env: ws.env,
+    imports: deployment.stacks,
+    importedFrom: locationOf(deployment.raw, 'stacks'),
+  });
+}
+
+function directoriesOf(stackSet: Awaited<ReturnType<typeof loadStacks>>, deployment: DeploymentSpec): ComponentDirectory[] {
+  return [...deployment.components.values()].map((spec) => {
+    const stack = resolveStackComponent(stackSet, spec.type, spec.name, spec.section);
+    return { type: spec.type, name: spec.name, componentPath: stack.componentPath, abstract: stack.abstract };
+  });
+}
+
+/**
+ * Every component's directory as resolution finds it (the deployment's `component`, else the stacks'
+ * `metadata.component`, else the name): what vendor entries are matched against, by `vendor pull`
+ * and `vendor status` as by every command that resolves.
+ */
+export async function componentDirectories(ws: Workspace, deploymentName: string): Promise<ComponentDirectory[]> {
+  const deployment = await loadDeployment(ws.config, ws.files, deploymentName);
+  return directoriesOf(await deploymentStacks(ws, deployment), deployment);
 }
 
 /**
@@ -291,6 +312,7 @@ async function vendorMissing(
   deployment: DeploymentSpec,
   target: TargetSpec,
   components: { type: string; stack: StackComponent }[],
+  directories: ComponentDirectory[],
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (!ws.vendor) return found;
@@ -299,7 +321,7 @@ async function vendorMissing(
       (type === 'terraform' || type === 'helmfile') && !stack.abstract && !existsSync(componentDirectory(ws, type, stack.componentPath, {})),
   );
   if (missing.length === 0) return found;
-  const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))]);
+  const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))], directories);
   for (const [componentPath, { type, dir }] of provided) found.set(`${type}/${componentPath}`, dir);
   return found;
 }
