@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { openWorkspace, parseImageRef, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import { deployedImages, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { policyError } from '../util/errors.js';
@@ -76,7 +76,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
     images: new Map(
       Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : deployedImages(await readStatus(tracking.repo, spec.name, target))).map(
-        ([name, ref]) => [name, parseImageRef(ref)],
+        ([name, ref]) => [name, parseImageRef(imageFromRecord(ws.config.root, ref))],
       ),
     ),
   };
@@ -149,7 +149,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
             });
           }
         } else image = await options.buildImage(inputs, component, signal);
-        recorder?.setImage(component.name, image.image);
+        recorder?.setImage(component.name, recordedImage(ws.config.root, image.image));
         return image;
       },
       onComponentFinished: async (componentResult) => {

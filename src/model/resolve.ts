@@ -266,6 +266,10 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
 
   const metadata = asRecord(rendered.metadata);
   const vars = asRecord(rendered.vars);
+  // The workspace pattern is expanded here, where every var is still known (see dropUndeclaredVars); it is used only without terraform_workspace(_template).
+  if (base.type === 'terraform' && typeof metadata.terraform_workspace_pattern === 'string' && !metadata.terraform_workspace && !metadata.terraform_workspace_template) {
+    metadata.terraform_workspace_pattern = expandWorkspacePattern(metadata.terraform_workspace_pattern, base, vars, locationOf(rendered.metadata, 'terraform_workspace_pattern'));
+  }
   const settings = asRecord(rendered.settings);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(asRecord(rendered.env))) if (v !== null && v !== undefined) env[k] = String(v);
@@ -304,6 +308,26 @@ function readFromEnvironment(value: unknown, path: string, out: string[] = []): 
   } else if (Array.isArray(value)) value.forEach((v, i) => readFromEnvironment(v, `${path}.${i}`, out));
   else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) readFromEnvironment(v, path ? `${path}.${k}` : k, out);
   return out;
+}
+
+/**
+ * Atmos's `terraform_workspace_pattern`: `{name}` is `vars.name` (`{tenant}`, `{stage}`…, taken before
+ * undeclared vars are dropped), `{attributes}` a list joined by "-", `{component}` and
+ * `{base-component}` the name and directory. A token without a value is an error: the workspace
+ * names the state used (model/state-address then finds no token left).
+ */
+function expandWorkspacePattern(pattern: string, base: ComponentBase, vars: Record<string, unknown>, location: SourceLocation | undefined): string {
+  return pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, name: string) => {
+    if (name === 'component') return base.name;
+    if (name === 'base-component') return base.componentPath;
+    const value = vars[name];
+    if ((typeof value === 'string' || typeof value === 'number') && String(value) !== '') return String(value);
+    if (name === 'attributes' && Array.isArray(value)) return value.map(String).join('-');
+    throw configError('E_WORKSPACE_PATTERN', `${base.key}: metadata.terraform_workspace_pattern "${pattern}" uses ${token}, which has no value`, {
+      location,
+      hint: `set vars.${name} (a target's context works too), or use terraform_workspace`,
+    });
+  });
 }
 
 /** Components whose directory the repository lacks are vendored just in time (SPEC 9). */

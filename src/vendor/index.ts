@@ -176,9 +176,10 @@ export async function ensureVendored(
       digest,
       ...(use.include.length ? { included_paths: use.include } : {}),
       ...(use.exclude.length ? { excluded_paths: use.exclude } : {}),
+      ...(entry.tags.length ? { tags: entry.tags } : {}),
       vendored_at: locked && locked.digest === digest ? locked.vendored_at : now,
     };
-    if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version) {
+    if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version || String(locked.tags ?? []) !== String(record.tags ?? [])) {
       lockChanges[componentPath] = record;
     }
     options.log.debug(`vendor: ${name} ${use.version ?? ''} ${outcome} ${digest.slice(0, 12)}`);

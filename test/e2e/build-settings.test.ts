@@ -152,12 +152,18 @@ describe('publish and --tag', () => {
 });
 
 describe('records and notes', () => {
-  it('a build record names its layout relative to the repository; a record holding a machine path still reads', async () => {
+  it('build records and deployment tags name a layout relative to the repository; a record holding a machine path still reads', async () => {
     const repo = siteRepo('record', ['image: { base: scratch }']);
     const built = await build(repo);
     const record = buildRecord(repo);
     expect(record).toContain(`image: oci:.atmos/images/shop/web@${built.digest}`);
     expect(record).not.toContain(repo);
+    // A rollout's deployment tag names the image it ran the same way.
+    const rollout = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo });
+    expect(rollout.code).toBe(0);
+    const deployed = git(repo, 'tag', '-l', '--format=%(contents)', 'atmos/deployments/shop/dev/web/*');
+    expect(deployed).toContain(`web: oci:.atmos/images/shop/web@${built.digest}`);
+    expect(deployed).not.toContain(repo);
 
     // The same record as written by an earlier version on another machine.
     const tag = git(repo, 'tag', '-l', 'atmos/builds/*');
