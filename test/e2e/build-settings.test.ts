@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitSnapshot, initRepo, PROJECT_ROOT, removeDir, runCli } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, initRepo, PROJECT_ROOT, removeDir, runCli } from '../helpers/repo.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
 const cleanup: string[] = [];
@@ -174,13 +174,20 @@ describe('records and notes', () => {
     expect(again).toMatchObject({ status: 'up-to-date', image: `oci:${join(repo, '.atmos/images/shop/web')}@${built.digest}` });
   });
 
-  it('the SBOM note names this version of atmos-deployments as its tool', async () => {
-    const repo = siteRepo('sbom', ['image: { base: scratch }']);
-    await build(repo);
-    const note = JSON.parse(git(repo, 'notes', '--ref', 'refs/notes/atmos/shop/sbom', 'show', 'HEAD')) as { metadata: { tools: { components: { name: string; version: string }[] } } };
+  it("the SBOM note names this version of atmos-deployments as its tool, and the service's declared version", async () => {
+    const repo = exampleRepo();
+    cleanup.push(repo);
+    const result = await runCli(['deployment', 'build', 'payment-service', '--target', 'dev'], { cwd: repo });
+    expect(result.code).toBe(0);
+    const note = JSON.parse(git(repo, 'notes', '--ref', 'refs/notes/atmos/payment-service/sbom', 'show', 'HEAD')) as {
+      metadata: { tools: { components: { name: string; version: string }[] } };
+      components: { 'bom-ref': string; properties: { name: string; value: string }[] }[];
+    };
     const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(note.metadata.tools.components).toEqual([expect.objectContaining({ name: 'atmos-deployments', version })]);
     expect(version).not.toBe('0.0.0');
+    const api = note.components.find((c) => c['bom-ref'] === 'nixpack/api')!;
+    expect(api.properties).toContainEqual({ name: 'atmos:nixpack:app-version', value: '1.0.0' });
   });
 });
 
