@@ -142,6 +142,22 @@ describe('publish and --tag', () => {
     expect(layoutIndex.manifests.map((m) => [m.annotations['org.opencontainers.image.ref.name'], m.digest])).toContainEqual(['stable', first.digest]);
   });
 
+  it('an unreachable registry: image.tag on an up-to-date image warns, --tag fails', async () => {
+    const own = await startRegistry();
+    const repo = siteRepo('offline', [`image: { base: scratch, registry: "${own.host}", name: shop/offline, tag: "{{ git.short_sha }}" }`]);
+    await build(repo);
+    await own.stop();
+    writeFileSync(join(repo, 'README.md'), 'docs\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'docs');
+    const advisory = await runCli(['deployment', 'build', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
+    expect(advisory.code).toBe(0);
+    expect(advisory.stderr).toMatch(/web: the image is up to date but could not be tagged [0-9a-f]{7}/);
+    expect((JSON.parse(advisory.stdout) as BuildJson).components[0]).toMatchObject({ status: 'up-to-date', pushed: false });
+    const asked = await runCli(['deployment', 'build', 'shop', '--target', 'dev', '--tag', 'v9'], { cwd: repo });
+    expect(asked.code).toBe(1);
+  });
+
   it('build --tag with an invalid tag is a usage error', async () => {
     const repo = siteRepo('flag', ['image: { base: scratch }']);
     const result = await runCli(['deployment', 'build', 'shop', '--target', 'dev', '--tag', 'no/slashes'], { cwd: repo });
