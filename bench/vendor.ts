@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openWorkspace } from '../src/model/index.js';
+import { componentDirectories, openWorkspace } from '../src/model/index.js';
 import { loadDeployment } from '../src/config/deployment.js';
 import { cacheStats, ensureVendored } from '../src/vendor/index.js';
 import { createWorkdir } from '../src/engine/workdir.js';
@@ -67,15 +67,16 @@ async function main(): Promise<void> {
   const ws = await openWorkspace({ cwd: repo, env: process.env });
   const deployment = await loadDeployment(ws.config, ws.files, 'bench');
   const dev = deployment.targets.get('dev')!;
+  const components = await componentDirectories(ws, 'bench');
 
   let t = performance.now();
-  await ensureVendored(ws, deployment, dev, { log: quiet });
+  await ensureVendored(ws, deployment, dev, { components, log: quiet });
   const cold = performance.now() - t;
 
   const hits: number[] = [];
   for (let i = 0; i < 20; i++) {
     t = performance.now();
-    const got = await ensureVendored(ws, deployment, dev, { log: quiet });
+    const got = await ensureVendored(ws, deployment, dev, { components, log: quiet });
     hits.push(performance.now() - t);
     if ([...got.values()].some((v) => v.outcome !== 'hit')) throw new Error('expected a cache hit');
   }
@@ -95,12 +96,12 @@ async function main(): Promise<void> {
   }
 
   // Three targets on one version: one object per component, linked into three working directories.
-  for (const name of ['staging', 'prod']) await ensureVendored(ws, deployment, deployment.targets.get(name)!, { log: quiet });
+  for (const name of ['staging', 'prod']) await ensureVendored(ws, deployment, deployment.targets.get(name)!, { components, log: quiet });
   const stats = await cacheStats(repo);
   const work = tempDir('bench-work-');
   const linked: string[] = [];
   const copied: string[] = [];
-  const vendored = await ensureVendored(ws, deployment, dev, { log: quiet });
+  const vendored = await ensureVendored(ws, deployment, dev, { components, log: quiet });
   // Working directories as rollout makes them (createWorkdir links from the cache), against plain copies.
   let linkMs = 0;
   let copyMs = 0;

@@ -3,11 +3,11 @@
 // needs: ensureBuilt (build what is missing) and imagesFromRecords (read, never build).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { parseImageRef, type ImageRef, type Workspace } from '../model/index.js';
+import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, stepError } from '../util/errors.js';
 import { Layout, type Descriptor } from './layout.js';
-import { makePlan, sourceDirOf } from './plan.js';
+import { checkImageTag, makePlan, sourceDirOf } from './plan.js';
 import type { BuildPlan, BuilderName } from './types.js';
 import type { BaseImage } from './base.js';
 
@@ -46,6 +46,8 @@ export interface BuildOptions {
   /** Components with a registry are built into their local layout only: not pushed, not recorded. */
   skipPush?: boolean;
   tag?: string;
+  /** The commit built, for `{{ git.* }}` templates (e.g. `image.tag: "{{ git.sha }}"`); default HEAD. */
+  git?: RuntimeValues['git'];
   signal?: AbortSignal;
   log: BuildLogger;
   now?: () => Date;
@@ -61,6 +63,8 @@ export interface ComponentBuildResult {
   build_key: string;
   provider: string;
   builder: BuilderName;
+  /** The tag given to the image by this run (null when an up-to-date image was given none). */
+  tag: string | null;
   /** Where the image went: the layout folder or `<registry>/<repository>:<tag>`. */
   destination: string;
   pushed: boolean;
@@ -86,9 +90,9 @@ export interface PlannedComponent {
 }
 
 /** Resolves the target and returns the nixpack components asked for. */
-async function nixpackComponents(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components'>): Promise<{ target: string; components: ResolvedComponent[] }> {
+async function nixpackComponents(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components' | 'git'>): Promise<{ target: string; components: ResolvedComponent[] }> {
   const { resolveTarget } = await import('../model/index.js');
-  const resolved = await resolveTarget(ws, options.deployment, options.target);
+  const resolved = await resolveTarget(ws, options.deployment, options.target, { git: options.git });
   const all = resolved.components.filter((c) => c.type === 'nixpack' && !c.abstract && c.enabled);
   let components = all;
   if (options.components?.length) {
@@ -109,13 +113,15 @@ async function nixpackComponents(ws: Workspace, options: Pick<BuildOptions, 'dep
 }
 
 /** Plans every component and computes its build key (no build, no network). */
-export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components'>): Promise<{ target: string; components: PlannedComponent[] }> {
+export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'deployment' | 'target' | 'components' | 'git'>): Promise<{ target: string; components: PlannedComponent[] }> {
   const { readSourceTree } = await import('./source.js');
   const { builderName } = await import('./builders/index.js');
-  const { target, components } = await nixpackComponents(ws, options);
+  const git = options.git ?? (await headGit(ws));
+  const { target, components } = await nixpackComponents(ws, { ...options, git });
   const root = ws.config.root;
   const planned: PlannedComponent[] = [];
   for (const component of components) {
+    refusePending(component);
     const builder = builderName(component.settings, component.name, component.origins['settings.nixpack.builder']?.location);
     const plan = await makePlan({ root, deployment: options.deployment, component });
     const { abs } = await sourceDirOf({ root, deployment: options.deployment, component });
@@ -123,6 +129,37 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
     planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, resolved: component });
   }
   return { target, components: planned };
+}
+
+/** HEAD's sha, short sha and branch, for `{{ git.* }}` in build settings; undefined without a commit. */
+/** The commit a build builds: the snapshot's, in a workspace of another commit, else HEAD (with its branch). */
+async function headGit(ws: Workspace): Promise<RuntimeValues['git']> {
+  if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
+  const { GitRepo } = await import('../tracking/git.js');
+  const repo = new GitRepo(ws.config.root, { env: ws.env });
+  const sha = await repo.resolveCommit('HEAD');
+  if (!sha) return undefined;
+  const branch = (await repo.git(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false })).stdout.trim();
+  return { sha, shortSha: sha.slice(0, 7), ...(branch ? { branch } : {}) };
+}
+
+/** The vars a build plan reads (see plan.ts); other vars (target context) may stay unknown until rollout. */
+const PLAN_VARS = ['source', 'install_cmd', 'build_cmd', 'start_cmd', 'pkgs', 'apt_pkgs', 'env', 'port', 'image', 'publish'];
+
+/**
+ * A build setting whose value is not known when building (a terraform output, an image, git data of a
+ * repository without commits) is an error: building with the placeholder text would, for instance,
+ * push to a tag named after it.
+ */
+function refusePending(component: ResolvedComponent): void {
+  for (const [path, description] of Object.entries(component.pending)) {
+    const [section, key] = path.split('.');
+    if (section !== 'vars' || !PLAN_VARS.includes(key ?? '')) continue;
+    throw configError('E_PENDING_VALUE', `nixpack component ${component.name}: ${path} is not known when building ${description}`, {
+      location: component.origins[path]?.location,
+      hint: 'build settings may use deployment, target, context and git values (git needs a commit); outputs and images are known only during a rollout',
+    });
+  }
 }
 
 /** sha256 of (source tree, plan without the advisory tag and override notes, builder). */
@@ -167,10 +204,11 @@ function isUsable(layout: Layout, ref: ImageRef): boolean {
   return !ref.image.startsWith('oci:') || layout.hasBlob(ref.digest);
 }
 
-/** ImageRef of a build record's `image` (`<registry>/<repo>@sha256:…` or `oci:<path>@sha256:…`). */
-export function refFromRecord(image: string, digest: string): ImageRef {
-  const at = image.lastIndexOf('@');
-  return parseImageRef(`${at >= 0 ? image.slice(0, at) : image}@${digest}`);
+/** ImageRef of a build record's `image` (`<registry>/<repo>@sha256:…` or `oci:<path>@sha256:…`, see imageFromRecord). */
+export function refFromRecord(root: string, image: string, digest: string): ImageRef {
+  const local = imageFromRecord(root, image);
+  const at = local.lastIndexOf('@');
+  return parseImageRef(`${at >= 0 ? local.slice(0, at) : local}@${digest}`);
 }
 
 function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
@@ -184,18 +222,37 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
   const { GitRepo } = await import('../tracking/git.js');
   const { findBuildRecord, writeBuildRecord, isoSeconds } = await import('../tracking/records.js');
   const root = ws.config.root;
-  const { target, components } = await planBuilds(ws, options);
+  if (options.tag !== undefined) checkImageTag(options.tag, '--tag');
+  const git = options.git ?? (await headGit(ws));
+  const { target, components } = await planBuilds(ws, { ...options, git });
   const repo = new GitRepo(root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
-  // A build from a snapshot builds that commit's files, and its record names that commit.
-  const gitSha = ws.snapshot?.commit ?? (await repo.resolveCommit('HEAD'));
+  // A build from a snapshot builds that commit's files, and its record names that commit (see headGit).
+  const gitSha = git?.sha;
   const results: ComponentBuildResult[] = [];
   for (const item of components) {
     const { component, plan, builder, buildKey: key } = item;
     const layout = new Layout(layoutDir(root, options.deployment, component));
-    const ref = await upToDateImage(repo, options.deployment, item, layout);
+    const ref = await upToDateImage(root, repo, options.deployment, item, layout);
     if (ref) {
-      options.log.info(`${component}: up to date (${ref.digest.slice(0, 19)})`);
-      results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, destination: destinationOf(plan, layout.dir, ref.image), pushed: false, recorded: true, ref });
+      // The image exists; a tag asked for now (--tag, or image.tag such as "{{ git.sha }}" of a new commit) is still applied.
+      const tag = options.tag ?? plan.image.tag;
+      let pushed = false;
+      if (tag) {
+        if (layout.hasBlob(ref.digest)) await layout.tag((await layout.find(ref.digest))!, tag);
+        if (plan.image.registry && !options.skipPush) {
+          try {
+            await tagInRegistry(plan, ref.digest, tag, ws.env, options);
+            pushed = true;
+          } catch (error) {
+            // --tag asked for it: a failure is the command's. image.tag on an image that exists is advisory:
+            // an unreachable registry must not stop a rollout of an image it already holds.
+            if (options.tag !== undefined) throw error;
+            options.log.warn(`${component}: the image is up to date but could not be tagged ${tag} in ${plan.image.registry}: ${(error as Error).message}`);
+          }
+        }
+      }
+      options.log.info(`${component}: up to date (${ref.digest.slice(0, 19)})${tag ? ` — tagged ${tag}${pushed ? ` in ${plan.image.registry}` : ''}` : ''}`);
+      results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, tag: tag ?? null, destination: destinationOf(plan, layout.dir, ref.image), pushed, recorded: true, ref });
       continue;
     }
     results.push(await buildOne(ws, options, item, { layout, target, gitSha, repo, findBuildRecord, writeBuildRecord, isoSeconds }));
@@ -207,11 +264,11 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
  * The image a build with this key already made, when it can be used as is — pushed to its registry,
  * or still in the local layout: the component is up to date (SPEC 5.4). Reads only.
  */
-async function upToDateImage(repo: import('../tracking/git.js').GitRepo, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
+async function upToDateImage(root: string, repo: import('../tracking/git.js').GitRepo, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
   const { findBuildRecord } = await import('../tracking/records.js');
   const record = await findBuildRecord(repo, deployment, item.component, item.buildKey);
   if (!record) return undefined;
-  const ref = refFromRecord(String(record.image), String(record.digest));
+  const ref = refFromRecord(root, String(record.image), String(record.digest));
   return isUsable(layout, ref) ? ref : undefined;
 }
 
@@ -224,7 +281,7 @@ export async function planImage(ws: Workspace, options: { deployment: string; ta
   const { components } = await planBuilds(ws, { deployment: options.deployment, target: options.target, components: [options.component] });
   const item = components[0]!;
   const repo = new GitRepo(ws.config.root, { env: ws.env });
-  const image = await upToDateImage(repo, options.deployment, item, new Layout(layoutDir(ws.config.root, options.deployment, item.component)));
+  const image = await upToDateImage(ws.config.root, repo, options.deployment, item, new Layout(layoutDir(ws.config.root, options.deployment, item.component)));
   return { buildKey: item.buildKey, image };
 }
 
@@ -310,7 +367,7 @@ async function buildOne(
           deployment: options.deployment,
           component,
           digest,
-          image: ref.image,
+          image: recordedImage(root, ref.image),
           build_key: key,
           git_sha: deps.gitSha,
           timestamp: deps.isoSeconds((options.now ?? (() => new Date()))()),
@@ -325,7 +382,7 @@ async function buildOne(
       if (remote) await pushRecord(deps.repo, remote, options.deployment, component, key, options.log);
     }
   }
-  return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
+  return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
 }
 
 /**
@@ -340,6 +397,14 @@ async function pushRecord(repo: import('../tracking/git.js').GitRepo, remote: st
   const reason = result.refs.find((r) => r.ref === ref)?.reason ?? result.stderr.trim();
   if (/already exists/.test(reason)) log.debug(`${component}: ${remote} already has the build record`);
   else log.warn(`${component}: the build record was not pushed to ${remote} (${reason}); it is kept locally`);
+}
+
+/** Points `tag` at an image the registry already holds (the manifest PUT again under the tag). */
+async function tagInRegistry(plan: BuildPlan, digest: string, tag: string, env: NodeJS.ProcessEnv, options: BuildOptions): Promise<void> {
+  const { RegistryClient } = await import('./registry.js');
+  const client = new RegistryClient(plan.image.registry!, { env, signal: options.signal, log: options.log });
+  const manifest = await client.getManifest(plan.image.name, digest);
+  await client.pushManifest(plan.image.name, tag, manifest.bytes, manifest.mediaType);
 }
 
 async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag: string, base: BaseImage | undefined, env: NodeJS.ProcessEnv, options: BuildOptions): Promise<void> {
@@ -380,7 +445,7 @@ export async function imagesFromRecords(ws: Workspace, options: { deployment: st
       if (key) record = await findBuildRecord(repo, options.deployment, component.name, key);
     }
     if (!record && sha) record = (await listBuildRecords(repo, options.deployment, component.name)).find((r) => r.git_sha === sha);
-    if (record) out.set(component.name, refFromRecord(String(record.image), String(record.digest)));
+    if (record) out.set(component.name, refFromRecord(ws.config.root, String(record.image), String(record.digest)));
   }
   return out;
 }

@@ -3,7 +3,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
-import { configError, type SourceLocation } from '../util/errors.js';
+import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { dockerfileProvider, LANGUAGE_PROVIDERS } from './providers/index.js';
 import type { BuildPlan, Command, ProviderPlan, SourceProbe } from './types.js';
 import { isInside } from '../util/paths.js';
@@ -160,7 +160,7 @@ function withProvided(list: string[], provided: string[]): string[] {
   return list.flatMap((v) => (v === '...' ? provided : [v]));
 }
 
-/** The component's vars: `install_cmd`, `build_cmd`, `start_cmd`, `pkgs`, `apt_pkgs`, `env`, `port`, `image.*`. */
+/** The component's vars: `install_cmd`, `build_cmd`, `start_cmd`, `pkgs`, `apt_pkgs`, `env`, `port`, `image.*`, `publish`. */
 function applyVarOverrides(plan: BuildPlan, component: PlanInput['component']): void {
   const vars = component.vars;
   const fail = (key: string, expected: string) =>
@@ -212,14 +212,49 @@ function applyVarOverrides(plan: BuildPlan, component: PlanInput['component']): 
   if (image !== undefined && image !== null) {
     if (typeof image !== 'object' || Array.isArray(image)) throw fail('image', 'a map with registry, name, tag, base');
     const img = image as Record<string, unknown>;
+    for (const key of Object.keys(img)) {
+      if (IMAGE_KEYS.includes(key)) continue;
+      const suggestion = didYouMean(key, IMAGE_KEYS);
+      throw configError('E_BUILD_VARS', `nixpack component ${component.name}: unknown key vars.image.${key}`, {
+        location: locationOf(component, `vars.image.${key}`),
+        hint: `${suggestion ? `did you mean ${suggestion}? ` : ''}vars.image takes ${IMAGE_KEYS.join(', ')}`,
+      });
+    }
     for (const key of ['registry', 'name', 'tag', 'base'] as const) {
       const value = img[key];
       if (value === undefined || value === null || value === '') continue;
       if (typeof value !== 'string') throw fail(`image.${key}`, 'a string');
+      if (key === 'tag') checkImageTag(value, `vars.image.tag of nixpack component ${component.name}`, locationOf(component, 'vars.image.tag'));
       if (key === 'base') plan.base = value;
       else if (key === 'registry') plan.image.registry = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
       else plan.image[key] = value;
       plan.overrides[key === 'base' ? 'base' : `image.${key}`] = `vars.image.${key}`;
     }
   }
+  // publish: false keeps the image in the local layout even when a registry is set (per target, say).
+  const publish = vars.publish;
+  if (publish !== undefined && publish !== null) {
+    if (typeof publish !== 'boolean') {
+      throw configError('E_BUILD_VARS', `nixpack component ${component.name}: vars.publish must be true or false`, {
+        location: locationOf(component, 'vars.publish'),
+        hint: 'false keeps the image in .atmos/images/ and never pushes it; true (the default) pushes it to image.registry',
+      });
+    }
+    if (!publish && plan.image.registry) {
+      delete plan.image.registry;
+      plan.overrides['image.registry'] = 'vars.publish';
+    }
+  }
+}
+
+const IMAGE_KEYS = ['registry', 'name', 'tag', 'base'];
+const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** An image tag as the OCI distribution spec allows it; `what` says where it came from. */
+export function checkImageTag(tag: string, what: string, location?: SourceLocation): void {
+  if (IMAGE_TAG.test(tag)) return;
+  throw configError('E_BUILD_TAG', `${what} ${JSON.stringify(tag)} is not a valid image tag`, {
+    location,
+    hint: 'a tag is 1 to 128 letters, digits, "_", "." and "-", not starting with "." or "-"; templates such as {{ git.short_sha }} are rendered first',
+  });
 }

@@ -104,6 +104,7 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
   checkComponents(spec, problems);
   checkDependencies(spec, problems);
   checkTargets(spec, problems);
+  checkWithoutEffect(spec, problems);
   checkPromotions(spec, problems);
   checkApprovalFiles(config, spec, problems);
   await checkStacks(config, spec, problems);
@@ -171,7 +172,7 @@ function toSpec(file: string, raw: Record<string, unknown>): DeploymentSpec {
     stacks: Array.isArray(raw.stacks) ? raw.stacks.filter((s): s is string => typeof s === 'string' && s !== '') : [],
     context: {
       defaultTarget: typeof context.default_target === 'string' ? context.default_target : undefined,
-      promoteBy: context.promote_by === 'tag' ? 'tag' : 'digest',
+      promoteBy: 'digest',
     },
     vendor,
     components,
@@ -329,6 +330,65 @@ function checkTargets(spec: DeploymentSpec, problems: ProblemList): void {
       locationOf(spec.raw.context, 'default_target'),
       `${suggestion ? `did you mean "${suggestion}"? ` : ''}targets: ${names.join(', ') || 'none'}`,
     );
+  }
+}
+
+const NIXPACK_SETTINGS = ['builder', 'dockerfile_escape'];
+
+/**
+ * Keys the schema accepts where they would have no effect are errors, never silently ignored: a
+ * target cannot change a component's directory or bases (resolution takes them from the deployment
+ * and its stacks); only terraform components have a backend and providers; a nixpack component has
+ * no process of its own (its image environment is vars.env); settings.nixpack has two keys.
+ */
+function checkWithoutEffect(spec: DeploymentSpec, problems: ProblemList): void {
+  const targetsMap = isPlainObject(spec.raw.targets) ? spec.raw.targets : {};
+  const sections: { type: ComponentType; name: string; section: Record<string, unknown>; target?: string }[] = [...spec.components.values()];
+  for (const target of spec.targets.values()) {
+    const written = targetsMap[target.name];
+    if (!isPlainObject(written) || !isPlainObject(written.components)) continue;
+    for (const type of COMPONENT_TYPES) {
+      const byName = written.components[type];
+      if (!isPlainObject(byName)) continue;
+      for (const [name, section] of Object.entries(byName)) if (isPlainObject(section)) sections.push({ type, name, section, target: target.name });
+    }
+  }
+  for (const { type, name, section, target } of sections) {
+    const owner = target ? `target ${target}'s override of ${type}/${name}` : `${type}/${name}`;
+    if (target) {
+      const metadata = isPlainObject(section.metadata) ? section.metadata : {};
+      const fixed: [Record<string, unknown>, string, string][] = [
+        [section, 'component', 'component'],
+        [metadata, 'component', 'metadata.component'],
+        [metadata, 'inherits', 'metadata.inherits'],
+        [metadata, 'type', 'metadata.type'],
+      ];
+      for (const [map, key, path] of fixed) {
+        if (map[key] === undefined) continue;
+        problems.add(
+          `${owner} sets ${path}, which a target cannot change`,
+          keyLocationOf(map, key),
+          `set it under deployment.components.${type}.${name} (for a per-target version of a component, use vendor entries with labels)`,
+        );
+      }
+    }
+    if (type !== 'terraform') {
+      for (const key of ['backend_type', 'backend', 'providers']) {
+        if (section[key] === undefined) continue;
+        problems.add(`${owner} sets ${key}, which only terraform components use`, keyLocationOf(section, key), `remove ${key} from this ${type} component`);
+      }
+    }
+    if (type === 'nixpack') {
+      if (section.env !== undefined) {
+        problems.add(`${owner} sets env, which a nixpack component does not use`, keyLocationOf(section, 'env'), 'set the image environment with vars.env');
+      }
+      const settings = isPlainObject(section.settings) && isPlainObject(section.settings.nixpack) ? section.settings.nixpack : {};
+      for (const key of Object.keys(settings)) {
+        if (NIXPACK_SETTINGS.includes(key)) continue;
+        const suggestion = didYouMean(key, NIXPACK_SETTINGS);
+        problems.add(`unknown key settings.nixpack.${key} in ${owner}`, keyLocationOf(settings, key), `${suggestion ? `did you mean ${suggestion}? ` : ''}settings.nixpack takes ${NIXPACK_SETTINGS.join(', ')}`);
+      }
+    }
   }
 }
 

@@ -79,7 +79,7 @@ export const deploymentSchema: JsonSchema = {
           additionalProperties: false,
           properties: {
             default_target: { $ref: '#/definitions/name', description: 'target used when --target is omitted' },
-            promote_by: { enum: ['digest', 'tag'], description: 'how images are promoted (default digest)' },
+            promote_by: { enum: ['digest'], description: 'how images are promoted: by digest, the only way (a tag can move; a digest names exactly what was deployed)' },
           },
         },
         vendor: {

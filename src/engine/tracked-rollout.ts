@@ -3,7 +3,7 @@
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
 import { join, relative } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { openWorkspace, parseImageRef, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import { linkSnapshotData } from '../tracking/git.js';
 import { deployedImages, readHistory, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
@@ -77,7 +77,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
     images: new Map(
       Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : deployedImages(await readStatus(tracking.repo, spec.name, target))).map(
-        ([name, ref]) => [name, parseImageRef(ref)],
+        ([name, ref]) => [name, parseImageRef(imageFromRecord(ws.config.root, ref))],
       ),
     ),
   };
@@ -154,7 +154,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
           // the build record of the commit's build key, or a build of the commit's own files.
           image = (await imageRanAt(ws, tracking.repo, spec.name, target, resolved.commit, component.name)) ?? (await options.buildImage(inputs, component, signal));
         } else image = await options.buildImage(inputs, component, signal);
-        recorder?.setImage(component.name, image.image);
+        recorder?.setImage(component.name, recordedImage(ws.config.root, image.image));
         return image;
       },
       onComponentFinished: async (componentResult) => {
@@ -231,7 +231,7 @@ async function imageRanAt(ws: Workspace, repo: import('../tracking/git.js').GitR
   const { imageAvailable } = await import('../build/index.js');
   const ran = (await readHistory(repo, deployment, { target, status: 'success', limit: 0 })).find((e) => e.git_sha === commit && typeof e.images?.[component] === 'string');
   if (!ran) return undefined;
-  const image = parseImageRef(ran.images![component]!);
+  const image = parseImageRef(imageFromRecord(ws.config.root, ran.images![component]!));
   return imageAvailable(ws.config.root, deployment, component, image) ? image : undefined;
 }
 

@@ -1,8 +1,10 @@
 // The resolved deployment (SPEC 3): a workspace opens a repository; resolveTarget gives every
 // component of a deployment for one target; finalizeComponent renders what was only known during
 // a build or rollout (image digests, terraform outputs).
-import type { AtmosConfig, ComponentKey, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
+import type { AtmosConfig, ComponentKey, ComponentType, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { FileCache } from '../util/files.js';
+import { isInside } from '../util/paths.js';
 import { loadAtmosConfig } from '../config/atmos-config.js';
 
 export interface Workspace {
@@ -27,7 +29,16 @@ export type VendorHook = (
   deployment: DeploymentSpec,
   target: TargetSpec,
   componentPaths: string[],
+  components: ComponentDirectory[],
 ) => Promise<Map<string, { type: string; dir: string }>>;
+
+/** A component of a deployment and its directory under its type's base path (see componentDirectories). */
+export interface ComponentDirectory {
+  type: ComponentType;
+  name: string;
+  componentPath: string;
+  abstract: boolean;
+}
 
 export interface WorkspaceOptions {
   cwd: string;
@@ -67,6 +78,33 @@ export function parseImageRef(ref: string): ImageRef {
   };
 }
 
+const LAYOUTS = '.atmos/images/';
+
+/**
+ * An image as a record stores it. Records travel between machines, so an OCI layout of this
+ * repository (`oci:<root>/.atmos/images/…@sha256:…`) is written repository-relative
+ * (`oci:.atmos/images/…@sha256:…`); registry references are kept as they are.
+ */
+export function recordedImage(root: string, image: string): string {
+  if (!image.startsWith('oci:')) return image;
+  const path = image.slice(4);
+  if (!isAbsolute(path)) return image;
+  return path !== root && isInside(root, path) ? `oci:${relative(root, path).split(sep).join('/')}` : image;
+}
+
+/**
+ * An image a record names, as this machine uses it: a repository-relative layout is resolved against
+ * the repository root; an absolute layout path (records written before paths were relative, maybe
+ * on another machine) is taken from its `.atmos/images/` part, in this repository.
+ */
+export function imageFromRecord(root: string, image: string): string {
+  if (!image.startsWith('oci:')) return image;
+  const path = image.slice(4);
+  if (!isAbsolute(path)) return `oci:${join(root, path)}`;
+  const at = path.replace(/\\/g, '/').lastIndexOf(`/${LAYOUTS}`);
+  return at >= 0 ? `oci:${join(root, path.slice(at + 1))}` : image;
+}
+
 /** Values only known during a build or rollout. Missing ones render as placeholders. */
 export interface RuntimeValues {
   git?: { sha: string; shortSha: string; branch?: string };
@@ -93,12 +131,12 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
       warn: (message: string) => process.stderr.write(`warning: ${message}\n`),
     };
     // The vendor module is loaded only when a component directory is missing.
-    ws.vendor = async (deployment, target, componentPaths) => {
+    ws.vendor = async (deployment, target, componentPaths, components) => {
       const { ensureVendored } = await import('../vendor/index.js');
-      return ensureVendored(ws, deployment, target, { componentPaths, log });
+      return ensureVendored(ws, deployment, target, { components, componentPaths, log });
     };
   }
   return ws;
 }
 
-export { resolveTarget, finalizeComponent } from './resolve.js';
+export { resolveTarget, finalizeComponent, componentDirectories } from './resolve.js';

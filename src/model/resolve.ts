@@ -16,7 +16,7 @@ import type {
   TargetSpec,
 } from './types.js';
 import { parseComponentKey } from './types.js';
-import type { ResolvedTarget, RuntimeValues, Workspace } from './index.js';
+import type { ComponentDirectory, ResolvedTarget, RuntimeValues, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
 import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
@@ -60,13 +60,7 @@ export async function resolveTarget(
 ): Promise<ResolvedTarget> {
   const deployment = await loadDeployment(ws.config, ws.files, deploymentName);
   const target = requireTarget(deployment, targetName);
-  const stackSet = await loadStacks({
-    config: ws.config,
-    files: ws.files,
-    env: ws.env,
-    imports: deployment.stacks,
-    importedFrom: locationOf(deployment.raw, 'stacks'),
-  });
+  const stackSet = await deploymentStacks(ws, deployment);
 
   const strategy = ws.config.listMergeStrategy;
   const staged: { spec: ComponentSpec; sections: Record<string, unknown>; stack: StackComponent }[] = [];
@@ -92,7 +86,7 @@ export async function resolveTarget(
     staged.push({ spec, sections, stack });
   }
 
-  const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })));
+  const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })), directoriesOf(stackSet, deployment));
   for (const { spec, stack } of staged) {
     if (!vendored.has(`${spec.type}/${stack.componentPath}`)) await assertComponentInside(ws, spec, stack);
   }
@@ -123,6 +117,33 @@ export async function resolveTarget(
   bindImages(components, deployment, target, runtime);
   for (const component of components) await dropUndeclaredVars(component);
   return { deployment, target, components };
+}
+
+function deploymentStacks(ws: Workspace, deployment: DeploymentSpec) {
+  return loadStacks({
+    config: ws.config,
+    files: ws.files,
+    env: ws.env,
+    imports: deployment.stacks,
+    importedFrom: locationOf(deployment.raw, 'stacks'),
+  });
+}
+
+function directoriesOf(stackSet: Awaited<ReturnType<typeof loadStacks>>, deployment: DeploymentSpec): ComponentDirectory[] {
+  return [...deployment.components.values()].map((spec) => {
+    const stack = resolveStackComponent(stackSet, spec.type, spec.name, spec.section);
+    return { type: spec.type, name: spec.name, componentPath: stack.componentPath, abstract: stack.abstract };
+  });
+}
+
+/**
+ * Every component's directory as resolution finds it (the deployment's `component`, else the stacks'
+ * `metadata.component`, else the name): what vendor entries are matched against, by `vendor pull`
+ * and `vendor status` as by every command that resolves.
+ */
+export async function componentDirectories(ws: Workspace, deploymentName: string): Promise<ComponentDirectory[]> {
+  const deployment = await loadDeployment(ws.config, ws.files, deploymentName);
+  return directoriesOf(await deploymentStacks(ws, deployment), deployment);
 }
 
 /**
@@ -245,6 +266,10 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
 
   const metadata = asRecord(rendered.metadata);
   const vars = asRecord(rendered.vars);
+  // The workspace pattern is expanded here, where every var is still known (see dropUndeclaredVars); it is used only without terraform_workspace(_template).
+  if (base.type === 'terraform' && typeof metadata.terraform_workspace_pattern === 'string' && !metadata.terraform_workspace && !metadata.terraform_workspace_template) {
+    metadata.terraform_workspace_pattern = expandWorkspacePattern(metadata.terraform_workspace_pattern, base, vars, locationOf(rendered.metadata, 'terraform_workspace_pattern'));
+  }
   const settings = asRecord(rendered.settings);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(asRecord(rendered.env))) if (v !== null && v !== undefined) env[k] = String(v);
@@ -285,12 +310,33 @@ function readFromEnvironment(value: unknown, path: string, out: string[] = []): 
   return out;
 }
 
+/**
+ * Atmos's `terraform_workspace_pattern`: `{name}` is `vars.name` (`{tenant}`, `{stage}`…, taken before
+ * undeclared vars are dropped), `{attributes}` a list joined by "-", `{component}` and
+ * `{base-component}` the name and directory. A token without a value is an error: the workspace
+ * names the state used (model/state-address then finds no token left).
+ */
+function expandWorkspacePattern(pattern: string, base: ComponentBase, vars: Record<string, unknown>, location: SourceLocation | undefined): string {
+  return pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, name: string) => {
+    if (name === 'component') return base.name;
+    if (name === 'base-component') return base.componentPath;
+    const value = vars[name];
+    if ((typeof value === 'string' || typeof value === 'number') && String(value) !== '') return String(value);
+    if (name === 'attributes' && Array.isArray(value)) return value.map(String).join('-');
+    throw configError('E_WORKSPACE_PATTERN', `${base.key}: metadata.terraform_workspace_pattern "${pattern}" uses ${token}, which has no value`, {
+      location,
+      hint: `set vars.${name} (a target's context works too), or use terraform_workspace`,
+    });
+  });
+}
+
 /** Components whose directory the repository lacks are vendored just in time (SPEC 9). */
 async function vendorMissing(
   ws: Workspace,
   deployment: DeploymentSpec,
   target: TargetSpec,
   components: { type: string; stack: StackComponent }[],
+  directories: ComponentDirectory[],
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   if (!ws.vendor) return found;
@@ -299,7 +345,7 @@ async function vendorMissing(
       (type === 'terraform' || type === 'helmfile') && !stack.abstract && !existsSync(componentDirectory(ws, type, stack.componentPath, {})),
   );
   if (missing.length === 0) return found;
-  const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))]);
+  const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))], directories);
   for (const [componentPath, { type, dir }] of provided) found.set(`${type}/${componentPath}`, dir);
   return found;
 }

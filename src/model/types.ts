@@ -97,7 +97,7 @@ export interface DeploymentSpec {
   description?: string;
   labels: Record<string, string>;
   stacks: string[];
-  context: { defaultTarget?: string; promoteBy: 'digest' | 'tag' };
+  context: { defaultTarget?: string; promoteBy: 'digest' };
   vendor?: VendorSpec;
   /** Components in file order, keyed by component key. */
   components: Map<ComponentKey, ComponentSpec>;

@@ -64,6 +64,9 @@ export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<Com
   const merged = mergeScans([system, app]);
   const sbom = fromScan('nixpack', input.name, merged, input.dependsOn, input.commit);
   if (input.provider) sbom.properties.push(['atmos:nixpack:provider', input.provider]);
+  // The component's version is its image digest; the version the application declares is kept beside it.
+  const appVersion = await applicationVersion(input.sourceDir);
+  if (appVersion) sbom.properties.push(['atmos:nixpack:app-version', appVersion]);
   if (input.image) {
     const { digest, registry, repository, tag } = input.image;
     sbom.version = digest;
@@ -72,6 +75,18 @@ export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<Com
     sbom.properties.push(['atmos:image', `${registry ? `${registry}/` : ''}${repository}@${digest}`]);
   }
   return sbom;
+}
+
+async function applicationVersion(dir: string): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { declaredVersion } = await import('./readers/manifests.js');
+  const files: { name: string; text: string }[] = [];
+  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml']) {
+    const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+    if (text !== undefined) files.push({ name, text });
+  }
+  return declaredVersion(files);
 }
 
 export async function terraformComponentSbom(input: DirectoryComponentInput): Promise<ComponentSbom> {

@@ -4,6 +4,7 @@ import type { ComponentSbom, DeploymentSbom, Hash, HashAlg, SbomPackage, Scope, 
 import type { ComponentType } from '../model/types.js';
 import { createRequire } from 'node:module';
 import { stepError } from '../util/errors.js';
+import { packageVersion } from '../util/package.js';
 
 export interface CycloneDxOptions {
   toolVersion?: string;
@@ -46,7 +47,7 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
   const bom = new Models.Bom();
   bom.serialNumber = options.serialNumber ?? `urn:uuid:${crypto.randomUUID()}`;
   bom.metadata.timestamp = new Date(sbom.timestamp);
-  bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, 'atmos-deployments', { version: options.toolVersion ?? '0.0.0' }));
+  bom.metadata.tools.components.add(new Models.Component(Enums.ComponentType.Application, 'atmos-deployments', { version: options.toolVersion ?? packageVersion() }));
   const metaProps: [string, string][] = [];
   if (sbom.target) metaProps.push(['atmos:target', sbom.target]);
   if (sbom.commit) metaProps.push(['atmos:commit', sbom.commit]);

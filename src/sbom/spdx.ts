@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { DeploymentSbom, Hash } from './model.js';
 import { displayName } from './model.js';
 import { stepError } from '../util/errors.js';
+import { packageVersion } from '../util/package.js';
 
 interface SpdxPackage {
   SPDXID: string;
@@ -93,7 +94,7 @@ export function toSpdx(sbom: DeploymentSbom, options: { toolVersion?: string; na
     documentNamespace: options.namespace ?? `https://atmos.tools/spdx/${encodeURIComponent(sbom.deployment)}/${sbom.commit ?? 'working-tree'}/${crypto.randomUUID()}`,
     creationInfo: {
       created: new Date(sbom.timestamp).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      creators: [`Tool: atmos-deployments-${options.toolVersion ?? '0.0.0'}`],
+      creators: [`Tool: atmos-deployments-${options.toolVersion ?? packageVersion()}`],
       comment: incomplete.length ? `Inventory incomplete for: ${incomplete.map((c) => c.key).join(', ')}` : undefined,
     },
     documentDescribes: undefined,

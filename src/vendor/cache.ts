@@ -165,6 +165,8 @@ export interface LockedComponent {
   digest: string;
   included_paths?: string[];
   excluded_paths?: string[];
+  /** The entry's Atmos `tags`, recorded (they select nothing here). */
+  tags?: string[];
   vendored_at: string;
 }
 

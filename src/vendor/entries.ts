@@ -3,11 +3,11 @@
 // matched to targets by labels; and mapped to the component directories they provide.
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Workspace } from '../model/index.js';
+import type { ComponentDirectory, Workspace } from '../model/index.js';
 import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSpec } from '../model/types.js';
 import { configError, didYouMean, ProblemList, type Problem, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf, locationOf } from '../util/yaml.js';
-import { renderTemplate } from './source.js';
+import { renderTemplate, sourceNamesVersion } from './source.js';
 import { isReallyInside } from '../util/paths.js';
 
 export type VendorOrigin = 'deployment' | 'manifest' | 'vendor.yaml';
@@ -52,16 +52,12 @@ const DEPLOYMENT_KEYS = ['component', 'source', 'version', 'targets', 'labels', 
 const MANIFEST_KEYS = [...DEPLOYMENT_KEYS, 'file'];
 const RANK: Record<VendorOrigin, number> = { deployment: 0, manifest: 1, 'vendor.yaml': 2 };
 
-/** The directory of a deployment's component as written there (stacks may still override it; the model passes those). */
-export function componentPathOf(section: Record<string, unknown>, name: string): string {
-  if (typeof section.component === 'string' && section.component) return section.component;
-  const metadata = section.metadata;
-  if (isPlainObject(metadata) && typeof metadata.component === 'string' && metadata.component) return metadata.component;
-  return name;
-}
-
-/** Every entry that may concern this deployment, validated; configuration errors are thrown together. */
-export async function loadVendorEntries(ws: Workspace, deployment: DeploymentSpec): Promise<LoadedEntries> {
+/**
+ * Every entry that may concern this deployment, validated; configuration errors are thrown together.
+ * `components` are the deployment's components with their directories as resolution finds them
+ * (model's componentDirectories): a name in an entry's `targets` means that component's directory.
+ */
+export async function loadVendorEntries(ws: Workspace, deployment: DeploymentSpec, components: ComponentDirectory[]): Promise<LoadedEntries> {
   const problems = new ProblemList();
   const entries: VendorEntry[] = [];
   const root = ws.config.root;
@@ -90,7 +86,7 @@ export async function loadVendorEntries(ws: Workspace, deployment: DeploymentSpe
   problems.throwIfAny('E_VENDOR_CONFIG');
 
   const warnings: Problem[] = [];
-  const used = deploymentComponents(deployment);
+  const used = components;
   for (const entry of entries) {
     entry.provides = providedBy(entry, ws, used);
     const isUsed = entry.provides.some((p) => used.some((u) => u.type === p.type && u.componentPath === p.componentPath));
@@ -143,11 +139,12 @@ export function labelsMatch(wanted: Record<string, string[]>, labels: Record<str
   return Object.entries(wanted).every(([key, values]) => labels[key] !== undefined && values.includes(String(labels[key])));
 }
 
-function deploymentComponents(deployment: DeploymentSpec): (ProvidedComponent & { name: string })[] {
-  return [...deployment.components.values()].map((c) => ({ type: c.type, name: c.name, componentPath: componentPathOf(c.section, c.name) }));
+/** The components of the deployment that vendoring may provide: terraform and helmfile, not abstract. */
+export function vendorable(components: ComponentDirectory[]): ComponentDirectory[] {
+  return components.filter((c) => (c.type === 'terraform' || c.type === 'helmfile') && !c.abstract);
 }
 
-function providedBy(entry: VendorEntry, ws: Workspace, used: (ProvidedComponent & { name: string })[]): ProvidedComponent[] {
+function providedBy(entry: VendorEntry, ws: Workspace, used: ComponentDirectory[]): ProvidedComponent[] {
   const out: ProvidedComponent[] = [];
   const add = (p: ProvidedComponent) => {
     if (!out.some((o) => o.type === p.type && o.componentPath === p.componentPath)) out.push(p);
@@ -287,6 +284,10 @@ function parseEntry(
   };
   const source = str('source');
   if (!source) problems.add('a vendor entry needs a source', location, 'e.g. source: git::https://github.com/org/modules.git//ecs-service?ref={{ .Version }}');
+  const version = str('version');
+  if (source && version !== undefined && !sourceNamesVersion(source)) {
+    problems.add(`version ${version} of this vendor entry is not used: its source has neither {{ .Version }} nor ?ref=, so the fetch takes whatever the source holds now`, at('version'), 'put {{ .Version }} in the source where the version goes (e.g. ?ref={{ .Version }} for git), or remove version');
+  }
   const typeRaw = str('type');
   if (typeRaw && !(COMPONENT_TYPES as readonly string[]).includes(typeRaw)) {
     problems.add(`unknown component type ${typeRaw}`, at('type'), `use one of: ${COMPONENT_TYPES.join(', ')}`);
@@ -309,7 +310,7 @@ function parseEntry(
     location,
     component: str('component'),
     source: source ?? '',
-    version: str('version'),
+    version,
     type: typeRaw as ComponentType | undefined,
     targets: list('targets'),
     labels,

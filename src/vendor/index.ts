@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { Workspace } from '../model/index.js';
+import type { ComponentDirectory, Workspace } from '../model/index.js';
 import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
 import { formatLocation, stepError } from '../util/errors.js';
 import {
@@ -22,7 +22,7 @@ import {
   type LockedComponent,
   type LockFile,
 } from './cache.js';
-import { entriesForTarget, entryFor, loadVendorEntries, localComponentDir, type VendorEntry } from './entries.js';
+import { entriesForTarget, entryFor, loadVendorEntries, localComponentDir, vendorable, type VendorEntry } from './entries.js';
 import { copyFiltered } from './tree.js';
 import { fetchSource, parseSource, renderTemplate } from './source.js';
 
@@ -30,7 +30,7 @@ export { linkTree, digestTree, scanTree } from './tree.js';
 export type { LinkTreeOptions, TreeEntry } from './tree.js';
 export { cachePaths, objectDir, readLock, readIndex, listLocks, listObjects } from './cache.js';
 export type { CachePaths, LockFile, LockedComponent, IndexEntry, CacheIndex } from './cache.js';
-export { loadVendorEntries, entriesForTarget, componentPathOf, localComponentDir } from './entries.js';
+export { loadVendorEntries, entriesForTarget, localComponentDir } from './entries.js';
 export type { VendorEntry, ProvidedComponent, VendorOrigin, LoadedEntries } from './entries.js';
 export { parseSource, renderTemplate } from './source.js';
 export type { ParsedSource } from './source.js';
@@ -42,9 +42,11 @@ export interface VendorLog {
 }
 
 export interface EnsureVendoredOptions {
+  /** The deployment's components and their directories (model's componentDirectories). */
+  components: ComponentDirectory[];
   /** Ignore the lock file and the index: fetch every source again and lock what comes back. */
   update?: boolean;
-  /** Component directories (under their type's base path) the caller needs; default: all the entries provide. */
+  /** Component directories (under their type's base path) the caller needs; default: those of the deployment's components. */
   componentPaths?: string[];
   log: VendorLog;
   signal?: AbortSignal;
@@ -65,8 +67,8 @@ export interface VendoredComponent {
 }
 
 /** The vendor entries that apply to a target, highest precedence first; conflicts are configuration errors. */
-export async function vendorEntriesFor(ws: Workspace, deployment: DeploymentSpec, target: TargetSpec): Promise<VendorEntry[]> {
-  return entriesForTarget(await loadVendorEntries(ws, deployment), target);
+export async function vendorEntriesFor(ws: Workspace, deployment: DeploymentSpec, target: TargetSpec, components: ComponentDirectory[]): Promise<VendorEntry[]> {
+  return entriesForTarget(await loadVendorEntries(ws, deployment, components), target);
 }
 
 /**
@@ -80,13 +82,14 @@ export async function ensureVendored(
   options: EnsureVendoredOptions,
 ): Promise<Map<string, VendoredComponent>> {
   const result = new Map<string, VendoredComponent>();
-  const loaded = await loadVendorEntries(ws, deployment);
+  const loaded = await loadVendorEntries(ws, deployment, options.components);
   for (const w of loaded.warnings) {
     const where = w.location ? `${formatLocation({ ...w.location, file: relative(ws.config.root, w.location.file) || w.location.file })}: ` : '';
     options.log.warn(`${where}${w.message}`);
   }
   const entries = entriesForTarget(loaded, target);
-  const wanted = options.componentPaths ?? [...new Set(entries.flatMap((e) => e.provides.map((p) => p.componentPath)))];
+  // Only what the deployment uses: an entry for another deployment's component is never fetched.
+  const wanted = options.componentPaths ?? [...new Set(vendorable(options.components).map((c) => c.componentPath))];
   const needed: { componentPath: string; type: ComponentType; entry: VendorEntry }[] = [];
   for (const componentPath of wanted) {
     const found = entryFor(entries, componentPath);
@@ -173,9 +176,10 @@ export async function ensureVendored(
       digest,
       ...(use.include.length ? { included_paths: use.include } : {}),
       ...(use.exclude.length ? { excluded_paths: use.exclude } : {}),
+      ...(entry.tags.length ? { tags: entry.tags } : {}),
       vendored_at: locked && locked.digest === digest ? locked.vendored_at : now,
     };
-    if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version) {
+    if (!locked || locked.digest !== record.digest || locked.source !== record.source || locked.version !== record.version || String(locked.tags ?? []) !== String(record.tags ?? [])) {
       lockChanges[componentPath] = record;
     }
     options.log.debug(`vendor: ${name} ${use.version ?? ''} ${outcome} ${digest.slice(0, 12)}`);

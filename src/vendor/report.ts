@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Workspace } from '../model/index.js';
+import type { ComponentDirectory, Workspace } from '../model/index.js';
 import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
 import { configError } from '../util/errors.js';
 import {
@@ -18,7 +18,7 @@ import {
   verifyObject,
   type CachePaths,
 } from './cache.js';
-import { assertSafeName, entriesForTarget, entryFor, loadVendorEntries, localComponentDir } from './entries.js';
+import { assertSafeName, entriesForTarget, entryFor, loadVendorEntries, localComponentDir, vendorable } from './entries.js';
 import { renderTemplate } from './source.js';
 import { scanTree } from './tree.js';
 
@@ -33,14 +33,16 @@ export interface StatusRow {
 }
 
 /** What each target uses (its lock file) against what the entries say now; no network. */
-export async function vendorStatus(ws: Workspace, deployment: DeploymentSpec, targets: TargetSpec[]): Promise<StatusRow[]> {
+export async function vendorStatus(ws: Workspace, deployment: DeploymentSpec, targets: TargetSpec[], components: ComponentDirectory[]): Promise<StatusRow[]> {
   const paths = cachePaths(ws.config.root);
-  const loaded = await loadVendorEntries(ws, deployment);
+  const loaded = await loadVendorEntries(ws, deployment, components);
+  const usedPaths = new Set(vendorable(components).map((c) => c.componentPath));
   const rows: StatusRow[] = [];
   for (const target of targets) {
     const entries = entriesForTarget(loaded, target);
     const lock = await readLock(paths, deployment.name, target.name);
-    const componentPaths = [...new Set([...entries.flatMap((e) => e.provides.map((p) => p.componentPath)), ...Object.keys(lock?.components ?? {})])];
+    // What the deployment's components use (entries for other deployments' components are not its concern), and what its lock holds.
+    const componentPaths = [...new Set([...entries.flatMap((e) => e.provides.map((p) => p.componentPath)).filter((p) => usedPaths.has(p)), ...Object.keys(lock?.components ?? {})])];
     for (const componentPath of componentPaths) {
       const found = entryFor(entries, componentPath);
       const locked = lock?.components[componentPath];

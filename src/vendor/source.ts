@@ -12,6 +12,14 @@ export type ParsedSource =
 
 const TEMPLATE = /\{\{\s*\.?(\w+)\s*\}\}/g;
 
+/**
+ * Whether a source can give the entry's `version`: through `{{ .Version }}` or a `?ref=` of its own.
+ * Otherwise the version would only be a label while the fetch takes whatever the source has now.
+ */
+export function sourceNamesVersion(source: string): boolean {
+  return [...source.matchAll(TEMPLATE)].some((m) => m[1] === 'Version') || /[?&]ref=/.test(source);
+}
+
 /** Renders `{{ .Version }}` and `{{ .Component }}` (Atmos's vendor template values). */
 export function renderTemplate(text: string, values: { version?: string; component?: string }, location?: SourceLocation): string {
   return text.replace(TEMPLATE, (match, name: string) => {

@@ -17,7 +17,6 @@ function deployment(source: string): string {
   vendor:
     components:
       - source: "${source}"
-        version: "1"
         targets: [ecs-service]
   components:
     terraform:

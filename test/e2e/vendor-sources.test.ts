@@ -79,7 +79,7 @@ describe('archives over http', () => {
     ['a file that is not an archive', '/not-an-archive.zip', /not a valid zip archive/],
     ['a missing archive (HTTP 404)', '/missing.tar.gz', /answered HTTP 404/],
   ])('refuses %s (exit 1, nothing written)', async (_what, path, message) => {
-    const repo = consumerRepo(deployment(`      - source: "${http.url}${path}"\n        version: "1"\n        targets: [ecs-service]\n`));
+    const repo = consumerRepo(deployment(`      - source: "${http.url}${path}"\n        targets: [ecs-service]\n`));
     const result = await runCli(['vendor', 'pull', '--deployment', 'shop'], { cwd: repo });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(message);
@@ -106,7 +106,7 @@ describe('local paths', () => {
 
   it('vendors from a local directory relative to the repository, with included_paths', async () => {
     const repo = consumerRepo(
-      deployment('      - source: ./third_party/ecs-service\n        version: local\n        targets: [ecs-service]\n        included_paths: ["**/*.tf"]\n'),
+      deployment('      - source: ./third_party/ecs-service\n        targets: [ecs-service]\n        included_paths: ["**/*.tf"]\n'),
       Object.fromEntries(Object.entries(moduleFiles('v9')).map(([k, v]) => [`third_party/ecs-service/${k}`, v])),
     );
     const result = await runCli(['vendor', 'pull', '--deployment', 'shop', '--format', 'json'], { cwd: repo });

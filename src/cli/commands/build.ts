@@ -89,6 +89,7 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
       build_key: c.build_key,
       provider: c.provider,
       builder: c.builder,
+      tag: c.tag,
       destination: c.destination,
       pushed: c.pushed,
       recorded: c.recorded,

@@ -4,11 +4,11 @@ import { renderTable, writeResult } from '../output.js';
 import { openDeployment, shortDigest } from './vendor-shared.js';
 
 export async function run(_args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { ws, deployment, targets } = await openDeployment(ctx, options);
+  const { ws, deployment, targets, components } = await openDeployment(ctx, options);
   const { ensureVendored } = await import('../../vendor/index.js');
   const result = { deployment: deployment.name, targets: [] as { target: string; components: Record<string, unknown>[] }[] };
   for (const target of targets) {
-    const vendored = await ensureVendored(ws, deployment, target, { update: Boolean(options.update), log: ctx.log, signal: ctx.signal, now: ctx.now });
+    const vendored = await ensureVendored(ws, deployment, target, { components, update: Boolean(options.update), log: ctx.log, signal: ctx.signal, now: ctx.now });
     result.targets.push({
       target: target.name,
       components: [...vendored].map(([componentPath, v]) => ({

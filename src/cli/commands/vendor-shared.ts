@@ -1,23 +1,23 @@
 // What the vendor commands share: opening the repository and the deployment named by --deployment.
 import type { CommandContext } from '../context.js';
-import type { Workspace } from '../../model/index.js';
+import type { ComponentDirectory, Workspace } from '../../model/index.js';
 import type { DeploymentSpec, TargetSpec } from '../../model/types.js';
 import { configError } from '../../util/errors.js';
 
 export async function openDeployment(
   ctx: CommandContext,
   options: Record<string, unknown>,
-): Promise<{ ws: Workspace; deployment: DeploymentSpec; targets: TargetSpec[] }> {
+): Promise<{ ws: Workspace; deployment: DeploymentSpec; targets: TargetSpec[]; components: ComponentDirectory[] }> {
   const name = options.deployment;
   if (typeof name !== 'string' || !name) {
     throw configError('E_USAGE', '--deployment is required', { hint: 'pass --deployment <deployment>' });
   }
-  const { openWorkspace } = await import('../../model/index.js');
+  const { openWorkspace, componentDirectories } = await import('../../model/index.js');
   const { loadDeployment, requireTarget } = await import('../../config/deployment.js');
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
   const deployment = await loadDeployment(ws.config, ws.files, name);
   const targets = typeof options.target === 'string' ? [requireTarget(deployment, options.target)] : [...deployment.targets.values()];
-  return { ws, deployment, targets };
+  return { ws, deployment, targets, components: await componentDirectories(ws, deployment.name) };
 }
 
 export function shortDigest(digest: string | undefined): string | undefined {

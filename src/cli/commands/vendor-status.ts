@@ -4,9 +4,9 @@ import { renderTable, writeResult } from '../output.js';
 import { openDeployment, shortDigest } from './vendor-shared.js';
 
 export async function run(_args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const { ws, deployment, targets } = await openDeployment(ctx, options);
+  const { ws, deployment, targets, components } = await openDeployment(ctx, options);
   const { vendorStatus } = await import('../../vendor/index.js');
-  const rows = await vendorStatus(ws, deployment, targets);
+  const rows = await vendorStatus(ws, deployment, targets, components);
   writeResult(ctx, { deployment: deployment.name, components: rows }, () =>
     rows.length
       ? renderTable(

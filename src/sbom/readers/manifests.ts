@@ -67,6 +67,29 @@ export function cargoDependencies(text: string): string[] {
   return [...names];
 }
 
+/**
+ * The version the application declares for itself: package.json `version`, pyproject.toml
+ * `[project].version` or `[tool.poetry].version`, Cargo.toml `[package].version` (go.mod has none).
+ */
+export function declaredVersion(files: { name: string; text: string }[]): string | undefined {
+  for (const { name, text } of files) {
+    if (name === 'package.json') {
+      const version = readNodeManifest(text)?.version;
+      if (version) return version;
+      continue;
+    }
+    let doc: Record<string, any>;
+    try {
+      doc = parseToml(text) as Record<string, any>;
+    } catch {
+      continue;
+    }
+    const version = name === 'Cargo.toml' ? doc.package?.version : (doc.project?.version ?? doc.tool?.poetry?.version);
+    if (typeof version === 'string' && version) return version;
+  }
+  return undefined;
+}
+
 /** Adds an out-of-step warning for every declared name the scan does not contain. */
 export function checkDeclared(scan: ScanResult, declared: string[], present: (name: string) => boolean, manifest: string, lock: string): void {
   const missing = declared.filter((name) => !present(name));

@@ -342,7 +342,7 @@ describe('loadDeployment: bad input', () => {
     expect(found).toEqual([
       'deployments/bad-many.yaml:2:9 deployment.name: "Bad_Name" is not a valid name | use lower-case letters, digits and "-", starting and ending with a letter or digit',
       'deployments/bad-many.yaml:3:19 deployment.labels.team must be a string, not a number (3) | write a string (quote values that look like numbers or booleans)',
-      'deployments/bad-many.yaml:4:46 deployment.context.promote_by must be one of digest, tag, not a string ("sha") | use one of: digest, tag',
+      'deployments/bad-many.yaml:4:46 deployment.context.promote_by must be one of digest, not a string ("sha") | use one of: digest',
       'deployments/bad-many.yaml:7:24 unknown key "varz" in deployment.components.terraform.api | did you mean "vars"? (allowed: component, metadata, vars, settings, env, backend_type, backend, providers)',
       'deployments/bad-many.yaml:10:7 deployment.components.nixpack: "-bad" is not a valid component name | use segments of letters, digits, ".", "_" and "-" joined by "/", e.g. ecr/api',
       'deployments/bad-many.yaml:12:5 deployment.targets: "Prod" is not a valid name | use lower-case letters, digits and "-", starting and ending with a letter or digit',
