@@ -116,7 +116,7 @@ async function prepare(ctx: RunnerContext, component: ResolvedComponent): Promis
 /** Runs one terraform step; a failure becomes a step error carrying terraform's (redacted) output. */
 /** Steps that set up a backend's storage, safe to repeat. */
 const SETUP_STEPS = new Set(['init', 'workspace']);
-const CONCURRENT_SETUP = /duplicate key value violates unique constraint/;
+const CONCURRENT_SETUP = /duplicate key value violates unique constraint|Already locked for workspace creation/;
 
 async function step(
   binary: string,
@@ -130,10 +130,13 @@ async function step(
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
   const run = () => exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
   let result = await run();
-  if (result.code !== 0 && SETUP_STEPS.has(args[0]!) && !ctx.signal.aborted && CONCURRENT_SETUP.test(result.stderr)) {
-    // Components started together on a backend used for the first time both create its schema or
-    // table (terraform's pg backend does so without a lock); the loser finds them made on a retry.
-    ctx.log.debug(`${component.key}: terraform ${what} lost a race creating the backend's storage; retrying`);
+  // Components started together on one backend set up its storage at the same moment: terraform's pg
+  // backend creates its schema and table without a lock (the loser fails on a duplicate key) and
+  // creates workspaces under one lock it does not wait for. Both pass once the other is done.
+  for (let attempt = 1; attempt <= 10 && result.code !== 0 && SETUP_STEPS.has(args[0]!) && CONCURRENT_SETUP.test(result.stderr); attempt++) {
+    ctx.log.debug(`${component.key}: terraform ${what} met a concurrent set-up of its backend; retrying`);
+    await new Promise((done) => setTimeout(done, Math.min(2000, 250 * attempt) + Math.random() * 250));
+    if (ctx.signal.aborted) break;
     result = await run();
   }
   if (result.code !== 0) {

@@ -200,7 +200,7 @@ describe('records say why', () => {
     const record = newestRecord(repo, 'prod', 'seen');
     expect(record).toContain('message: quarterly release');
     expect(record).toMatch(/approval:\n {2}approved_by: ci@example.com\n {2}method: note\n {2}timestamp: \S+\n {2}message: CAB-7 signed off$/m);
-    expect((await cli(repo, ['history', 'shop', '--target', 'prod'])).stdout).toContain('"quarterly release", promoted from staging, approved by ci@example.com ("CAB-7 signed off")');
+    expect((await cli(repo, ['history', 'shop', '--target', 'prod'])).stdout).toContain('"quarterly release", promoted from staging, approved by ci@example.com (unsigned) ("CAB-7 signed off")');
   });
 
   it('refuses an empty --message and writes nothing', async () => {

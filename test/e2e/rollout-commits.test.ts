@@ -109,9 +109,10 @@ describe('rollout of an earlier commit', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(digestOf(back.web.image)).toBe(digestOf(first.web.image));
     expect(appFiles(dir, digestOf(back.web.image))).toEqual({ 'app/about.html': '<p>about</p>\n', 'app/index.html': '<h1>version one</h1>\n' });
-    const record = git(dir, 'tag', '-l', '--sort=-creatordate', '--format=%(contents)', 'atmos/deployments/shop/dev/api/*').split('\n\n')[0]!;
+    // The newest successful record, as the record ref names it (not by tag time).
+    const record = git(dir, 'for-each-ref', '--format=%(contents)', 'refs/atmos/records/shop/dev/api');
     expect(record).toContain(`git_sha: ${c1}`);
-    expect(record).toContain(`api: ${back.web.image}`);
+    expect(record).toContain(`api: oci:.atmos/images/shop/api@${digestOf(back.web.image)}`);
   });
 
   it('a commit never built is built from its own files, to the digest a clone of that commit builds, and recorded on that commit', async () => {
@@ -194,6 +195,6 @@ describe('a snapshot under .atmos/snapshots/', () => {
     expect(again.web).toEqual({ greeting: 'hello', image: expect.any(String) });
     expect(again.stderr).toContain(`the snapshot of ${c1.slice(0, 12)} in .atmos/snapshots/ differs from the commit`);
     expect(readFileSync(join(snapshot, 'deployments/shop.yaml'), 'utf8')).toBe(SHOP);
-    expect(git(dir, 'tag', '-l', '--sort=-creatordate', '--format=%(contents)', 'atmos/deployments/shop/dev/web/*').split('\n\n')[0]).toContain(`git_sha: ${c1}`);
+    expect(git(dir, 'for-each-ref', '--format=%(contents)', 'refs/atmos/records/shop/dev/web')).toContain(`git_sha: ${c1}`);
   });
 });

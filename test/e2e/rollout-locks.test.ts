@@ -101,7 +101,7 @@ describe('a lock file that is not a lock', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(`taking over the lock of x/dev: ${lock} is ${what === 'a directory' ? 'a directory, not a lock file' : what === 'empty' ? 'empty' : 'not a lock this tool wrote'}`);
       expect(existsSync(lock)).toBe(false);
-      expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/atmos/')).toBe('refs/atmos/deployments/x/dev/net');
+      expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/atmos/deployments/')).toBe('refs/atmos/deployments/x/dev/net');
     });
   }
 });

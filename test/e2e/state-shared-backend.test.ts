@@ -50,7 +50,7 @@ describeWithPrograms('a shared pg backend', () => {
     try {
       for (const target of ['dev', 'qa']) {
         const r = await runCli(['deployment', 'rollout', 'shop', '--target', target, '--format', 'json'], { cwd: repo, env });
-        expect(r.code).toBe(0);
+        expect(r.code, r.stderr).toBe(0);
         expect(JSON.parse(r.stdout).summary).toMatchObject({ succeeded: 3, failed: 0 });
       }
       const states = pg.query(db, 'SELECT name FROM terraform_remote_state.states ORDER BY name');

@@ -57,7 +57,7 @@ describe('vendor clean during a rollout', () => {
     expect(existsSync(join(repo, '.atmos/vendor-cache', objects[0]!))).toBe(true);
     const r = await rollout;
     expect(r.code, r.stderr).toBe(0);
-    expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/atmos/')).toBe('refs/atmos/deployments/v/dev/mod\nrefs/atmos/deployments/v/dev/slow');
+    expect(git(repo, 'for-each-ref', '--format=%(refname)', 'refs/atmos/deployments/')).toBe('refs/atmos/deployments/v/dev/mod\nrefs/atmos/deployments/v/dev/slow');
     // Once no rollout runs, clean does its job.
     const after = await runCli(['vendor', 'clean', '--deployment', 'v', '--force'], { cwd: repo });
     expect(after.code, after.stderr).toBe(0);
