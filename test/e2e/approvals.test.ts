@@ -2,6 +2,7 @@
 // duties, and approvals signed with SSH keys (made here with ssh-keygen) verified against the
 // repository's allowed-signers file.
 import { afterEach, describe, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ function sshKey(dir: string, name: string): { key: string; pub: string } {
   return { key, pub: readFileSync(`${key}.pub`, 'utf8').trim() };
 }
 
-describe('approvers, separation of duties and signed approvals', () => {
+describeWith('ssh-keygen')('approvers, separation of duties and signed approvals', () => {
   it('only a signed approval by an approver, verified against allowed_signers, opens the target — not --approved-by, not a claimed identity, not the deployer', async () => {
     const keys = tempDir();
     repos.push(keys);

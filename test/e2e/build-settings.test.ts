@@ -3,11 +3,14 @@
 // tag an up-to-date image; settings that cannot work are errors with their location. Build records
 // name layouts repository-relative (and old records with a machine path still read); SBOM notes
 // carry this tool's version.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleRepo, git, gitSnapshot, initRepo, PROJECT_ROOT, removeDir, runCli } from '../helpers/repo.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+const describeWithRegistry = describeWith('docker-registry');
 
 const cleanup: string[] = [];
 let registry: TestRegistry;
@@ -73,7 +76,7 @@ function buildRecord(repo: string): string {
   return git(repo, 'tag', '-l', '--format=%(contents)', tag);
 }
 
-describe('image.tag templates', () => {
+describeWithRegistry('image.tag templates', () => {
   it('image.tag "{{ git.sha }}" is the commit built, pushed as that tag; a later commit tags the up-to-date image too', async () => {
     const repo = siteRepo('sha', [`image: { base: scratch, registry: "${registry.host}", name: shop/sha, tag: "{{ git.sha }}" }`]);
     const first = git(repo, 'rev-parse', 'HEAD');
@@ -114,7 +117,7 @@ describe('image.tag templates', () => {
   });
 });
 
-describe('publish and --tag', () => {
+describeWithRegistry('publish and --tag', () => {
   it('publish: false builds into the local layout only and records it there, with a registry set', async () => {
     const repo = siteRepo('local', [`image: { base: scratch, registry: "${registry.host}", name: shop/local, tag: v1 }`, 'publish: false']);
     const built = await build(repo);
@@ -167,7 +170,7 @@ describe('publish and --tag', () => {
   });
 });
 
-describe('records and notes', () => {
+describeWithRegistry('records and notes', () => {
   it('build records and deployment tags name a layout relative to the repository; a record holding a machine path still reads', async () => {
     const repo = siteRepo('record', ['image: { base: scratch }']);
     const built = await build(repo);
@@ -207,7 +210,7 @@ describe('records and notes', () => {
   });
 });
 
-describe('settings that cannot work are refused', () => {
+describeWithRegistry('settings that cannot work are refused', () => {
   it('promote_by: tag is a configuration error at its location', async () => {
     const repo = siteRepo('promote', ['image: { base: scratch }'], ['  context: { promote_by: tag }']);
     const result = await runCli(['deployment', 'validate', 'shop'], { cwd: repo });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, gitEnv, removeDir, runCli } from '../helpers/repo.js';
+import { CLI, gitEnv, removeDir, runCli, waitFor } from '../helpers/repo.js';
 import { filesUnder, rewriteDeployment, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const slow = (marker: string, seconds: number) => `deployment:
@@ -45,14 +45,6 @@ function runningIn(dir: string): string[] {
       return false;
     }
   });
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('private files', () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, gitEnv, removeDir, runCli } from '../helpers/repo.js';
+import { CLI, gitEnv, removeDir, runCli, waitFor } from '../helpers/repo.js';
 import { SECRET, rewriteDeployment, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const FAULTS = `deployment:
@@ -68,14 +68,6 @@ interface JsonResult {
 }
 const statuses = (stdout: string) =>
   Object.fromEntries((JSON.parse(stdout) as JsonResult).components.map((c) => [c.component, c.status]));
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('rollout faults', () => {
   let repo: string;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, gitEnv, initRepo, removeDir, runCli } from '../helpers/repo.js';
+import { CLI, gitEnv, initRepo, removeDir, runCli, waitFor } from '../helpers/repo.js';
 
 const MODULE = `
 variable "marker" {
@@ -17,14 +17,6 @@ resource "terraform_data" "slow" {
   }
 }
 `;
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Ctrl-C during an apply', () => {
   let repo: string;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, git, gitEnv, initRepo, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
+import { CLI, git, gitEnv, initRepo, removeDir, runCli, tempDir, writeFiles, waitFor } from '../helpers/repo.js';
 
 // Waits (at most a minute) until the file `gate` exists, after touching `marker`: the test decides when
 // the apply ends. Paths are relative to the working directory .atmos/workdir/<run>/.
@@ -22,14 +22,6 @@ resource "terraform_data" "app" {
   }
 }
 `;
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('two machines roll out the same target', () => {
   let remote: string;

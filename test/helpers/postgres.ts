@@ -2,8 +2,8 @@
 // in a temporary directory on a free port, run as the `postgres` user when the tests run as root.
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, readdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './registry.js';
 import { removeDir, tempDir } from './repo.js';
 
 export interface TestPostgres {
@@ -56,15 +56,4 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
     },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.on('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
-  });
 }

@@ -99,3 +99,12 @@ export function gitSnapshot(dir: string): string {
   const refs = git(dir, 'for-each-ref', '--format=%(refname) %(objectname)');
   return refs;
 }
+
+/** Polls `check` every 50 ms until it holds (a marker file written, a process started). */
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
