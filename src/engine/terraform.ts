@@ -114,9 +114,16 @@ async function prepare(ctx: RunnerContext, component: ResolvedComponent): Promis
 }
 
 /** Runs one terraform step; a failure becomes a step error carrying terraform's (redacted) output. */
+/**
+ * The rollout lock keeps two rollouts of one target apart, so a state lock held elsewhere is short:
+ * a sibling component setting up a shared backend (the pg backend locks every new workspace under one
+ * shared lock), or a person's own terraform run. Wait for it rather than fail at once.
+ */
+const LOCK_TIMEOUT = '-lock-timeout=60s';
+
 /** Steps that set up a backend's storage, safe to repeat. */
 const SETUP_STEPS = new Set(['init', 'workspace']);
-const CONCURRENT_SETUP = /duplicate key value violates unique constraint|Already locked for workspace creation/;
+const CONCURRENT_SETUP = /duplicate key value violates unique constraint|pq: (type|relation|schema) "[^"]*" already exists|already locked for workspace creation/i;
 
 async function step(
   binary: string,
@@ -168,6 +175,7 @@ export async function runTerraformComponent(
     const planArgs = ['plan', '-input=false', '-no-color', `-out=${PLAN_FILE}`, `-var-file=${VARS_FILE}`];
     // A plan alone changes nothing: it need not take the state lock (an apply elsewhere may hold it).
     if (options.planOnly) planArgs.push('-lock=false');
+    else planArgs.push(LOCK_TIMEOUT);
     await step(binary, planArgs, 'plan', component, ctx, workdir, env);
     let run: TerraformRun & { plannedOutputs?: Record<string, unknown> };
     if (options.planOnly) {
@@ -177,7 +185,7 @@ export async function runTerraformComponent(
       for (const name of sensitive) ctx.redactor.add(known[name]);
       run = { outputs: {}, sensitiveOutputs: sensitive, planCounts: countChanges(plan), plannedOutputs: known };
     } else {
-      await step(binary, ['apply', '-input=false', '-no-color', PLAN_FILE], 'apply', component, ctx, workdir, env);
+      await step(binary, ['apply', '-input=false', '-no-color', LOCK_TIMEOUT, PLAN_FILE], 'apply', component, ctx, workdir, env);
       const out = await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env);
       run = splitOutputs(JSON.parse(out.stdout || '{}') as TerraformOutputsJson, ctx.redactor, await derivedFromSecrets(workdir, component, ctx.redactor));
     }
