@@ -300,8 +300,8 @@ function checkDependencies(spec: DeploymentSpec, problems: ProblemList): void {
   }
 }
 
-function checkTargets(spec: DeploymentSpec, problems: ProblemList): void {
-  const keys = [...spec.components.keys()];
+/** Every component override as written under `targets.<t>.components.<type>.<name>`, with the map that holds it. */
+function* writtenOverrides(spec: DeploymentSpec): Generator<{ target: string; type: ComponentType; name: string; byName: Record<string, unknown> }> {
   const targetsMap = isPlainObject(spec.raw.targets) ? spec.raw.targets : {};
   for (const target of spec.targets.values()) {
     const written = targetsMap[target.name];
@@ -309,17 +309,22 @@ function checkTargets(spec: DeploymentSpec, problems: ProblemList): void {
     for (const type of COMPONENT_TYPES) {
       const byName = written.components[type];
       if (!isPlainObject(byName)) continue;
-      for (const name of Object.keys(byName)) {
-        const key = componentKey(type, name);
-        if (spec.components.has(key)) continue;
-        const suggestion = didYouMean(key, keys);
-        problems.add(
-          `target ${target.name} overrides ${key}, which deployment ${spec.name} does not declare`,
-          keyLocationOf(byName, name),
-          suggestion ? `did you mean "${suggestion}"?` : `declare it under deployment.components.${type} first`,
-        );
-      }
+      for (const name of Object.keys(byName)) yield { target: target.name, type, name, byName };
     }
+  }
+}
+
+function checkTargets(spec: DeploymentSpec, problems: ProblemList): void {
+  const keys = [...spec.components.keys()];
+  for (const { target, type, name, byName } of writtenOverrides(spec)) {
+    const key = componentKey(type, name);
+    if (spec.components.has(key)) continue;
+    const suggestion = didYouMean(key, keys);
+    problems.add(
+      `target ${target} overrides ${key}, which deployment ${spec.name} does not declare`,
+      keyLocationOf(byName, name),
+      suggestion ? `did you mean "${suggestion}"?` : `declare it under deployment.components.${type} first`,
+    );
   }
   const fallback = spec.context.defaultTarget;
   if (fallback !== undefined && NAME_RE.test(fallback) && !spec.targets.has(fallback)) {
@@ -342,16 +347,10 @@ const NIXPACK_SETTINGS = ['builder', 'dockerfile_escape'];
  * no process of its own (its image environment is vars.env); settings.nixpack has two keys.
  */
 function checkWithoutEffect(spec: DeploymentSpec, problems: ProblemList): void {
-  const targetsMap = isPlainObject(spec.raw.targets) ? spec.raw.targets : {};
   const sections: { type: ComponentType; name: string; section: Record<string, unknown>; target?: string }[] = [...spec.components.values()];
-  for (const target of spec.targets.values()) {
-    const written = targetsMap[target.name];
-    if (!isPlainObject(written) || !isPlainObject(written.components)) continue;
-    for (const type of COMPONENT_TYPES) {
-      const byName = written.components[type];
-      if (!isPlainObject(byName)) continue;
-      for (const [name, section] of Object.entries(byName)) if (isPlainObject(section)) sections.push({ type, name, section, target: target.name });
-    }
+  for (const { target, type, name, byName } of writtenOverrides(spec)) {
+    const section = byName[name];
+    if (isPlainObject(section)) sections.push({ type, name, section, target });
   }
   for (const { type, name, section, target } of sections) {
     const owner = target ? `target ${target}'s override of ${type}/${name}` : `${type}/${name}`;
