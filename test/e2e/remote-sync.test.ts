@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { git, gitEnv, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { git, gitEnv, removeDir, runCli, tempDir, withOrigin } from '../helpers/repo.js';
 import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const SHOP = `deployment:
@@ -25,10 +25,7 @@ const REF = 'refs/atmos/deployments/shop/dev/net';
 /** A repository with the `shop` deployment, its `main` pushed to a new bare remote `origin`. */
 function withRemote(): { repo: string; remote: string; done: () => void } {
   const repo = rolloutRepo({ shop: SHOP });
-  const remote = tempDir('atmos-remote-');
-  git(remote, 'init', '-q', '--bare');
-  git(repo, 'remote', 'add', 'origin', remote);
-  git(repo, 'push', '-q', 'origin', 'main');
+  const remote = withOrigin(repo);
   return { repo, remote, done: () => [repo, remote].forEach(removeDir) };
 }
 

@@ -3,7 +3,7 @@
 // only after an upstream apply is reported as such (deferred), not as a failure.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { git, gitSnapshot, initRepo, removeDir, runCli, withOrigin } from '../helpers/repo.js';
 import { filesUnder } from '../fixtures/rollout/repo.js';
 
 const service = (name: string) => ({
@@ -85,10 +85,7 @@ describe('rollout --plan', () => {
   let remote: string;
   beforeAll(() => {
     repo = initRepo(FILES);
-    remote = tempDir('atmos-remote-');
-    git(remote, 'init', '-q', '--bare');
-    git(repo, 'remote', 'add', 'origin', remote);
-    git(repo, 'push', '-q', 'origin', 'main');
+    remote = withOrigin(repo);
   });
   afterAll(() => {
     removeDir(repo);

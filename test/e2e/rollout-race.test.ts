@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, git, gitEnv, initRepo, removeDir, runCli, tempDir, writeFiles, waitFor } from '../helpers/repo.js';
+import { CLI, git, gitEnv, initRepo, removeDir, runCli, tempDir, writeFiles, waitFor, withOrigin } from '../helpers/repo.js';
 
 // Waits (at most a minute) until the file `gate` exists, after touching `marker`: the test decides when
 // the apply ends. Paths are relative to the working directory .atmos/workdir/<run>/.
@@ -43,10 +43,7 @@ describe('two machines roll out the same target', () => {
     dev: {}
 `,
     });
-    remote = tempDir('atmos-remote-');
-    git(remote, 'init', '-q', '--bare');
-    git(a, 'remote', 'add', 'origin', remote);
-    git(a, 'push', '-q', 'origin', 'main');
+    remote = withOrigin(a);
     b = tempDir();
     git(b, 'clone', '-q', '-b', 'main', remote, '.');
   });

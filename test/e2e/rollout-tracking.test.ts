@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitSnapshot, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { git, gitSnapshot, removeDir, runCli, withOrigin } from '../helpers/repo.js';
 import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
 
 const SHOP = `deployment:
@@ -228,10 +228,7 @@ describe('records shared through the remote', () => {
   let remote: string;
   beforeAll(() => {
     repo = rolloutRepo({ shop: SHOP });
-    remote = tempDir('atmos-remote-');
-    git(remote, 'init', '-q', '--bare');
-    git(repo, 'remote', 'add', 'origin', remote);
-    git(repo, 'push', '-q', 'origin', 'main');
+    remote = withOrigin(repo);
   });
   afterAll(() => {
     removeDir(repo);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createRolloutRecorder, openTracking, resolveRolloutCommit, type Tracking } from '../../src/tracking/recorder.js';
-import { exampleRepo, git, gitSnapshot, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, removeDir, runCli, tempDir, writeFiles, withOrigin } from '../helpers/repo.js';
 
 const D = 'payment-service';
 const COMPONENTS = ['terraform/vpc', 'terraform/eks', 'terraform/ecr/api', 'terraform/ecs/service-api', 'nixpack/api'];
@@ -24,11 +24,8 @@ let first: string;
 let second: string;
 
 beforeAll(async () => {
-  remote = tempDir();
-  git(remote, 'init', '-q', '--bare');
   dir = exampleRepo();
-  git(dir, 'remote', 'add', 'origin', remote);
-  git(dir, 'push', '-q', 'origin', 'main');
+  remote = withOrigin(dir);
   first = git(dir, 'rev-parse', 'HEAD');
   t = await openTracking({ cwd: dir, env: { ...process.env, ATMOS_DEPLOYED_BY: 'alice@example.com' } });
   await record(t, 'dev', '2025-03-01T10:00:00Z');

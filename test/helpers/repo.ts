@@ -108,3 +108,12 @@ export async function waitFor(check: () => boolean, what: string, timeoutMs = 60
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A new bare repository added to `repo` as `origin`, with `main` pushed to it; its path. */
+export function withOrigin(repo: string): string {
+  const remote = tempDir('atmos-remote-');
+  git(remote, 'init', '-q', '--bare');
+  git(repo, 'remote', 'add', 'origin', remote);
+  git(repo, 'push', '-q', 'origin', 'main');
+  return remote;
+}
