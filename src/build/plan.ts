@@ -1,7 +1,7 @@
 // Builds the plan of a nixpack component: detect the provider, then apply overrides with the
 // precedence provider < nixpacks.toml/json in the source < the component's vars.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { dockerfileProvider, LANGUAGE_PROVIDERS } from './providers/index.js';
@@ -32,7 +32,6 @@ export async function sourceDirOf(input: PlanInput): Promise<{ abs: string; rel:
       location,
       hint: `sources must be folders inside ${root}`,
     });
-  if (isAbsolute(source) && !isInside(root, abs)) throw outside();
   if (!isInside(root, abs)) throw outside();
   let real: string;
   try {
