@@ -5,6 +5,7 @@ import { copyFile, link } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AtmosError, configError, stepError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { DOCKER_LIST, INDEX_MEDIA_TYPE, Layout, type Descriptor } from './layout.js';
 import { LAYER_MEDIA_TYPE } from './layer.js';
 import { parseReference, RegistryClient, type RegistryOptions } from './registry.js';
@@ -46,7 +47,7 @@ export interface BaseContext {
   /** Layout the built image is written to: base blobs are linked into it. */
   output: Layout;
   registry: RegistryOptions;
-  log: { warn(message: string): void; debug(message: string): void };
+  log: Pick<Logger, 'warn' | 'debug'>;
 }
 
 export async function resolveBase(ref: string, ctx: BaseContext): Promise<BaseImage> {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, stepError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { Layout, type Descriptor } from './layout.js';
 import { checkImageTag, makePlan, sourceDirOf } from './plan.js';
 import type { BuildPlan, BuilderName } from './types.js';
@@ -13,12 +14,6 @@ import type { BaseImage } from './base.js';
 
 export type { BuildPlan, BuilderName, ProviderName, Command } from './types.js';
 export { makePlan } from './plan.js';
-
-export interface BuildLogger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
 
 /** What the SBOM needs to describe a built image (passed to `onBuilt`). */
 export interface BuiltComponent {
@@ -49,7 +44,7 @@ export interface BuildOptions {
   /** The commit built, for `{{ git.* }}` templates (e.g. `image.tag: "{{ git.sha }}"`); default HEAD. */
   git?: RuntimeValues['git'];
   signal?: AbortSignal;
-  log: BuildLogger;
+  log: Logger;
   now?: () => Date;
   /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
   onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
@@ -389,7 +384,7 @@ async function buildOne(
  * Pushes the record's tag. A remote that already has it (another machine built the same key) is
  * fine; any other rejection is reported and never forced — the local record stands.
  */
-async function pushRecord(repo: import('../tracking/git.js').GitRepo, remote: string, deployment: string, component: string, key: string, log: BuildLogger): Promise<void> {
+async function pushRecord(repo: import('../tracking/git.js').GitRepo, remote: string, deployment: string, component: string, key: string, log: Logger): Promise<void> {
   const { buildTagName } = await import('../tracking/records.js');
   const ref = `refs/tags/${buildTagName(deployment, component, key)}`;
   const result = await repo.tryPush(remote, [ref]);
@@ -419,7 +414,7 @@ async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag
 /** Builds the nixpack components that have no build record yet; returns every one's image. */
 export async function ensureBuilt(
   ws: Workspace,
-  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: BuildLogger; onBuilt?: BuildOptions['onBuilt'] },
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt'] },
 ): Promise<Map<string, ImageRef>> {
   const summary = await buildDeployment(ws, options);
   return new Map(summary.components.map((c) => [c.component, c.ref]));

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { stepError, configError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import { findCredentials, type Credentials } from './auth.js';
 import { DOCKER_LIST, DOCKER_MANIFEST, INDEX_MEDIA_TYPE, Layout, MANIFEST_MEDIA_TYPE, sha256, type Descriptor } from './layout.js';
 
@@ -43,7 +44,7 @@ export function parseReference(ref: string): ImageReference {
 export interface RegistryOptions {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
-  log?: { debug(message: string): void; warn(message: string): void };
+  log?: Pick<Logger, 'warn' | 'debug'>;
   /** Retries after the first attempt on network errors and 5xx (default 3). */
   retries?: number;
   /** First back-off delay in ms (tripled each retry; default 200). */

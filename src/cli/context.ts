@@ -2,16 +2,9 @@
 // output preferences, a clock and a logger. Tests build one with their own values.
 import type { Readable, Writable } from 'node:stream';
 import pc from 'picocolors';
+import type { Logger } from '../util/logger.js';
 
 export type OutputFormat = string; // table | json | yaml, or a command-specific format
-
-export interface Logger {
-  /** Progress and messages for people (stderr); silenced by -q. */
-  info(message: string): void;
-  warn(message: string): void;
-  /** Shown with -v only. */
-  debug(message: string): void;
-}
 
 export interface CommandContext {
   /** Repository directory (after -C / ATMOS_BASE_PATH). */

@@ -2,7 +2,7 @@
 // configuration of the commit it was deployed from, against its state (`status --check-drift`); and
 // that configuration resolved for a target (`diff` compares what two targets run).
 import { availableParallelism } from 'node:os';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 import { finalizeComponent, imageFromRecord, parseImageRef, resolveTarget, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey } from '../model/types.js';
 import type { GitRepo } from '../tracking/git.js';

@@ -2,7 +2,7 @@
 // image and packages, attached to the source commit's note; its digest goes into the build record.
 import type { Workspace } from '../model/index.js';
 import type { BuiltComponent } from '../build/index.js';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 
 export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComponent) => Promise<{ sbomDigest?: string }> {
   return async (built) => {

@@ -6,7 +6,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { policyError } from '../util/errors.js';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 
 export interface LockHolder {
   pid: number;

@@ -2,7 +2,7 @@
 // anything runs, takes the target's lock, then runs each component through its runner along the
 // dependency graph, handing results to the hooks (tracking records them) as they finish.
 import { availableParallelism } from 'node:os';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { buildGraph } from '../plan/graph.js';

@@ -5,7 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, tailLines, type ExecResult } from '../util/exec.js';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
 import { outputInputs } from '../model/terraform-variables.js';
 import { stateDirectory, terraformWorkspace } from '../model/state-address.js';

@@ -7,7 +7,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
-import type { Logger } from '../cli/context.js';
+import type { Logger } from '../util/logger.js';
 import { cachePaths, linkTree } from '../vendor/index.js';
 import { backendSettings, backendTypeOf, LOCAL_BACKEND } from '../model/state-address.js';
 import { isStale, type LockHolder } from './lock.js';

@@ -4,6 +4,7 @@
 import type { AtmosConfig, ComponentKey, ComponentType, DeploymentSpec, ResolvedComponent, TargetSpec } from './types.js';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { FileCache } from '../util/files.js';
+import type { Logger } from '../util/logger.js';
 import { isInside } from '../util/paths.js';
 import { loadAtmosConfig } from '../config/atmos-config.js';
 
@@ -45,7 +46,7 @@ export interface WorkspaceOptions {
   configFile?: string;
   env: NodeJS.ProcessEnv;
   /** Where vendoring reports progress; default: warnings on stderr. */
-  log?: { info(message: string): void; warn(message: string): void; debug(message: string): void };
+  log?: Logger;
   /** Set false to never vendor (resolution then sees only what the repository holds). */
   vendor?: boolean;
   /** `--offline`: no fetch or push of records (see Workspace.offline). */

@@ -2,7 +2,8 @@
 // the workspace, the parsed deployment file, and git (fetched from the remote unless offline).
 import { openWorkspace, type Workspace } from '../model/index.js';
 import type { DeploymentSpec } from '../model/types.js';
-import { openTracking, type Logger, type Tracking } from './recorder.js';
+import { openTracking, type Tracking } from './recorder.js';
+import type { Logger } from '../util/logger.js';
 import type { ApprovalInfo } from './records.js';
 
 export interface OpenContext {

@@ -25,12 +25,7 @@ import { parseComponentKey } from '../model/types.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 import { tailLines } from '../util/exec.js';
 import type { CiContext } from './ci.js';
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
+import type { Logger } from '../util/logger.js';
 
 /** The repository, its tracking remote and who is deploying — opened once per command. */
 export interface Tracking {

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
 import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
 import { formatLocation, stepError } from '../util/errors.js';
+import type { Logger } from '../util/logger.js';
 import {
   cachePaths,
   indexKey,
@@ -35,12 +36,6 @@ export type { VendorEntry, ProvidedComponent, VendorOrigin, LoadedEntries } from
 export { parseSource, renderTemplate } from './source.js';
 export type { ParsedSource } from './source.js';
 
-export interface VendorLog {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
-
 export interface EnsureVendoredOptions {
   /** The deployment's components and their directories (model's componentDirectories). */
   components: ComponentDirectory[];
@@ -48,7 +43,7 @@ export interface EnsureVendoredOptions {
   update?: boolean;
   /** Component directories (under their type's base path) the caller needs; default: those of the deployment's components. */
   componentPaths?: string[];
-  log: VendorLog;
+  log: Logger;
   signal?: AbortSignal;
   now?: () => Date;
 }

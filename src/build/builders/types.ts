@@ -3,12 +3,7 @@ import type { BaseImage } from '../base.js';
 import type { Layout, Descriptor } from '../layout.js';
 import type { RegistryOptions } from '../registry.js';
 import type { BuildPlan, BuilderName } from '../types.js';
-
-export interface BuildLog {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
+import type { Logger } from '../../util/logger.js';
 
 export interface BuilderContext {
   root: string;
@@ -25,7 +20,7 @@ export interface BuilderContext {
   /** Seconds since the epoch used for every timestamp (SOURCE_DATE_EPOCH or 0). */
   mtime: number;
   registry: RegistryOptions;
-  log: BuildLog;
+  log: Logger;
   signal?: AbortSignal;
 }
 

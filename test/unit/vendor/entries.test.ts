@@ -3,11 +3,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { componentDirectories, openWorkspace } from '../../../src/model/index.js';
 import { loadDeployment } from '../../../src/config/deployment.js';
-import { ensureVendored, loadVendorEntries, vendorEntriesFor, type VendorLog } from '../../../src/vendor/index.js';
+import { ensureVendored, loadVendorEntries, vendorEntriesFor } from '../../../src/vendor/index.js';
+import type { Logger } from '../../../src/util/logger.js';
 import { writeFiles } from '../../helpers/repo.js';
 import { consumerRepo, moduleRepo, shopDeployment } from './fixtures.js';
 
-function collectingLog(): VendorLog & { warnings: string[] } {
+function collectingLog(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
   return { warnings, info: () => {}, debug: () => {}, warn: (m) => warnings.push(m) };
 }
