@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { isInside } from '../util/paths.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
 import { exec } from '../util/exec.js';
@@ -113,8 +114,7 @@ export async function removeStaleWorkdirs(root: string, log: Logger): Promise<vo
 }
 
 function isInVendorCache(root: string, directory: string): boolean {
-  const rel = relative(cachePaths(root).root, resolve(directory));
-  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  return isInside(cachePaths(root).root, resolve(directory), { strictly: true });
 }
 
 export async function removeWorkdir(dir: string): Promise<void> {

@@ -2,7 +2,7 @@
 // target context → target component overrides, then YAML functions and templates, image bindings,
 // and for terraform the vars the module does not declare left out.
 import { existsSync } from 'node:fs';
-import { join, relative, resolve as resolvePath, sep } from 'node:path';
+import { join, relative, resolve as resolvePath } from 'node:path';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, locationOf, TaggedValue } from '../util/yaml.js';
 import { isInside, isReallyInside } from '../util/paths.js';
@@ -422,8 +422,7 @@ function collectOrigins(
 function layerOf(location: SourceLocation | undefined, deploymentFile: string, stacksBasePath: string, root: string): string {
   if (!location) return 'computed';
   if (location.file === deploymentFile) return 'deployment';
-  const inStacks = relative(stacksBasePath, location.file);
-  if (!inStacks.startsWith('..') && !inStacks.startsWith(sep)) return `stack ${inStacks.replace(/\.ya?ml(\.tmpl)?$/, '')}`;
+  if (isInside(stacksBasePath, location.file)) return `stack ${relative(stacksBasePath, location.file).replace(/\.ya?ml(\.tmpl)?$/, '')}`;
   return relative(root, location.file);
 }
 

@@ -1,6 +1,7 @@
 // The SBOM API for build, rollout and the `sbom` command: component inventories, the deployment
 // document in CycloneDX 1.6 / SPDX 2.3, and the note that stores it on a commit.
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { isInside } from '../util/paths.js';
 import type { ResolvedComponent } from '../model/types.js';
 import type { ComponentSbom, DeploymentSbom } from './model.js';
 import type { ImageInfo } from './component.js';
@@ -42,8 +43,7 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
       const source = extras.plan?.source ?? (typeof component.vars.source === 'string' ? component.vars.source : undefined);
       if (source === undefined) throw configError('E_BUILD_SOURCE', `nixpack component ${component.name} has no vars.source`, { hint: 'set vars.source to the directory of the application' });
       const sourceDir = resolve(extras.root, source);
-      const rel = relative(extras.root, sourceDir);
-      if (rel.startsWith('..') || isAbsolute(rel)) throw configError('E_BUILD_SOURCE_OUTSIDE', `source "${source}" of nixpack component ${component.name} is outside the repository`);
+      if (!isInside(extras.root, sourceDir)) throw configError('E_BUILD_SOURCE_OUTSIDE', `source "${source}" of nixpack component ${component.name} is outside the repository`);
       const baseRef = extras.plan?.base && extras.plan.base !== 'scratch' && !extras.plan.base.startsWith('oci:') ? extras.plan.base : undefined;
       return nixpackComponentSbom({
         ...base,

@@ -2,7 +2,8 @@
 // commit to deploy, whether the inputs are committed, the promotion policy with approvals, and the
 // recorder the engine calls as each component finishes.
 import { readFile } from 'node:fs/promises';
-import { join, relative, isAbsolute, sep } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { isInside } from '../util/paths.js';
 import type { Readable, Writable } from 'node:stream';
 import { GitRepo, allocateTagName, decodeComponent, remoteRefused, tagTimestamp, unknownCommit, type RefUpdate } from './git.js';
 import {
@@ -150,7 +151,7 @@ export async function resolveRolloutCommit(
  */
 export async function checkDirtyInputs(tracking: Tracking, paths: string[], allowDirty: boolean): Promise<boolean> {
   const top = (await tracking.repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
-  const inside = [...new Set(paths.map((p) => (isAbsolute(p) ? relative(top, p) : p)))].filter((p) => p && !p.startsWith(`..${sep}`) && p !== '..' && !isAbsolute(p));
+  const inside = [...new Set(paths.map((p) => resolve(top, p)).filter((p) => isInside(top, p, { strictly: true })).map((p) => relative(top, p)))];
   const dirty = await tracking.repo.isDirty(inside);
   if (dirty && !allowDirty) {
     const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);

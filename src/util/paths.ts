@@ -2,10 +2,15 @@
 import { lstat, readlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
-/** True when `path` is `root` or below it (a directory named `..x` is inside; `../x` is not). */
-export function isInside(root: string, path: string): boolean {
+/**
+ * True when `path` is `root` or below it (a directory named `..x` is inside; `../x` is not); with
+ * `strictly`, `root` itself is not. The one containment rule: every check of a path against a
+ * directory goes through here.
+ */
+export function isInside(root: string, path: string, options: { strictly?: boolean } = {}): boolean {
   const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+  if (rel === '') return !options.strictly;
+  return !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel);
 }
 
 /**

@@ -2,13 +2,13 @@
 // it names, then the repository's vendor.yaml (Atmos's AtmosVendorConfig); validated with locations;
 // matched to targets by labels; and mapped to the component directories they provide.
 import { existsSync, statSync, readdirSync } from 'node:fs';
-import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
 import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSpec } from '../model/types.js';
 import { configError, didYouMean, ProblemList, type Problem, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf, locationOf } from '../util/yaml.js';
 import { renderTemplate, sourceNamesVersion } from './source.js';
-import { isReallyInside } from '../util/paths.js';
+import { isInside, isReallyInside } from '../util/paths.js';
 
 export type VendorOrigin = 'deployment' | 'manifest' | 'vendor.yaml';
 
@@ -179,8 +179,7 @@ function providedBy(entry: VendorEntry, ws: Workspace, used: ComponentDirectory[
     const dir = resolve(ws.config.basePath, renderTemplate(written, { version: entry.version, component: entry.component }, entry.location));
     for (const [type, base] of bases) {
       if (entry.type && entry.type !== type) continue;
-      const rel = relative(base, dir);
-      if (rel && !rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel)) add({ type, componentPath: rel.split(sep).join('/') });
+      if (isInside(base, dir, { strictly: true })) add({ type, componentPath: relative(base, dir).split(sep).join('/') });
     }
   }
   return out;

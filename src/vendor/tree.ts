@@ -3,9 +3,9 @@
 // a cache object. Links that point out of their tree are refused everywhere.
 import { createHash } from 'node:crypto';
 import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, symlink, chmod } from 'node:fs/promises';
-import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { stepError } from '../util/errors.js';
-import { isReallyInside } from '../util/paths.js';
+import { isInside, isReallyInside } from '../util/paths.js';
 
 export interface TreeEntry {
   /** Path relative to the tree root, with `/` separators. */
@@ -51,8 +51,9 @@ export async function scanTree(root: string): Promise<TreeEntry[]> {
 
 /** Refuses a link (symlink or hard link of an archive) whose target leaves the tree. */
 export function assertLinkInside(path: string, target: string, kind: string): void {
-  const resolved = posix.normalize(posix.join(posix.dirname(path), target));
-  if (isAbsolute(target) || target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
+  // Judged lexically, from any absolute stand-in for the top of the tree.
+  const top = '/tree';
+  if (isAbsolute(target) || target.startsWith('/') || !isInside(top, posix.join(top, posix.dirname(path), target))) {
     throw stepError('E_VENDOR_UNSAFE', `${kind} ${path} -> ${target} points outside the vendored component`, {
       hint: 'remove the link from the source, or exclude it with excluded_paths',
     });
@@ -155,8 +156,7 @@ export async function copyFiltered(
   exclude: string[],
 ): Promise<void> {
   const base = resolve(sourceRoot, subdir || '.');
-  const rel = relative(sourceRoot, base);
-  if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  if (!isInside(sourceRoot, base)) {
     throw stepError('E_VENDOR_UNSAFE', `subdirectory ${subdir} leaves the vendored source`, { hint: 'use a path inside the source' });
   }
   let info;

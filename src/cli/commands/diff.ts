@@ -3,6 +3,7 @@
 // configuration each target runs (resolved from its deployed commits); `--show-code` adds the
 // file-level diff of the deployment's inputs.
 import { relative } from 'node:path';
+import { isInside } from '../../util/paths.js';
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openDeployment, short } from '../../tracking/open.js';
@@ -109,11 +110,9 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   let code: string | undefined;
   if (options.showCode && fromHead && toHead) {
     const root = ws.config.root;
-    const paths = [
-      relative(root, spec.file),
-      relative(root, ws.config.stacksBasePath),
-      ...(await resolveTarget(ws, spec.name, options.fromTarget)).components.map((c) => relative(root, c.directory)),
-    ].filter((p) => p && !p.startsWith('..'));
+    const paths = [spec.file, ws.config.stacksBasePath, ...(await resolveTarget(ws, spec.name, options.fromTarget)).components.map((c) => c.directory)]
+      .filter((p) => isInside(root, p, { strictly: true }))
+      .map((p) => relative(root, p));
     code = (await repo.git(['diff', '--no-color', fromHead, toHead, '--', ...new Set(paths)])).stdout;
   }
 

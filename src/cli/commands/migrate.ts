@@ -1,7 +1,8 @@
 // `atmos deployment migrate --from-stack <stack> --name <d>`: writes a deployment file that names an
 // existing top-level Atmos stack and its components; their configuration stays in the stacks.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, relative, resolve, sep } from 'node:path';
+import { isInside } from '../../util/paths.js';
 import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
@@ -216,8 +217,7 @@ export function targetName(value: string | undefined): string {
  * the repository (a local install), else the schema of this version as the npm package publishes it.
  */
 export function schemaReference(root: string, fromDir: string, schemaFile = shippedSchema(), version = packageVersion()): string {
-  const rel = relative(root, schemaFile);
-  if (existsSync(schemaFile) && rel && !rel.startsWith('..') && !isAbsolute(rel)) return relative(fromDir, schemaFile).split(sep).join('/');
+  if (existsSync(schemaFile) && isInside(root, schemaFile, { strictly: true })) return relative(fromDir, schemaFile).split(sep).join('/');
   return `https://unpkg.com/atmos-deployments@${version}/schemas/deployment.schema.json`;
 }
 

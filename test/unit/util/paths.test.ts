@@ -12,6 +12,22 @@ function tree(): { base: string; root: string } {
   return { base, root };
 }
 
+describe('isInside', () => {
+  it('takes a directory named ..x for inside and ../x for outside', () => {
+    expect(isInside('/repo', '/repo/..x')).toBe(true);
+    expect(isInside('/repo', '/repo/..x/file')).toBe(true);
+    expect(isInside('/repo', '/repo/../x')).toBe(false);
+    expect(isInside('/repo', '/x')).toBe(false);
+    expect(isInside('/repo', '/repository')).toBe(false);
+  });
+
+  it('counts the root itself as inside unless strictly', () => {
+    expect(isInside('/repo', '/repo')).toBe(true);
+    expect(isInside('/repo', '/repo/', { strictly: true })).toBe(false);
+    expect(isInside('/repo', '/repo/..x', { strictly: true })).toBe(true);
+  });
+});
+
 describe('isReallyInside', () => {
   it('sees through a chain of links that each look inside', async () => {
     const { root } = tree();
