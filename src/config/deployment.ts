@@ -1,8 +1,8 @@
 // Deployment files (SPEC 2): finding them, parsing them into a DeploymentSpec, and every rule that
 // needs no stacks — all problems of a file are collected and thrown together, each located.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
   componentKey,
@@ -22,6 +22,7 @@ import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/y
 import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { isInside, isReallyInside } from '../util/paths.js';
+import { isStackGlob, matchStackFiles, STACK_FILE } from './stack-files.js';
 
 /** The stack YAML tags; accepted in deployment files and evaluated later by stacks/. */
 export const STACK_YAML_TAGS = [
@@ -34,9 +35,6 @@ export const STACK_YAML_TAGS = [
   '!unset',
   '!literal',
 ] as const;
-
-/** Extensions tried, in order, for a stack written without one (as Atmos does for imports). */
-export const STACK_EXTENSIONS = ['.yaml', '.yml', '.yaml.tmpl', '.yml.tmpl'] as const;
 
 const DEPLOYMENT_EXTENSIONS = ['.yaml', '.yml'];
 const NAME_RE = new RegExp(NAME_PATTERN);
@@ -479,12 +477,12 @@ async function checkStacks(config: AtmosConfig, spec: DeploymentSpec, problems: 
     if (outcome.error === 'outside') {
       problems.add(`stack "${entry}" is outside the repository`, location, `stack paths are relative to ${relDir(config, config.stacksBasePath)}/ and must stay inside the repository`);
     } else if (outcome.files.length === 0) {
-      const glob = isGlob(entry);
+      const glob = isStackGlob(entry);
       problems.add(
         glob ? `stack pattern "${entry}" matches no file` : `stack file not found: ${entry}`,
         location,
         glob
-          ? `no stack file under ${relDir(config, config.stacksBasePath)}/ matches it; fix the pattern or remove it`
+          ? `no stack file under ${relDir(config, config.stacksBasePath)}/ matches it${STACK_FILE.test(entry) ? '' : ' (a pattern without extension matches .yaml files only; add .yml to match .yml files)'}`
           : `looked for ${outcome.tried.map((t) => relDir(config, t)).join(', ')}; stacks are relative to ${relDir(config, config.stacksBasePath)}/`,
       );
     }
@@ -500,28 +498,17 @@ export interface StackFiles {
 }
 
 /**
- * The files a `deployment.stacks` entry names: relative to stacks.base_path; without an extension the
- * Atmos extensions are tried in order; a glob without extension matches `.yaml` / `.yml` files.
+ * The files a `deployment.stacks` entry names, relative to stacks.base_path, by the rule loading
+ * uses (matchStackFiles); `outside` when the entry or a file it names (links followed) leaves the
+ * repository, as loading would refuse it.
  */
 export async function findStackFiles(config: AtmosConfig, entry: string): Promise<StackFiles> {
-  const base = config.stacksBasePath;
-  if (isAbsolute(entry) || !isInside(config.root, resolve(base, entry))) return { files: [], tried: [], error: 'outside' };
-  const hasExtension = STACK_EXTENSIONS.some((ext) => entry.endsWith(ext));
-  if (isGlob(entry)) {
-    const { glob } = await import('tinyglobby');
-    const patterns = hasExtension ? [entry] : [`${entry}.yaml`, `${entry}.yml`];
-    const matches = await glob(patterns, { cwd: base, onlyFiles: true, absolute: true });
-    return { files: matches.filter((m) => isInside(config.root, m)).sort(), tried: [] };
+  if (isAbsolute(entry) || !isInside(config.root, resolve(config.stacksBasePath, entry))) return { files: [], tried: [], error: 'outside' };
+  const found = await matchStackFiles(config.stacksBasePath, entry);
+  for (const file of found.files) {
+    if (!(await isReallyInside(config.root, file))) return { ...found, error: 'outside' };
   }
-  const candidates = hasExtension ? [resolve(base, entry)] : STACK_EXTENSIONS.map((ext) => resolve(base, entry + ext));
-  for (const candidate of candidates) {
-    if ((await stat(candidate).catch(() => undefined))?.isFile()) return { files: [candidate], tried: candidates };
-  }
-  return { files: [], tried: candidates };
-}
-
-function isGlob(entry: string): boolean {
-  return /[*?[\]{}]/.test(entry);
+  return found;
 }
 
 async function checkSources(config: AtmosConfig, spec: DeploymentSpec, problems: ProblemList): Promise<void> {

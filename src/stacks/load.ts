@@ -1,13 +1,14 @@
 // Loads a deployment's stacks as the imports of a virtual parent stack: resolves every `import:`
 // (relative, base-relative, extension inference, globs, object form with template context), reads
 // only those files, applies Atmos's `overrides` scoping, and deep-merges everything in import order.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { COMPONENT_TYPES } from '../model/types.js';
 import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
+import { isStackGlob, matchStackFiles, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
@@ -50,8 +51,6 @@ export interface StackSet {
 
 /** Root keys of a stack file that are not type-level sections. */
 const ROOT_KEYS = new Set(['import', 'vars', 'settings', 'env', 'overrides', 'components', 'name', 'description', 'workflows', 'dependencies', 'locals']);
-const EXTENSIONS = ['.yaml', '.yml', '.yaml.tmpl', '.yml.tmpl'];
-const STACK_FILE = /\.(ya?ml)(\.tmpl)?$/;
 
 interface ImportRequest {
   path: string;
@@ -231,24 +230,17 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       }
       return files.map(make);
     };
-    if (/[*?[{]/.test(path)) {
-      const matches = await expandGlob(base, path);
-      if (!matches.length && !skipIfMissing) {
-        throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
-          location,
-          hint: `globs match .yaml files under ${base}`,
-        });
-      }
-      return inside(matches);
+    const found = await matchStackFiles(base, path);
+    if (found.files.length || skipIfMissing) return inside(found.files);
+    if (isStackGlob(path)) {
+      throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
+        location,
+        hint: `${STACK_FILE.test(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
+      });
     }
-    const full = resolve(base, path);
-    const candidates = STACK_FILE.test(path) ? [full] : EXTENSIONS.map((ext) => full + ext);
-    const found = candidates.find(isFile);
-    if (found) return inside([found]);
-    if (skipIfMissing) return [];
     throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
       location,
-      hint: notFoundHint(full, candidates),
+      hint: notFoundHint(resolve(base, path), found.tried),
     });
   };
 
@@ -294,14 +286,6 @@ function asSection(value: unknown): Section {
   return isMap(value) ? value : {};
 }
 
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
 function notFoundHint(full: string, candidates: string[]): string {
   const dir = dirname(full);
   const tried = `tried ${candidates.map((c) => basename(c)).join(', ')} in ${dir}`;
@@ -311,16 +295,6 @@ function notFoundHint(full: string, candidates: string[]): string {
     .map((name) => name.replace(STACK_FILE, ''));
   const suggestion = didYouMean(basename(full).replace(STACK_FILE, ''), names);
   return suggestion ? `did you mean "${suggestion}"? (${tried})` : tried;
-}
-
-async function expandGlob(base: string, pattern: string): Promise<string[]> {
-  let normalized = pattern.replace(/^\.\//, '');
-  if (normalized.endsWith('/**') || normalized === '**') normalized += '/*.yaml';
-  else if (!/\.ya?ml$/.test(normalized)) normalized += '.yaml';
-  const { glob } = await import('tinyglobby');
-  const found = await glob(normalized, { cwd: base, onlyFiles: true, absolute: false, expandDirectories: false, dot: false });
-  // Lexical order of the path, as Atmos merges them.
-  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((file) => resolve(base, file));
 }
 
 /** Drops sections written empty (`vars:` with nothing under it) so they do not wipe earlier ones. */

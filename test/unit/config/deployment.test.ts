@@ -114,7 +114,9 @@ describe('loadDeployment: a valid file', () => {
 
   it('finds stack files by extension and glob', async () => {
     expect((await findStackFiles(config, 'platform/vpc')).files).toEqual([`${repo}/stacks/platform/vpc.yaml`]);
-    expect((await findStackFiles(config, 'catalog/*')).files).toEqual([`${repo}/stacks/catalog/ecr.yaml`, `${repo}/stacks/catalog/ecs.yml`]);
+    // A pattern without extension matches .yaml files only, as loading reads it.
+    expect((await findStackFiles(config, 'catalog/*')).files).toEqual([`${repo}/stacks/catalog/ecr.yaml`]);
+    expect((await findStackFiles(config, 'catalog/*.yml')).files).toEqual([`${repo}/stacks/catalog/ecs.yml`]);
     expect((await findStackFiles(config, '../../etc/passwd')).error).toBe('outside');
   });
 });
