@@ -84,7 +84,7 @@ export const deploymentSchema: JsonSchema = {
         },
         vendor: {
           type: 'object',
-          description: 'just-in-time vendoring of components (SPEC 9)',
+          description: 'just-in-time vendoring of components (docs/vendor.md)',
           additionalProperties: false,
           properties: {
             manifest: { type: 'string', description: 'a vendor manifest file, relative to the repository' },
