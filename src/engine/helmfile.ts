@@ -10,7 +10,7 @@ import { ComponentFailure, type RunnerContext } from './terraform.js';
 import { addSensitiveValues } from './sensitive.js';
 import { createWorkdir, keepWorkdir, PRIVATE_UMASK, removeWorkdir, writePrivateFile } from './workdir.js';
 
-export const VALUES_FILE = 'atmos-values.yaml';
+const VALUES_FILE = 'atmos-values.yaml';
 const HELMFILE_NAMES = ['helmfile.yaml', 'helmfile.yaml.gotmpl', 'helmfile.yml'];
 
 export async function findHelmfileBinary(config: Pick<AtmosConfig, 'helmfile'>, env: NodeJS.ProcessEnv): Promise<string> {
@@ -24,7 +24,7 @@ export async function findHelmfileBinary(config: Pick<AtmosConfig, 'helmfile'>, 
 }
 
 /** The arguments of one helmfile run (documented in docs/rollout.md). */
-export function helmfileArgs(helmfile: string, valuesFile: string, planOnly: boolean): string[] {
+function helmfileArgs(helmfile: string, valuesFile: string, planOnly: boolean): string[] {
   return ['--file', helmfile, '--state-values-file', valuesFile, planOnly ? 'diff' : 'apply', '--suppress-secrets'];
 }
 

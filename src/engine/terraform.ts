@@ -23,8 +23,8 @@ import {
   type WorkdirScope,
 } from './workdir.js';
 
-export const VARS_FILE = 'atmos.tfvars.json';
-export const PLAN_FILE = 'plan.tfplan';
+const VARS_FILE = 'atmos.tfvars.json';
+const PLAN_FILE = 'plan.tfplan';
 
 export interface PlanCounts {
   add: number;

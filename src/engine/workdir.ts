@@ -20,7 +20,7 @@ export interface WorkdirScope {
   target: string;
 }
 
-export function atmosDir(root: string, ...parts: string[]): string {
+function atmosDir(root: string, ...parts: string[]): string {
   return join(root, '.atmos', ...parts);
 }
 

@@ -108,7 +108,7 @@ export function emptyComponentSbom(type: ComponentType, name: string, reason: st
   return sbom;
 }
 
-export function fromScan(type: ComponentType, name: string, scan: ScanResult, dependsOn: string[] = [], commit?: string): ComponentSbom {
+function fromScan(type: ComponentType, name: string, scan: ScanResult, dependsOn: string[] = [], commit?: string): ComponentSbom {
   return {
     key: `${type}/${name}`,
     type,
@@ -125,7 +125,7 @@ export function fromScan(type: ComponentType, name: string, scan: ScanResult, de
   };
 }
 
-export function ociPurl(repository: string, digest: string | undefined, registry?: string, tag?: string): string {
+function ociPurl(repository: string, digest: string | undefined, registry?: string, tag?: string): string {
   const name = repository.slice(repository.lastIndexOf('/') + 1).toLowerCase();
   const qualifiers: Record<string, string> = {};
   qualifiers.repository_url = `${registry ? `${registry}/` : ''}${repository}`.toLowerCase();

@@ -14,7 +14,7 @@ export interface CycloneDxOptions {
 
 const SEP = '|';
 
-export function packageRef(componentKey: string, id: string): string {
+function packageRef(componentKey: string, id: string): string {
   return `${componentKey}${SEP}${id}`;
 }
 
@@ -168,7 +168,7 @@ export async function cycloneDxDocument(sbom: DeploymentSbom, options: CycloneDx
   return json;
 }
 
-export function formatWarning(w: SbomWarning): string {
+function formatWarning(w: SbomWarning): string {
   return `${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ${w.message}`;
 }
 

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { isInside } from '../util/paths.js';
 import type { ResolvedComponent } from '../model/types.js';
-import type { ComponentSbom, DeploymentSbom } from './model.js';
+import type { ComponentSbom } from './model.js';
 import type { ImageInfo } from './component.js';
 import { configError } from '../util/errors.js';
 
@@ -62,17 +62,6 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
     default:
       return emptyComponentSbom(component.type, component.name, `${component.type} components have no inventory yet`, component.dependsOn);
   }
-}
-
-/** A deployment BOM from resolved components (every one read from its files). */
-export async function deploymentSbom(
-  deployment: string,
-  target: string | undefined,
-  components: ResolvedComponent[],
-  extras: ComponentSbomExtras & { images?: Map<string, ImageInfo>; now?: Date },
-): Promise<DeploymentSbom> {
-  const list = await Promise.all(components.map((c) => componentSbom(c, { ...extras, image: extras.images?.get(c.name) ?? extras.image })));
-  return { deployment, target, commit: extras.commit, timestamp: (extras.now ?? new Date()).toISOString(), components: list };
 }
 
 /** `registry/repo@sha256:…` (as deployment records keep images) → ImageInfo. */

@@ -7,7 +7,7 @@ import type { LockInput } from './readers/common.js';
 import { pypiName } from './readers/common.js';
 import { pyprojectDependencies } from './readers/manifests.js';
 
-export const LOCK_FILES = [
+const LOCK_FILES = [
   'package-lock.json',
   'npm-shrinkwrap.json',
   'yarn.lock',

@@ -92,7 +92,7 @@ export function kindOf(type: ComponentType): ComponentKind {
   return type === 'nixpack' ? 'container' : type;
 }
 
-export function emptyScan(): ScanResult {
+function emptyScan(): ScanResult {
   return { packages: [], direct: [], warnings: [], incomplete: false };
 }
 
@@ -176,7 +176,7 @@ export class PackageSet {
   }
 }
 
-export function widerScope(a: Scope, b: Scope): Scope {
+function widerScope(a: Scope, b: Scope): Scope {
   if (a === 'required' || b === 'required') return 'required';
   if (a === 'optional' || b === 'optional') return 'optional';
   return 'dev';

@@ -5,7 +5,7 @@ import { displayName, type ComponentSbom, type DeploymentSbom, type SbomPackage 
 const LABEL: Record<string, string> = { container: 'container', terraform: 'terraform', helmfile: 'helmfile', lambda: 'lambda' };
 
 /** `v5.2.0` for semver-looking versions, as the mission's example writes them; digests and others as they are. */
-export function showVersion(version: string | undefined): string {
+function showVersion(version: string | undefined): string {
   if (!version) return '(unpinned)';
   return /^\d+(\.\d+)*([-+].*)?$/.test(version) ? `v${version}` : version;
 }

@@ -72,7 +72,7 @@ interface OverrideScope {
   byType: Record<string, Section>;
 }
 
-export function stackKey(basePath: string, file: string): string {
+function stackKey(basePath: string, file: string): string {
   return relative(basePath, file).split(sep).join('/').replace(STACK_FILE, '');
 }
 

@@ -11,7 +11,7 @@ export function isMap(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-export function isUnset(value: unknown): boolean {
+function isUnset(value: unknown): boolean {
   return value instanceof TaggedValue && value.tag === '!unset';
 }
 

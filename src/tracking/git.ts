@@ -9,7 +9,7 @@ import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 
 /** Notes larger than this warn (SPEC 8). */
-export const NOTE_WARN_BYTES = 10 * 1024 * 1024;
+const NOTE_WARN_BYTES = 10 * 1024 * 1024;
 /** Notes larger than this are refused with exit 2 (SPEC 8). */
 export const NOTE_MAX_BYTES = 50 * 1024 * 1024;
 
@@ -97,7 +97,7 @@ export function takePushedRefs(): Map<string, number> {
 /** Where a ref written offline keeps the remote's value until `sync` pushes it (never fetched or pushed). */
 const PENDING = 'refs/atmos-pending/';
 
-export function pendingRef(ref: string): string {
+function pendingRef(ref: string): string {
   return `${PENDING}${ref.slice('refs/atmos/'.length)}`;
 }
 

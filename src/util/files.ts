@@ -4,7 +4,7 @@ import { loadYaml, type LoadYamlOptions } from './yaml.js';
 import { configError } from './errors.js';
 
 /** Configuration files larger than this are refused before they are read. */
-export const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads a configuration file as UTF-8 text. A file too large, or bytes that are not UTF-8 (which a

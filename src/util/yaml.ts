@@ -19,7 +19,7 @@ import {
 } from 'yaml';
 import { configError, ProblemList, type SourceLocation } from './errors.js';
 
-export const LOCATIONS = Symbol('atmos.locations');
+const LOCATIONS = Symbol('atmos.locations');
 
 export interface EntryLocation {
   key?: SourceLocation;
@@ -62,7 +62,7 @@ export function setLocation(container: object, key: string | number, location: E
   locationsOf(container, true)!.entries.set(String(key), location);
 }
 
-export function setSelfLocation(container: object, location: SourceLocation | undefined): void {
+function setSelfLocation(container: object, location: SourceLocation | undefined): void {
   if (!location) return;
   locationsOf(container, true)!.self = location;
 }
@@ -91,9 +91,9 @@ export class TaggedValue {
 }
 
 /** Deeper nesting is refused: no configuration needs it, and recursive code must not run out of stack. */
-export const MAX_YAML_DEPTH = 128;
+const MAX_YAML_DEPTH = 128;
 /** Values produced by expanding aliases, at most: bounds "billion laughs" documents (aliases of aliases). */
-export const MAX_ALIAS_VALUES = 100_000;
+const MAX_ALIAS_VALUES = 100_000;
 
 export interface LoadYamlOptions {
   /** Tags (with their leading "!") that produce `TaggedValue`s; any other tag is an error. */

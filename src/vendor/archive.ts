@@ -7,7 +7,7 @@ import { stepError } from '../util/errors.js';
 import { assertLinkInside, assertResolvesInside, scanTree } from './tree.js';
 
 /** The safe relative path of an archive entry, or a refusal. */
-export function safeEntryPath(name: string): string | undefined {
+function safeEntryPath(name: string): string | undefined {
   const unixName = name.replace(/\\/g, '/');
   if (unixName.startsWith('/') || /^[A-Za-z]:/.test(unixName)) unsafe(name, 'is an absolute path');
   if (unixName.split('/').includes('..')) unsafe(name, 'contains ".."');

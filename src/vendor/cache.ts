@@ -73,7 +73,7 @@ export async function updateIndex(paths: CachePaths, mutate: (index: CacheIndex)
   });
 }
 
-export async function writeAtomic(paths: CachePaths, file: string, text: string): Promise<void> {
+async function writeAtomic(paths: CachePaths, file: string, text: string): Promise<void> {
   await mkdir(paths.tmp, { recursive: true });
   const temp = join(paths.tmp, `${randomBytes(8).toString('hex')}.yaml`);
   await writeFile(temp, text);
@@ -212,7 +212,7 @@ export async function readLock(paths: CachePaths, deployment: string, target: st
   return { deployment, target, components };
 }
 
-export async function writeLock(paths: CachePaths, lock: LockFile): Promise<void> {
+async function writeLock(paths: CachePaths, lock: LockFile): Promise<void> {
   const file = lockPath(paths, lock.deployment, lock.target);
   await mkdir(join(paths.deployments, lock.deployment, lock.target), { recursive: true });
   const sorted = Object.fromEntries(Object.entries(lock.components).sort(([a], [b]) => (a < b ? -1 : 1)));

@@ -135,7 +135,7 @@ export function entryFor(entries: VendorEntry[], componentPath: string, type?: C
   return undefined;
 }
 
-export function labelsMatch(wanted: Record<string, string[]>, labels: Record<string, string>): boolean {
+function labelsMatch(wanted: Record<string, string[]>, labels: Record<string, string>): boolean {
   return Object.entries(wanted).every(([key, values]) => labels[key] !== undefined && values.includes(String(labels[key])));
 }
 

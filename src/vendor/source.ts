@@ -1,7 +1,7 @@
 // Vendor sources: parsing the go-getter-style strings Atmos accepts (git::, github.com shorthand,
 // http(s) archives, local paths), rendering `{{ .Version }}`, and fetching one into a directory.
 import { mkdir, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { configError, stepError, type SourceLocation } from '../util/errors.js';
 import { exec } from '../util/exec.js';
 
@@ -172,7 +172,3 @@ async function download(url: string, display: string, options: FetchOptions): Pr
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Where a source's working files go inside a staging directory. */
-export function stagingPaths(staging: string): { raw: string; tree: string } {
-  return { raw: join(staging, 'raw'), tree: join(staging, 'tree') };
-}

@@ -21,7 +21,7 @@ export function jsonError(input: LockInput, error: unknown): ScanResult {
   return failed(input.file, line, `not valid JSON: ${message}`);
 }
 
-export function lineAt(text: string, index: number): number {
+function lineAt(text: string, index: number): number {
   let line = 1;
   for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;

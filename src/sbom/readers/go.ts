@@ -17,7 +17,7 @@ export interface GoMod {
   errors: { line: number; message: string }[];
 }
 
-export function parseGoMod(text: string): GoMod {
+function parseGoMod(text: string): GoMod {
   const mod: GoMod = { requires: [], replaces: new Map(), errors: [] };
   let block: string | undefined;
   const lines = text.split(/\r?\n/);
@@ -132,6 +132,3 @@ export function readGoModules(goMod: LockInput, goSum: LockInput | undefined): S
   return result;
 }
 
-export function goModuleName(text: string): string | undefined {
-  return parseGoMod(text).module;
-}
