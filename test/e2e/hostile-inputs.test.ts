@@ -72,8 +72,8 @@ describe('stack files outside the repository', () => {
       ['dev'],
       'stacks/dev.yaml:2:5',
     ],
-    ['a symlinked stack file', { 'stacks/evil.yaml': { link: '../../outside/evil.yaml' } }, ['evil'], 'deployments/shop.yaml:3:11'],
-    ['a deployment glob through a symlinked folder', { 'stacks/shared': { link: '../../outside' } }, ['shared/*'], 'deployments/shop.yaml:3:11'],
+    ['a symlinked stack file', { 'stacks/evil.yaml': { link: '../../outside/evil.yaml' } }, ['evil'], 'deployments/shop.yaml:3:12'],
+    ['a deployment glob through a symlinked folder', { 'stacks/shared': { link: '../../outside' } }, ['shared/*'], 'deployments/shop.yaml:3:12'],
   ] as const)('%s is refused with its location (exit 2) and not read', async (_what, files, stacks, location) => {
     const { repo } = setup(shop([...stacks]), files as Record<string, string | { link: string }>);
     const result = await runCli(['deployment', 'describe', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
