@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
 import { configError } from '../../util/errors.js';
 import { recordMessage } from './shared.js';
+import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
 
 interface RolloutFlags {
@@ -67,8 +68,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     allowDirty: Boolean(flags.allowDirty),
     message,
     interactive: ctx.interactive,
-    stdin: ctx.stdin,
-    stderr: ctx.stderr,
+    prompt: terminalPrompt(ctx.stdin, ctx.stderr),
     target: flags.target,
     components: flags.component,
     parallelism,
