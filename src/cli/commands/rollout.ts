@@ -82,6 +82,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     buildImage: async (inputs, component, signal) => {
       const { ensureBuilt } = await import('../../build/index.js');
       const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
+      const { buildRecordStore } = await import('../../tracking/build-records.js');
       const images = await ensureBuilt(inputs, {
         deployment,
         target: flags.target,
@@ -89,6 +90,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         signal,
         log: ctx.log,
         onBuilt: imageSbomRecorder(inputs, ctx.log),
+        records: buildRecordStore(inputs, { signal, log: ctx.log }),
       });
       const image = images.get(component.name);
       if (!image) throw new Error(`${component.key}: the build produced no image`);
@@ -96,7 +98,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     },
     planImage: async (inputs, component) => {
       const { planImage } = await import('../../build/index.js');
-      return planImage(inputs, { deployment, target: flags.target, component: component.name });
+      const { buildRecordStore } = await import('../../tracking/build-records.js');
+      return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log: ctx.log }) });
     },
     progress: {
       started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
