@@ -1,6 +1,7 @@
 // Builds the nixpack components of a deployment for a target (SPEC 5): plan, build key, skip when a
-// build record has the key, build, publish (OCI layout or registry push), record. Also what rollout
-// needs: ensureBuilt (build what is missing) and imagesFromRecords (read, never build).
+// build record has the key, build, publish (OCI layout or registry push), and report the record for the
+// caller to keep (BuildRecords). Also what rollout needs: ensureBuilt (build what is missing) and
+// imagesFromRecords (read, never build).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
@@ -33,6 +34,31 @@ export interface BuiltComponent {
   buildKey: string;
 }
 
+/**
+ * The build records, kept in git by the caller (tracking/build-records.ts): read to find an image a
+ * build with the same key made, and given each image this run publishes.
+ */
+export interface BuildRecords {
+  find(deployment: string, component: string, buildKey: string): Promise<{ image: unknown; digest: unknown } | undefined>;
+  /** A component's records, newest first. */
+  list(deployment: string, component: string): Promise<{ image: unknown; digest: unknown; git_sha: unknown }[]>;
+  /** Keeps the record of an image just published. */
+  record(record: {
+    deployment: string;
+    component: string;
+    digest: string;
+    image: string;
+    build_key: string;
+    git_sha: string;
+    timestamp: Date;
+    builder: string;
+    provider: string;
+    target: string;
+    sbom_digest?: string;
+    dirty?: boolean;
+  }): Promise<void>;
+}
+
 export interface BuildOptions {
   deployment: string;
   target?: string;
@@ -48,6 +74,7 @@ export interface BuildOptions {
   now?: () => Date;
   /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
   onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
+  records: BuildRecords;
 }
 
 export interface ComponentBuildResult {
@@ -214,20 +241,17 @@ function sourceDateEpoch(env: NodeJS.ProcessEnv): number {
 }
 
 export async function buildDeployment(ws: Workspace, options: BuildOptions): Promise<BuildSummary> {
-  const { GitRepo } = await import('../tracking/git.js');
-  const { findBuildRecord, writeBuildRecord, isoSeconds } = await import('../tracking/records.js');
   const root = ws.config.root;
   if (options.tag !== undefined) checkImageTag(options.tag, '--tag');
   const git = options.git ?? (await headGit(ws));
   const { target, components } = await planBuilds(ws, { ...options, git });
-  const repo = new GitRepo(root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
   // A build from a snapshot builds that commit's files, and its record names that commit (see headGit).
   const gitSha = git?.sha;
   const results: ComponentBuildResult[] = [];
   for (const item of components) {
     const { component, plan, builder, buildKey: key } = item;
     const layout = new Layout(layoutDir(root, options.deployment, component));
-    const ref = await upToDateImage(root, repo, options.deployment, item, layout);
+    const ref = await upToDateImage(root, options.records, options.deployment, item, layout);
     if (ref) {
       // The image exists; a tag asked for now (--tag, or image.tag such as "{{ git.sha }}" of a new commit) is still applied.
       const tag = options.tag ?? plan.image.tag;
@@ -250,7 +274,7 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
       results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, tag: tag ?? null, destination: destinationOf(plan, layout.dir, ref.image), pushed, recorded: true, ref });
       continue;
     }
-    results.push(await buildOne(ws, options, item, { layout, target, gitSha, repo, findBuildRecord, writeBuildRecord, isoSeconds }));
+    results.push(await buildOne(ws, options, item, { layout, target, gitSha }));
   }
   return { deployment: options.deployment, target, components: results };
 }
@@ -259,9 +283,8 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
  * The image a build with this key already made, when it can be used as is — pushed to its registry,
  * or still in the local layout: the component is up to date (SPEC 5.4). Reads only.
  */
-async function upToDateImage(root: string, repo: import('../tracking/git.js').GitRepo, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
-  const { findBuildRecord } = await import('../tracking/records.js');
-  const record = await findBuildRecord(repo, deployment, item.component, item.buildKey);
+async function upToDateImage(root: string, records: BuildRecords, deployment: string, item: PlannedComponent, layout: Layout): Promise<ImageRef | undefined> {
+  const record = await records.find(deployment, item.component, item.buildKey);
   if (!record) return undefined;
   const ref = refFromRecord(root, String(record.image), String(record.digest));
   return isUsable(layout, ref) ? ref : undefined;
@@ -271,12 +294,13 @@ async function upToDateImage(root: string, repo: import('../tracking/git.js').Gi
  * What a build would do, without building, pushing or writing anything (`rollout --plan`): the
  * component's build key and, when a build with that key is recorded and usable, its image.
  */
-export async function planImage(ws: Workspace, options: { deployment: string; target?: string; component: string }): Promise<{ buildKey: string; image?: ImageRef }> {
-  const { GitRepo } = await import('../tracking/git.js');
+export async function planImage(
+  ws: Workspace,
+  options: { deployment: string; target?: string; component: string; records: BuildRecords },
+): Promise<{ buildKey: string; image?: ImageRef }> {
   const { components } = await planBuilds(ws, { deployment: options.deployment, target: options.target, components: [options.component] });
   const item = components[0]!;
-  const repo = new GitRepo(ws.config.root, { env: ws.env });
-  const image = await upToDateImage(ws.config.root, repo, options.deployment, item, new Layout(layoutDir(ws.config.root, options.deployment, item.component)));
+  const image = await upToDateImage(ws.config.root, options.records, options.deployment, item, new Layout(layoutDir(ws.config.root, options.deployment, item.component)));
   return { buildKey: item.buildKey, image };
 }
 
@@ -293,10 +317,6 @@ async function buildOne(
     layout: Layout;
     target: string;
     gitSha?: string;
-    repo: import('../tracking/git.js').GitRepo;
-    findBuildRecord: typeof import('../tracking/records.js').findBuildRecord;
-    writeBuildRecord: typeof import('../tracking/records.js').writeBuildRecord;
-    isoSeconds: (d: Date) => string;
   },
 ): Promise<ComponentBuildResult> {
   const { getBuilder } = await import('./builders/index.js');
@@ -354,44 +374,24 @@ async function buildOne(
   if (published) {
     if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
     else {
-      const { sharingRemote } = await import('../tracking/recorder.js');
-      const remote = await sharingRemote(ws, deps.repo);
-      await deps.writeBuildRecord(
-        deps.repo,
-        {
-          deployment: options.deployment,
-          component,
-          digest,
-          image: recordedImage(root, ref.image),
-          build_key: key,
-          git_sha: deps.gitSha,
-          timestamp: deps.isoSeconds((options.now ?? (() => new Date()))()),
-          builder: builderName,
-          provider: plan.provider,
-          target: deps.target,
-          ...(sbom && sbom.sbomDigest ? { sbom_digest: sbom.sbomDigest } : {}),
-          ...(item.dirty ? { dirty: true } : {}),
-        },
-      );
+      await options.records.record({
+        deployment: options.deployment,
+        component,
+        digest,
+        image: recordedImage(root, ref.image),
+        build_key: key,
+        git_sha: deps.gitSha,
+        timestamp: (options.now ?? (() => new Date()))(),
+        builder: builderName,
+        provider: plan.provider,
+        target: deps.target,
+        ...(sbom && sbom.sbomDigest ? { sbom_digest: sbom.sbomDigest } : {}),
+        ...(item.dirty ? { dirty: true } : {}),
+      });
       recorded = true;
-      if (remote) await pushRecord(deps.repo, remote, options.deployment, component, key, options.log);
     }
   }
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
-}
-
-/**
- * Pushes the record's tag. A remote that already has it (another machine built the same key) is
- * fine; any other rejection is reported and never forced — the local record stands.
- */
-async function pushRecord(repo: import('../tracking/git.js').GitRepo, remote: string, deployment: string, component: string, key: string, log: Logger): Promise<void> {
-  const { buildTagName } = await import('../tracking/records.js');
-  const ref = `refs/tags/${buildTagName(deployment, component, key)}`;
-  const result = await repo.tryPush(remote, [ref]);
-  if (result.ok) return;
-  const reason = result.refs.find((r) => r.ref === ref)?.reason ?? result.stderr.trim();
-  if (/already exists/.test(reason)) log.debug(`${component}: ${remote} already has the build record`);
-  else log.warn(`${component}: the build record was not pushed to ${remote} (${reason}); it is kept locally`);
 }
 
 /** Points `tag` at an image the registry already holds (the manifest PUT again under the tag). */
@@ -414,7 +414,7 @@ async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag
 /** Builds the nixpack components that have no build record yet; returns every one's image. */
 export async function ensureBuilt(
   ws: Workspace,
-  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt'] },
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; records: BuildRecords },
 ): Promise<Map<string, ImageRef>> {
   const summary = await buildDeployment(ws, options);
   return new Map(summary.components.map((c) => [c.component, c.ref]));
@@ -425,9 +425,11 @@ export async function ensureBuilt(
  * build key, else the newest record made from `gitSha` (default HEAD). Components without one are
  * left out of the map.
  */
-export async function imagesFromRecords(ws: Workspace, options: { deployment: string; target?: string; components?: string[]; gitSha?: string }): Promise<Map<string, ImageRef>> {
+export async function imagesFromRecords(
+  ws: Workspace,
+  options: { deployment: string; target?: string; components?: string[]; gitSha?: string; records: BuildRecords },
+): Promise<Map<string, ImageRef>> {
   const { GitRepo } = await import('../tracking/git.js');
-  const { findBuildRecord, listBuildRecords } = await import('../tracking/records.js');
   const repo = new GitRepo(ws.config.root, { env: ws.env });
   const sha = await repo.resolveCommit(options.gitSha ?? 'HEAD');
   const out = new Map<string, ImageRef>();
@@ -437,9 +439,9 @@ export async function imagesFromRecords(ws: Workspace, options: { deployment: st
     if (!options.gitSha) {
       const planned = await planBuilds(ws, { ...options, components: [component.name] }).catch(() => undefined);
       const key = planned?.components[0]?.buildKey;
-      if (key) record = await findBuildRecord(repo, options.deployment, component.name, key);
+      if (key) record = await options.records.find(options.deployment, component.name, key);
     }
-    if (!record && sha) record = (await listBuildRecords(repo, options.deployment, component.name)).find((r) => r.git_sha === sha);
+    if (!record && sha) record = (await options.records.list(options.deployment, component.name)).find((r) => r.git_sha === sha);
     if (record) out.set(component.name, refFromRecord(ws.config.root, String(record.image), String(record.digest)));
   }
   return out;

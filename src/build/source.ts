@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { configError } from '../util/errors.js';
-import { exec } from '../util/exec.js';
+import { GitRepo } from '../tracking/git.js';
 
 export interface SourceTree {
   /** Paths relative to the source directory (posix), sorted. */
@@ -24,7 +24,7 @@ const ALWAYS_SKIPPED = new Set(['.git', '.atmos']);
 export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv, snapshot?: { commit: string; dir: string }): Promise<SourceTree> {
   const abs = join(root, rel);
   if (snapshot) return readCommitTree(abs, snapshot, env);
-  const staged = await exec('git', ['ls-files', '-s', '-z', '--', '.'], { cwd: abs, env, check: false });
+  const staged = await new GitRepo(abs, { env }).git(['ls-files', '-s', '-z', '--', '.'], { check: false });
   if (staged.code !== 0) return walkTree(abs);
   const lines: string[] = [];
   const tracked = new Map<string, string>();
@@ -34,7 +34,7 @@ export async function readSourceTree(root: string, rel: string, env: NodeJS.Proc
     const [mode, oid] = record.slice(0, tab).split(' ');
     tracked.set(record.slice(tab + 1), `${mode} ${oid}`);
   }
-  const changed = await exec('git', ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.'], { cwd: abs, env });
+  const changed = await new GitRepo(abs, { env }).git(['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
   const deleted = new Set<string>();
   const modified = new Set<string>();
   for (const record of changed.stdout.split('\0')) {
@@ -67,7 +67,7 @@ export async function readSourceTree(root: string, rel: string, env: NodeJS.Proc
  */
 async function readCommitTree(abs: string, snapshot: { commit: string; dir: string }, env: NodeJS.ProcessEnv): Promise<SourceTree> {
   const path = relative(snapshot.dir, abs).split(sep).join('/');
-  const listed = await exec('git', ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', `${snapshot.commit}:${path}`], { cwd: snapshot.dir, env, check: false });
+  const listed = await new GitRepo(snapshot.dir, { env }).git(['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', `${snapshot.commit}:${path}`], { check: false });
   if (listed.code !== 0) {
     throw configError('E_BUILD_SOURCE_MISSING', `the source ${path || '.'} is not a folder of commit ${snapshot.commit.slice(0, 12)}`, { output: listed.stderr.trim() });
   }

@@ -2,7 +2,6 @@
 // its inputs read from that commit, the promotion and approval policy checked before anything is
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
 import { join, relative } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
 import { imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import { linkSnapshotData } from '../tracking/git.js';
 import { deployedImages, readHistory, readStatus } from '../tracking/state.js';
@@ -11,6 +10,7 @@ import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
 import { isInside } from '../util/paths.js';
 import { ciContext } from '../tracking/ci.js';
+import type { Prompt } from '../plan/approval.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
@@ -21,8 +21,8 @@ export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'r
   message?: string;
   /** A `[y/N]` prompt may approve (stdin and stderr are terminals). */
   interactive: boolean;
-  stdin: Readable;
-  stderr: Writable;
+  /** Asks the `[y/N]` approval question. */
+  prompt: Prompt;
   /** Builds a nixpack component's image (or finds it up to date) in the given workspace. */
   buildImage: (ws: Workspace, component: ResolvedComponent, signal: AbortSignal) => Promise<ImageRef>;
   /** `--plan`: a nixpack component's build key and recorded image, if any, without building anything. */
@@ -40,9 +40,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     return rollout(ws, { ...options, target, hooks: { planImage: (c) => options.planImage(ws, c) } });
   }
 
-  const { openTracking, resolveRolloutCommit, checkDirtyInputs, checkRolloutPolicy, createRolloutRecorder } = await import(
-    '../tracking/recorder.js'
-  );
+  const { openTracking, resolveRolloutCommit, uncommittedInputs, approvalEvidence, createRolloutRecorder } = await import('../tracking/recorder.js');
+  const { checkDirtyInputs, checkRolloutPolicy } = await import('../plan/policy.js');
   const { readTargetCommits } = await import('../tracking/state.js');
   const tracking = await openTracking({
     cwd: ws.config.root,
@@ -103,27 +102,35 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         // promotion reuses images, so it reads no nixpack source.
         const read = plan.components.filter((c) => resolved.mode !== 'promotion' || c.type !== 'nixpack').map((c) => c.directory);
         const dirty = resolved.workingTree
-          ? await checkDirtyInputs(
-              tracking,
-              // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
-              [...inputs.files.paths, ...(inputs.config.configFile ? [inputs.config.configFile] : []), ...read].filter(
-                (p) => !isInside(join(inputs.config.root, '.atmos'), p),
+          ? checkDirtyInputs(
+              await uncommittedInputs(
+                tracking,
+                // Vendored directories live in the tool's own .atmos/: they are pinned by digest, not by git.
+                [...inputs.files.paths, ...(inputs.config.configFile ? [inputs.config.configFile] : []), ...read].filter(
+                  (p) => !isInside(join(inputs.config.root, '.atmos'), p),
+                ),
               ),
               Boolean(options.allowDirty),
             )
           : false;
-        const policy = await checkRolloutPolicy(tracking, {
-          spec: inputSpec,
-          target,
-          resolved,
-          components: plan.components.map((c) => c.name),
-          promoteFrom: options.promoteFrom,
-          approvedBy: options.approvedBy,
-          interactive: options.interactive,
-          stdin: options.stdin,
-          stderr: options.stderr,
-          now: now(),
-        });
+        const policy = await checkRolloutPolicy(
+          {
+            spec: inputSpec,
+            target,
+            resolved,
+            components: plan.components.map((c) => c.name),
+            promoteFrom: options.promoteFrom,
+            approvedBy: options.approvedBy,
+            deployer: tracking.deployedBy,
+            interactive: options.interactive,
+            now: now(),
+          },
+          {
+            successCommits: async () => new Set((await readHistory(tracking.repo, inputSpec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha)),
+            approvalEvidence: (ask) => approvalEvidence(tracking.repo, { deployment: inputSpec.name, target, dir: resolved.dir, ...ask }),
+            prompt: options.prompt,
+          },
+        );
         recorder = createRolloutRecorder({
           tracking,
           deployment: spec.name,

@@ -4,11 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { isInside } from '../util/paths.js';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
-import { exec } from '../util/exec.js';
+import { GitRepo } from '../tracking/git.js';
 import type { Logger } from '../util/logger.js';
+import { isInside } from '../util/paths.js';
 import { cachePaths, linkTree } from '../vendor/index.js';
 import { backendSettings, backendTypeOf, LOCAL_BACKEND } from '../model/state-address.js';
 import { isStale, type LockHolder } from './lock.js';
@@ -20,7 +20,7 @@ export interface WorkdirScope {
   target: string;
 }
 
-function atmosDir(root: string, ...parts: string[]): string {
+export function atmosDir(root: string, ...parts: string[]): string {
   return join(root, '.atmos', ...parts);
 }
 
@@ -191,7 +191,7 @@ export function providersOverride(providers: Record<string, unknown> | undefined
 
 /** Warns once per call when `.atmos/` is tracked by git (it holds state and secrets). */
 export async function warnIfAtmosDirNotIgnored(root: string, log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
-  const result = await exec('git', ['check-ignore', '-q', '.atmos/x'], { cwd: root, env, check: false }).catch(() => undefined);
+  const result = await new GitRepo(root, { env }).git(['check-ignore', '-q', '.atmos/x'], { check: false }).catch(() => undefined);
   // 0: ignored; 1: not ignored; 128: not a git repository (nothing to warn about).
   if (result?.code === 1) {
     log.warn('.atmos/ is not git-ignored; it holds terraform state and generated variables. Add this line to .gitignore:\n  .atmos/');

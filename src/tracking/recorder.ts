@@ -1,10 +1,8 @@
 // What a rollout writes to git (SPEC 6 step 7, SPEC 8) and what it reads before it starts: which
-// commit to deploy, whether the inputs are committed, the promotion policy with approvals, and the
-// recorder the engine calls as each component finishes.
-import { readFile } from 'node:fs/promises';
+// commit to deploy, which inputs are not committed, the approvals recorded, and the recorder the
+// engine calls as each component finishes. Whether the rollout may run is decided in plan/policy.ts.
 import { join, relative, resolve } from 'node:path';
 import { isInside } from '../util/paths.js';
-import type { Readable, Writable } from 'node:stream';
 import { GitRepo, allocateTagName, decodeComponent, remoteRefused, tagTimestamp, unknownCommit, type RefUpdate } from './git.js';
 import {
   deployedBy as resolveDeployedBy,
@@ -13,19 +11,18 @@ import {
   isoSeconds,
   parseApprovals,
   type ApprovalInfo,
+  type ApprovalRecord,
   type DeploymentRecord,
   type DeploymentStatus,
 } from './records.js';
-import { deploymentRef, deploymentTagBase, readHistory, readStatus, readTargetCommits, readTargetRecords, recordRef } from './state.js';
-import { checkPromotion, separationOfDuties, type ApprovalEvidence, type PromotionDecision } from '../plan/promotion.js';
-import { obtainApproval } from '../plan/approval.js';
-import type { DeploymentSpec, ComponentKey, PromotionSpec } from '../model/types.js';
+import { deploymentRef, deploymentTagBase, readStatus, readTargetCommits, readTargetRecords, recordRef } from './state.js';
+import type { ComponentKey, PromotionSpec } from '../model/types.js';
 import { verifyApproval } from './signing.js';
-import { isPlainObject, loadYaml } from '../util/yaml.js';
 import { parseComponentKey } from '../model/types.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 import { tailLines } from '../util/exec.js';
 import type { CiContext } from './ci.js';
+
 import type { Logger } from '../util/logger.js';
 
 /** The repository, its tracking remote and who is deploying — opened once per command. */
@@ -145,135 +142,28 @@ export async function resolveRolloutCommit(
 }
 
 /**
- * Refuses (exit 3) a rollout whose inputs, read from the working tree, have uncommitted changes —
- * whether it deploys HEAD directly, by `--git-sha` or as a promotion — unless `allowDirty`; returns
- * whether they are dirty (recorded as `dirty: true`). `paths` may be absolute or repository-relative.
+ * What `git status` lists of the rollout's inputs, read from the working tree, that differs from
+ * HEAD; undefined when they are all committed. `paths` may be absolute or repository-relative. Whether
+ * that refuses the rollout is the policy's (plan/policy.ts).
  */
-export async function checkDirtyInputs(tracking: Tracking, paths: string[], allowDirty: boolean): Promise<boolean> {
+export async function uncommittedInputs(tracking: Tracking, paths: string[]): Promise<string | undefined> {
   const top = (await tracking.repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
   const inside = [...new Set(paths.map((p) => resolve(top, p)).filter((p) => isInside(top, p, { strictly: true })).map((p) => relative(top, p)))];
-  const dirty = await tracking.repo.isDirty(inside);
-  if (dirty && !allowDirty) {
-    const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);
-    throw policyError('E_DIRTY_INPUTS', "the deployment's inputs have uncommitted changes", {
-      hint: 'commit them first (a rollout records the commit it deploys), or pass --allow-dirty (recorded as dirty: true)',
-      output: status.stdout.trim(),
-    });
-  }
-  return dirty;
-}
-
-export interface PolicyResult {
-  decision: PromotionDecision;
-  approval?: ApprovalInfo;
-}
-
-/**
- * SPEC 7 against what git says: the source's deployed commits, this target's successful history and
- * recorded approvals; then the approval (flag, note or prompt). Throws before anything is written.
- */
-export async function checkRolloutPolicy(
-  tracking: Tracking,
-  options: {
-    spec: DeploymentSpec;
-    target: string;
-    resolved: RolloutCommit;
-    /** Component names rolled out. */
-    components: string[];
-    promoteFrom?: string;
-    approvedBy?: string;
-    interactive: boolean;
-    stdin: Readable;
-    stderr: Writable;
-    now: Date;
-  },
-): Promise<PolicyResult> {
-  const { repo } = tracking;
-  const { spec, target, resolved } = options;
-  const gitSha = resolved.mode === 'git-sha' ? resolved.commit : undefined;
-  const commits =
-    resolved.mode === 'promotion' ? options.components.map((c) => resolved.perComponent.get(c)).filter((c): c is string => Boolean(c)) : [resolved.commit];
-  const hasPromotion = spec.targets.get(target)?.promotion !== undefined;
-  const successes = gitSha !== undefined && spec.targets.has(target)
-    ? new Set((await readHistory(repo, spec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha))
-    : undefined;
-  const rules = spec.targets.get(target)?.promotion;
-  const needsApproval = rules?.requiresApproval === true && !options.approvedBy;
-  const found = needsApproval && rules ? await approvalEvidence(repo, { deployment: spec.name, target, rules, commits, dir: resolved.dir }) : undefined;
-  const decision = checkPromotion(
-    {
-      deployment: spec,
-      target,
-      promoteFrom: options.promoteFrom,
-      gitSha,
-      components: options.components,
-      sourceCommits: resolved.mode === 'promotion' ? resolved.perComponent : undefined,
-      targetSuccessCommits: successes,
-      commits,
-      ...found,
-      approvedBy: options.approvedBy,
-      deployer: tracking.deployedBy,
-    },
-    options.interactive && hasPromotion,
-  );
-  const approval = await obtainApproval(decision, {
-    stdin: options.stdin,
-    stderr: options.stderr,
-    who: tracking.deployedBy,
-    now: options.now,
-    deployment: spec.name,
-    target,
-  });
-  return { decision, approval };
-}
-
-/**
- * `promotion.approvers` with each `group:<name>` replaced by the identities the `approver_groups` file
- * (a YAML map of group → identities, in the repository at `dir`) lists; undefined when anyone may approve.
- */
-export async function resolveApprovers(dir: string, rules: PromotionSpec): Promise<Set<string> | undefined> {
-  if (!rules.approvers) return undefined;
-  const out = new Set<string>();
-  let groups: Record<string, unknown> | undefined;
-  for (const entry of rules.approvers) {
-    if (!entry.startsWith('group:')) {
-      out.add(entry);
-      continue;
-    }
-    if (!groups) {
-      const file = join(dir, rules.approverGroups ?? '');
-      const text = rules.approverGroups ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
-      const doc = text === undefined ? undefined : loadYaml(text, file).value;
-      if (!isPlainObject(doc)) {
-        throw configError('E_APPROVER_GROUPS', `approver groups file ${rules.approverGroups ?? '(approver_groups is not set)'} cannot be read as a map of group: [identities]`, {
-          location: rules.location,
-          hint: 'write it as YAML, e.g. sre: [alice@example.com, bob@example.com]',
-        });
-      }
-      groups = doc;
-    }
-    const members = groups[entry.slice('group:'.length)];
-    if (!Array.isArray(members)) {
-      throw configError('E_APPROVER_GROUPS', `approver ${entry}: ${rules.approverGroups} has no group ${entry.slice('group:'.length)}`, {
-        location: rules.location,
-        hint: `groups there: ${Object.keys(groups).join(', ') || 'none'}`,
-      });
-    }
-    for (const m of members) if (typeof m === 'string') out.add(m);
-  }
-  return out;
+  if (!(await tracking.repo.isDirty(inside))) return undefined;
+  const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);
+  return status.stdout.trim();
 }
 
 /**
  * What git and the repository say about the approvals of `commits` for `target`: each recorded
  * approval with whether its signature verifies against the target's allowed_signers (as the files at
- * `dir` have it), the approvers with groups expanded, and the commits' authors when separation of
- * duties asks. The policy (plan/promotion) decides what counts.
+ * `dir` have it), and the commits' authors when `authors` (separation of duties) asks. The policy
+ * (plan/promotion) decides what counts.
  */
 export async function approvalEvidence(
   repo: GitRepo,
-  options: { deployment: string; target: string; rules: PromotionSpec; commits: string[]; dir: string },
-): Promise<{ approvals: ApprovalEvidence[]; approvers?: Set<string>; authors: Map<string, string> }> {
+  options: { deployment: string; target: string; rules: PromotionSpec; commits: string[]; dir: string; authors: boolean },
+): Promise<{ approvals: (ApprovalRecord & { signed: boolean; verified: boolean })[]; authors: Map<string, string> }> {
   const { rules, target } = options;
   const commits = [...new Set(options.commits)];
   const signers = rules.allowedSigners ? join(options.dir, rules.allowedSigners) : undefined;
@@ -285,10 +175,10 @@ export async function approvalEvidence(
     })),
   );
   const authors = new Map<string, string>();
-  if (separationOfDuties(rules).includes('author')) {
+  if (options.authors) {
     for (const c of commits) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
   }
-  return { approvals, approvers: await resolveApprovers(options.dir, rules), authors };
+  return { approvals, authors };
 }
 
 export function approvalsRef(deployment: string): string {
@@ -363,7 +253,7 @@ export interface RecorderOptions {
   deployment: string;
   target: string;
   resolved: RolloutCommit;
-  /** From checkRolloutPolicy: the approval this rollout carries. */
+  /** From the policy (plan/policy.ts): the approval this rollout carries. */
   approval?: ApprovalInfo;
   dirty?: boolean;
   /** `--message`: why this rollout happens. */

@@ -3,7 +3,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { configError, stepError, type SourceLocation } from '../util/errors.js';
-import { exec } from '../util/exec.js';
+import { GitRepo } from '../tracking/git.js';
 
 export type ParsedSource =
   | { kind: 'git'; url: string; subdir: string; ref?: string }
@@ -129,9 +129,9 @@ export async function fetchSource(parsed: ParsedSource, dir: string, display: st
 }
 
 async function fetchGit(url: string, ref: string | undefined, dir: string, display: string, options: FetchOptions): Promise<void> {
-  // Never wait for a password on a terminal: a missing credential is an error the user can act on.
-  const env = { ...options.env, GIT_TERMINAL_PROMPT: '0' };
-  const git = (args: string[]) => exec('git', args, { cwd: dir, env, signal: options.signal, check: false });
+  // The adapter never waits for a password on a terminal: a missing credential is an error the user can act on.
+  const repo = new GitRepo(dir, { env: options.env, signal: options.signal });
+  const git = (args: string[]) => repo.git(args, { check: false });
   await git(['init', '-q']);
   const fetched = await git(['-c', 'protocol.version=2', 'fetch', '-q', '--depth', '1', '--no-tags', url, ref ?? 'HEAD']);
   if (fetched.code !== 0) {

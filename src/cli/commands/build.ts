@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
 import { imageSbomRecorder } from '../../engine/image-sbom.js';
+import { buildRecordStore } from '../../tracking/build-records.js';
 
 interface BuildCommandOptions {
   target?: string;
@@ -77,6 +78,7 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
     log: ctx.log,
     now: ctx.now,
     onBuilt: imageSbomRecorder(ws, ctx.log),
+    records: buildRecordStore(ws, { signal: ctx.signal, log: ctx.log }),
   });
   const data = {
     deployment: summary.deployment,

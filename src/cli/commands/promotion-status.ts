@@ -4,7 +4,8 @@ import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openDeployment, short } from '../../tracking/open.js';
 import { approvalEvidence } from '../../tracking/recorder.js';
-import { approvalRefusal } from '../../plan/promotion.js';
+import { approvalRefusal, separationOfDuties } from '../../plan/promotion.js';
+import { resolveApprovers } from '../../plan/approval.js';
 import { readTargetCommits } from '../../tracking/state.js';
 
 type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'source not deployed';
@@ -37,7 +38,10 @@ export async function run(args: string[], options: { offline?: boolean }, ctx: C
       else if (target.promotion!.requiresApproval) {
         // The rollout's own rule, without a deployer yet: an approval counts when the policy would count it.
         const rules = target.promotion!;
-        const found = await approvalEvidence(tracking.repo, { deployment: spec.name, target: target.name, rules, commits: pending, dir: ws.config.root });
+        const found = {
+          ...(await approvalEvidence(tracking.repo, { deployment: spec.name, target: target.name, rules, commits: pending, dir: ws.config.root, authors: separationOfDuties(rules).includes('author') })),
+          approvers: await resolveApprovers(ws.config.root, rules),
+        };
         const counted = found.approvals.filter((a) => a.target === target.name && !approvalRefusal(rules, found, a.approved_by, a.git_sha, a));
         state = pending.every((c) => counted.some((a) => a.git_sha === c)) ? 'ready' : 'requires approval';
       } else state = 'ready';

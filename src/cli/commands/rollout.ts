@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
 import { configError } from '../../util/errors.js';
 import { recordMessage } from './shared.js';
+import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
 
 interface RolloutFlags {
@@ -67,8 +68,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     allowDirty: Boolean(flags.allowDirty),
     message,
     interactive: ctx.interactive,
-    stdin: ctx.stdin,
-    stderr: ctx.stderr,
+    prompt: terminalPrompt(ctx.stdin, ctx.stderr),
     target: flags.target,
     components: flags.component,
     parallelism,
@@ -82,6 +82,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     buildImage: async (inputs, component, signal) => {
       const { ensureBuilt } = await import('../../build/index.js');
       const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
+      const { buildRecordStore } = await import('../../tracking/build-records.js');
       const images = await ensureBuilt(inputs, {
         deployment,
         target: flags.target,
@@ -89,6 +90,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         signal,
         log: ctx.log,
         onBuilt: imageSbomRecorder(inputs, ctx.log),
+        records: buildRecordStore(inputs, { signal, log: ctx.log }),
       });
       const image = images.get(component.name);
       if (!image) throw new Error(`${component.key}: the build produced no image`);
@@ -96,7 +98,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     },
     planImage: async (inputs, component) => {
       const { planImage } = await import('../../build/index.js');
-      return planImage(inputs, { deployment, target: flags.target, component: component.name });
+      const { buildRecordStore } = await import('../../tracking/build-records.js');
+      return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log: ctx.log }) });
     },
     progress: {
       started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { checkPromotion, type PromotionInput } from '../../../src/plan/promotion.js';
 import { obtainApproval } from '../../../src/plan/approval.js';
+import { terminalPrompt } from '../../../src/cli/prompt.js';
 import type { DeploymentSpec, TargetSpec } from '../../../src/model/types.js';
 import { AtmosError } from '../../../src/util/errors.js';
 
@@ -131,7 +132,7 @@ describe('obtainApproval', () => {
     const stdin = new PassThrough();
     const stderr = new PassThrough();
     stdin.end(answer);
-    return { stdin, stderr, who: 'bob@example.com', now: new Date('2025-01-22T12:00:00.500Z'), deployment: 'd', target: 'prod-eu' };
+    return { prompt: terminalPrompt(stdin, stderr), who: 'bob@example.com', now: new Date('2025-01-22T12:00:00.500Z'), deployment: 'd', target: 'prod-eu' };
   };
 
   it('asks [y/N] and records who approved', async () => {

@@ -2,14 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { GitRepo } from '../../../src/tracking/git.js';
 import {
-  checkDirtyInputs,
   createRolloutRecorder,
   openTracking,
   resolveRolloutCommit,
+  uncommittedInputs,
   type FinishedComponent,
   type Tracking,
 } from '../../../src/tracking/recorder.js';
 import { formatRecord } from '../../../src/tracking/records.js';
+import { checkDirtyInputs } from '../../../src/plan/policy.js';
 import { deploymentRef, parseWhen, readHistory, readStatus } from '../../../src/tracking/state.js';
 import { AtmosError } from '../../../src/util/errors.js';
 import { git, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
@@ -148,11 +149,18 @@ describe('recording rollouts locally', () => {
   });
 
   it('refuses dirty inputs unless allowed', async () => {
-    expect(await checkDirtyInputs(t, [`${dir}/deployments/payment-service.yaml`], false)).toBe(false);
+    expect(checkDirtyInputs(await uncommittedInputs(t, [`${dir}/deployments/payment-service.yaml`]), false)).toBe(false);
     writeFiles(dir, { 'deployments/payment-service.yaml': 'edited\n' });
-    const error = await checkDirtyInputs(t, ['deployments/payment-service.yaml'], false).catch((e: AtmosError) => e);
-    expect(error).toMatchObject({ exitCode: 3, code: 'E_DIRTY_INPUTS' });
-    expect(await checkDirtyInputs(t, ['deployments/payment-service.yaml'], true)).toBe(true);
+    const changes = await uncommittedInputs(t, ['deployments/payment-service.yaml']);
+    expect(changes).toBe('M deployments/payment-service.yaml');
+    let error: unknown;
+    try {
+      checkDirtyInputs(changes, false);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ exitCode: 3, code: 'E_DIRTY_INPUTS', output: 'M deployments/payment-service.yaml' });
+    expect(checkDirtyInputs(changes, true)).toBe(true);
     git(dir, 'checkout', '--', 'deployments/payment-service.yaml');
   });
 });

@@ -1,0 +1,55 @@
+// Build records as a build uses them (SPEC 5.4): found by build key to skip a build that exists,
+// listed per component, and written for each image a build publishes, then pushed to the tracking
+// remote. build/ decides what a record says; its caller hands it this store to keep them in git.
+import type { Workspace } from '../model/index.js';
+import { GitRepo } from './git.js';
+import { buildTagName, findBuildRecord, isoSeconds, listBuildRecords, writeBuildRecord } from './records.js';
+import { sharingRemote } from './recorder.js';
+
+export interface BuildRecordLog {
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** A build as it is recorded; `timestamp` is when it finished. */
+export interface NewBuildRecord {
+  deployment: string;
+  component: string;
+  digest: string;
+  image: string;
+  build_key: string;
+  git_sha: string;
+  timestamp: Date;
+  builder: string;
+  provider: string;
+  target: string;
+  sbom_digest?: string;
+  dirty?: boolean;
+}
+
+export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal; log: BuildRecordLog }) {
+  const repo = new GitRepo(ws.config.root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
+  return {
+    find: (deployment: string, component: string, buildKey: string) => findBuildRecord(repo, deployment, component, buildKey),
+    list: (deployment: string, component: string) => listBuildRecords(repo, deployment, component),
+    async record(record: NewBuildRecord): Promise<void> {
+      const remote = await sharingRemote(ws, repo);
+      // The spread keeps the fields in the order the build gave them; only the time is formatted.
+      await writeBuildRecord(repo, { ...record, timestamp: isoSeconds(record.timestamp) });
+      if (remote) await pushRecord(repo, remote, record.deployment, record.component, record.build_key, options.log);
+    },
+  };
+}
+
+/**
+ * Pushes the record's tag. A remote that already has it (another machine built the same key) is
+ * fine; any other rejection is reported and never forced — the local record stands.
+ */
+async function pushRecord(repo: GitRepo, remote: string, deployment: string, component: string, key: string, log: BuildRecordLog): Promise<void> {
+  const ref = `refs/tags/${buildTagName(deployment, component, key)}`;
+  const result = await repo.tryPush(remote, [ref]);
+  if (result.ok) return;
+  const reason = result.refs.find((r) => r.ref === ref)?.reason ?? result.stderr.trim();
+  if (/already exists/.test(reason)) log.debug(`${component}: ${remote} already has the build record`);
+  else log.warn(`${component}: the build record was not pushed to ${remote} (${reason}); it is kept locally`);
+}
