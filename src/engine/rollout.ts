@@ -6,7 +6,8 @@ import type { Logger } from '../util/logger.js';
 import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { buildGraph } from '../plan/graph.js';
-import { AtmosError, configError, didYouMean, policyError, ProblemList, type ExitCode } from '../util/errors.js';
+import { selectComponents } from '../model/select.js';
+import { AtmosError, configError, errorLine, policyError, ProblemList, type ExitCode } from '../util/errors.js';
 import { findHelmfileBinary, runHelmfileComponent } from './helmfile.js';
 import { acquireRolloutLock, type RolloutLock } from './lock.js';
 import { schedule, type TaskStatus } from './scheduler.js';
@@ -143,7 +144,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
   const deployment = resolved.deployment.name;
   const target = resolved.target.name;
   const active = resolved.components.filter((c) => !c.abstract && c.enabled);
-  const selected = selectComponents(active, resolved.components, options.components);
+  const selected = selectDeployable(active, resolved.components, options.components, deployment);
   const selectedKeys = new Set(selected.map((c) => c.key));
 
   const lambdas = selected.filter((c) => c.type === 'lambda');
@@ -317,7 +318,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         const failure = error instanceof AtmosError ? error : undefined;
         finish({
           status,
-          error: redactor.redact(failure ? failure.message + (failure.hint ? ` (${failure.hint})` : '') : String((error as Error)?.message ?? error)),
+          error: redactor.redact(failure ? errorLine(failure, root) : String((error as Error)?.message ?? error)),
           errorExitCode: failure?.exitCode ?? 1,
           errorOutput: failure?.output ? redactor.redact(failure.output) : undefined,
           workdir: error instanceof ComponentFailure ? error.workdir : undefined,
@@ -426,28 +427,14 @@ function unplannableBecause(component: ResolvedComponent, output: string | undef
   return `cannot plan before ${[...waiting].map(([what, keys]) => `${what} (${keys.join(', ')})`).join(' and ')}`;
 }
 
-/** `--component`: `type/name` or a name that is unique across types. */
-export function selectComponents(active: ResolvedComponent[], all: ResolvedComponent[], wanted: string[] | undefined): ResolvedComponent[] {
+/** `--component` in a rollout: the named components, which must be deployable (not abstract, enabled). */
+function selectDeployable(active: ResolvedComponent[], all: ResolvedComponent[], wanted: string[] | undefined, deployment: string): ResolvedComponent[] {
   if (!wanted || wanted.length === 0) return active;
-  const picked = new Map<ComponentKey, ResolvedComponent>();
-  for (const name of wanted) {
-    const matches = all.filter((c) => c.key === name || c.name === name);
-    if (matches.length === 0) {
-      const suggestion = didYouMean(name, all.flatMap((c) => [c.key, c.name]));
-      throw configError('E_UNKNOWN_COMPONENT', `no component ${name} in this deployment`, {
-        hint: suggestion ? `did you mean ${suggestion}?` : `components: ${all.map((c) => c.key).join(', ')}`,
-      });
-    }
-    if (matches.length > 1) {
-      throw configError('E_AMBIGUOUS_COMPONENT', `${name} names several components: ${matches.map((c) => c.key).join(', ')}`, {
-        hint: 'write it as <type>/<name>',
-      });
-    }
-    const component = matches[0]!;
+  const picked = selectComponents(all, wanted, deployment);
+  for (const component of picked) {
     if (component.abstract || !component.enabled) {
       throw configError('E_COMPONENT_NOT_DEPLOYABLE', `${component.key} is ${component.abstract ? 'abstract' : 'disabled (metadata.enabled: false)'} and is never rolled out`);
     }
-    picked.set(component.key, component);
   }
-  return active.filter((c) => picked.has(c.key));
+  return active.filter((c) => picked.includes(c));
 }

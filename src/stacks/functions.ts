@@ -3,7 +3,7 @@
 // merging (see docs/stacks.md); `!unset` is handled by the merge and `!literal`/`!template` by templates.
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { AtmosError, configError, formatLocation } from '../util/errors.js';
+import { AtmosError, configError } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
 import { isReallyInside } from '../util/paths.js';
@@ -62,7 +62,7 @@ export async function evaluateTags(value: unknown, ctx: TagContext): Promise<unk
 }
 
 function tagError(tag: TaggedValue, message: string, hint?: string): AtmosError {
-  return configError('E_YAML_FUNCTION', `${tag.tag}: ${message} (${formatLocation(tag.location)})`, {
+  return configError('E_YAML_FUNCTION', `${tag.tag}: ${message}`, {
     location: tag.location,
     hint,
   });
@@ -148,7 +148,7 @@ async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
     stdout = result.stdout;
   } catch (error) {
     const cause = error as AtmosError;
-    throw new AtmosError('E_EXEC', 1, `!exec ${[command, ...args].join(' ')} failed (${formatLocation(tag.location)}): ${cause.message}`, {
+    throw new AtmosError('E_EXEC', 1, `!exec ${[command, ...args].join(' ')} failed: ${cause.message}`, {
       location: tag.location,
       output: cause.output,
       cause: error,

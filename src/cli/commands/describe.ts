@@ -8,6 +8,7 @@ import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
 import { formatLocation } from '../../util/errors.js';
 import { isInside } from '../../util/paths.js';
 import { stateAddress } from '../../model/state-address.js';
+import { selectComponents } from '../../model/select.js';
 import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
@@ -26,7 +27,7 @@ export async function run(args: string[], options: { target?: string; component?
   const resolved: { target: { name: string }; components: ResolvedComponent[] }[] = [];
   for (const targetName of targetNames) {
     const { target, components } = await resolveTarget(ws, name, targetName, { git });
-    const selected = components.filter((c) => matches(c, options.component));
+    const selected = selectComponents(components, options.component, name);
     resolved.push({ target, components: selected });
   }
   const rel = (path: string) => relative(ws.config.root, path) || '.';
@@ -44,11 +45,6 @@ export async function run(args: string[], options: { target?: string; component?
   };
   writeResult(ctx, data, () => renderText(data));
   return 0;
-}
-
-function matches(component: ResolvedComponent, filters: string[] | undefined): boolean {
-  if (!filters?.length) return true;
-  return filters.some((f) => f === component.key || f === component.name);
 }
 
 /** Target context keys that become a sensitive variable of some component (the context is merged into vars). */
