@@ -15,7 +15,7 @@ import { currentGit } from './shared.js';
 export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean }, ctx: CommandContext): Promise<number> {
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const name = args[0]!;
-  const git = await currentGit(ws.config.root);
+  const git = await currentGit(ws.config.root, ctx.env);
   const { loadDeployment } = await import('../../config/deployment.js');
   const deployment = await loadDeployment(ws.config, ws.files, name);
   const targetNames = options.target
