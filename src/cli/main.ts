@@ -128,6 +128,8 @@ export async function main(io: MainIO): Promise<number> {
     addCommands(vendor, vendorCommands);
   }
 
+  // Pushes made before this run (by a caller in the same process) are not this command's to report.
+  takePushedRefs();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
   try {

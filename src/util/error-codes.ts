@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   E_UNKNOWN_TARGET: usage('the deployment has no such target; the hint lists its targets'),
   E_TARGET_REQUIRED: usage('pass --target, or set context.default_target in the deployment file'),
   E_UNKNOWN_COMPONENT: usage('--component names no component of the deployment; write type/name or name as the hint shows'),
-  E_AMBIGUOUS_COMPONENT: usage('the name matches several components; write it as <type>/<name>'),
+  E_AMBIGUOUS_COMPONENT: usage('the name matches several components; write it as `<type>/<name>`'),
   E_COMPONENT_NOT_DEPLOYABLE: usage('the component is abstract or disabled for this target, so it is never rolled out'),
   E_UNKNOWN_COMMIT: usage('--git-sha names no commit of this repository; fetch it first or fix the sha'),
   E_EXISTS: usage('the file exists; pass --force to replace it or choose another --output'),
@@ -157,4 +157,35 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** The exit code of an error code; `fallback` only for a code missing from the table (a test flags it). */
 export function exitCodeOf(code: string, fallback: ExitCode): ExitCode {
   return (ERROR_CODES as Record<string, ErrorCodeInfo>)[code]?.exit ?? fallback;
+}
+
+/** docs/errors.md: every code, its exit code and what to do (scripts/write-errors-doc.ts writes it). */
+export function renderErrorsDoc(): string {
+  const rows = Object.entries(ERROR_CODES as Record<string, ErrorCodeInfo>)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, info]) => `| \`${code}\` | ${info.exit} | ${info.help.replace(/\|/g, '\\|')} |`);
+  return `# Error codes
+
+Every error prints its code first, for example:
+
+\`\`\`
+error[E_UNKNOWN_COMPONENT]: deployment payment-service has no component vcp
+  hint: did you mean vpc?
+\`\`\`
+
+The code decides the exit code, the same in every command: 0 success, 1 a step failed
+(terraform, helmfile, build, push, git remote), 2 invalid usage or configuration, 3 refused by policy
+(promotion path, missing approval, dirty inputs, concurrent update); 130 when interrupted. A
+configuration error names the file, line and column once, before the message. Command-line mistakes
+found by the parser (an unknown option, a missing argument) are \`E_USAGE\`.
+
+An unexpected error (a bug, not one of the codes below) prints \`error[BUG]\`, the version and what to
+include in a report; run the command again with \`-v\` to add the stack trace.
+
+This page is generated from \`src/util/error-codes.ts\` by \`npx tsx scripts/write-errors-doc.ts\`.
+
+| code | exit | what to do |
+|---|---|---|
+${rows.join('\n')}
+`;
 }
