@@ -2,7 +2,7 @@
 // exit code (SPEC 4) in this one place. Calls for Atmos commands we do not implement are handed on.
 import { Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
-import { resolve, relative } from 'node:path';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';

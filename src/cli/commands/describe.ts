@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace, resolveTarget, type Workspace } from '../../model/index.js';
 import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
-import { formatLocation } from '../../util/errors.js';
+import { formatLocationFrom } from '../../util/errors.js';
 import { isInside } from '../../util/paths.js';
 import { stateAddress } from '../../model/state-address.js';
 import { selectComponents } from '../../model/select.js';
@@ -72,7 +72,7 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
   const origins: Record<string, string> = {};
   for (const [path, origin] of Object.entries(c.origins)) {
     origins[path] = origin.location
-      ? `${formatLocation({ ...origin.location, file: relative(ws.config.root, origin.location.file) })}`
+      ? formatLocationFrom(origin.location, ws.config.root)
       : origin.layer;
   }
   return {
