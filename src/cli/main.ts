@@ -155,7 +155,7 @@ export async function main(io: MainIO): Promise<number> {
 
 export function formatError(error: AtmosError, cwd: string, color = false): string {
   const c = pc.createColors(color);
-  const where = (location?: SourceLocation) => (location ? `${shortLocation(location, cwd)}: ` : '');
+  const where = (location?: SourceLocation) => (location ? `${formatLocationFrom(location, cwd)}: ` : '');
   const lines: string[] = [];
   const label = c.red(`error[${error.code}]:`);
   if (error.problems.length > 1) {
@@ -172,10 +172,6 @@ export function formatError(error: AtmosError, cwd: string, color = false): stri
   }
   if (error.output) lines.push(error.output.replace(/^/gm, '  | '));
   return `${lines.join('\n')}\n`;
-}
-
-function shortLocation(location: SourceLocation, cwd: string): string {
-  return formatLocationFrom(location, cwd);
 }
 
 /** What an unexpected exception (a bug, not an AtmosError) prints: what to report, not a stack trace. */
