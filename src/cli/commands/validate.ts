@@ -24,6 +24,8 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
 
   const { stateUsers, sharedStateProblems } = await import('../../model/state-address.js');
   const reports: Report[] = [];
+  const warnings = new Set<string>();
+  const { planTarget } = await import('../../engine/preflight.js');
   const users: import('../../model/state-address.js').StateUser[] = [];
   for (const name of names) {
     const problems = new ProblemList();
@@ -45,6 +47,14 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
           }
         }
         if (!problems.empty) break; // the same directory problems repeat for every target
+        // What a rollout to this target would refuse before running anything (the plan's checks).
+        const plan = await planTarget(ws, resolved);
+        for (const problem of plan.problems) {
+          const seen = problems.problems.some((p) => p.message === problem.message && p.location?.line === problem.location?.line && p.location?.file === problem.location?.file);
+          if (!seen) problems.problems.push(problem);
+        }
+        // A program missing here may be installed where rollouts run: a warning, not a failure.
+        for (const missing of plan.environmentProblems) warnings.add(`${missing.message}; a rollout would stop before running anything`);
       }
     } catch (error) {
       if (!isAtmosError(error) || error.exitCode !== 2) throw error;
@@ -60,6 +70,7 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
     report.valid = false;
   }
 
+  for (const warning of warnings) ctx.log.warn(warning);
   const valid = reports.every((r) => r.valid);
   const rel = (file: string) => relative(ws.config.root, file);
   writeResult(
