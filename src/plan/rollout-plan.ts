@@ -9,7 +9,7 @@ import type { ResolvedTarget } from '../model/index.js';
 import { autoTfvarsNames, moduleVariables, outputInputs } from '../model/terraform-variables.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
-import { didYouMean, formatLocation, isAtmosError, type Problem, type SourceLocation } from '../util/errors.js';
+import { didYouMean, isAtmosError, type Problem, type SourceLocation } from '../util/errors.js';
 import { locationOf } from '../util/yaml.js';
 import { buildGraph } from './graph.js';
 
@@ -252,7 +252,7 @@ async function checkVariables(
     const nearLocation = near ? locationFor(component, `vars.${near}`) : undefined;
     problems.push({
       message: near
-        ? `${component.key}: variable "${variable.name}" has no default and gets no value; "${near}" is set instead${nearLocation ? ` at ${formatLocation({ ...nearLocation, file: rel(nearLocation.file) })}` : ''}${declaredAt}`
+        ? `${component.key}: variable "${variable.name}" has no default and gets no value; "${near}" is set instead${declaredAt}`
         : `${component.key}: variable "${variable.name}" has no default and gets no value${declaredAt}`,
       location: nearLocation ?? written,
       hint: near ? `did you mean ${variable.name}? rename "${near}" to "${variable.name}"` : `set vars.${variable.name} for ${component.key} (in its stack, the deployment file or the target), or TF_VAR_${variable.name}`,
