@@ -128,27 +128,32 @@ export async function planRollout(resolved: ResolvedTarget, environment: PlanEnv
     });
   }
 
-  // Every dependency must be a component that runs in this target.
-  for (const component of selected) {
+  // What a component reads must be a component that runs in this target (a plain depends_on on a
+  // disabled component is left out, as the matrix and the scheduler do).
+  for (const component of planned) {
+    for (const dependency of new Set(component.reads.map((r) => r.component))) {
+      const source = all.get(dependency);
+      if (!source || !(source.abstract || !source.enabled)) continue;
+      const read = component.reads.find((r) => r.component === dependency)!;
+      problems.push({
+        message: `${component.key}: ${read.path} reads output "${read.output}" of ${dependency}, which is ${source.abstract ? 'abstract' : 'disabled'} in ${resolved.target.name} and never rolled out`,
+        location: read.location,
+        hint: 'enable it for this target, or stop reading its output',
+      });
+    }
+  }
+
+  // A depends_on written in a stack names a component of the deployment (the deployment file's own
+  // entries are checked when it is loaded); an unknown one would silently be no dependency.
+  for (const component of planned) {
     for (const dependency of component.dependsOn) {
-      const target = all.get(dependency);
-      const location = locationOf(component.metadata, 'depends_on');
-      if (!target) {
-        // An output read from an unknown component is reported with the read.
-        if (planned.find((p) => p.key === component.key)!.reads.some((r) => r.component === dependency)) continue;
-        const near = didYouMean(dependency, all.keys());
-        problems.push({
-          message: `${component.key} depends on ${dependency}, which is not a component of deployment ${resolved.deployment.name}`,
-          location,
-          hint: near ? `did you mean ${near}?` : `components: ${[...all.keys()].join(', ')}`,
-        });
-      } else if (target.abstract || !target.enabled) {
-        problems.push({
-          message: `${component.key} depends on ${dependency}, which is ${target.abstract ? 'abstract' : 'disabled'} in ${resolved.target.name} and never rolled out`,
-          location,
-          hint: 'enable it for this target, or remove the dependency (and any output or image it reads)',
-        });
-      }
+      if (all.has(dependency) || component.reads.some((r) => r.component === dependency)) continue;
+      const near = didYouMean(dependency, all.keys());
+      problems.push({
+        message: `${component.key} depends on ${dependency}, which is not a component of deployment ${resolved.deployment.name}`,
+        location: locationOf(all.get(component.key)!.metadata, 'depends_on'),
+        hint: near ? `did you mean ${near}?` : `components: ${[...all.keys()].join(', ')}`,
+      });
     }
   }
 
@@ -245,7 +250,8 @@ async function checkVariables(
   if (!declared) return;
   const autoSet = await autoTfvarsNames(component.directory);
   for (const variable of declared.values()) {
-    if (variable.hasDefault || component.vars[variable.name] !== undefined) continue;
+    // A null value is no value to terraform.
+    if (variable.hasDefault || (component.vars[variable.name] ?? null) !== null) continue;
     if (env[`TF_VAR_${variable.name}`] !== undefined || component.env[`TF_VAR_${variable.name}`] !== undefined || autoSet.has(variable.name)) continue;
     const declaredAt = variable.file ? ` (declared at ${rel(variable.file)}${variable.line ? `:${variable.line}` : ''})` : '';
     const near = didYouMean(variable.name, component.droppedVars);

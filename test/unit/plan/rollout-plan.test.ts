@@ -106,9 +106,9 @@ describe('planRollout', () => {
     expect(plan.components.find((c) => c.key === 'nixpack/api')!.program).toBe('build');
   });
 
-  it('a dependency that is disabled in the target, and a cycle, are problems', async () => {
+  it('reading an output of a component disabled in the target, and a cycle, are problems', async () => {
     const plan = await planRollout(target([network({ enabled: false }), app()]), { env: {} }, { root });
-    expect(plan.problems.map((p) => p.message)).toEqual(['terraform/app depends on terraform/network, which is disabled in dev and never rolled out']);
+    expect(plan.problems.map((p) => p.message)).toEqual(['terraform/app: vars.network_id reads output "network_id" of terraform/network, which is disabled in dev and never rolled out']);
     const cyclic = await planRollout(target([network({ dependsOn: ['terraform/app'] }), app()]), { env: {} }, { root });
     expect(cyclic.problems.map((p) => p.message)).toEqual(['dependency cycle: terraform/network -> terraform/app -> terraform/network']);
   });
