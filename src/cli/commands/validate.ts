@@ -29,6 +29,11 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
   const users: import('../../model/state-address.js').StateUser[] = [];
   for (const name of names) {
     const problems = new ProblemList();
+    // The same problem found in several targets (a directory, a module's variable) is reported once.
+    const add = (problem: Problem) => {
+      const same = (p: Problem) => p.message === problem.message && p.location?.file === problem.location?.file && p.location?.line === problem.location?.line;
+      if (!problems.problems.some(same)) problems.problems.push(problem);
+    };
     try {
       const deployment = await loadDeployment(ws.config, ws.files, name);
       for (const target of deployment.targets.keys()) {
@@ -39,20 +44,16 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
           if (c.abstract || !c.enabled || c.type === 'nixpack') continue;
           if (!existsSync(c.directory)) {
             const spec = deployment.components.get(c.key);
-            problems.add(
-              `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
-              spec?.location ?? locationOf(deployment.raw, 'components'),
-              'create it, fix metadata.component, or add a vendor entry that provides it',
-            );
+            add({
+              message: `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
+              location: spec?.location ?? locationOf(deployment.raw, 'components'),
+              hint: 'create it, fix metadata.component, or add a vendor entry that provides it',
+            });
           }
         }
-        if (!problems.empty) break; // the same directory problems repeat for every target
         // What a rollout to this target would refuse before running anything (the plan's checks).
         const plan = await planTarget(ws, resolved);
-        for (const problem of plan.problems) {
-          const seen = problems.problems.some((p) => p.message === problem.message && p.location?.line === problem.location?.line && p.location?.file === problem.location?.file);
-          if (!seen) problems.problems.push(problem);
-        }
+        for (const problem of plan.problems) add(problem);
         // A program missing here may be installed where rollouts run: a warning, not a failure.
         for (const missing of plan.environmentProblems) warnings.add(`${missing.message}; a rollout would stop before running anything`);
       }
