@@ -38,13 +38,19 @@ export async function moduleVariables(dir: string): Promise<Map<string, ModuleVa
   const entries = await moduleFiles(dir);
   if (!entries) return undefined;
   const variables = new Map<string, ModuleVariable>();
+  // Override files (`override.tf`, `*_override.tf`) merge into the declaration: a default or
+  // `sensitive = true` from either counts.
+  const declare = (variable: ModuleVariable) => {
+    const before = variables.get(variable.name);
+    variables.set(variable.name, before ? { ...before, sensitive: before.sensitive || variable.sensitive, hasDefault: before.hasDefault || variable.hasDefault } : variable);
+  };
   for (const entry of entries) {
     const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      for (const variable of variablesOf(await readFile(file, 'utf8'))) variables.set(variable.name, { ...variable, file });
+      for (const variable of variablesOf(await readFile(file, 'utf8'))) declare({ ...variable, file });
     } else if (entry.endsWith('.tf.json')) {
       for (const [name, block] of Object.entries((await readJson(file))?.variable ?? {})) {
-        variables.set(name, { name, sensitive: block?.sensitive === true, hasDefault: block !== null && block !== undefined && 'default' in block, file, line: 0 });
+        declare({ name, sensitive: block?.sensitive === true, hasDefault: block !== null && block !== undefined && 'default' in block, file, line: 0 });
       }
     }
   }
