@@ -149,6 +149,26 @@ describe('pre-flight checks of the rollout plan', () => {
     expect(r.stderr).toContain('deployments/shop.yaml:12:41');
   });
 
+  it('a depends_on in a stack naming no component of the deployment: did-you-mean', async () => {
+    const repo = setUp({
+      'stacks/shop.yaml': `${STACK_OK}      metadata:\n        depends_on: ["terraform/bse"]\n`,
+      'deployments/shop.yaml': shop(READS_OK).replace('      network:\n        metadata:\n          depends_on: ["terraform/base"]\n', '      network: {}\n'),
+    });
+    const r = await refusedRollout(repo);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('stacks/shop.yaml:6:21: terraform/network depends on terraform/bse, which is not a component of deployment shop');
+    expect(r.stderr).toContain('did you mean terraform/base?');
+  });
+
+  it('an output read from a component disabled in the target', async () => {
+    const repo = setUp({
+      'deployments/shop.yaml': shop(READS_OK).replace('    dev: {}', '    dev:\n      components:\n        terraform:\n          network:\n            metadata: { enabled: false }'),
+    });
+    const r = await refusedRollout(repo);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('deployments/shop.yaml:12:23: terraform/app: vars.network_id reads output "network_id" of terraform/network, which is disabled in dev and never rolled out');
+  });
+
   it('reports every problem at once, a missing program with them', async () => {
     const repo = setUp({
       'stacks/shop.yaml': STACK_TYPO,
