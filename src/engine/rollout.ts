@@ -5,9 +5,9 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from '../util/logger.js';
 import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
-import { buildGraph } from '../plan/graph.js';
 import { selectComponents } from '../model/select.js';
-import { AtmosError, configError, errorLine, policyError, ProblemList, type ExitCode } from '../util/errors.js';
+import { AtmosError, configError, didYouMean, errorLine, policyError, type ExitCode, type Problem } from '../util/errors.js';
+import { planTarget, refuseOnProblems } from './preflight.js';
 import { findHelmfileBinary, runHelmfileComponent } from './helmfile.js';
 import { acquireRolloutLock, type RolloutLock } from './lock.js';
 import { schedule, type TaskStatus } from './scheduler.js';
@@ -154,13 +154,15 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     });
   }
 
-  await checkOwnStates(ws, resolved, selected);
-
-  const graph = buildGraph(selected.map((c) => ({ key: c.key, dependsOn: c.dependsOn })));
-  const cycle = graph.findCycle();
-  if (cycle) throw configError('E_DEPENDENCY_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`);
+  // Pre-flight: everything knowable before the first apply, every problem at once; nothing has run yet.
+  const plan = await planTarget(ws, resolved, {
+    selected: [...selectedKeys],
+    // A promotion reuses its source's images: nothing is built, so no source is read.
+    checkBuilds: Boolean(options.hooks?.buildImage || options.hooks?.planImage) && !options.resolve,
+  });
+  refuseOnProblems(plan, await sharedStates(ws, resolved, selected));
   const byKey = new Map(resolved.components.map((c) => [c.key, c]));
-  const ordered = graph.order.map((k) => byKey.get(k)!);
+  const ordered = plan.components.map((p) => byKey.get(p.key)!);
   const activeKeys = new Set(active.map((c) => c.key));
   const external = [...new Set(selected.flatMap((c) => c.dependsOn))].filter((k) => !selectedKeys.has(k) && activeKeys.has(k));
 
@@ -380,8 +382,8 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
  * component of the deployment, in this target or another (resolved without vendoring: only their
  * backends matter). A shared state would have each apply replace the other's resources.
  */
-async function checkOwnStates(ws: Workspace, resolved: ResolvedTarget, selected: ResolvedComponent[]): Promise<void> {
-  if (!selected.some((c) => c.type === 'terraform')) return;
+async function sharedStates(ws: Workspace, resolved: ResolvedTarget, selected: ResolvedComponent[]): Promise<Problem[]> {
+  if (!selected.some((c) => c.type === 'terraform')) return [];
   const { stateUsers, sharedStateProblems } = await import('../model/state-address.js');
   const targets = [resolved];
   for (const name of resolved.deployment.targets.keys()) {
@@ -390,9 +392,7 @@ async function checkOwnStates(ws: Workspace, resolved: ResolvedTarget, selected:
   const users = targets.flatMap((t) => stateUsers(t, ws.config.root, ws.env));
   const scope = `${resolved.deployment.name}/${resolved.target.name}`;
   const keys = new Set(selected.map((c) => c.key));
-  const list = new ProblemList();
-  for (const { problem } of sharedStateProblems(users, (u) => u.scope === scope && keys.has(u.key))) list.add(problem.message, problem.location, problem.hint);
-  list.throwIfAny('E_SHARED_STATE');
+  return sharedStateProblems(users, (u) => u.scope === scope && keys.has(u.key)).map(({ problem }) => problem);
 }
 
 function exitCodeOf(components: ComponentResult[], hookErrors: AtmosError[], interrupted: boolean): ExitCode {

@@ -187,7 +187,11 @@ describe('deployment migrate', () => {
     expect(doc.targets).toEqual({ default: { labels: { region: 'us-east-2' } } });
     expect(doc.context).toEqual({ default_target: 'default' });
 
-    const validate = await runMain(['deployment', 'validate', 'network'], { cwd: example });
+    // The example's vpc stack leaves `name` to the deployment: validate says so, and passes once it has a value.
+    const unset = await runMain(['deployment', 'validate', 'network'], { cwd: example });
+    expect(unset.exitCode).toBe(2);
+    expect(unset.stderr).toContain('terraform/vpc: variable "name" has no default and gets no value');
+    const validate = await runMain(['deployment', 'validate', 'network'], { cwd: example, env: { TF_VAR_name: 'network' } });
     expect(validate.stderr).toBe('');
     expect(validate.exitCode).toBe(0);
     const describe = JSON.parse((await runMain(['deployment', 'describe', 'network', '--format', 'json'], { cwd: example })).stdout);

@@ -9,6 +9,7 @@ import { formatLocationFrom } from '../../util/errors.js';
 import { isInside } from '../../util/paths.js';
 import { stateAddress } from '../../model/state-address.js';
 import { selectComponents } from '../../model/select.js';
+import type { PlannedComponent, PlannedRollout } from '../../plan/rollout-plan.js';
 import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
@@ -24,11 +25,19 @@ export async function run(args: string[], options: { target?: string; component?
       ? [deployment.context.defaultTarget]
       : [...deployment.targets.keys()];
 
-  const resolved: { target: { name: string }; components: ResolvedComponent[] }[] = [];
+  const { planRollout } = await import('../../plan/rollout-plan.js');
+  const resolved: { target: { name: string }; components: ResolvedComponent[]; plan: PlannedRollout }[] = [];
   for (const targetName of targetNames) {
-    const { target, components } = await resolveTarget(ws, name, targetName, { git });
+    const whole = await resolveTarget(ws, name, targetName, { git });
+    const { target, components } = whole;
     const selected = selectComponents(components, options.component, name);
-    resolved.push({ target, components: selected });
+    // The plan says what each component reads; what a rollout would refuse is shown as a warning.
+    const plan = await planRollout(whole, { env: ws.env }, { root: ws.config.root });
+    for (const problem of plan.problems) {
+      const at = problem.location ? `${formatLocationFrom(problem.location, ws.config.root)}: ` : '';
+      ctx.log.warn(`${at}${problem.message} (a rollout to ${target.name} would stop here; see \`atmos deployment validate\`)`);
+    }
+    resolved.push({ target, components: selected, plan });
   }
   const rel = (path: string) => relative(ws.config.root, path) || '.';
   const data = {
@@ -38,9 +47,11 @@ export async function run(args: string[], options: { target?: string; component?
     labels: deployment.labels,
     stacks: deployment.stacks,
     targets: [...deployment.targets.values()].map((t) => targetJson(t, options.showSensitive ? new Set() : contextSecrets(resolved))),
-    resolved: resolved.map(({ target, components }) => ({
+    resolved: resolved.map(({ target, components, plan }) => ({
       target: target.name,
-      components: components.map((c) => componentJson(options.showSensitive ? c : hideSensitive(c), ws, { deployment: deployment.name, target: target.name })),
+      components: components.map((c) =>
+        componentJson(options.showSensitive ? c : hideSensitive(c), ws, { deployment: deployment.name, target: target.name }, plan.components.find((p) => p.key === c.key)),
+      ),
     })),
   };
   writeResult(ctx, data, () => renderText(data));
@@ -68,7 +79,7 @@ function targetJson(target: TargetSpec, hidden: Set<string>) {
   };
 }
 
-export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }) {
+export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }, planned?: PlannedComponent) {
   const origins: Record<string, string> = {};
   for (const [path, origin] of Object.entries(c.origins)) {
     origins[path] = origin.location
@@ -97,6 +108,9 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     sensitive: c.sensitive,
     pending: c.pending,
     binding: c.binding ?? null,
+    // From the rollout plan (active components only): the outputs it reads and the images it runs.
+    reads: planned ? planned.reads.map((r) => ({ path: r.path, component: r.component, output: r.output })) : [],
+    images: planned?.images ?? [],
     origins,
   };
 }
@@ -134,6 +148,7 @@ function renderText(data: DescribeData): string {
       out.push('', `  ${c.component}${flags ? `  [${flags}]` : ''}`);
       out.push(`    directory:  ${c.directory}`);
       if (c.depends_on.length) out.push(`    depends on: ${c.depends_on.join(', ')}`);
+      for (const r of c.reads) out.push(`    reads:      output ${r.output} of ${r.component} (${r.path})`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
       if (c.state) out.push(`    state:      ${c.state.address} (${c.state.backend_type}, workspace ${c.state.workspace})`);
       for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
