@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   // Configuration files
   E_CONFIG: usage('the configuration has problems; each is listed with its file:line:col'),
   E_INVALID: usage('the deployment is invalid; each problem is listed with its file:line:col'),
+  E_PREFLIGHT: usage('the rollout plan has problems (each listed with its file:line:col); nothing ran or was changed'),
   E_ATMOS_CONFIG: usage('atmos.yaml has problems; fix the keys named at file:line:col'),
   E_ATMOS_CONFIG_NOT_FOUND: usage('point --config (or ATMOS_CLI_CONFIG_PATH) at an existing atmos.yaml'),
   E_DATA_DIR: usage('.atmos must be a directory; move away the file of that name'),
