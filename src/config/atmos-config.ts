@@ -33,7 +33,7 @@ export interface LoadAtmosConfigOptions {
 
 export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<AtmosConfig> {
   const cwd = resolve(opts.cwd);
-  const file = await findConfigFile(cwd, opts.configFile);
+  const { file, root } = await findRepository(cwd, opts.configFile);
   let raw: Record<string, unknown> = {};
   const problems = new ProblemList();
   if (file) {
@@ -41,7 +41,6 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
     if (isPlainObject(value)) raw = value;
     else if (value !== null) problems.add('atmos.yaml must be a map of settings', { file, line: 1, col: 1 }, 'see docs/configuration.md');
   }
-  const root = file ? dirname(file) : cwd;
   await assertDataDirectory(root);
 
   const read = (path: string): string | undefined => {
@@ -106,23 +105,39 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
   return config;
 }
 
-async function findConfigFile(cwd: string, configFile: string | undefined): Promise<string | undefined> {
+/**
+ * The repository root and its atmos.yaml. With `--config` (ATMOS_CLI_CONFIG_PATH), the directory of
+ * that file. Otherwise searched upward from `cwd`, as git finds its repository, so that a command
+ * works from any subdirectory: the nearest directory holding atmos.yaml, else the top of the git
+ * work tree holding `cwd` (the search never goes above it: an atmos.yaml outside the repository is
+ * not its configuration), else `cwd` itself.
+ */
+async function findRepository(cwd: string, configFile: string | undefined): Promise<{ file?: string; root: string }> {
   if (configFile) {
-    const path = resolve(cwd, configFile);
-    const info = await stat(path).catch(() => undefined);
-    if (info?.isFile()) return path;
-    if (info?.isDirectory()) {
-      for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(path, name))) return join(path, name);
-      throw configError('E_ATMOS_CONFIG_NOT_FOUND', `no atmos.yaml in ${path}`, {
-        hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
-      });
-    }
-    throw configError('E_ATMOS_CONFIG_NOT_FOUND', `config file not found: ${path}`, {
+    const file = await findConfigFile(cwd, configFile);
+    return { file, root: dirname(file) };
+  }
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(dir, name))) return { file: join(dir, name), root: dir };
+    // `.git` is a directory, or a file in a linked worktree or submodule.
+    if (await lstat(join(dir, '.git')).catch(() => undefined)) return { root: dir };
+    if (dirname(dir) === dir) return { root: cwd };
+  }
+}
+
+async function findConfigFile(cwd: string, configFile: string): Promise<string> {
+  const path = resolve(cwd, configFile);
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isFile()) return path;
+  if (info?.isDirectory()) {
+    for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(path, name))) return join(path, name);
+    throw configError('E_ATMOS_CONFIG_NOT_FOUND', `no atmos.yaml in ${path}`, {
       hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
     });
   }
-  for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(cwd, name))) return join(cwd, name);
-  return undefined;
+  throw configError('E_ATMOS_CONFIG_NOT_FOUND', `config file not found: ${path}`, {
+    hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
+  });
 }
 
 /** `.atmos/` holds locks, caches and working directories: a file (or a broken link) there is reported up front. */

@@ -76,7 +76,9 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
     throw configError('E_UNKNOWN_DEPLOYMENT', `unknown deployment "${name}"`, {
       hint: names.length
         ? `${suggestion ? `did you mean "${suggestion}"? ` : ''}deployments in ${where}/: ${names.join(', ')}`
-        : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
+        : !existsSync(config.deploymentsBasePath)
+          ? `${config.root} has no ${where}/ folder: run in the repository (or a folder of it), or name it with -C <dir> or ATMOS_CLI_CONFIG_PATH=<its atmos.yaml>`
+          : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
     });
   }
   if (!(await isReallyInside(config.root, file))) {

@@ -16,7 +16,8 @@ export interface Workspace {
   offline?: boolean;
   /**
    * Just-in-time vendoring: given component directories (under their type's base path) that the
-   * repository lacks, returns the ones a vendor entry provides, with their cache directories.
+   * repository lacks, returns the ones a vendor entry provides, with their cache directories (no
+   * `dir` when the hook only looks and the cache does not hold the component yet).
    */
   vendor?: VendorHook;
   /**
@@ -31,7 +32,16 @@ export type VendorHook = (
   target: TargetSpec,
   componentPaths: string[],
   components: ComponentDirectory[],
-) => Promise<Map<string, { type: string; dir: string }>>;
+) => Promise<Map<string, VendoredDirectory>>;
+
+/** A component directory a vendor entry provides: its cache object, and where it comes from. */
+export interface VendoredDirectory {
+  type: string;
+  /** The cache object; absent when it is not in the cache yet and the hook does not fetch. */
+  dir?: string;
+  source: string;
+  version?: string;
+}
 
 /** A component of a deployment and its directory under its type's base path (see componentDirectories). */
 export interface ComponentDirectory {
@@ -47,8 +57,12 @@ export interface WorkspaceOptions {
   env: NodeJS.ProcessEnv;
   /** Where vendoring reports progress; default: warnings on stderr. */
   log?: Logger;
-  /** Set false to never vendor (resolution then sees only what the repository holds). */
-  vendor?: boolean;
+  /**
+   * Set false to never vendor (resolution then sees only what the repository holds); `lookup` to use
+   * what the vendor cache already holds and fetch or write nothing (validate, describe: a component
+   * not in the cache yet resolves to the source it will be vendored from).
+   */
+  vendor?: boolean | 'lookup';
   /** `--offline`: no fetch or push of records (see Workspace.offline). */
   offline?: boolean;
 }
@@ -133,7 +147,8 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     };
     // The vendor module is loaded only when a component directory is missing.
     ws.vendor = async (deployment, target, componentPaths, components) => {
-      const { ensureVendored } = await import('../vendor/index.js');
+      const { ensureVendored, findVendored } = await import('../vendor/index.js');
+      if (options.vendor === 'lookup') return findVendored(ws, deployment, target, { components, componentPaths, log });
       return ensureVendored(ws, deployment, target, { components, componentPaths, log });
     };
   }
@@ -141,3 +156,4 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
 }
 
 export { resolveTarget, finalizeComponent, componentDirectories } from './resolve.js';
+export { checkComponentDirectories, type DirectoryCheck } from './directory-check.js';

@@ -16,7 +16,7 @@ import type {
   TargetSpec,
 } from './types.js';
 import { parseComponentKey } from './types.js';
-import type { ComponentDirectory, ResolvedTarget, RuntimeValues, Workspace } from './index.js';
+import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
 import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
@@ -33,8 +33,8 @@ interface Unrendered {
   root: string;
   stacksBasePath: string;
   ws: Workspace;
-  /** The vendor cache directory of this component for this target, when it is vendored. */
-  vendoredDir?: string;
+  /** Where a vendor entry provides this component from for this target (and its cache directory, when cached). */
+  vendored?: VendoredDirectory;
   base: ComponentBase;
 }
 
@@ -99,7 +99,7 @@ export async function resolveTarget(
       root: ws.config.root,
       stacksBasePath: ws.config.stacksBasePath,
       ws,
-      vendoredDir: vendored.get(`${spec.type}/${stack.componentPath}`),
+      vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
       base: {
         key: componentKeyOf(spec),
         type: spec.type,
@@ -291,7 +291,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
   }
   return {
     ...base,
-    directory: unrendered.vendoredDir ?? componentDirectory(ws, base.type, base.componentPath, vars),
+    directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
     metadata,
     vars,
     settings,
@@ -305,6 +305,9 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     origins,
     sensitive: readFromEnvironment(raw, ''),
     pending,
+    ...(unrendered.vendored
+      ? { vendor: { source: unrendered.vendored.source, ...(unrendered.vendored.version !== undefined ? { version: unrendered.vendored.version } : {}), cached: unrendered.vendored.dir !== undefined } }
+      : {}),
   };
 }
 
@@ -344,8 +347,8 @@ async function vendorMissing(
   target: TargetSpec,
   components: { type: string; stack: StackComponent }[],
   directories: ComponentDirectory[],
-): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+): Promise<Map<string, VendoredDirectory>> {
+  const found = new Map<string, VendoredDirectory>();
   if (!ws.vendor) return found;
   const missing = components.filter(
     ({ type, stack }) =>
@@ -353,7 +356,7 @@ async function vendorMissing(
   );
   if (missing.length === 0) return found;
   const provided = await ws.vendor(deployment, target, [...new Set(missing.map((m) => m.stack.componentPath))], directories);
-  for (const [componentPath, { type, dir }] of provided) found.set(`${type}/${componentPath}`, dir);
+  for (const [componentPath, provides] of provided) found.set(`${provides.type}/${componentPath}`, provides);
   return found;
 }
 

@@ -149,6 +149,12 @@ export interface ResolvedComponent {
   pending: Record<string, string>;
   /** The nixpack component whose image this component receives, and how it was bound. */
   binding?: ImageBinding;
+  /**
+   * Set when a vendor entry provides the directory: its source, and whether the cache holds it
+   * (`directory` is then the cache object). Not cached: it will be vendored by the first command
+   * that vendors (rollout, build, vendor pull); `directory` is where the repository would hold it.
+   */
+  vendor?: { source: string; version?: string; cached: boolean };
 }
 
 export interface ImageBinding {

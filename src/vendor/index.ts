@@ -82,20 +82,7 @@ export async function ensureVendored(
     const where = w.location ? `${formatLocationFrom(w.location, ws.config.root)}: ` : '';
     options.log.warn(`${where}${w.message}`);
   }
-  const entries = entriesForTarget(loaded, target);
-  // Only what the deployment uses: an entry for another deployment's component is never fetched.
-  const wanted = options.componentPaths ?? [...new Set(vendorable(options.components).map((c) => c.componentPath))];
-  const needed: { componentPath: string; type: ComponentType; entry: VendorEntry }[] = [];
-  for (const componentPath of wanted) {
-    const found = entryFor(entries, componentPath);
-    if (!found) continue;
-    const local = localComponentDir(ws, found.type, componentPath);
-    if (local && existsSync(local)) {
-      options.log.debug(`vendor: ${found.type}/${componentPath} exists in the repository; not vendored`);
-      continue;
-    }
-    needed.push({ componentPath, type: found.type, entry: found.entry });
-  }
+  const needed = neededComponents(ws, entriesForTarget(loaded, target), options);
   if (!needed.length) return result;
 
   const paths = cachePaths(ws.config.root);
@@ -203,6 +190,75 @@ export async function ensureVendored(
     });
   }
   if (Object.keys(lockChanges).length) await updateLock(paths, deployment.name, target.name, lockChanges);
+  return result;
+}
+
+/** The components an entry provides to the target and the repository lacks, with the entry that provides each. */
+function neededComponents(
+  ws: Workspace,
+  entries: VendorEntry[],
+  options: Pick<EnsureVendoredOptions, 'components' | 'componentPaths' | 'log'>,
+): { componentPath: string; type: ComponentType; entry: VendorEntry }[] {
+  // Only what the deployment uses: an entry for another deployment's component is never fetched.
+  const wanted = options.componentPaths ?? [...new Set(vendorable(options.components).map((c) => c.componentPath))];
+  const needed: { componentPath: string; type: ComponentType; entry: VendorEntry }[] = [];
+  for (const componentPath of wanted) {
+    const found = entryFor(entries, componentPath);
+    if (!found) continue;
+    const local = localComponentDir(ws, found.type, componentPath);
+    if (local && existsSync(local)) {
+      options.log.debug(`vendor: ${found.type}/${componentPath} exists in the repository; not vendored`);
+      continue;
+    }
+    needed.push({ componentPath, type: found.type, entry: found.entry });
+  }
+  return needed;
+}
+
+/** What `ensureVendored` would use for a component, as far as the cache already holds it. */
+export interface CachedComponent {
+  type: ComponentType;
+  /** The verified cache object; absent when the component is not in the cache yet (it will be vendored from `source`). */
+  dir?: string;
+  source: string;
+  version?: string;
+  digest?: string;
+}
+
+/**
+ * The read-only twin of `ensureVendored`, for `validate` and `describe`: the same entries, lock file
+ * and index decide what each missing component is, but nothing is fetched and nothing is written (no
+ * object, lock file, index entry or last-use time). A component the cache does not hold yet comes
+ * back without `dir`, with the source it will be vendored from.
+ */
+export async function findVendored(
+  ws: Workspace,
+  deployment: DeploymentSpec,
+  target: TargetSpec,
+  options: Pick<EnsureVendoredOptions, 'components' | 'componentPaths' | 'log'>,
+): Promise<Map<string, CachedComponent>> {
+  const result = new Map<string, CachedComponent>();
+  const loaded = await loadVendorEntries(ws, deployment, options.components);
+  for (const w of loaded.warnings) {
+    const where = w.location ? `${formatLocation({ ...w.location, file: relative(ws.config.root, w.location.file) || w.location.file })}: ` : '';
+    options.log.warn(`${where}${w.message}`);
+  }
+  const needed = neededComponents(ws, entriesForTarget(loaded, target), options);
+  if (!needed.length) return result;
+  const paths = cachePaths(ws.config.root);
+  const lock = await readLock(paths, deployment.name, target.name);
+  const index = await readIndex(paths);
+  for (const { componentPath, type, entry } of needed) {
+    const locked = lock?.components[componentPath];
+    // As ensureVendored: the lock wins over the entry; without a lock, the index (never for a local folder).
+    const source = locked?.source ?? renderTemplate(entry.source, { version: entry.version, component: entry.component ?? componentPath }, entry.location);
+    const version = locked ? locked.version : entry.version;
+    const key = indexKey(source, version, locked?.included_paths ?? entry.includedPaths, locked?.excluded_paths ?? entry.excludedPaths);
+    const indexed = !locked && parseSource(source, entry.baseDir, entry.location).kind !== 'local' ? index[key]?.digest : undefined;
+    const digest = locked?.digest ?? indexed;
+    const cached = digest !== undefined && (await verifyObject(paths, digest));
+    result.set(componentPath, { type, source, version, ...(cached ? { dir: objectDir(paths, digest), digest } : {}) });
+  }
   return result;
 }
 

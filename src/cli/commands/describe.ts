@@ -14,7 +14,8 @@ import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
 export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean }, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
+  // Side-effect free: vendored components are looked up in the cache, never fetched.
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: 'lookup' });
   const name = args[0]!;
   const git = await currentGit(ws.config.root, ctx.env);
   const { loadDeployment } = await import('../../config/deployment.js');
@@ -92,6 +93,7 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     name: c.name,
     component_path: c.componentPath,
     directory: relative(ws.config.root, c.directory) || '.',
+    vendor: c.vendor ? { source: c.vendor.source, version: c.vendor.version ?? null, cached: c.vendor.cached } : null,
     abstract: c.abstract,
     enabled: c.enabled,
     locked: c.locked,
@@ -146,7 +148,7 @@ function renderText(data: DescribeData): string {
     for (const c of components) {
       const flags = [c.abstract && 'abstract', !c.enabled && 'disabled', c.locked && 'locked'].filter(Boolean).join(', ');
       out.push('', `  ${c.component}${flags ? `  [${flags}]` : ''}`);
-      out.push(`    directory:  ${c.directory}`);
+      out.push(`    directory:  ${c.vendor && !c.vendor.cached ? `(will be vendored from ${c.vendor.source})` : c.directory}`);
       if (c.depends_on.length) out.push(`    depends on: ${c.depends_on.join(', ')}`);
       for (const r of c.reads) out.push(`    reads:      output ${r.output} of ${r.component} (${r.path})`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);

@@ -1,13 +1,11 @@
 // `atmos deployment validate [<d>|--all]`: every rule of SPEC 2 plus what only resolution finds
 // (stacks, templates, component directories), for every target; nothing is written.
-import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { writeResult, renderTable } from '../output.js';
-import { openWorkspace, resolveTarget } from '../../model/index.js';
+import { checkComponentDirectories, openWorkspace, resolveTarget } from '../../model/index.js';
 import { configError, isAtmosError, ProblemList, type Problem } from '../../util/errors.js';
 import { formatError } from '../main.js';
-import { locationOf } from '../../util/yaml.js';
 
 interface Report {
   name: string;
@@ -16,11 +14,19 @@ interface Report {
 }
 
 export async function run(args: string[], options: { all?: boolean }, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
+  // Side-effect free: vendored components are looked up in the cache, never fetched.
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: 'lookup' });
   const { listDeploymentNames, loadDeployment } = await import('../../config/deployment.js');
   if (args[0] && options.all) throw configError('E_USAGE', 'give a deployment name or --all, not both');
   const names = args[0] ? [args[0]] : await listDeploymentNames(ws.config);
   if (args[0]) await loadDeployment(ws.config, ws.files, args[0]); // an unknown name is a usage error
+  else if (!names.length) {
+    // A CI job running `validate --all` in the wrong directory must fail, not pass having checked nothing.
+    const where = relative(ws.config.root, ws.config.deploymentsBasePath) || '.';
+    throw configError('E_NO_DEPLOYMENTS', `no deployment files under ${where}/ (repository ${ws.config.root})`, {
+      hint: 'run in the repository (or give -C <dir>, or ATMOS_CLI_CONFIG_PATH=<atmos.yaml>); deployments.base_path in atmos.yaml says where deployment files are',
+    });
+  }
 
   const { stateUsers, sharedStateProblems } = await import('../../model/state-address.js');
   const reports: Report[] = [];
@@ -38,19 +44,10 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
       const deployment = await loadDeployment(ws.config, ws.files, name);
       for (const target of deployment.targets.keys()) {
         const resolved = await resolveTarget(ws, name, target);
-        const { components } = resolved;
         users.push(...stateUsers(resolved, ws.config.root, ws.env));
-        for (const c of components) {
-          if (c.abstract || !c.enabled || c.type === 'nixpack') continue;
-          if (!existsSync(c.directory)) {
-            const spec = deployment.components.get(c.key);
-            add({
-              message: `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
-              location: spec?.location ?? locationOf(deployment.raw, 'components'),
-              hint: 'create it, fix metadata.component, or add a vendor entry that provides it',
-            });
-          }
-        }
+        const directories = checkComponentDirectories(resolved, ws.config.root);
+        for (const problem of directories.problems) add(problem);
+        for (const v of directories.toVendor) ctx.log.info(`${name}/${target}: ${v.key} will be vendored from ${v.source} (not fetched by validate)`);
         // What a rollout to this target would refuse before running anything (the plan's checks).
         const plan = await planTarget(ws, resolved);
         for (const problem of plan.problems) add(problem);
