@@ -62,9 +62,9 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((r) => http.server.close(() => r())));
 
 describe('archives whose links climb out together', () => {
-  it.each([['tar.gz'], ['zip']])('a .%s with a chain of links writes nothing outside; describe fails (exit 1)', async (format) => {
+  it.each([['tar.gz'], ['zip']])('a .%s with a chain of links writes nothing outside; vendor pull fails (exit 1)', async (format) => {
     const { base, repo } = consumer(`{{HTTP}}/chain.${format}//m`.replace('{{HTTP}}', http.url));
-    const result = await runCli(['deployment', 'describe', 'shop', '--target', 'dev'], { cwd: repo });
+    const result = await runCli(['vendor', 'pull', '--deployment', 'shop', '--target', 'dev'], { cwd: repo });
     expect(existsSync(join(base, 'victim'))).toBe(false);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/leads outside the vendored component through symbolic links/);
