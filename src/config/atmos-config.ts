@@ -29,11 +29,13 @@ export interface LoadAtmosConfigOptions {
   /** `--config` / ATMOS_CLI_CONFIG_PATH: atmos.yaml itself or the directory holding it. */
   configFile?: string;
   env: NodeJS.ProcessEnv;
+  /** Set false when `cwd` is the repository root already (a snapshot of a commit, which has no `.git`): no upward search. */
+  search?: boolean;
 }
 
 export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<AtmosConfig> {
   const cwd = resolve(opts.cwd);
-  const { file, root } = await findRepository(cwd, opts.configFile);
+  const { file, root } = await findRepository(cwd, opts.configFile, opts.search ?? true);
   let raw: Record<string, unknown> = {};
   const problems = new ProblemList();
   if (file) {
@@ -112,7 +114,7 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
  * work tree holding `cwd` (the search never goes above it: an atmos.yaml outside the repository is
  * not its configuration), else `cwd` itself.
  */
-async function findRepository(cwd: string, configFile: string | undefined): Promise<{ file?: string; root: string }> {
+async function findRepository(cwd: string, configFile: string | undefined, search: boolean): Promise<{ file?: string; root: string }> {
   if (configFile) {
     const file = await findConfigFile(cwd, configFile);
     return { file, root: dirname(file) };
@@ -120,7 +122,7 @@ async function findRepository(cwd: string, configFile: string | undefined): Prom
   for (let dir = cwd; ; dir = dirname(dir)) {
     for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(dir, name))) return { file: join(dir, name), root: dir };
     // `.git` is a directory, or a file in a linked worktree or submodule.
-    if (await lstat(join(dir, '.git')).catch(() => undefined)) return { root: dir };
+    if (!search || (await lstat(join(dir, '.git')).catch(() => undefined))) return { root: dir };
     if (dirname(dir) === dir) return { root: cwd };
   }
 }

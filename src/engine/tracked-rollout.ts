@@ -228,7 +228,8 @@ export async function workspaceAt(
   if (root === ws.config.root) return ws;
   linkSnapshotData(dir, top, rel);
   const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
-  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline });
+  // The snapshot has no .git: an upward search would find the repository itself.
+  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline, search: false });
   opened.snapshot = { commit, dir };
   return opened;
 }

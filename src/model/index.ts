@@ -65,6 +65,8 @@ export interface WorkspaceOptions {
   vendor?: boolean | 'lookup';
   /** `--offline`: no fetch or push of records (see Workspace.offline). */
   offline?: boolean;
+  /** Set false when `cwd` is the repository root already (a snapshot of a commit): no upward search for it. */
+  search?: boolean;
 }
 
 /** An image produced by a build (or recorded for a promotion source). */

@@ -203,6 +203,21 @@ describe('the repository is found upward from the working directory', () => {
     expect(JSON.parse(described.stdout).resolved[0].components[0].directory).toBe('components/terraform/network');
   });
 
+  it('a rollout of an earlier commit reads that commit, also without atmos.yaml (its snapshot is not searched upward)', async () => {
+    const deployment = (name: string) =>
+      `deployment:\n  name: shop\n  components:\n    terraform:\n      network:\n        vars:\n          name: ${name}\n  targets:\n    dev: {}\n`;
+    const repo = initRepo({
+      'components/terraform/network/main.tf': `${MODULE}output "name" {\n  value = var.name\n}\n`,
+      'deployments/shop.yaml': deployment('first'),
+    });
+    const first = git(repo, 'rev-parse', 'HEAD');
+    writeFiles(repo, { 'deployments/shop.yaml': deployment('second') });
+    git(repo, 'commit', '-q', '-am', 'second');
+    const result = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--git-sha', first, '--format', 'json'], { cwd: join(repo, 'deployments') });
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).components[0].outputs).toMatchObject({ name: 'first' });
+  });
+
   it('outside any repository, names -C and ATMOS_CLI_CONFIG_PATH (exit 2)', async () => {
     const cwd = tempDir('atmos-nowhere-');
     const result = await runCli(['deployment', 'status', 'shop'], { cwd });
