@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   E_USAGE: usage('an option or argument is wrong or missing; run the command with --help'),
   E_UNKNOWN_COMMAND: usage('the command is not known; follow the did-you-mean, or run `atmos --help`'),
   E_UNKNOWN_DEPLOYMENT: usage('no deployments/<name>.yaml of that name; `atmos deployment list` shows them'),
+  E_NO_DEPLOYMENTS: usage('validate found no deployment files to check; run in the repository, or give -C <dir> or ATMOS_CLI_CONFIG_PATH'),
   E_UNKNOWN_TARGET: usage('the deployment has no such target; the hint lists its targets'),
   E_TARGET_REQUIRED: usage('pass --target, or set context.default_target in the deployment file'),
   E_UNKNOWN_COMPONENT: usage('--component names no component of the deployment; write type/name or name as the hint shows'),

@@ -240,7 +240,7 @@ export async function findVendored(
   const result = new Map<string, CachedComponent>();
   const loaded = await loadVendorEntries(ws, deployment, options.components);
   for (const w of loaded.warnings) {
-    const where = w.location ? `${formatLocation({ ...w.location, file: relative(ws.config.root, w.location.file) || w.location.file })}: ` : '';
+    const where = w.location ? `${formatLocationFrom(w.location, ws.config.root)}: ` : '';
     options.log.warn(`${where}${w.message}`);
   }
   const needed = neededComponents(ws, entriesForTarget(loaded, target), options);
