@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ResolvedComponent } from '../model/types.js';
+import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { Layout, type Descriptor } from './layout.js';
@@ -118,18 +119,14 @@ async function nixpackComponents(ws: Workspace, options: Pick<BuildOptions, 'dep
   const all = resolved.components.filter((c) => c.type === 'nixpack' && !c.abstract && c.enabled);
   let components = all;
   if (options.components?.length) {
-    components = [];
-    for (const wanted of options.components) {
-      const name = wanted.startsWith('nixpack/') ? wanted.slice('nixpack/'.length) : wanted;
-      const found = all.find((c) => c.name === name);
-      if (!found) {
-        const other = resolved.components.find((c) => c.name === name || c.key === wanted);
-        throw configError('E_UNKNOWN_COMPONENT', other ? `${other.key} is not a nixpack component; only nixpack components are built` : `deployment ${options.deployment} has no nixpack component ${name}`, {
-          hint: all.length ? `nixpack components: ${all.map((c) => c.name).join(', ')}` : 'this deployment has no nixpack components',
-        });
-      }
-      if (!components.includes(found)) components.push(found);
+    const picked = selectComponents(resolved.components, options.components, resolved.deployment.name);
+    const other = picked.find((c) => !all.includes(c));
+    if (other) {
+      throw configError('E_USAGE', other.type === 'nixpack' ? `${other.key} is ${other.abstract ? 'abstract' : 'disabled for this target'}; it is not built` : `${other.key} is not a nixpack component; only nixpack components are built`, {
+        hint: all.length ? `nixpack components: ${all.map((c) => c.name).join(', ')}` : 'this deployment has no nixpack components',
+      });
     }
+    components = picked;
   }
   return { target: resolved.target.name, components };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { bugReport, main } from './main.js';
 
 main({
   argv: process.argv.slice(2),
@@ -13,7 +13,7 @@ main({
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.stderr.write(bugReport(error, process.argv.includes('-v') || process.argv.includes('--verbose')));
     process.exitCode = 1;
   },
 );

@@ -2,13 +2,13 @@
 // exit code (SPEC 4) in this one place. Calls for Atmos commands we do not implement are handed on.
 import { Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
-import { resolve, relative } from 'node:path';
+import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
-import { isAtmosError, formatLocation, type AtmosError, type SourceLocation } from '../util/errors.js';
+import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
 
 export interface MainIO {
   argv: string[];
@@ -17,15 +17,39 @@ export interface MainIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** The clock commands read (default: the system's). */
+  now?: () => Date;
 }
+
+/** Top-level commands of the Go Atmos CLI: handed on as they are, never "corrected" to ours. */
+const ATMOS_COMMANDS = new Set(['about', 'atlantis', 'auth', 'aws', 'completion', 'describe', 'docs', 'helmfile', 'list', 'packer', 'pro', 'support', 'terraform', 'validate', 'version', 'workflow']);
+
+/** Said in every command's --help (SPEC 4); docs/errors.md lists every error code. */
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  a step failed (terraform, helmfile, build, push, git remote)
+  2  invalid usage or configuration
+  3  refused by policy (promotion path, missing approval, dirty inputs, concurrent update)
+  130  interrupted (Ctrl-C)
+Errors print their code (error[E_...]); docs/errors.md says what each means and what to do.`;
 
 const VALUE_FLAGS = new Set(['-C', '--chdir', '--config', '--format']);
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(io: MainIO): Promise<number> {
-  const args = io.argv;
+  const args = helpAsOption(io.argv);
   const group = firstCommandWord(args);
-  if (group !== undefined && !handledHere(group, args)) return handOff(args, io);
+  if (group !== undefined && !handledHere(group, args)) {
+    const guess = ATMOS_COMMANDS.has(group) ? undefined : didYouMean(group, ['deployment', 'vendor']);
+    if (guess) {
+      io.stderr.write(
+        `error[E_UNKNOWN_COMMAND]: unknown command "${group}"\n  hint: did you mean "atmos ${args.map((a) => (a === group ? guess : a)).join(' ')}"?\n`,
+      );
+      return 2;
+    }
+    return handOff(args, io);
+  }
 
   const abort = new AbortController();
   let exitCode = 0;
@@ -43,7 +67,10 @@ export async function main(io: MainIO): Promise<number> {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Usage errors found by the parser carry their code like every other error.
+      outputError: (s, write) => write(s.replace(/^error:/, 'error[E_USAGE]:')),
     })
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run with --help for usage)');
 
   const makeContext = (): CommandContext => {
@@ -63,7 +90,7 @@ export async function main(io: MainIO): Promise<number> {
       quiet: Boolean(g.quiet),
       verbose: Boolean(g.verbose),
       configFile: g.config ? resolve(io.cwd, g.config) : io.env.ATMOS_CLI_CONFIG_PATH ? resolve(io.cwd, io.env.ATMOS_CLI_CONFIG_PATH) : undefined,
-      now: () => new Date(),
+      now: io.now ?? (() => new Date()),
       log: createLogger(io.stderr as CommandContext['stderr'], { quiet: Boolean(g.quiet), verbose: Boolean(g.verbose), color }),
       signal: abort.signal,
     };
@@ -81,6 +108,7 @@ export async function main(io: MainIO): Promise<number> {
         if (o.defaultValue !== undefined) option.default(o.defaultValue);
         command.addOption(option);
       }
+      command.addHelpText('after', `\nExamples:\n${spec.examples.map((e) => `  $ atmos ${e}`).join('\n')}\n${EXIT_CODES_HELP}`);
       command.action(async (...actionArgs: unknown[]) => {
         const cmd = actionArgs[actionArgs.length - 1] as Command;
         const positional = (cmd.args as string[]).slice(0, spec.args ? spec.args.split(' ').length : 0);
@@ -93,10 +121,15 @@ export async function main(io: MainIO): Promise<number> {
   const deployment = program.command('deployment').description('build, roll out and track deployments');
   addCommands(deployment, deploymentCommands);
   if (vendorCommands.length) {
-    const vendor = program.command('vendor').description('vendor components just in time, per deployment and target');
+    const vendor = program
+      .command('vendor')
+      .description('vendor components just in time, per deployment and target')
+      .addHelpText('after', '\n"atmos vendor pull" and "vendor status" without --deployment are handed to the Atmos CLI.');
     addCommands(vendor, vendorCommands);
   }
 
+  // Pushes made before this run (by a caller in the same process) are not this command's to report.
+  takePushedRefs();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
   try {
@@ -111,7 +144,7 @@ export async function main(io: MainIO): Promise<number> {
       io.stderr.write(formatError(error, ctxRef?.cwd ?? io.cwd, Boolean(ctxRef?.color)));
       return error.exitCode;
     }
-    io.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
+    io.stderr.write(bugReport(error, ctxRef?.verbose ?? false));
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
@@ -122,17 +155,18 @@ export async function main(io: MainIO): Promise<number> {
 
 export function formatError(error: AtmosError, cwd: string, color = false): string {
   const c = pc.createColors(color);
-  const where = (location?: SourceLocation) => (location ? `${shortLocation(location, cwd)}: ` : '');
+  const where = (location?: SourceLocation) => (location ? `${formatLocationFrom(location, cwd)}: ` : '');
   const lines: string[] = [];
+  const label = c.red(`error[${error.code}]:`);
   if (error.problems.length > 1) {
-    lines.push(`${c.red('error:')} ${error.message}`);
+    lines.push(`${label} ${error.message}`);
     for (const problem of error.problems) {
       lines.push(`  ${where(problem.location)}${problem.message}`);
       if (problem.hint) lines.push(`    hint: ${problem.hint}`);
     }
   } else {
     const problem = error.problems[0];
-    lines.push(`${c.red('error:')} ${where(error.location ?? problem?.location)}${error.message}`);
+    lines.push(`${label} ${where(error.location ?? problem?.location)}${error.message}`);
     const hint = error.hint ?? problem?.hint;
     if (hint) lines.push(`  hint: ${hint}`);
   }
@@ -140,10 +174,26 @@ export function formatError(error: AtmosError, cwd: string, color = false): stri
   return `${lines.join('\n')}\n`;
 }
 
-function shortLocation(location: SourceLocation, cwd: string): string {
-  const rel = relative(cwd, location.file);
-  const file = rel && !rel.startsWith('..') ? rel : location.file;
-  return formatLocation({ ...location, file });
+/** What an unexpected exception (a bug, not an AtmosError) prints: what to report, not a stack trace. */
+export function bugReport(error: unknown, verbose: boolean): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const lines = [
+    `error[BUG]: unexpected error: ${message}`,
+    `  this is a bug in atmos-deployments ${packageVersion()} (node ${process.version}, ${process.platform}/${process.arch}); please report it with:`,
+    '    - the command line you ran and what you expected,',
+    '    - this message, and the output again with -v (it adds the stack trace),',
+    '    - the deployment file and stack files involved, with secrets removed.',
+  ];
+  if (verbose && error instanceof Error && error.stack) lines.push(error.stack.replace(/^/gm, '  | '));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `atmos help deployment rollout` is `atmos deployment rollout --help`. */
+function helpAsOption(args: string[]): string[] {
+  const first = firstCommandWord(args);
+  if (first !== 'help') return args;
+  const at = args.indexOf('help');
+  return [...args.slice(0, at), ...args.slice(at + 1), '--help'];
 }
 
 function firstCommandWord(args: string[]): string | undefined {
@@ -161,11 +211,13 @@ function firstCommandWord(args: string[]): string | undefined {
 
 /** `deployment …` and the vendor commands that name a deployment (or need none) are ours. */
 function handledHere(group: string, args: string[]): boolean {
-  if (group === 'deployment' || group === 'help') return true;
+  if (group === 'deployment') return true;
   if (group !== 'vendor' || vendorCommands.length === 0) return false;
   const rest = args.slice(args.indexOf('vendor') + 1);
   const verb = firstCommandWord(rest);
-  if (verb === 'pull' || verb === 'status') return rest.some((a) => a === '--deployment' || a.startsWith('--deployment='));
+  // Our help names --deployment, and says that without it the call goes to Atmos.
+  const help = rest.some((a) => a === '--help' || a === '-h');
+  if (verb === 'pull' || verb === 'status') return help || rest.some((a) => a === '--deployment' || a.startsWith('--deployment='));
   return verb === 'cache' || verb === 'clean' || verb === undefined;
 }
 

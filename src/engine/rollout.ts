@@ -5,8 +5,9 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from '../util/logger.js';
 import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
-import { buildGraph } from '../plan/graph.js';
-import { AtmosError, configError, didYouMean, policyError, ProblemList, type ExitCode } from '../util/errors.js';
+import { selectComponents } from '../model/select.js';
+import { AtmosError, configError, didYouMean, errorLine, policyError, type ExitCode, type Problem } from '../util/errors.js';
+import { planTarget, refuseOnProblems } from './preflight.js';
 import { findHelmfileBinary, runHelmfileComponent } from './helmfile.js';
 import { acquireRolloutLock, type RolloutLock } from './lock.js';
 import { schedule, type TaskStatus } from './scheduler.js';
@@ -143,7 +144,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
   const deployment = resolved.deployment.name;
   const target = resolved.target.name;
   const active = resolved.components.filter((c) => !c.abstract && c.enabled);
-  const selected = selectComponents(active, resolved.components, options.components);
+  const selected = selectDeployable(active, resolved.components, options.components, deployment);
   const selectedKeys = new Set(selected.map((c) => c.key));
 
   const lambdas = selected.filter((c) => c.type === 'lambda');
@@ -153,13 +154,15 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     });
   }
 
-  await checkOwnStates(ws, resolved, selected);
-
-  const graph = buildGraph(selected.map((c) => ({ key: c.key, dependsOn: c.dependsOn })));
-  const cycle = graph.findCycle();
-  if (cycle) throw configError('E_DEPENDENCY_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`);
+  // Pre-flight: everything knowable before the first apply, every problem at once; nothing has run yet.
+  const plan = await planTarget(ws, resolved, {
+    selected: [...selectedKeys],
+    // A promotion reuses its source's images: nothing is built, so no source is read.
+    checkBuilds: Boolean(options.hooks?.buildImage || options.hooks?.planImage) && !options.resolve,
+  });
+  refuseOnProblems(plan, await sharedStates(ws, resolved, selected));
   const byKey = new Map(resolved.components.map((c) => [c.key, c]));
-  const ordered = graph.order.map((k) => byKey.get(k)!);
+  const ordered = plan.components.map((p) => byKey.get(p.key)!);
   const activeKeys = new Set(active.map((c) => c.key));
   const external = [...new Set(selected.flatMap((c) => c.dependsOn))].filter((k) => !selectedKeys.has(k) && activeKeys.has(k));
 
@@ -317,7 +320,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         const failure = error instanceof AtmosError ? error : undefined;
         finish({
           status,
-          error: redactor.redact(failure ? failure.message + (failure.hint ? ` (${failure.hint})` : '') : String((error as Error)?.message ?? error)),
+          error: redactor.redact(failure ? errorLine(failure, root) : String((error as Error)?.message ?? error)),
           errorExitCode: failure?.exitCode ?? 1,
           errorOutput: failure?.output ? redactor.redact(failure.output) : undefined,
           workdir: error instanceof ComponentFailure ? error.workdir : undefined,
@@ -379,8 +382,8 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
  * component of the deployment, in this target or another (resolved without vendoring: only their
  * backends matter). A shared state would have each apply replace the other's resources.
  */
-async function checkOwnStates(ws: Workspace, resolved: ResolvedTarget, selected: ResolvedComponent[]): Promise<void> {
-  if (!selected.some((c) => c.type === 'terraform')) return;
+async function sharedStates(ws: Workspace, resolved: ResolvedTarget, selected: ResolvedComponent[]): Promise<Problem[]> {
+  if (!selected.some((c) => c.type === 'terraform')) return [];
   const { stateUsers, sharedStateProblems } = await import('../model/state-address.js');
   const targets = [resolved];
   for (const name of resolved.deployment.targets.keys()) {
@@ -389,9 +392,7 @@ async function checkOwnStates(ws: Workspace, resolved: ResolvedTarget, selected:
   const users = targets.flatMap((t) => stateUsers(t, ws.config.root, ws.env));
   const scope = `${resolved.deployment.name}/${resolved.target.name}`;
   const keys = new Set(selected.map((c) => c.key));
-  const list = new ProblemList();
-  for (const { problem } of sharedStateProblems(users, (u) => u.scope === scope && keys.has(u.key))) list.add(problem.message, problem.location, problem.hint);
-  list.throwIfAny('E_SHARED_STATE');
+  return sharedStateProblems(users, (u) => u.scope === scope && keys.has(u.key)).map(({ problem }) => problem);
 }
 
 function exitCodeOf(components: ComponentResult[], hookErrors: AtmosError[], interrupted: boolean): ExitCode {
@@ -426,28 +427,14 @@ function unplannableBecause(component: ResolvedComponent, output: string | undef
   return `cannot plan before ${[...waiting].map(([what, keys]) => `${what} (${keys.join(', ')})`).join(' and ')}`;
 }
 
-/** `--component`: `type/name` or a name that is unique across types. */
-export function selectComponents(active: ResolvedComponent[], all: ResolvedComponent[], wanted: string[] | undefined): ResolvedComponent[] {
+/** `--component` in a rollout: the named components, which must be deployable (not abstract, enabled). */
+function selectDeployable(active: ResolvedComponent[], all: ResolvedComponent[], wanted: string[] | undefined, deployment: string): ResolvedComponent[] {
   if (!wanted || wanted.length === 0) return active;
-  const picked = new Map<ComponentKey, ResolvedComponent>();
-  for (const name of wanted) {
-    const matches = all.filter((c) => c.key === name || c.name === name);
-    if (matches.length === 0) {
-      const suggestion = didYouMean(name, all.flatMap((c) => [c.key, c.name]));
-      throw configError('E_UNKNOWN_COMPONENT', `no component ${name} in this deployment`, {
-        hint: suggestion ? `did you mean ${suggestion}?` : `components: ${all.map((c) => c.key).join(', ')}`,
-      });
-    }
-    if (matches.length > 1) {
-      throw configError('E_AMBIGUOUS_COMPONENT', `${name} names several components: ${matches.map((c) => c.key).join(', ')}`, {
-        hint: 'write it as <type>/<name>',
-      });
-    }
-    const component = matches[0]!;
+  const picked = selectComponents(all, wanted, deployment);
+  for (const component of picked) {
     if (component.abstract || !component.enabled) {
       throw configError('E_COMPONENT_NOT_DEPLOYABLE', `${component.key} is ${component.abstract ? 'abstract' : 'disabled (metadata.enabled: false)'} and is never rolled out`);
     }
-    picked.set(component.key, component);
   }
-  return active.filter((c) => picked.has(c.key));
+  return active.filter((c) => picked.includes(c));
 }

@@ -236,9 +236,16 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     if (spec.type !== 'nixpack') continue;
     const image = runtime.images?.get(spec.name);
     const pending = (what: string) => new Deferred(`(known after build: nixpack.${spec.name}.${what})`);
-    nixpack[spec.name] = image
+    const values = image
       ? { digest: image.digest, image: image.image, registry: image.registry ?? '', repository: image.repository }
       : { digest: pending('digest'), image: pending('image'), registry: pending('registry'), repository: pending('repository') };
+    // A component that reads an image (`{{ nixpack.api.digest }}`) waits for its build, as for outputs.
+    nixpack[spec.name] = new Proxy(values, {
+      get: (object, property, receiver) => {
+        if (typeof property === 'string' && property in object) referenced.add(`nixpack/${spec.name}`);
+        return Reflect.get(object, property, receiver) as unknown;
+      },
+    });
   }
   const gitData = runtime.git
     ? { sha: runtime.git.sha, short_sha: runtime.git.shortSha, branch: runtime.git.branch ?? '' }

@@ -1,130 +1,106 @@
-// Which variables a terraform module declares, and which of them it marks `sensitive = true`, read
-// from its *.tf and *.tf.json files without a full HCL parser: `variable "name" {` blocks at the top
-// level (comments and heredocs are skipped).
+// What a terraform module declares, read from its *.tf and *.tf.json files with the one HCL reader
+// (util/hcl): its variables (which are `sensitive = true`, which have a default), its outputs and the
+// variables each output is computed from, and the values its auto-loaded tfvars files set.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { scanHcl } from '../util/hcl.js';
 
 export interface ModuleVariable {
   name: string;
   sensitive: boolean;
+  /** Whether the variable has a `default` (it may then be left without a value). */
+  hasDefault: boolean;
+  /** Where it is declared (absolute file, 1-based line; line 0 in a .tf.json file). */
+  file?: string;
+  line?: number;
+}
+
+type TfJson = { variable?: Record<string, { sensitive?: unknown; default?: unknown } | null>; output?: Record<string, unknown> };
+
+async function moduleFiles(dir: string): Promise<string[] | undefined> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return undefined;
+  }
+}
+
+async function readJson(file: string): Promise<TfJson | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as TfJson;
+  } catch {
+    return undefined; // terraform itself will report the broken file
+  }
 }
 
 /** The declared variables by name, or undefined when the directory does not exist (yet). */
 export async function moduleVariables(dir: string): Promise<Map<string, ModuleVariable> | undefined> {
-  let entries: string[];
-  try {
-    entries = await readdir(dir);
-  } catch {
-    return undefined;
-  }
+  const entries = await moduleFiles(dir);
+  if (!entries) return undefined;
   const variables = new Map<string, ModuleVariable>();
-  for (const entry of entries.sort()) {
+  // Override files (`override.tf`, `*_override.tf`) merge into the declaration: a default or
+  // `sensitive = true` from either counts.
+  const declare = (variable: ModuleVariable) => {
+    const before = variables.get(variable.name);
+    variables.set(variable.name, before ? { ...before, sensitive: before.sensitive || variable.sensitive, hasDefault: before.hasDefault || variable.hasDefault } : variable);
+  };
+  for (const entry of entries) {
+    const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      for (const variable of scanHcl(await readFile(join(dir, entry), 'utf8'))) variables.set(variable.name, variable);
+      for (const variable of variablesOf(await readFile(file, 'utf8'))) declare({ ...variable, file });
     } else if (entry.endsWith('.tf.json')) {
-      try {
-        const json = JSON.parse(await readFile(join(dir, entry), 'utf8')) as { variable?: Record<string, { sensitive?: unknown } | null> };
-        for (const [name, block] of Object.entries(json.variable ?? {})) variables.set(name, { name, sensitive: block?.sensitive === true });
-      } catch {
-        /* terraform itself will report the broken file */
+      for (const [name, block] of Object.entries((await readJson(file))?.variable ?? {})) {
+        declare({ name, sensitive: block?.sensitive === true, hasDefault: block !== null && block !== undefined && 'default' in block, file, line: 0 });
       }
     }
   }
   return variables;
 }
 
-export function scanHcl(text: string): ModuleVariable[] {
-  // A variable block can only appear at the top level, so a line-anchored match is enough once
-  // comments and heredoc bodies are out of the way.
-  const pattern = /^[ \t]*variable[ \t]+(?:"([^"]+)"|([A-Za-z_][\w-]*))[ \t]*\{/gm;
-  const stripped = stripComments(text);
-  return [...stripped.matchAll(pattern)].map((m) => ({
-    name: (m[1] ?? m[2])!,
-    sensitive: /^[ \t]*sensitive[ \t]*=[ \t]*true\b/m.test(blockBody(stripped, m.index! + m[0].length)),
-  }));
+/** The `variable` blocks of one .tf file. */
+export function variablesOf(text: string): ModuleVariable[] {
+  return scanHcl(text)
+    .blocks.filter((b) => b.type === 'variable' && b.labels[0])
+    .map((b) => ({ name: b.labels[0]!, sensitive: b.attributes.get('sensitive')?.value === true, hasDefault: b.attributes.has('default'), line: b.line }));
 }
 
 /**
  * For each `output` block, the variables its expression names (`var.x`, in strings too): what the
- * output is computed from directly.
+ * output is computed from directly. Its keys are the outputs the module declares.
  */
 export async function outputInputs(dir: string): Promise<Map<string, Set<string>>> {
   const found = new Map<string, Set<string>>();
   const names = (text: string) => new Set([...text.matchAll(/\bvar\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]!));
-  for (const entry of (await readdir(dir).catch(() => [] as string[])).sort()) {
+  for (const entry of (await moduleFiles(dir)) ?? []) {
+    const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      const stripped = stripComments(await readFile(join(dir, entry), 'utf8'));
-      for (const m of stripped.matchAll(/^[ \t]*output[ \t]+(?:"([^"]+)"|([A-Za-z_][\w-]*))[ \t]*\{/gm)) {
-        found.set((m[1] ?? m[2])!, names(blockBody(stripped, m.index! + m[0].length, true)));
+      for (const block of scanHcl(await readFile(file, 'utf8')).blocks) {
+        if (block.type !== 'output' || !block.labels[0]) continue;
+        const vars = new Set<string>();
+        for (const attribute of block.attributes.values()) for (const name of attribute.vars) vars.add(name);
+        found.set(block.labels[0], vars);
       }
     } else if (entry.endsWith('.tf.json')) {
-      try {
-        const json = JSON.parse(await readFile(join(dir, entry), 'utf8')) as { output?: Record<string, unknown> };
-        for (const [name, block] of Object.entries(json.output ?? {})) found.set(name, names(JSON.stringify(block)));
-      } catch {
-        /* terraform itself will report the broken file */
-      }
+      for (const [name, block] of Object.entries((await readJson(file))?.output ?? {})) found.set(name, names(JSON.stringify(block)));
     }
   }
   return found;
 }
 
-/** The text of a block from just after its `{` to the matching `}` (nested blocks kept; strings blanked unless kept). */
-function blockBody(text: string, start: number, keepStrings = false): string {
-  let depth = 1;
-  let out = '';
-  let i = start;
-  while (i < text.length && depth > 0) {
-    const c = text[i]!;
-    if (c === '"') {
-      const begin = i;
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      out += keepStrings ? text.slice(begin, i + 1) : '""';
-      i++;
-      continue;
+/**
+ * Variables the module's auto-loaded files set (`terraform.tfvars`, `*.auto.tfvars` and their .json
+ * forms): terraform reads them itself, so a variable they set has a value.
+ */
+export async function autoTfvarsNames(dir: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const entry of (await moduleFiles(dir)) ?? []) {
+    const file = join(dir, entry);
+    if (entry === 'terraform.tfvars' || entry.endsWith('.auto.tfvars')) {
+      for (const [name] of scanHcl(await readFile(file, 'utf8')).attributes) names.add(name);
+    } else if (entry === 'terraform.tfvars.json' || entry.endsWith('.auto.tfvars.json')) {
+      for (const name of Object.keys((await readJson(file)) ?? {})) names.add(name);
     }
-    if (c === '{') depth++;
-    if (c === '}') depth--;
-    if (depth > 0) out += c;
-    i++;
   }
-  return out;
+  return names;
 }
 
-/** Removes comments and heredoc bodies (where `variable "x" {` could appear as text). */
-function stripComments(text: string): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    const next = text[i + 1];
-    if (c === '#' || (c === '/' && next === '/')) {
-      while (i < text.length && text[i] !== '\n') i++;
-    } else if (c === '/' && next === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 2;
-    } else if (c === '<' && next === '<') {
-      const m = /^<<-?[ \t]*([A-Za-z_]\w*)\n/.exec(text.slice(i));
-      if (!m) {
-        out += c;
-        i++;
-        continue;
-      }
-      const rest = text.slice(i + m[0].length);
-      const end = new RegExp(`^[ \\t]*${m[1]}[ \\t]*$`, 'm').exec(rest);
-      i = end ? i + m[0].length + end.index + end[0].length : text.length;
-      out += '""';
-    } else if (c === '"') {
-      // Strings are copied whole so that "#" or "//" inside them is not taken for a comment.
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out;
-}

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import { hashFromH1, newPackage, type ScanResult, type SbomPackage } from './model.js';
-import { scanHcl } from './hcl.js';
+import { scanHcl, type HclAttribute } from '../util/hcl.js';
 
 export interface TerraformScanOptions {
   /** Warnings name files relative to this directory (default: the component directory). */
@@ -107,7 +107,7 @@ export async function scanTerraform(dir: string, options: TerraformScanOptions =
   return result;
 }
 
-function providerPackage(address: string, attributes: Map<string, { value: string | string[] }>, file: string): SbomPackage {
+function providerPackage(address: string, attributes: Map<string, HclAttribute>, file: string): SbomPackage {
   const parts = address.split('/');
   const [host, namespace, type] = parts.length === 3 ? parts : [DEFAULT_REGISTRY, parts[0], parts[1]];
   const version = attributes.get('version')?.value as string | undefined;

@@ -1,7 +1,7 @@
 // One component of a loaded stack set, resolved as Atmos does: root → type section → bases
 // (depth-first, in `metadata.inherits` order) → the component → its scoped `overrides`.
 import type { ComponentType } from '../model/types.js';
-import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
+import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, locationOf } from '../util/yaml.js';
 import type { Section, StackSet } from './load.js';
 import { deepMerge, isMap, mergeAll } from './merge.js';
@@ -76,7 +76,7 @@ export function resolveStackComponent(
     for (const { base, location } of bases) {
       if (path.includes(base) || base === current) {
         const chain = [...path, current, base].map((c) => `${type}/${c}`).join(' → ');
-        throw configError('E_INHERITS_CYCLE', `inheritance cycle: ${chain}${location ? ` (${formatLocation(location)})` : ''}`, {
+        throw configError('E_INHERITS_CYCLE', `inheritance cycle: ${chain}`, {
           location,
           hint: 'a component cannot inherit from itself, directly or through its bases',
         });
@@ -86,7 +86,7 @@ export function resolveStackComponent(
         const suggestion = didYouMean(base, Object.keys(defs));
         throw configError(
           'E_INHERITS_UNKNOWN',
-          `${type}/${current} inherits from "${base}", which the stacks do not define${location ? ` (${formatLocation(location)})` : ''}`,
+          `${type}/${current} inherits from "${base}", which the stacks do not define`,
           { location, hint: suggestion ? `did you mean "${suggestion}"?` : `define components.${type}.${base} in a stack file this deployment imports` },
         );
       }

@@ -3,10 +3,11 @@
 // merging (see docs/stacks.md); `!unset` is handled by the merge and `!literal`/`!template` by templates.
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import { AtmosError, configError, formatLocation } from '../util/errors.js';
+import { AtmosError, configError } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
 import { isReallyInside } from '../util/paths.js';
+import { parseTfvars } from '../util/hcl.js';
 import { Deferred } from './template.js';
 import { isMap } from './merge.js';
 
@@ -62,7 +63,7 @@ export async function evaluateTags(value: unknown, ctx: TagContext): Promise<unk
 }
 
 function tagError(tag: TaggedValue, message: string, hint?: string): AtmosError {
-  return configError('E_YAML_FUNCTION', `${tag.tag}: ${message} (${formatLocation(tag.location)})`, {
+  return configError('E_YAML_FUNCTION', `${tag.tag}: ${message}`, {
     location: tag.location,
     hint,
   });
@@ -127,7 +128,7 @@ async function include(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
       const value = loadYaml(text, path, { tags: STACK_TAGS }).value;
       return evaluateTags(value, { ...ctx, baseDir: dirname(path), only: ['!include'] });
     }
-    if (ext === '.hcl' || ext === '.tfvars') return parseHcl(text);
+    if (ext === '.hcl' || ext === '.tfvars') return parseTfvars(text);
     if (ext === '.env' || path.endsWith('/.env')) return parseDotenv(text);
   } catch (error) {
     if (error instanceof AtmosError) throw error;
@@ -148,7 +149,7 @@ async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
     stdout = result.stdout;
   } catch (error) {
     const cause = error as AtmosError;
-    throw new AtmosError('E_EXEC', 1, `!exec ${[command, ...args].join(' ')} failed (${formatLocation(tag.location)}): ${cause.message}`, {
+    throw new AtmosError('E_EXEC', 1, `!exec ${[command, ...args].join(' ')} failed: ${cause.message}`, {
       location: tag.location,
       output: cause.output,
       cause: error,
@@ -218,93 +219,4 @@ export function parseDotenv(text: string): Record<string, string> {
     out[match[1]!] = value;
   }
   return out;
-}
-
-/** A small HCL / tfvars reader: `key = value` with strings, numbers, booleans, null, lists and maps. */
-export function parseHcl(text: string): Record<string, unknown> {
-  let i = 0;
-  const fail = (message: string): never => {
-    const line = text.slice(0, i).split('\n').length;
-    throw new Error(`${message} on line ${line}`);
-  };
-  const skip = (newlines = true) => {
-    for (;;) {
-      const ch = text[i];
-      if (ch === '#' || (ch === '/' && text[i + 1] === '/')) {
-        while (i < text.length && text[i] !== '\n') i++;
-      } else if (ch === '/' && text[i + 1] === '*') {
-        const end = text.indexOf('*/', i + 2);
-        i = end < 0 ? text.length : end + 2;
-      } else if (ch !== undefined && (ch === ' ' || ch === '\t' || ch === '\r' || ch === ',' || (newlines && ch === '\n'))) {
-        i++;
-      } else return;
-    }
-  };
-  const key = (): string => {
-    skip();
-    if (text[i] === '"') return value() as string;
-    const match = /^[A-Za-z_][A-Za-z0-9_-]*/.exec(text.slice(i));
-    if (!match) fail('expected a name');
-    i += match![0].length;
-    return match![0];
-  };
-  const body = (close: string | undefined): Record<string, unknown> => {
-    const out: Record<string, unknown> = {};
-    for (;;) {
-      skip();
-      if (i >= text.length) {
-        if (close) fail(`missing "${close}"`);
-        return out;
-      }
-      if (close && text[i] === close) {
-        i++;
-        return out;
-      }
-      const name = key();
-      skip(false);
-      if (text[i] !== '=' && text[i] !== ':') fail(`expected "=" after ${name}`);
-      i++;
-      out[name] = value();
-    }
-  };
-  const value = (): unknown => {
-    skip();
-    const ch = text[i];
-    if (ch === '"') {
-      let out = '';
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\') {
-          const e = text[i + 1];
-          out += e === 'n' ? '\n' : e === 't' ? '\t' : (e ?? '');
-          i += 2;
-        } else out += text[i++];
-      }
-      if (i >= text.length) fail('unterminated string');
-      i++;
-      return out;
-    }
-    if (ch === '[') {
-      i++;
-      const list: unknown[] = [];
-      for (;;) {
-        skip();
-        if (text[i] === ']') {
-          i++;
-          return list;
-        }
-        if (i >= text.length) fail('missing "]"');
-        list.push(value());
-      }
-    }
-    if (ch === '{') {
-      i++;
-      return body('}');
-    }
-    const match = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
-    if (!match) fail('expected a value');
-    i += match![0].length;
-    return JSON.parse(match![0]) as unknown;
-  };
-  return body(undefined);
 }

@@ -236,12 +236,12 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const found = await matchStackFiles(base, path);
     if (found.files.length || skipIfMissing) return inside(found.files);
     if (isStackGlob(path)) {
-      throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
+      throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"`, {
         location,
         hint: `${STACK_FILE.test(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
       });
     }
-    throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"${location ? ` (${formatLocation(location)})` : ''}`, {
+    throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"`, {
       location,
       hint: notFoundHint(resolve(base, path), found.tried),
     });

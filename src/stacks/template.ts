@@ -1,7 +1,7 @@
 // A Go-template subset for Atmos stacks: fields with or without the leading dot, `index`, pipelines,
 // literals, Sprig-like functions, if/else/with/range, `{{-`/`-}}` trimming, variables. Values only
 // known during a build or rollout are `Deferred`s; touching one makes the whole result deferred.
-import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
+import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
 import { isMap } from './merge.js';
 
@@ -654,7 +654,6 @@ export function renderString(text: string, data: Record<string, unknown>, option
     return { file: base.file, line: base.line + lines.length - 1, col: lines[lines.length - 1]!.length + 1 };
   };
   const shown = (source: string | undefined) => JSON.stringify(source && (options.fileText || text.length > 120) ? source : text);
-  const at = (location: SourceLocation | undefined) => (location ? ` at ${formatLocation(location)}` : '');
   let nodes: Node[];
   try {
     nodes = parseTemplate(text);
@@ -663,7 +662,7 @@ export function renderString(text: string, data: Record<string, unknown>, option
       const location = locate(error.at);
       const close = error.at === undefined ? -1 : text.indexOf('}}', error.at);
       const source = error.at === undefined ? undefined : close < 0 ? text.slice(error.at) : text.slice(error.at, close + 2);
-      throw configError('E_TEMPLATE', `invalid template${at(location)}: ${error.message} in ${shown(source)}`, {
+      throw configError('E_TEMPLATE', `invalid template: ${error.message} in ${shown(source)}`, {
         location,
         hint: 'templates use Go template syntax: {{ .vars.name }}, {{ .vars.name | upper }}, {{ if .x }}…{{ end }}',
       });
@@ -679,13 +678,13 @@ export function renderString(text: string, data: Record<string, unknown>, option
       const missing = error.missing;
       const suggestion = didYouMean(missing.attempted, missing.candidates);
       const available = missing.candidates.slice(0, 12).join(', ');
-      throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${shown(state.current?.source)}${at(location)}`, {
+      throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${shown(state.current?.source)}`, {
         location,
         hint: suggestion ? `did you mean "${suggestion}"?` : available ? `available: ${available}` : undefined,
       });
     }
     if (error instanceof TemplateFailure) {
-      throw configError('E_TEMPLATE', `template ${shown(state.current?.source)}${at(location)}: ${error.message}`, { location });
+      throw configError('E_TEMPLATE', `template ${shown(state.current?.source)}: ${error.message}`, { location });
     }
     throw error;
   }

@@ -3,10 +3,10 @@
 // lock file. The model calls `ensureVendored` so describe, validate and rollout see vendored components.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
 import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
-import { formatLocation, stepError } from '../util/errors.js';
+import { formatLocationFrom, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import {
   cachePaths,
@@ -79,7 +79,7 @@ export async function ensureVendored(
   const result = new Map<string, VendoredComponent>();
   const loaded = await loadVendorEntries(ws, deployment, options.components);
   for (const w of loaded.warnings) {
-    const where = w.location ? `${formatLocation({ ...w.location, file: relative(ws.config.root, w.location.file) || w.location.file })}: ` : '';
+    const where = w.location ? `${formatLocationFrom(w.location, ws.config.root)}: ` : '';
     options.log.warn(`${where}${w.message}`);
   }
   const entries = entriesForTarget(loaded, target);

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleRepo, git, gitSnapshot, initRepo, removeDir, runCli } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, initRepo, removeDir } from '../helpers/repo.js';
+import { runMain } from '../helpers/run-main.js';
 
 let repo: string;
 
@@ -13,9 +14,9 @@ afterAll(() => removeDir(repo));
 
 describe('describe on the bundled example', () => {
   it('resolves stacks, deployment, target context and overrides in order, with origins', async () => {
-    const result = await runCli(['deployment', 'describe', 'payment-service', '--target', 'prod', '--format', 'json'], { cwd: repo });
+    const result = await runMain(['deployment', 'describe', 'payment-service', '--target', 'prod', '--format', 'json'], { cwd: repo });
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     const data = JSON.parse(result.stdout);
     expect(data.deployment).toBe('payment-service');
     expect(data.resolved).toHaveLength(1);
@@ -50,8 +51,8 @@ describe('describe on the bundled example', () => {
   });
 
   it('prints a readable description by default', async () => {
-    const result = await runCli(['deployment', 'describe', 'payment-service'], { cwd: repo });
-    expect(result.code).toBe(0);
+    const result = await runMain(['deployment', 'describe', 'payment-service'], { cwd: repo });
+    expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('target dev');
     expect(result.stdout).toContain('terraform/ecs/service-api');
     expect(result.stdout).toMatch(/cpu = 256 +# deployments\/payment-service\.yaml:\d+:\d+/);
@@ -60,16 +61,16 @@ describe('describe on the bundled example', () => {
   });
 
   it('validates every deployment', async () => {
-    const result = await runCli(['deployment', 'validate', '--all', '--format', 'json'], { cwd: repo });
-    expect(result.code).toBe(0);
+    const result = await runMain(['deployment', 'validate', '--all', '--format', 'json'], { cwd: repo });
+    expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ valid: true, deployments: [{ name: 'payment-service', valid: true, problems: [] }] });
   });
 
   it('reads only the stacks the deployment names', async () => {
     // A broken stack file that the deployment does not import must not matter.
     writeFileSync(join(repo, 'stacks/orgs/acme/unrelated-billing.yaml'), 'components: [unclosed\n');
-    const result = await runCli(['deployment', 'describe', 'payment-service', '--target', 'dev', '-q'], { cwd: repo });
-    expect(result.code).toBe(0);
+    const result = await runMain(['deployment', 'describe', 'payment-service', '--target', 'dev', '-q'], { cwd: repo });
+    expect(result.exitCode).toBe(0);
     git(repo, 'checkout', '--', 'stacks/orgs/acme/unrelated-billing.yaml');
   });
 });
@@ -84,8 +85,8 @@ describe('resolution errors', () => {
     const dir = initRepo({ ...base, ...files });
     try {
       const before = gitSnapshot(dir);
-      const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: dir });
-      expect(result.code).toBe(2);
+      const result = await runMain(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: dir });
+      expect(result.exitCode).toBe(2);
       expect(result.stderr).toMatch(pattern);
       expect(result.stdout).toBe('');
       expect(git(dir, 'status', '--porcelain')).toBe('');
@@ -136,8 +137,8 @@ describe('resolution errors', () => {
       'deployments/app.yaml': 'deployment:\n  name: app\n  components:\n    terraform:\n      missing: {}\n  targets:\n    dev: {}\n',
     });
     try {
-      const result = await runCli(['deployment', 'validate', 'app'], { cwd: dir });
-      expect(result.code).toBe(2);
+      const result = await runMain(['deployment', 'validate', 'app'], { cwd: dir });
+      expect(result.exitCode).toBe(2);
       expect(result.stderr).toMatch(/deployments\/app\.yaml:5:\d+: terraform\/missing: component directory components\/terraform\/missing does not exist/);
     } finally {
       removeDir(dir);
@@ -156,8 +157,8 @@ describe('per-target switches', () => {
     });
     try {
       const describeTarget = async (target: string) => {
-        const r = await runCli(['deployment', 'describe', 'app', '--target', target, '--format', 'json'], { cwd: dir });
-        expect(r.code, r.stderr).toBe(0);
+        const r = await runMain(['deployment', 'describe', 'app', '--target', target, '--format', 'json'], { cwd: dir });
+        expect(r.exitCode, r.stderr).toBe(0);
         return JSON.parse(r.stdout).resolved[0].components[0];
       };
       expect(await describeTarget('dev')).toMatchObject({ enabled: true, locked: false });

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { exampleRepo, git, initRepo, removeDir, runCli } from '../helpers/repo.js';
+import { exampleRepo, git, initRepo, removeDir } from '../helpers/repo.js';
+import { runMain } from '../helpers/run-main.js';
 
 const ATMOS_YAML = [
   'components:',
@@ -94,9 +95,9 @@ const status = (dir: string) => git(dir, 'status', '--porcelain', '--untracked-f
 
 describe('deployment matrix', () => {
   it('prints the example as one line of JSON when stdout is not a terminal', async () => {
-    const result = await runCli(['deployment', 'matrix', 'payment-service', '--target', 'dev'], { cwd: example });
+    const result = await runMain(['deployment', 'matrix', 'payment-service', '--target', 'dev'], { cwd: example });
     expect(result.stderr).toBe('');
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     expect(result.stdout.trimEnd().split('\n')).toHaveLength(1);
     const { include } = JSON.parse(result.stdout);
     expect(include[0]).toEqual({ component: 'terraform/vpc', type: 'terraform', name: 'vpc', wave: 0, depends_on: [] });
@@ -112,8 +113,8 @@ describe('deployment matrix', () => {
   });
 
   it('groups by wave with --waves; --format json is pretty, yaml and table work', async () => {
-    const waves = await runCli(['deployment', 'matrix', 'payment-service', '--waves', '--format', 'json'], { cwd: example });
-    expect(waves.code).toBe(0);
+    const waves = await runMain(['deployment', 'matrix', 'payment-service', '--waves', '--format', 'json'], { cwd: example });
+    expect(waves.exitCode).toBe(0);
     expect(waves.stdout.split('\n').length).toBeGreaterThan(10);
     const data = JSON.parse(waves.stdout);
     expect(data.waves.map((w: { wave: number; include: { component: string }[] }) => [w.wave, w.include.map((e) => e.component)])).toEqual([
@@ -122,12 +123,12 @@ describe('deployment matrix', () => {
       [2, ['terraform/ecs/service-api']],
     ]);
 
-    const yaml = await runCli(['deployment', 'matrix', 'payment-service', '--format', 'yaml'], { cwd: example });
-    expect(yaml.code).toBe(0);
+    const yaml = await runMain(['deployment', 'matrix', 'payment-service', '--format', 'yaml'], { cwd: example });
+    expect(yaml.exitCode).toBe(0);
     expect(parse(yaml.stdout).include).toHaveLength(5);
 
-    const table = await runCli(['deployment', 'matrix', 'payment-service', '--format', 'table'], { cwd: example });
-    expect(table.code).toBe(0);
+    const table = await runMain(['deployment', 'matrix', 'payment-service', '--format', 'table'], { cwd: example });
+    expect(table.exitCode).toBe(0);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^WAVE +COMPONENT +TYPE +DEPENDS ON$/);
     expect(lines[1]).toMatch(/^0 +terraform\/vpc +terraform +-$/);
@@ -135,14 +136,14 @@ describe('deployment matrix', () => {
   });
 
   it('leaves out abstract and disabled components, and dependencies on disabled ones', async () => {
-    const dev = JSON.parse((await runCli(['deployment', 'matrix', 'platform', '--target', 'dev'], { cwd: tree })).stdout);
+    const dev = JSON.parse((await runMain(['deployment', 'matrix', 'platform', '--target', 'dev'], { cwd: tree })).stdout);
     expect(dev.include.map((e: { component: string; wave: number; depends_on: string[] }) => [e.component, e.wave, e.depends_on])).toEqual([
       ['terraform/vpc', 0, []],
       ['terraform/eks', 1, ['terraform/vpc']],
       ['helmfile/app', 2, ['terraform/eks']],
     ]);
-    const prod = await runCli(['deployment', 'matrix', 'platform', '--target', 'prod', '--waves'], { cwd: tree });
-    expect(prod.code).toBe(0);
+    const prod = await runMain(['deployment', 'matrix', 'platform', '--target', 'prod', '--waves'], { cwd: tree });
+    expect(prod.exitCode).toBe(0);
     expect(JSON.parse(prod.stdout)).toEqual({
       waves: [
         { wave: 0, include: [{ component: 'terraform/vpc', type: 'terraform', name: 'vpc', wave: 0, depends_on: [] }] },
@@ -153,28 +154,28 @@ describe('deployment matrix', () => {
   });
 
   it('refuses an unknown deployment, an unknown target and a missing target (exit 2, no output)', async () => {
-    const unknown = await runCli(['deployment', 'matrix', 'payment-servce'], { cwd: example });
-    expect(unknown.code).toBe(2);
+    const unknown = await runMain(['deployment', 'matrix', 'payment-servce'], { cwd: example });
+    expect(unknown.exitCode).toBe(2);
     expect(unknown.stdout).toBe('');
     expect(unknown.stderr).toContain('unknown deployment "payment-servce"');
     expect(unknown.stderr).toContain('did you mean "payment-service"?');
 
-    const target = await runCli(['deployment', 'matrix', 'payment-service', '--target', 'stagin'], { cwd: example });
-    expect(target.code).toBe(2);
+    const target = await runMain(['deployment', 'matrix', 'payment-service', '--target', 'stagin'], { cwd: example });
+    expect(target.exitCode).toBe(2);
     expect(target.stdout).toBe('');
     expect(target.stderr).toMatch(/deployments\/payment-service\.yaml:\d+:\d+: unknown target "stagin"/);
     expect(target.stderr).toContain('did you mean "staging"?');
 
-    const none = await runCli(['deployment', 'matrix', 'platform'], { cwd: tree });
-    expect(none.code).toBe(2);
+    const none = await runMain(['deployment', 'matrix', 'platform'], { cwd: tree });
+    expect(none.exitCode).toBe(2);
     expect(none.stderr).toContain('--target is required');
   });
 });
 
 describe('deployment migrate', () => {
   it('writes a deployment from a stack of the example that validates', async () => {
-    const result = await runCli(['deployment', 'migrate', '--from-stack', 'platform/vpc', '--name', 'network'], { cwd: example });
-    expect(result.code).toBe(0);
+    const result = await runMain(['deployment', 'migrate', '--from-stack', 'platform/vpc', '--name', 'network'], { cwd: example });
+    expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('wrote deployments/network.yaml');
     const text = readFileSync(join(example, 'deployments/network.yaml'), 'utf8');
     expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=https:\/\/unpkg\.com\/atmos-deployments@\d+\.\d+\.\d+[^/]*\/schemas\/deployment\.schema\.json$/);
@@ -186,19 +187,23 @@ describe('deployment migrate', () => {
     expect(doc.targets).toEqual({ default: { labels: { region: 'us-east-2' } } });
     expect(doc.context).toEqual({ default_target: 'default' });
 
-    const validate = await runCli(['deployment', 'validate', 'network'], { cwd: example });
+    // The example's vpc stack leaves `name` to the deployment: validate says so, and passes once it has a value.
+    const unset = await runMain(['deployment', 'validate', 'network'], { cwd: example });
+    expect(unset.exitCode).toBe(2);
+    expect(unset.stderr).toContain('terraform/vpc: variable "name" has no default and gets no value');
+    const validate = await runMain(['deployment', 'validate', 'network'], { cwd: example, env: { TF_VAR_name: 'network' } });
     expect(validate.stderr).toBe('');
-    expect(validate.code).toBe(0);
-    const describe = JSON.parse((await runCli(['deployment', 'describe', 'network', '--format', 'json'], { cwd: example })).stdout);
+    expect(validate.exitCode).toBe(0);
+    const describe = JSON.parse((await runMain(['deployment', 'describe', 'network', '--format', 'json'], { cwd: example })).stdout);
     expect(describe.resolved[0].components[0].vars.cidr_block).toBe('10.0.0.0/16'); // the configuration stays in the stacks
   });
 
   it('carries components, same-stack settings.depends_on and the stack context over', async () => {
-    const result = await runCli(
+    const result = await runMain(
       ['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east-2', '--name', 'plat-dev', '--format', 'json'],
       { cwd: tree },
     );
-    expect(result.code).toBe(0);
+    expect(result.exitCode).toBe(0);
     const data = JSON.parse(result.stdout);
     expect(data.file).toBe('deployments/plat-dev.yaml');
     expect(data.target).toEqual({ name: 'dev', labels: { tenant: 'plat', environment: 'ue2', stage: 'dev', region: 'us-east-2' } });
@@ -219,8 +224,8 @@ describe('deployment migrate', () => {
     expect(doc.components.terraform.eks).toEqual({ metadata: { depends_on: ['terraform/vpc'] } });
     expect(doc.components.helmfile.app).toEqual({ metadata: { depends_on: ['terraform/eks'] } });
 
-    expect((await runCli(['deployment', 'validate', 'plat-dev'], { cwd: tree })).code).toBe(0);
-    const matrix = JSON.parse((await runCli(['deployment', 'matrix', 'plat-dev'], { cwd: tree })).stdout);
+    expect((await runMain(['deployment', 'validate', 'plat-dev'], { cwd: tree })).exitCode).toBe(0);
+    const matrix = JSON.parse((await runMain(['deployment', 'matrix', 'plat-dev'], { cwd: tree })).stdout);
     expect(matrix.include.map((e: { component: string; wave: number }) => `${e.wave}:${e.component}`)).toEqual([
       '0:terraform/vpc',
       '1:terraform/eks',
@@ -231,35 +236,35 @@ describe('deployment migrate', () => {
   it('refuses to overwrite a deployment file unless --force', async () => {
     const file = join(tree, 'deployments/platform.yaml');
     const before = readFileSync(file, 'utf8');
-    const refused = await runCli(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east-2', '--name', 'platform'], { cwd: tree });
-    expect(refused.code).toBe(2);
+    const refused = await runMain(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east-2', '--name', 'platform'], { cwd: tree });
+    expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('deployments/platform.yaml already exists');
     expect(refused.stderr).toContain('--force');
     expect(readFileSync(file, 'utf8')).toBe(before);
 
-    const forced = await runCli(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east-2', '--name', 'platform', '--force'], { cwd: tree });
-    expect(forced.code).toBe(0);
+    const forced = await runMain(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east-2', '--name', 'platform', '--force'], { cwd: tree });
+    expect(forced.exitCode).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('Migrated from the Atmos stack orgs/acme/plat/dev/us-east-2');
     git(tree, 'checkout', '--', 'deployments/platform.yaml');
   });
 
   it('refuses an unknown stack, a bad name, missing flags and clashing component names, writing nothing', async () => {
     const before = status(tree);
-    const typo = await runCli(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east2', '--name', 'x'], { cwd: tree });
-    expect(typo.code).toBe(2);
+    const typo = await runMain(['deployment', 'migrate', '--from-stack', 'orgs/acme/plat/dev/us-east2', '--name', 'x'], { cwd: tree });
+    expect(typo.exitCode).toBe(2);
     expect(typo.stderr).toContain('stack "orgs/acme/plat/dev/us-east2" not found in stacks/');
     expect(typo.stderr).toContain('did you mean "orgs/acme/plat/dev/us-east-2"?');
 
-    const badName = await runCli(['deployment', 'migrate', '--from-stack', 'dup', '--name', 'Plat_Dev'], { cwd: tree });
-    expect(badName.code).toBe(2);
+    const badName = await runMain(['deployment', 'migrate', '--from-stack', 'dup', '--name', 'Plat_Dev'], { cwd: tree });
+    expect(badName.exitCode).toBe(2);
     expect(badName.stderr).toContain('"Plat_Dev" is not a valid deployment name');
 
-    const missing = await runCli(['deployment', 'migrate', '--from-stack', 'dup'], { cwd: tree });
-    expect(missing.code).toBe(2);
+    const missing = await runMain(['deployment', 'migrate', '--from-stack', 'dup'], { cwd: tree });
+    expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toContain('--name is required');
 
-    const clash = await runCli(['deployment', 'migrate', '--from-stack', 'dup', '--name', 'dup'], { cwd: tree });
-    expect(clash.code).toBe(2);
+    const clash = await runMain(['deployment', 'migrate', '--from-stack', 'dup', '--name', 'dup'], { cwd: tree });
+    expect(clash.exitCode).toBe(2);
     expect(clash.stderr).toMatch(/stacks\/dup\.yaml:\d+:\d+: terraform\/app and helmfile\/app have the same name/);
     expect(existsSync(join(tree, 'deployments/dup.yaml'))).toBe(false);
     expect(status(tree)).toBe(before);

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createRolloutRecorder, openTracking, resolveRolloutCommit, type Tracking } from '../../src/tracking/recorder.js';
-import { exampleRepo, git, gitSnapshot, removeDir, runCli, tempDir, writeFiles, withOrigin } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, removeDir, tempDir, writeFiles, withOrigin } from '../helpers/repo.js';
+import { runMain } from '../helpers/run-main.js';
 
 const D = 'payment-service';
 const COMPONENTS = ['terraform/vpc', 'terraform/eks', 'terraform/ecr/api', 'terraform/ecs/service-api', 'nixpack/api'];
@@ -43,9 +44,9 @@ afterAll(() => {
 
 describe('status', () => {
   it('shows per target and component the deployed commit, who, last status and images (json)', async () => {
-    const r = await runCli(['deployment', 'status', D, '--format', 'json'], { cwd: dir });
+    const r = await runMain(['deployment', 'status', D, '--format', 'json'], { cwd: dir });
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.exitCode).toBe(0);
     const data = JSON.parse(r.stdout);
     const dev = data.targets.find((x: { target: string }) => x.target === 'dev');
     const ecs = dev.components.find((c: { component: string }) => c.component === 'ecs/service-api');
@@ -59,18 +60,18 @@ describe('status', () => {
   });
 
   it('prints a table for people', async () => {
-    const r = await runCli(['deployment', 'status', D, '--target', 'dev'], { cwd: dir });
-    expect(r.code).toBe(0);
+    const r = await runMain(['deployment', 'status', D, '--target', 'dev'], { cwd: dir });
+    expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/target dev\nCOMPONENT\s+TYPE\s+COMMIT/);
     expect(r.stdout).toContain(`failed (${second.slice(0, 12)})`);
   });
 
   it('unknown deployment or target: exit 2 and nothing written', async () => {
     const before = gitSnapshot(dir);
-    const a = await runCli(['deployment', 'status', 'payment-servce'], { cwd: dir });
-    expect(a.code).toBe(2);
-    const b = await runCli(['deployment', 'status', D, '--target', 'prd'], { cwd: dir });
-    expect(b.code).toBe(2);
+    const a = await runMain(['deployment', 'status', 'payment-servce'], { cwd: dir });
+    expect(a.exitCode).toBe(2);
+    const b = await runMain(['deployment', 'status', D, '--target', 'prd'], { cwd: dir });
+    expect(b.exitCode).toBe(2);
     expect(b.stderr).toContain('prd');
     expect(gitSnapshot(dir)).toBe(before);
   });
@@ -80,10 +81,10 @@ describe('status', () => {
     execFileSync('git', ['clone', '-q', '-b', 'main', remote, other]);
     git(other, 'config', 'user.name', 'Bob');
     git(other, 'config', 'user.email', 'bob@example.com');
-    const offline = await runCli(['deployment', 'status', D, '--target', 'dev', '--offline', '--format', 'json'], { cwd: other });
+    const offline = await runMain(['deployment', 'status', D, '--target', 'dev', '--offline', '--format', 'json'], { cwd: other });
     expect(JSON.parse(offline.stdout).targets[0].components[0].commit).toBeNull();
-    const online = await runCli(['deployment', 'status', D, '--target', 'dev', '--format', 'json'], { cwd: other });
-    expect(online.code).toBe(0);
+    const online = await runMain(['deployment', 'status', D, '--target', 'dev', '--format', 'json'], { cwd: other });
+    expect(online.exitCode).toBe(0);
     expect(JSON.parse(online.stdout).targets[0].components.find((c: { component: string }) => c.component === 'vpc').commit).toBe(second);
     removeDir(other);
   });
@@ -91,29 +92,29 @@ describe('status', () => {
 
 describe('history', () => {
   it('lists records newest first with filters and limit (json)', async () => {
-    const all = JSON.parse((await runCli(['deployment', 'history', D, '--limit', '0', '--format', 'json', '--offline'], { cwd: dir })).stdout);
+    const all = JSON.parse((await runMain(['deployment', 'history', D, '--limit', '0', '--format', 'json', '--offline'], { cwd: dir })).stdout);
     expect(all.entries).toHaveLength(15);
     expect(all.entries[0].timestamp).toBe('2025-03-02T10:00:00Z');
     expect(all.entries.at(-1).timestamp).toBe('2025-03-01T10:00:00Z');
-    const staging = JSON.parse((await runCli(['deployment', 'history', D, '--target', 'staging', '--component', 'terraform/vpc', '--format', 'json'], { cwd: dir })).stdout);
+    const staging = JSON.parse((await runMain(['deployment', 'history', D, '--target', 'staging', '--component', 'terraform/vpc', '--format', 'json'], { cwd: dir })).stdout);
     expect(staging.entries).toMatchObject([{ target: 'staging', component: 'vpc', promoted_from: 'dev', status: 'success', git_sha: first }]);
-    const window = JSON.parse((await runCli(['deployment', 'history', D, '--until', '2025-03-01', '--limit', '3', '--format', 'json'], { cwd: dir })).stdout);
+    const window = JSON.parse((await runMain(['deployment', 'history', D, '--until', '2025-03-01', '--limit', '3', '--format', 'json'], { cwd: dir })).stdout);
     expect(window.entries).toHaveLength(3);
     expect(window.entries.every((e: { timestamp: string }) => e.timestamp.startsWith('2025-03-01'))).toBe(true);
   });
 
   it('table and bad flags', async () => {
-    const r = await runCli(['deployment', 'history', D, '--target', 'staging', '--limit', '1'], { cwd: dir });
+    const r = await runMain(['deployment', 'history', D, '--target', 'staging', '--limit', '1'], { cwd: dir });
     expect(r.stdout).toMatch(/TIME\s+TARGET\s+COMPONENT\s+STATUS/);
     expect(r.stdout).toContain('promoted from dev');
-    expect((await runCli(['deployment', 'history', D, '--limit', '-1'], { cwd: dir })).code).toBe(2);
-    expect((await runCli(['deployment', 'history', D, '--since', 'someday'], { cwd: dir })).code).toBe(2);
+    expect((await runMain(['deployment', 'history', D, '--limit', '-1'], { cwd: dir })).exitCode).toBe(2);
+    expect((await runMain(['deployment', 'history', D, '--since', 'someday'], { cwd: dir })).exitCode).toBe(2);
   });
 });
 
 describe('diff, approve, promotion-status', () => {
   it('diff shows commits, differing components and configuration', async () => {
-    const r = await runCli(['deployment', 'diff', D, '--from-target', 'staging', '--to-target', 'dev', '--show-code', '--format', 'json'], { cwd: dir });
+    const r = await runMain(['deployment', 'diff', D, '--from-target', 'staging', '--to-target', 'dev', '--show-code', '--format', 'json'], { cwd: dir });
     expect(r.stderr).toBe('');
     const data = JSON.parse(r.stdout);
     expect(data.from.commit).toBe(first);
@@ -123,26 +124,26 @@ describe('diff, approve, promotion-status', () => {
     expect(data.components.find((c: { component: string }) => c.component === 'ecs/service-api').changed).toEqual([]);
     expect(data.config).toContainEqual({ component: 'vpc', path: 'vars.name', from: 'payments-staging', to: 'payments-dev' });
     expect(data.code).toContain('# changed');
-    const table = await runCli(['deployment', 'diff', D, '--from-target', 'staging', '--to-target', 'dev'], { cwd: dir });
+    const table = await runMain(['deployment', 'diff', D, '--from-target', 'staging', '--to-target', 'dev'], { cwd: dir });
     expect(table.stdout).toContain('components that differ');
-    expect((await runCli(['deployment', 'diff', D, '--from-target', 'staging'], { cwd: dir })).code).toBe(2);
+    expect((await runMain(['deployment', 'diff', D, '--from-target', 'staging'], { cwd: dir })).exitCode).toBe(2);
   });
 
   it('promotion-status per edge, approve records a note that makes prod ready', async () => {
-    const before = JSON.parse((await runCli(['deployment', 'promotion-status', D, '--format', 'json'], { cwd: dir })).stdout);
+    const before = JSON.parse((await runMain(['deployment', 'promotion-status', D, '--format', 'json'], { cwd: dir })).stdout);
     const edge = (data: { edges: { from: string; to: string; state: string }[] }, from: string, to: string) => data.edges.find((e) => e.from === from && e.to === to)!;
     expect(edge(before, 'dev', 'staging').state).toBe('ready');
     expect(edge(before, 'staging', 'prod')).toMatchObject({ state: 'requires approval', pending_commits: [first] });
-    const approve = await runCli(['deployment', 'approve', D, '--target', 'prod', '--format', 'json'], { cwd: dir, env: { ATMOS_DEPLOYED_BY: 'carol@example.com' } });
-    expect(approve.code).toBe(0);
+    const approve = await runMain(['deployment', 'approve', D, '--target', 'prod', '--format', 'json'], { cwd: dir, env: { ATMOS_DEPLOYED_BY: 'carol@example.com' } });
+    expect(approve.exitCode).toBe(0);
     expect(JSON.parse(approve.stdout)).toMatchObject({ target: 'prod', approvals: [{ git_sha: first, approved_by: 'carol@example.com' }], pushed: true });
     expect(git(remote, 'notes', '--ref=atmos/payment-service/approvals', 'show', first)).toContain('"approved_by":"carol@example.com"');
-    const after = JSON.parse((await runCli(['deployment', 'promotion-status', D, '--format', 'json'], { cwd: dir })).stdout);
+    const after = JSON.parse((await runMain(['deployment', 'promotion-status', D, '--format', 'json'], { cwd: dir })).stdout);
     expect(edge(after, 'staging', 'prod').state).toBe('ready');
-    const table = await runCli(['deployment', 'promotion-status', D], { cwd: dir });
+    const table = await runMain(['deployment', 'promotion-status', D], { cwd: dir });
     expect(table.stdout).toMatch(/EDGE\s+STATE/);
-    const bad = await runCli(['deployment', 'approve', D, '--target', 'prod', '--git-sha', 'f'.repeat(40)], { cwd: dir });
-    expect(bad.code).toBe(2);
+    const bad = await runMain(['deployment', 'approve', D, '--target', 'prod', '--git-sha', 'f'.repeat(40)], { cwd: dir });
+    expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain('does not exist');
   });
 });

@@ -167,7 +167,7 @@ describe('rollout of a vendored component', () => {
     const before = gitSnapshot(repo);
     const r = await runCli(['deployment', 'rollout', 'broken', '--target', 'dev'], { cwd: repo });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*v9\.9\.9/m);
+    expect(r.stderr).toMatch(/^error\[E_VENDOR_REF\]: .*v9\.9\.9/m);
     expect(gitSnapshot(repo)).toBe(before);
     expect(existsSync(join(repo, '.atmos/vendor-cache/deployments/broken'))).toBe(false);
     expect(existsSync(join(repo, '.atmos/state/broken'))).toBe(false);

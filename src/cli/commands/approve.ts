@@ -34,7 +34,7 @@ export async function run(
     const source = target.promotion.allowedFrom[0]!;
     commits = [...new Set((await readTargetCommits(tracking.repo, spec.name, source)).values())];
     if (commits.length === 0) {
-      throw configError('E_SOURCE_NOT_DEPLOYED', `${source} has no deployment of ${spec.name} to approve for ${target.name}`, {
+      throw policyError('E_SOURCE_NOT_DEPLOYED', `${source} has no deployment of ${spec.name} to approve for ${target.name}`, {
         hint: `roll out to ${source} first, or name the commit with --git-sha`,
       });
     }

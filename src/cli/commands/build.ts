@@ -17,7 +17,7 @@ interface BuildCommandOptions {
 
 export async function run(args: string[], options: BuildCommandOptions, ctx: CommandContext): Promise<number> {
   const deployment = args[0]!;
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: options.offline });
   const build = await import('../../build/index.js');
   if (options.plan) {
     const { commandText } = await import('../../build/types.js');

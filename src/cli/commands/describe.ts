@@ -5,16 +5,18 @@ import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace, resolveTarget, type Workspace } from '../../model/index.js';
 import type { ResolvedComponent, TargetSpec } from '../../model/types.js';
-import { formatLocation } from '../../util/errors.js';
+import { formatLocationFrom } from '../../util/errors.js';
 import { isInside } from '../../util/paths.js';
 import { stateAddress } from '../../model/state-address.js';
+import { selectComponents } from '../../model/select.js';
+import type { PlannedComponent, PlannedRollout } from '../../plan/rollout-plan.js';
 import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
 export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean }, ctx: CommandContext): Promise<number> {
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const name = args[0]!;
-  const git = await currentGit(ws.config.root);
+  const git = await currentGit(ws.config.root, ctx.env);
   const { loadDeployment } = await import('../../config/deployment.js');
   const deployment = await loadDeployment(ws.config, ws.files, name);
   const targetNames = options.target
@@ -23,11 +25,19 @@ export async function run(args: string[], options: { target?: string; component?
       ? [deployment.context.defaultTarget]
       : [...deployment.targets.keys()];
 
-  const resolved: { target: { name: string }; components: ResolvedComponent[] }[] = [];
+  const { planRollout } = await import('../../plan/rollout-plan.js');
+  const resolved: { target: { name: string }; components: ResolvedComponent[]; plan: PlannedRollout }[] = [];
   for (const targetName of targetNames) {
-    const { target, components } = await resolveTarget(ws, name, targetName, { git });
-    const selected = components.filter((c) => matches(c, options.component));
-    resolved.push({ target, components: selected });
+    const whole = await resolveTarget(ws, name, targetName, { git });
+    const { target, components } = whole;
+    const selected = selectComponents(components, options.component, name);
+    // The plan says what each component reads; what a rollout would refuse is shown as a warning.
+    const plan = await planRollout(whole, { env: ws.env }, { root: ws.config.root });
+    for (const problem of plan.problems) {
+      const at = problem.location ? `${formatLocationFrom(problem.location, ws.config.root)}: ` : '';
+      ctx.log.warn(`${at}${problem.message} (a rollout to ${target.name} would stop here; see \`atmos deployment validate\`)`);
+    }
+    resolved.push({ target, components: selected, plan });
   }
   const rel = (path: string) => relative(ws.config.root, path) || '.';
   const data = {
@@ -37,18 +47,15 @@ export async function run(args: string[], options: { target?: string; component?
     labels: deployment.labels,
     stacks: deployment.stacks,
     targets: [...deployment.targets.values()].map((t) => targetJson(t, options.showSensitive ? new Set() : contextSecrets(resolved))),
-    resolved: resolved.map(({ target, components }) => ({
+    resolved: resolved.map(({ target, components, plan }) => ({
       target: target.name,
-      components: components.map((c) => componentJson(options.showSensitive ? c : hideSensitive(c), ws, { deployment: deployment.name, target: target.name })),
+      components: components.map((c) =>
+        componentJson(options.showSensitive ? c : hideSensitive(c), ws, { deployment: deployment.name, target: target.name }, plan.components.find((p) => p.key === c.key)),
+      ),
     })),
   };
   writeResult(ctx, data, () => renderText(data));
   return 0;
-}
-
-function matches(component: ResolvedComponent, filters: string[] | undefined): boolean {
-  if (!filters?.length) return true;
-  return filters.some((f) => f === component.key || f === component.name);
 }
 
 /** Target context keys that become a sensitive variable of some component (the context is merged into vars). */
@@ -72,11 +79,11 @@ function targetJson(target: TargetSpec, hidden: Set<string>) {
   };
 }
 
-export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }) {
+export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { deployment: string; target: string }, planned?: PlannedComponent) {
   const origins: Record<string, string> = {};
   for (const [path, origin] of Object.entries(c.origins)) {
     origins[path] = origin.location
-      ? `${formatLocation({ ...origin.location, file: relative(ws.config.root, origin.location.file) })}`
+      ? formatLocationFrom(origin.location, ws.config.root)
       : origin.layer;
   }
   return {
@@ -101,6 +108,9 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     sensitive: c.sensitive,
     pending: c.pending,
     binding: c.binding ?? null,
+    // From the rollout plan (active components only): the outputs it reads and the images it runs.
+    reads: planned ? planned.reads.map((r) => ({ path: r.path, component: r.component, output: r.output })) : [],
+    images: planned?.images ?? [],
     origins,
   };
 }
@@ -138,6 +148,7 @@ function renderText(data: DescribeData): string {
       out.push('', `  ${c.component}${flags ? `  [${flags}]` : ''}`);
       out.push(`    directory:  ${c.directory}`);
       if (c.depends_on.length) out.push(`    depends on: ${c.depends_on.join(', ')}`);
+      for (const r of c.reads) out.push(`    reads:      output ${r.output} of ${r.component} (${r.path})`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
       if (c.state) out.push(`    state:      ${c.state.address} (${c.state.backend_type}, workspace ${c.state.workspace})`);
       for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {

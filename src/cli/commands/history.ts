@@ -5,6 +5,7 @@ import { renderTable, writeResult } from '../output.js';
 import { approvalText, openDeployment, short } from '../../tracking/open.js';
 import { parseWhen, readHistory } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
+import { selectComponent } from '../../model/select.js';
 
 interface Options {
   target?: string;
@@ -24,12 +25,7 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const since = options.since ? parseWhen(options.since, now, '--since') : undefined;
   const until = options.until ? parseWhen(options.until, now, '--until', true) : undefined;
   const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
-  let component = options.component;
-  if (component !== undefined) {
-    // `type/name` or a name.
-    const match = [...spec.components.values()].find((c) => `${c.type}/${c.name}` === component || c.name === component);
-    if (match) component = match.name;
-  }
+  const component = options.component === undefined ? undefined : selectComponent([...spec.components.values()], options.component, spec.name).name;
   const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit });
   const data = { deployment: spec.name, entries };
   writeResult(ctx, data, () =>

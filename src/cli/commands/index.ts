@@ -20,6 +20,8 @@ export interface CommandSpec {
   args?: string;
   description: string;
   options: OptionSpec[];
+  /** Shown under "Examples:" in `--help` (the command line after `atmos `). */
+  examples: string[];
   load: () => Promise<CommandModule>;
 }
 
@@ -33,6 +35,7 @@ export const deploymentCommands: CommandSpec[] = [
     name: 'list',
     description: 'list deployments: name, stacks, components, targets',
     options: [{ flags: '--label <key=value>', description: 'only deployments with this label', repeatable: true }],
+    examples: ['deployment list', 'deployment list --label team=payments --format json'],
     load: () => import('./list.js'),
   },
   {
@@ -44,6 +47,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--component <component>', description: 'only this component (type/name or name)', repeatable: true },
       { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
     ],
+    examples: ['deployment describe payment-service --target dev', 'deployment describe payment-service --target prod --component terraform/vpc --format yaml'],
     load: () => import('./describe.js'),
   },
   {
@@ -51,6 +55,7 @@ export const deploymentCommands: CommandSpec[] = [
     args: '[deployment]',
     description: 'check deployment files, their stacks and components, without side effects',
     options: [{ flags: '--all', description: 'validate every deployment' }],
+    examples: ['deployment validate payment-service', 'deployment validate --all'],
     load: () => import('./validate.js'),
   },
   {
@@ -65,6 +70,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--tag <tag>', description: 'tag for the image (advisory; images are addressed by digest)' },
       offlineWrite,
     ],
+    examples: ['deployment build payment-service --target dev --plan', 'deployment build payment-service --target dev --component api --skip-push'],
     load: () => import('./build.js'),
   },
   {
@@ -84,6 +90,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--message <why>', description: 'why this rollout happens; kept in its records, shown by history and status' },
       offlineWrite,
     ],
+    examples: ['deployment rollout payment-service --target dev --plan', 'deployment rollout payment-service --target staging --promote-from dev --message "release 42"'],
     load: () => import('./rollout.js'),
   },
   {
@@ -95,6 +102,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--check-drift', description: 'also run a plan per component and report drift' },
       offline,
     ],
+    examples: ['deployment status payment-service', 'deployment status payment-service --target prod --check-drift'],
     load: () => import('./status.js'),
   },
   {
@@ -109,6 +117,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--until <date>', description: 'only entries at or before this date (a day counts whole), time or duration ago' },
       offline,
     ],
+    examples: ['deployment history payment-service --target prod --limit 10', 'deployment history payment-service --component vpc --since 7d'],
     load: () => import('./history.js'),
   },
   {
@@ -122,6 +131,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
       offline,
     ],
+    examples: ['deployment diff payment-service --from-target staging --to-target prod', 'deployment diff payment-service --from-target dev --to-target staging --show-code'],
     load: () => import('./diff.js'),
   },
   {
@@ -135,6 +145,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--diff-target <target>', description: 'list packages added, removed and changed from --target to this target' },
       { flags: '--offline', description: 'do not fetch tracking refs and notes from the remote first' },
     ],
+    examples: ['deployment sbom payment-service --target prod', 'deployment sbom payment-service --target staging --diff-target prod'],
     load: () => import('./sbom.js'),
   },
   {
@@ -148,12 +159,14 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--sign-key <file>', description: 'sign the approval with this private SSH key (default $ATMOS_SIGNING_KEY); required where the target sets allowed_signers' },
       offlineWrite,
     ],
+    examples: ['deployment approve payment-service --target prod --message "change ticket 42"', 'deployment approve payment-service --target prod --git-sha 1a2b3c4'],
     load: () => import('./approve.js'),
   },
   {
     name: 'sync',
     description: 'push the records kept locally (--offline, remote unreachable) to the tracking remote; never forced',
     options: [],
+    examples: ['deployment sync'],
     load: () => import('./sync.js'),
   },
   {
@@ -161,6 +174,7 @@ export const deploymentCommands: CommandSpec[] = [
     args: '<deployment>',
     description: 'show the promotion paths between targets (--format text|dot|mermaid)',
     options: [],
+    examples: ['deployment promotion-graph payment-service', 'deployment promotion-graph payment-service --format mermaid'],
     load: () => import('./promotion-graph.js'),
   },
   {
@@ -168,6 +182,7 @@ export const deploymentCommands: CommandSpec[] = [
     args: '<deployment>',
     description: 'per promotion edge: ready / up to date / requires approval, with commits',
     options: [offline],
+    examples: ['deployment promotion-status payment-service'],
     load: () => import('./promotion-status.js'),
   },
   {
@@ -178,6 +193,7 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'target whose components to list (default: context.default_target)' },
       { flags: '--waves', description: 'one matrix per wave: {"waves":[{"wave":0,"include":[...]}, ...]}' },
     ],
+    examples: ['deployment matrix payment-service --target dev', 'deployment matrix payment-service --target dev --waves'],
     load: () => import('./matrix.js'),
   },
   {
@@ -189,6 +205,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--output <path>', description: 'file to write (default: <deployments dir>/<name>.yaml)' },
       { flags: '--force', description: 'replace the file when it exists' },
     ],
+    examples: ['deployment migrate --from-stack orgs/acme/prod --name payment-service', 'deployment migrate --from-stack prod.yaml --name shop --output deployments/shop.yaml --force'],
     load: () => import('./migrate.js'),
   },
 ];
@@ -204,12 +221,14 @@ export const vendorCommands: CommandSpec[] = [
       { ...target, description: 'only this target (default: every target)' },
       { flags: '--update', description: 'ignore the lock files: fetch the sources again and lock what they give' },
     ],
+    examples: ['vendor pull --deployment web', 'vendor pull --deployment web --target prod --update'],
     load: () => import('./vendor-pull.js'),
   },
   {
     name: 'status',
     description: 'what each target of a deployment uses, and what is out of date against the vendor entries',
     options: [vendorDeployment, { ...target, description: 'only this target (default: every target)' }],
+    examples: ['vendor status --deployment web'],
     load: () => import('./vendor-status.js'),
   },
   {
@@ -217,6 +236,7 @@ export const vendorCommands: CommandSpec[] = [
     args: '<action>',
     description: 'vendor cache statistics ("cache stats"): size, objects, deployments, deduplication savings',
     options: [],
+    examples: ['vendor cache stats'],
     load: () => import('./vendor-cache.js'),
   },
   {
@@ -228,6 +248,7 @@ export const vendorCommands: CommandSpec[] = [
       { flags: '--older-than <age>', description: 'only objects last used longer ago than this (e.g. 30d, 12h)' },
       { flags: '--force', description: 'remove; without it, only list what would go' },
     ],
+    examples: ['vendor clean', 'vendor clean --older-than 30d --force'],
     load: () => import('./vendor-clean.js'),
   },
 ];

@@ -18,7 +18,7 @@ export interface ListedDeployment {
 
 export async function run(_args: string[], options: { label?: string[] }, ctx: CommandContext): Promise<number> {
   const filters = parseLabelFilters(options.label ?? []);
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const { listDeploymentNames, loadDeployment } = await import('../../config/deployment.js');
 
   const deployments: DeploymentSpec[] = [];

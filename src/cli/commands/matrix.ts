@@ -4,12 +4,19 @@ import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openWorkspace, resolveTarget } from '../../model/index.js';
 import { groupByWave, matrixEntries, type Matrix, type WaveMatrix } from '../../plan/matrix.js';
+import { ProblemList } from '../../util/errors.js';
 
 export async function run(args: string[], options: { target?: string; waves?: boolean }, ctx: CommandContext): Promise<number> {
   // The matrix needs names and dependencies only: no just-in-time vendoring.
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: false });
-  const { components } = await resolveTarget(ws, args[0]!, options.target);
-  const entries = matrixEntries(components);
+  const resolved = await resolveTarget(ws, args[0]!, options.target);
+  // A matrix fans out rollouts: what each of them would refuse before running is refused here, once.
+  const { planRollout } = await import('../../plan/rollout-plan.js');
+  const plan = await planRollout(resolved, { env: ws.env }, { root: ws.config.root });
+  const problems = new ProblemList();
+  for (const p of plan.problems.filter((p) => !p.message.startsWith('dependency cycle'))) problems.add(p.message, p.location, p.hint);
+  problems.throwIfAny('E_PREFLIGHT');
+  const entries = matrixEntries(resolved.components);
   const data: Matrix | WaveMatrix = options.waves ? { waves: groupByWave(entries) } : { include: entries };
   if (ctx.format === undefined && !ctx.isTTY) {
     // One line, as `echo "matrix=$(atmos deployment matrix …)" >> $GITHUB_OUTPUT` needs.

@@ -12,7 +12,7 @@ export interface PromotionGraph {
 }
 
 export async function run(args: string[], _options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const { loadDeployment } = await import('../../config/deployment.js');
   const graph = promotionGraph(await loadDeployment(ws.config, ws.files, args[0]!));
   const render = { dot: renderDot, mermaid: renderMermaid }[ctx.format as 'dot' | 'mermaid'] ?? renderText;

@@ -6,7 +6,7 @@ import { writeResult } from '../output.js';
 import { openDeployment } from '../../tracking/open.js';
 import { configError, didYouMean } from '../../util/errors.js';
 import { packageVersion } from '../../util/package.js';
-import type { ComponentSpec } from '../../model/types.js';
+import { selectComponents } from '../../model/select.js';
 
 const FORMATS = ['summary', 'table', 'cyclonedx-json', 'spdx-json', 'json', 'yaml'];
 
@@ -40,7 +40,7 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
       hint: guess ? `did you mean ${guess}?` : `targets: ${[...spec.targets.keys()].join(', ')}`,
     });
   }
-  const selected = selectComponents([...spec.components.values()], options.component ?? []);
+  const selected = selectComponents([...spec.components.values()], options.component, spec.name);
   const toolVersion = await readToolVersion();
 
   const { loadTargetSbom } = await import('../../engine/target-sbom.js');
@@ -64,20 +64,6 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   }
   for (const c of sbom.components) if (c.incomplete) ctx.log.warn(`the inventory of ${c.key} is incomplete (${c.warnings.length} warning${c.warnings.length === 1 ? '' : 's'})`);
   return 0;
-}
-
-function selectComponents(all: ComponentSpec[], wanted: string[]): ComponentSpec[] {
-  if (!wanted.length) return all;
-  return wanted.map((w) => {
-    const hit = all.find((c) => `${c.type}/${c.name}` === w) ?? all.find((c) => c.name === w);
-    if (!hit) {
-      const guess = didYouMean(w, all.map((c) => c.name));
-      throw configError('E_UNKNOWN_COMPONENT', `no component ${w} in this deployment`, {
-        hint: guess ? `did you mean ${guess}?` : `components: ${all.map((c) => c.name).join(', ')}`,
-      });
-    }
-    return hit;
-  });
 }
 
 async function readToolVersion(): Promise<string> {

@@ -3,8 +3,8 @@ import { GitRepo } from '../../tracking/git.js';
 import { configError } from '../../util/errors.js';
 
 /** HEAD of the repository (sha, short sha, branch), or undefined outside a git repository. */
-export async function currentGit(root: string): Promise<{ sha: string; shortSha: string; branch?: string } | undefined> {
-  const result = await new GitRepo(root).git(['rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], { check: false });
+export async function currentGit(root: string, env: NodeJS.ProcessEnv): Promise<{ sha: string; shortSha: string; branch?: string } | undefined> {
+  const result = await new GitRepo(root, { env }).git(['rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], { check: false });
   if (result.code !== 0) return undefined;
   const [sha, branch] = result.stdout.trim().split('\n');
   if (!sha || !/^[0-9a-f]{40}$/.test(sha)) return undefined;

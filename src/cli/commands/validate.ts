@@ -24,9 +24,16 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
 
   const { stateUsers, sharedStateProblems } = await import('../../model/state-address.js');
   const reports: Report[] = [];
+  const warnings = new Set<string>();
+  const { planTarget } = await import('../../engine/preflight.js');
   const users: import('../../model/state-address.js').StateUser[] = [];
   for (const name of names) {
     const problems = new ProblemList();
+    // The same problem found in several targets (a directory, a module's variable) is reported once.
+    const add = (problem: Problem) => {
+      const same = (p: Problem) => p.message === problem.message && p.location?.file === problem.location?.file && p.location?.line === problem.location?.line;
+      if (!problems.problems.some(same)) problems.problems.push(problem);
+    };
     try {
       const deployment = await loadDeployment(ws.config, ws.files, name);
       for (const target of deployment.targets.keys()) {
@@ -37,14 +44,18 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
           if (c.abstract || !c.enabled || c.type === 'nixpack') continue;
           if (!existsSync(c.directory)) {
             const spec = deployment.components.get(c.key);
-            problems.add(
-              `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
-              spec?.location ?? locationOf(deployment.raw, 'components'),
-              'create it, fix metadata.component, or add a vendor entry that provides it',
-            );
+            add({
+              message: `${c.key}: component directory ${relative(ws.config.root, c.directory)} does not exist`,
+              location: spec?.location ?? locationOf(deployment.raw, 'components'),
+              hint: 'create it, fix metadata.component, or add a vendor entry that provides it',
+            });
           }
         }
-        if (!problems.empty) break; // the same directory problems repeat for every target
+        // What a rollout to this target would refuse before running anything (the plan's checks).
+        const plan = await planTarget(ws, resolved);
+        for (const problem of plan.problems) add(problem);
+        // A program missing here may be installed where rollouts run: a warning, not a failure.
+        for (const missing of plan.environmentProblems) warnings.add(`${missing.message}; a rollout would stop before running anything`);
       }
     } catch (error) {
       if (!isAtmosError(error) || error.exitCode !== 2) throw error;
@@ -60,6 +71,7 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
     report.valid = false;
   }
 
+  for (const warning of warnings) ctx.log.warn(warning);
   const valid = reports.every((r) => r.valid);
   const rel = (file: string) => relative(ws.config.root, file);
   writeResult(

@@ -10,7 +10,7 @@ export async function run(args: string[], _options: Record<string, unknown>, ctx
   }
   const { openWorkspace } = await import('../../model/index.js');
   const { cacheStats } = await import('../../vendor/index.js');
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const stats = await cacheStats(ws.config.root);
   writeResult(ctx, stats, () =>
     renderTable(

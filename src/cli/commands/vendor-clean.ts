@@ -9,7 +9,7 @@ export async function run(_args: string[], options: Record<string, unknown>, ctx
   const { openWorkspace } = await import('../../model/index.js');
   const { cleanCache, parseDuration } = await import('../../vendor/index.js');
   const olderThanMs = typeof options.olderThan === 'string' ? parseDuration(options.olderThan) : undefined;
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   if (options.force) {
     // A running rollout creates each component's working directory from its cache object when the
     // component's turn comes: removing objects under it would fail the rollout halfway.

@@ -14,7 +14,7 @@ export async function openDeployment(
   }
   const { openWorkspace, componentDirectories } = await import('../../model/index.js');
   const { loadDeployment, requireTarget } = await import('../../config/deployment.js');
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log });
   const deployment = await loadDeployment(ws.config, ws.files, name);
   const targets = typeof options.target === 'string' ? [requireTarget(deployment, options.target)] : [...deployment.targets.values()];
   return { ws, deployment, targets, components: await componentDirectories(ws, deployment.name) };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireRolloutLock, lockPath } from '../../../src/engine/lock.js';
 import { REDACTED, Redactor } from '../../../src/engine/sensitive.js';
-import { scanHcl } from '../../../src/model/terraform-variables.js';
+import { variablesOf } from '../../../src/model/terraform-variables.js';
 import { countChanges } from '../../../src/engine/terraform.js';
 import {
   backendConfig,
@@ -117,7 +117,7 @@ variable "name" {
 variable plain_token {
   sensitive=true
 }`;
-    expect(scanHcl(hcl).filter((v) => v.sensitive).map((v) => v.name)).toEqual(['password', 'plain_token']);
+    expect(variablesOf(hcl).filter((v) => v.sensitive).map((v) => v.name)).toEqual(['password', 'plain_token']);
   });
 
   it('blanks secrets (and their JSON-escaped form) out of text', () => {
