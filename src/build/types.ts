@@ -11,8 +11,7 @@ export type Command = { argv: string[] } | { shell: string };
 export const PROVIDERS = ['node', 'python', 'go', 'rust', 'static', 'dockerfile'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-export const BUILDERS = ['native', 'nixpacks', 'docker', 'podman', 'buildah'] as const;
-export type BuilderName = (typeof BUILDERS)[number];
+export { BUILDERS, type BuilderName } from '../model/builders.js';
 
 export interface BuildPlan {
   provider: ProviderName;

@@ -2,7 +2,7 @@
 // needs no stacks — all problems of a file are collected and thrown together, each located.
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
   componentKey,
@@ -22,7 +22,7 @@ import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/y
 import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, STACK_FILE } from './stack-files.js';
+import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from './stack-files.js';
 
 /** The stack YAML tags; accepted in deployment files and evaluated later by stacks/. */
 export const STACK_YAML_TAGS = [
@@ -480,12 +480,14 @@ async function checkStacks(config: AtmosConfig, spec: DeploymentSpec, problems: 
       problems.add(`stack "${entry}" is outside the repository`, location, `stack paths are relative to ${relDir(config, config.stacksBasePath)}/ and must stay inside the repository`);
     } else if (outcome.files.length === 0) {
       const glob = isStackGlob(entry);
+      const near = glob ? undefined : nearStackName(resolve(config.stacksBasePath, entry));
+      const suggestion = near === undefined ? undefined : join(dirname(entry), near);
       problems.add(
         glob ? `stack pattern "${entry}" matches no file` : `stack file not found: ${entry}`,
         location,
         glob
           ? `no stack file under ${relDir(config, config.stacksBasePath)}/ matches it${STACK_FILE.test(entry) ? '' : ' (a pattern without extension matches .yaml files only; add .yml to match .yml files)'}`
-          : `looked for ${outcome.tried.map((t) => relDir(config, t)).join(', ')}; stacks are relative to ${relDir(config, config.stacksBasePath)}/`,
+          : `${suggestion ? `did you mean "${suggestion}"? ` : ''}looked for ${outcome.tried.map((t) => relDir(config, t)).join(', ')}; stacks are relative to ${relDir(config, config.stacksBasePath)}/`,
       );
     }
   }

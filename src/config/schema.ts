@@ -17,6 +17,31 @@ export type JsonSchema = { [key: string]: unknown };
 
 const freeMap = (description: string): JsonSchema => ({ type: 'object', description });
 
+/**
+ * The keys of a component's `metadata`, in deployment files and stack files alike: the keys Atmos's
+ * own stack schema accepts (plus its older terraform_workspace_template) and ours, depends_on and
+ * labels. Any other key is an error: Atmos refuses it too, and a typo (`depend_on`) would otherwise
+ * silently drop what it meant.
+ */
+const METADATA_PROPERTIES: Record<string, JsonSchema> = {
+  depends_on: { type: 'array', description: 'components rolled out first (<type>/<name>)', items: { $ref: '#/definitions/componentKey' } },
+  labels: { $ref: '#/definitions/labels' },
+  component: { type: 'string', description: 'component directory under the type base path' },
+  inherits: { type: 'array', description: 'stack components to inherit from, in order', items: { type: 'string' } },
+  type: { enum: ['real', 'abstract'], description: 'abstract components are configuration only' },
+  enabled: { type: 'boolean', description: 'false skips the component' },
+  locked: { type: 'boolean', description: 'true refuses to apply it' },
+  name: { type: 'string', description: 'Atmos: logical component name' },
+  description: { type: 'string', description: 'what the component is' },
+  custom: freeMap('Atmos: free-form data of the component'),
+  terraform_workspace: { type: 'string' },
+  terraform_workspace_pattern: { type: 'string' },
+  terraform_workspace_template: { type: 'string' },
+};
+
+/** Every key `metadata` accepts (stacks/ checks stack files against the same list). */
+export const METADATA_KEYS: readonly string[] = Object.keys(METADATA_PROPERTIES);
+
 /** One `componentMap` per component type, in the order of COMPONENT_TYPES. */
 const componentMaps = (): Record<string, JsonSchema> => Object.fromEntries(COMPONENT_TYPES.map((type) => [type, componentMap(type)]));
 
@@ -120,19 +145,9 @@ export const deploymentSchema: JsonSchema = {
     },
     metadata: {
       type: 'object',
-      description: 'Atmos component metadata; keys other than those listed are kept as written',
-      properties: {
-        labels: { $ref: '#/definitions/labels' },
-        depends_on: { type: 'array', items: { $ref: '#/definitions/componentKey' } },
-        inherits: { type: 'array', items: { type: 'string' } },
-        component: { type: 'string' },
-        type: { enum: ['real', 'abstract'] },
-        enabled: { type: 'boolean' },
-        locked: { type: 'boolean' },
-        terraform_workspace: { type: 'string' },
-        terraform_workspace_pattern: { type: 'string' },
-        terraform_workspace_template: { type: 'string' },
-      },
+      description: 'component metadata: the Atmos metadata keys, plus depends_on and labels',
+      additionalProperties: false,
+      properties: METADATA_PROPERTIES,
     },
     promotion: {
       type: 'object',

@@ -1,8 +1,10 @@
 // Which files a stack entry names — an entry of a deployment's `stacks:` or of a stack file's
 // `import:`. Validation and loading both ask here, so a pattern validation accepts is the one
 // loading reads (the rule is Atmos's, for imports).
+import { existsSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { didYouMean } from '../util/errors.js';
 
 /** Extensions tried, in order, for a stack written without one (as Atmos does for imports). */
 export const STACK_EXTENSIONS = ['.yaml', '.yml', '.yaml.tmpl', '.yml.tmpl'] as const;
@@ -44,4 +46,14 @@ export async function matchStackFiles(base: string, entry: string): Promise<Stac
     if ((await stat(candidate).catch(() => undefined))?.isFile()) return { files: [candidate], tried };
   }
   return { files: [], tried };
+}
+
+/** The name (without extension) of the stack file beside `full` nearest to its name, when one is near. */
+export function nearStackName(full: string): string | undefined {
+  const dir = dirname(full);
+  if (!existsSync(dir)) return undefined;
+  const names = readdirSync(dir)
+    .filter((name) => STACK_FILE.test(name))
+    .map((name) => name.replace(STACK_FILE, ''));
+  return didYouMean(basename(full).replace(STACK_FILE, ''), names);
 }

@@ -11,6 +11,7 @@ import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult 
 import { isInside } from '../util/paths.js';
 import { ciContext } from '../tracking/ci.js';
 import type { Prompt } from '../plan/approval.js';
+import { checkPromotionSource } from '../plan/promotion.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
@@ -33,6 +34,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   const { loadDeployment, requireTarget } = await import('../config/deployment.js');
   const spec = await loadDeployment(ws.config, ws.files, options.deployment);
   const target = requireTarget(spec, options.target).name;
+  // Known from the flags and the deployment file alone: refused before git is read or fetched.
+  if (options.promoteFrom !== undefined) checkPromotionSource(spec, target, options.promoteFrom);
   const now = options.now ?? (() => new Date());
 
   if (options.planOnly) {

@@ -3,7 +3,7 @@
 // and for terraform the vars the module does not declare left out.
 import { existsSync } from 'node:fs';
 import { join, relative, resolve as resolvePath } from 'node:path';
-import { configError, type SourceLocation } from '../util/errors.js';
+import { AtmosError, configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, locationOf, TaggedValue } from '../util/yaml.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import type {
@@ -24,6 +24,7 @@ import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
 import { Deferred, renderValue } from '../stacks/template.js';
 import { moduleVariables } from './terraform-variables.js';
+import { builderName } from './builders.js';
 
 /** The sections of a component before tags and templates are evaluated (kept to re-render later). */
 interface Unrendered {
@@ -116,7 +117,26 @@ export async function resolveTarget(
   }
   bindImages(components, deployment, target, runtime);
   for (const component of components) await dropUndeclaredVars(component);
+  checkBuilders(components);
   return { deployment, target, components };
+}
+
+/**
+ * Every nixpack component's `settings.nixpack.builder` names a builder: an unknown one is found here,
+ * before anything runs, not when its build is reached.
+ */
+function checkBuilders(components: ResolvedComponent[]): void {
+  const nixpack = components.filter((c) => c.type === 'nixpack' && c.enabled && !c.abstract && !('settings.nixpack.builder' in c.pending));
+  const problems = new ProblemList();
+  for (const component of nixpack) {
+    try {
+      builderName(component.settings, component.name, component.origins['settings.nixpack.builder']?.location);
+    } catch (error) {
+      if (!(error instanceof AtmosError)) throw error;
+      problems.add(error.message, error.location, error.hint);
+    }
+  }
+  problems.throwIfAny('E_BUILD_UNKNOWN_BUILDER');
 }
 
 function deploymentStacks(ws: Workspace, deployment: DeploymentSpec) {

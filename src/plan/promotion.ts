@@ -2,6 +2,7 @@
 // what git says happened, decide whether a rollout may run and what approval it still needs.
 import type { DeploymentSpec, PromotionSpec } from '../model/types.js';
 import { configError, didYouMean, policyError } from '../util/errors.js';
+import { keyLocationOf } from '../util/yaml.js';
 
 export interface ApprovalEvidence {
   approved_by: string;
@@ -63,6 +64,36 @@ function list(names: string[]): string {
 }
 
 /**
+ * What `--promote-from <source>` alone decides, before anything is read from git: another
+ * deployment's target is refused (exit 3); a name that is no target of the deployment is exit 2 with
+ * a did-you-mean; then the target's promotion path (exit 3).
+ */
+export function checkPromotionSource(deployment: DeploymentSpec, target: string, source: string): void {
+  const names = [...deployment.targets.keys()];
+  if (source.includes('/')) {
+    throw policyError('E_CROSS_DEPLOYMENT', `cannot promote from ${source} to ${target}: promotion across deployments is refused`, {
+      hint: `promote between targets of ${deployment.name} (${names.join(', ')})`,
+    });
+  }
+  if (!deployment.targets.has(source)) {
+    const guess = didYouMean(source, names.filter((n) => n !== target));
+    throw configError('E_UNKNOWN_TARGET', `--promote-from ${source}: deployment ${deployment.name} has no target ${source}`, {
+      location: keyLocationOf(deployment.raw, 'targets') ?? { file: deployment.file, line: 1, col: 1 },
+      hint: `${guess ? `did you mean "${guess}"? ` : ''}targets: ${names.join(', ')}`,
+    });
+  }
+  if (source === target) {
+    throw policyError('E_PROMOTION_PATH', `cannot promote ${target} from itself`, { hint: 'name the target whose commits you want to deploy' });
+  }
+  const allowed = allowedSources(deployment, target);
+  if (allowed?.length && !allowed.includes(source)) {
+    throw policyError('E_PROMOTION_PATH', `cannot promote from ${source} to ${target}: ${target} accepts promotions from ${list(allowed)}`, {
+      hint: `promote to ${list(allowed)} first, then from there to ${target}`,
+    });
+  }
+}
+
+/**
  * Applies SPEC 7. Throws a policy error (exit 3) when the rollout is refused, a configuration error
  * (exit 2) for names that do not exist, and otherwise says what kind of rollout this is and what
  * approval it has or must ask for. `interactive` allows the [y/N] prompt (approval_method: manual).
@@ -88,25 +119,7 @@ export function checkPromotion(input: PromotionInput, interactive: boolean): Pro
 
   if (input.promoteFrom !== undefined) {
     const source = input.promoteFrom;
-    if (source.includes('/')) {
-      throw policyError('E_CROSS_DEPLOYMENT', `cannot promote from ${source} to ${target}: promotion across deployments is refused`, {
-        hint: `promote between targets of ${deployment.name} (${[...deployment.targets.keys()].join(', ')})`,
-      });
-    }
-    if (!deployment.targets.has(source)) {
-      const guess = didYouMean(source, deployment.targets.keys());
-      throw configError('E_UNKNOWN_TARGET', `--promote-from ${source}: deployment ${deployment.name} has no target ${source}`, {
-        hint: guess ? `did you mean ${guess}?` : `targets: ${[...deployment.targets.keys()].join(', ')}`,
-      });
-    }
-    if (source === target) {
-      throw policyError('E_PROMOTION_PATH', `cannot promote ${target} from itself`, { hint: 'name the target whose commits you want to deploy' });
-    }
-    if (allowed && !allowed.includes(source)) {
-      throw policyError('E_PROMOTION_PATH', `cannot promote from ${source} to ${target}: ${target} accepts promotions from ${list(allowed)}`, {
-        hint: `promote to ${list(allowed)} first, then from there to ${target}`,
-      });
-    }
+    checkPromotionSource(deployment, target, source);
     const missing = input.components.filter((c) => !input.sourceCommits?.has(c));
     if (missing.length > 0) {
       throw policyError('E_SOURCE_NOT_DEPLOYED', `cannot promote from ${source} to ${target}: ${source} has no successful deployment of ${missing.join(', ')}`, {

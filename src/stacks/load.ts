@@ -1,16 +1,16 @@
 // Loads a deployment's stacks as the imports of a virtual parent stack: resolves every `import:`
 // (relative, base-relative, extension inference, globs, object form with template context), reads
 // only those files, applies Atmos's `overrides` scoping, and deep-merges everything in import order.
-import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
 import { COMPONENT_TYPES } from '../model/types.js';
-import { configError, didYouMean, formatLocation, type SourceLocation } from '../util/errors.js';
+import { configError, didYouMean, formatLocation, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, STACK_FILE } from '../config/stack-files.js';
+import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
+import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
 import { renderString } from './template.js';
 
@@ -50,7 +50,7 @@ export interface StackSet {
 }
 
 /** Root keys of a stack file that are not type-level sections. */
-const ROOT_KEYS = new Set(['import', 'vars', 'settings', 'env', 'overrides', 'components', 'name', 'description', 'workflows', 'dependencies', 'locals']);
+const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 
 interface ImportRequest {
   path: string;
@@ -85,6 +85,8 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const parsed = new Map<string, Promise<Section>>();
   const layers: Section[] = [];
   const definedIn: Record<string, Record<string, string[]>> = {};
+  /** Every file as parsed (one per template context), checked for keys Atmos does not accept. */
+  const docs = new Set<Section>();
 
   const parse = (request: ImportRequest): Promise<Section> => {
     const render =
@@ -145,6 +147,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       });
     }
     const doc = await parse(request);
+    docs.add(doc);
     const scope = overrideScope(doc);
     const innerScopes = [...scopes, scope];
     const nextChain = [...chain, { file: request.path, location: request.location }];
@@ -262,6 +265,10 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
   const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);
   if (isMap(merged.components)) for (const type of Object.keys(merged.components)) typeKeys.add(type);
+  // All at once, every file: a typo in one must not hide the next.
+  const problems = new ProblemList();
+  for (const doc of docs) checkStackKeys(doc, typeKeys, problems);
+  problems.throwIfAny('E_STACK_KEYS', problems.problems.length > 1 ? `${problems.problems.length} problems in the stacks of this deployment` : undefined);
   for (const key of Object.keys(merged)) if (!ROOT_KEYS.has(key) && isMap(merged[key])) typeKeys.add(key);
   const types: Record<string, Section> = {};
   const components: Record<string, Record<string, Section>> = {};
@@ -287,13 +294,8 @@ function asSection(value: unknown): Section {
 }
 
 function notFoundHint(full: string, candidates: string[]): string {
-  const dir = dirname(full);
-  const tried = `tried ${candidates.map((c) => basename(c)).join(', ')} in ${dir}`;
-  if (!existsSync(dir)) return tried;
-  const names = readdirSync(dir)
-    .filter((name) => STACK_FILE.test(name))
-    .map((name) => name.replace(STACK_FILE, ''));
-  const suggestion = didYouMean(basename(full).replace(STACK_FILE, ''), names);
+  const tried = `tried ${candidates.map((c) => basename(c)).join(', ')} in ${dirname(full)}`;
+  const suggestion = nearStackName(full);
   return suggestion ? `did you mean "${suggestion}"? (${tried})` : tried;
 }
 

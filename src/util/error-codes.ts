@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   E_IMPORT_NOT_FOUND: usage('an imported stack file does not exist; fix the path'),
   E_IMPORT_OUTSIDE: usage('stack imports must stay inside the repository'),
   E_STACK: usage('a stack file must be a map of sections'),
+  E_STACK_KEYS: usage('a stack file has a misspelt section or metadata key, or a section indented as a component; follow the did-you-mean'),
   E_INHERITS: usage('metadata.inherits must be a list of component names'),
   E_INHERITS_CYCLE: usage('components inherit from each other in a cycle; remove one base'),
   E_INHERITS_UNKNOWN: usage('metadata.inherits names a component the stacks do not define'),

@@ -39,7 +39,6 @@ const PENDING: { from: RegExp; to: RegExp; why: string }[] = [
     to: /^model\/types\.ts$/,
     why: 'configuration types live in model/types.ts; moving them to config/ touches imports everywhere',
   },
-  { from: /^engine\//, to: /^cli\/context\.ts$/, why: 'the Logger type is in cli/context.ts until it moves to util/' },
   { from: /^model\/index\.ts$/, to: /^vendor\/index\.ts$/, why: 'opening a workspace vendors components just in time' },
   { from: /^vendor\//, to: /^model\/index\.ts$/, why: 'vendor takes the Workspace and ComponentDirectory types from model' },
   { from: /^tracking\/open\.ts$/, to: /^(config\/deployment|model\/index)\.ts$/, why: 'opening a deployment for the tracking commands is command plumbing' },

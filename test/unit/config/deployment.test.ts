@@ -56,7 +56,7 @@ describe('loadDeployment: a valid file', () => {
     const ecs = spec.components.get('terraform/ecs/service-api')!;
     expect(ecs.section.component).toBe('ecs-service');
     expect((ecs.section.vars as Record<string, unknown>).region).toBeInstanceOf(TaggedValue);
-    expect((ecs.section.metadata as Record<string, unknown>).custom_atmos_key).toBe('kept');
+    expect((ecs.section.metadata as Record<string, unknown>).custom).toEqual({ atmos_key: 'kept' });
     expect(ecs.location).toMatchObject({ line: 24, col: 7 });
     expect([...spec.targets.keys()]).toEqual(['dev', 'staging', 'qa', 'prod']);
   });
@@ -274,6 +274,40 @@ describe('loadDeployment: bad input', () => {
     ]);
     expect(error.problems[0]!.hint).toBe('did you mean "staging"? targets: staging, prod');
     expect(locations(error)).toEqual(['deployments/bad-source.yaml:7:24', 'deployments/bad-source.yaml:7:32']);
+  });
+
+  it('a missing stack file names the stack beside it with a near name', async () => {
+    const text = ['deployment:', '  name: near-stack', '  stacks:', '    - platform/vcp', '    - ecs'].join('\n');
+    const error = await failure('near-stack', text);
+    expect(locations(error)).toEqual(['deployments/near-stack.yaml:4:7', 'deployments/near-stack.yaml:5:7']);
+    expect(error.problems[0]!.hint).toMatch(/^did you mean "platform\/vpc"\? looked for stacks\/platform\/vcp\.yaml, /);
+    expect(error.problems[1]!.hint).toMatch(/^did you mean "ecr"\? looked for /);
+  });
+
+  it('an unknown key under metadata, in a component and in a target override, names the key meant', async () => {
+    const text = [
+      'deployment:',
+      '  name: bad-metadata',
+      '  components:',
+      '    terraform:',
+      '      vpc: { metadata: { depend_on: [terraform/dns] } }', // 5
+      '      dns: {}',
+      '  targets:',
+      '    prod:',
+      '      components:',
+      '        terraform:',
+      '          vpc: { metadata: { lockd: true, owner: net } }', // 11
+    ].join('\n');
+    const error = await failure('bad-metadata', text);
+    expect(locations(error)).toEqual(['deployments/bad-metadata.yaml:5:26', 'deployments/bad-metadata.yaml:11:30', 'deployments/bad-metadata.yaml:11:43']);
+    expect(error.problems.map((p) => p.message)).toEqual([
+      'unknown key "depend_on" in deployment.components.terraform.vpc.metadata',
+      'unknown key "lockd" in deployment.targets.prod.components.terraform.vpc.metadata',
+      'unknown key "owner" in deployment.targets.prod.components.terraform.vpc.metadata',
+    ]);
+    expect(error.problems[0]!.hint).toMatch(/^did you mean "depends_on"\?/);
+    expect(error.problems[1]!.hint).toMatch(/^did you mean "locked"\?/);
+    expect(error.problems[2]!.hint).toMatch(/^allowed keys: depends_on, labels, component, inherits, /);
   });
 
   it('missing stack file, and a glob that matches nothing', async () => {

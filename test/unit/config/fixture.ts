@@ -30,7 +30,7 @@ deployment:
         metadata:
           depends_on: ["terraform/ecr/api", "nixpack/api"]
           terraform_workspace: legacy
-          custom_atmos_key: kept
+          custom: { atmos_key: kept }
   targets:
     dev: { cpu: 256, memory: 512 }
     staging:
