@@ -2,7 +2,7 @@
 // made absolute; every other Atmos key is kept untouched in `raw`.
 import { lstat, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
+import type { AtmosConfig, ListMergeStrategy } from './types.js';
 import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
 import { readConfigText } from '../util/files.js';

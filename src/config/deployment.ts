@@ -14,7 +14,7 @@ import {
   type PromotionSpec,
   type TargetSpec,
   type VendorSpec,
-} from '../model/types.js';
+} from './types.js';
 import { buildGraph } from '../plan/graph.js';
 import { configError, didYouMean, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { isInside } from '../util/paths.js';
 import { relative, sep } from 'node:path';
-import { COMPONENT_TYPES } from '../model/types.js';
+import { COMPONENT_TYPES } from './types.js';
 import { packageFile, packageVersion } from '../util/package.js';
 import { NAME_PATTERN } from './schema.js';
 

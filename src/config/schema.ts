@@ -1,7 +1,7 @@
 // The JSON Schema (draft-07, for editors through yaml-language-server) of a deployment file (SPEC 2).
 // `schemas/deployment.schema.json` is this object written out; a unit test keeps the two equal.
 // The same object drives the located validation in validate-schema.ts, so the rules cannot drift.
-import { COMPONENT_TYPES } from '../model/types.js';
+import { COMPONENT_TYPES } from './types.js';
 
 /** Deployment and target names: lower-case words joined by "-". */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';

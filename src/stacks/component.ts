@@ -1,6 +1,6 @@
 // One component of a loaded stack set, resolved as Atmos does: root → type section → bases
 // (depth-first, in `metadata.inherits` order) → the component → its scoped `overrides`.
-import type { ComponentType } from '../model/types.js';
+import type { ComponentType } from '../config/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, locationOf } from '../util/yaml.js';
 import type { Section, StackSet } from './load.js';

@@ -5,7 +5,7 @@
 // Atmos accepts: a top-level key that is not a near miss of a section is left alone (Atmos reads custom
 // component types there, and files park YAML anchors under keys of their own).
 import { METADATA_KEYS } from '../config/schema.js';
-import { COMPONENT_TYPES } from '../model/types.js';
+import { COMPONENT_TYPES } from '../config/types.js';
 import { didYouMean, type ProblemList } from '../util/errors.js';
 import { keyLocationOf } from '../util/yaml.js';
 import type { Section } from './load.js';

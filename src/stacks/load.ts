@@ -2,8 +2,8 @@
 // (relative, base-relative, extension inference, globs, object form with template context), reads
 // only those files, applies Atmos's `overrides` scoping, and deep-merges everything in import order.
 import { basename, dirname, relative, resolve, sep } from 'node:path';
-import type { AtmosConfig, ListMergeStrategy } from '../model/types.js';
-import { COMPONENT_TYPES } from '../model/types.js';
+import type { AtmosConfig, ListMergeStrategy } from '../config/types.js';
+import { COMPONENT_TYPES } from '../config/types.js';
 import { configError, didYouMean, formatLocation, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';

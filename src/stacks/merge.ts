@@ -1,7 +1,7 @@
 // Atmos deep merge: maps recurse, anything else is replaced by the later value (type changes and
 // null included), lists follow the list merge strategy, `!unset` removes a key. Results are fresh
 // containers (inputs are never mutated or shared) that carry the location of every winning value.
-import type { ListMergeStrategy } from '../model/types.js';
+import type { ListMergeStrategy } from '../config/types.js';
 import { copyLocation, copySelfLocation, isPlainObject, TaggedValue } from '../util/yaml.js';
 
 /** A plain map (not a TaggedValue, a Deferred or another class instance). */

@@ -2,7 +2,7 @@
 // components, their dependencies (settings.depends_on within the stack), one target.
 import { COMPONENT_NAME_PATTERN } from '../config/schema.js';
 import { targetName, type MigratedComponent, type Migration } from '../config/migrate.js';
-import { COMPONENT_TYPES, componentKey, type ComponentType } from '../model/types.js';
+import { COMPONENT_TYPES, componentKey, type ComponentType } from '../config/types.js';
 import { buildGraph } from '../plan/graph.js';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf } from '../util/yaml.js';

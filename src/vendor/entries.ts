@@ -4,7 +4,7 @@
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
-import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSpec } from '../model/types.js';
+import { COMPONENT_TYPES, type ComponentType, type DeploymentSpec, type TargetSpec } from '../config/types.js';
 import { configError, didYouMean, ProblemList, type Problem, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf, locationOf } from '../util/yaml.js';
 import { renderTemplate, sourceNamesVersion } from './source.js';

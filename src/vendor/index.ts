@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
-import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
+import type { ComponentType, DeploymentSpec, TargetSpec } from '../config/types.js';
 import { formatLocationFrom, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import {

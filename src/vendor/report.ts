@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComponentDirectory, Workspace } from '../model/index.js';
-import type { ComponentType, DeploymentSpec, TargetSpec } from '../model/types.js';
+import type { ComponentType, DeploymentSpec, TargetSpec } from '../config/types.js';
 import { configError } from '../util/errors.js';
 import {
   cachePaths,
