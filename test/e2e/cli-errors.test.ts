@@ -71,6 +71,19 @@ describe('the same condition exits with the same code in every command', () => {
     expect(result.stderr).toContain('did you mean "payment-service"?');
   });
 
+  it.each([
+    ['describe', ['deployment', 'describe', D, '--target', 'stagin']],
+    ['matrix', ['deployment', 'matrix', D, '--target', 'stagin']],
+    ['sbom --target', ['deployment', 'sbom', D, '--target', 'stagin', '--offline']],
+    ['sbom --diff-target', ['deployment', 'sbom', D, '--target', 'dev', '--diff-target', 'stagin', '--offline']],
+  ])('an unknown target in %s: exit 2, E_UNKNOWN_TARGET at the targets of the file, with a did-you-mean', async (_name, argv) => {
+    const result = await runMain(argv, { cwd: repo });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^error\[E_UNKNOWN_TARGET\]: deployments\/payment-service\.yaml:\d+:\d+: unknown target "stagin" in deployment payment-service/m);
+    expect(result.stderr).toContain('staging');
+    expect(result.stdout).toBe('');
+  });
+
   it('a parser error (unknown option) carries E_USAGE and exits 2', async () => {
     const result = await runMain(['deployment', 'list', '--bogus'], { cwd: repo });
     expect(result.exitCode).toBe(2);

@@ -4,7 +4,7 @@
 import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openDeployment } from '../../tracking/open.js';
-import { configError, didYouMean } from '../../util/errors.js';
+import { configError } from '../../util/errors.js';
 import { packageVersion } from '../../util/package.js';
 import { selectComponents } from '../../model/select.js';
 
@@ -28,18 +28,9 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   }
   const opened = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
   const { spec } = opened;
-  const target = options.target ?? spec.context.defaultTarget;
-  if (!target) {
-    throw configError('E_USAGE', `sbom needs --target: deployment ${spec.name} has no context.default_target`, {
-      hint: `name one of: ${[...spec.targets.keys()].join(', ')}`,
-    });
-  }
-  if (options.diffTarget !== undefined && !spec.targets.has(options.diffTarget)) {
-    const guess = didYouMean(options.diffTarget, spec.targets.keys());
-    throw configError('E_UNKNOWN_TARGET', `deployment ${spec.name} has no target ${options.diffTarget}`, {
-      hint: guess ? `did you mean ${guess}?` : `targets: ${[...spec.targets.keys()].join(', ')}`,
-    });
-  }
+  const { requireTarget } = await import('../../config/deployment.js');
+  const target = requireTarget(spec, options.target).name;
+  if (options.diffTarget !== undefined) requireTarget(spec, options.diffTarget);
   const selected = selectComponents([...spec.components.values()], options.component, spec.name);
   const toolVersion = await readToolVersion();
 
