@@ -104,6 +104,17 @@ describe('layers (docs/architecture.md)', () => {
     expect(importsOf(adapter.path, adapter.text).filter((to) => !to.startsWith('util/'))).toEqual([]);
   });
 
+  it('plan/ is pure: no process, no git, no network, no file written (what it needs comes in as values)', () => {
+    const impure = files
+      .filter(({ path }) => path.startsWith('plan/'))
+      .flatMap(({ path, text }) => [
+        ...importsOf(path, text).filter((to) => to === 'util/exec.ts' || to === GIT_ADAPTER).map((to) => `${path} imports ${to}`),
+        ...[...text.matchAll(/['"]node:(child_process|net|http|https|dgram)['"]/g)].map((m) => `${path} imports node:${m[1]}`),
+        ...[...text.matchAll(/\b(writeFile|writeFileSync|appendFile|mkdir|mkdirSync|rm|rmSync|rename|renameSync|unlink)\(/g)].map((m) => `${path} calls ${m[1]}`),
+      ]);
+    expect(impure).toEqual([]);
+  });
+
   it('is the table docs/architecture.md shows', () => {
     const page = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
     const rows = [...page.matchAll(/^\| `([a-z]+)\/` \|[^|]*\| ([^|]*) \|$/gm)].map((m) => [m[1]!, [...m[2]!.matchAll(/`([a-z]+)`/g)].map((x) => x[1]!)]);
