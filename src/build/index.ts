@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
-import type { ResolvedComponent } from '../model/types.js';
+import type { NewBuildRecord, ResolvedComponent } from '../model/types.js';
 import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
@@ -44,20 +44,7 @@ export interface BuildRecords {
   /** A component's records, newest first. */
   list(deployment: string, component: string): Promise<{ image: unknown; digest: unknown; git_sha: unknown }[]>;
   /** Keeps the record of an image just published. */
-  record(record: {
-    deployment: string;
-    component: string;
-    digest: string;
-    image: string;
-    build_key: string;
-    git_sha: string;
-    timestamp: Date;
-    builder: string;
-    provider: string;
-    target: string;
-    sbom_digest?: string;
-    dirty?: boolean;
-  }): Promise<void>;
+  record(record: NewBuildRecord): Promise<void>;
 }
 
 export interface BuildOptions {

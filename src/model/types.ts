@@ -62,3 +62,22 @@ export interface ImageBinding {
   /** The var that receives the image (`image`), unless the component set it itself. */
   variable?: string;
 }
+
+/**
+ * A build as it is recorded (`timestamp`: when it finished): what build/ reports for each image it
+ * publishes and tracking/ keeps as a build record.
+ */
+export interface NewBuildRecord {
+  deployment: string;
+  component: string;
+  digest: string;
+  image: string;
+  build_key: string;
+  git_sha: string;
+  timestamp: Date;
+  builder: string;
+  provider: string;
+  target: string;
+  sbom_digest?: string;
+  dirty?: boolean;
+}

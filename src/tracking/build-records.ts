@@ -2,30 +2,13 @@
 // listed per component, and written for each image a build publishes, then pushed to the tracking
 // remote. build/ decides what a record says; its caller hands it this store to keep them in git.
 import type { Workspace } from '../model/index.js';
+import type { NewBuildRecord } from '../model/types.js';
+import type { Logger } from '../util/logger.js';
 import { GitRepo } from './git.js';
 import { buildTagName, findBuildRecord, isoSeconds, listBuildRecords, writeBuildRecord } from './records.js';
 import { sharingRemote } from './recorder.js';
 
-export interface BuildRecordLog {
-  warn(message: string): void;
-  debug(message: string): void;
-}
-
-/** A build as it is recorded; `timestamp` is when it finished. */
-export interface NewBuildRecord {
-  deployment: string;
-  component: string;
-  digest: string;
-  image: string;
-  build_key: string;
-  git_sha: string;
-  timestamp: Date;
-  builder: string;
-  provider: string;
-  target: string;
-  sbom_digest?: string;
-  dirty?: boolean;
-}
+type BuildRecordLog = Pick<Logger, 'warn' | 'debug'>;
 
 export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal; log: BuildRecordLog }) {
   const repo = new GitRepo(ws.config.root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
