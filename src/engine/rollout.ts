@@ -3,7 +3,7 @@
 // dependency graph, handing results to the hooks (tracking records them) as they finish.
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../util/logger.js';
-import { checkComponentDirectories, finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { finalizeComponent, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { selectComponents } from '../model/select.js';
 import { AtmosError, configError, didYouMean, errorLine, policyError, type ExitCode, type Problem } from '../util/errors.js';
@@ -160,8 +160,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     // A promotion reuses its source's images: nothing is built, so no source is read.
     checkBuilds: Boolean(options.hooks?.buildImage || options.hooks?.planImage) && !options.resolve,
   });
-  // A missing component directory would otherwise fail its component mid-rollout, after others were applied.
-  refuseOnProblems(plan, [...checkComponentDirectories(resolved, ws.config.root, selectedKeys).problems, ...(await sharedStates(ws, resolved, selected))]);
+  refuseOnProblems(plan, await sharedStates(ws, resolved, selected));
   const byKey = new Map(resolved.components.map((c) => [c.key, c]));
   const ordered = plan.components.map((p) => byKey.get(p.key)!);
   const activeKeys = new Set(active.map((c) => c.key));

@@ -5,7 +5,7 @@
 // touches no network and writes nothing. `validate`, `rollout` (and `--plan`), `matrix` and `describe`
 // share it.
 import { relative } from 'node:path';
-import type { ResolvedTarget } from '../model/index.js';
+import { checkComponentDirectories, type ResolvedTarget } from '../model/index.js';
 import { autoTfvarsNames, moduleVariables, outputInputs } from '../model/terraform-variables.js';
 import type { ComponentKey, ComponentType, ResolvedComponent } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
@@ -39,6 +39,8 @@ export interface PlannedComponent {
   key: ComponentKey;
   type: ComponentType;
   directory: string;
+  /** Set when a vendor entry provides the directory and the cache does not hold it yet: vendored first. */
+  vendor?: { source: string; version?: string };
   /** What this component waits for: `depends_on` plus what it reads (outputs, images). */
   dependsOn: ComponentKey[];
   inputs: PlannedInput[];
@@ -91,6 +93,11 @@ export async function planRollout(resolved: ResolvedTarget, environment: PlanEnv
   const selected = options.selected ? active.filter((c) => options.selected!.includes(c.key)) : active;
   const rel = (path: string) => relative(options.root, path) || '.';
 
+  // Every component that runs has a directory, in the repository or from a vendor entry.
+  const directories = checkComponentDirectories(resolved, options.root, selected.map((c) => c.key));
+  problems.push(...directories.problems);
+  const toVendor = new Map(directories.toVendor.map(({ key, ...from }) => [key, from]));
+
   const planned: PlannedComponent[] = [];
   for (const component of selected) {
     const reads: OutputRead[] = [];
@@ -118,6 +125,7 @@ export async function planRollout(resolved: ResolvedTarget, environment: PlanEnv
       key: component.key,
       type: component.type,
       directory: component.directory,
+      ...(toVendor.has(component.key) ? { vendor: toVendor.get(component.key) } : {}),
       dependsOn: component.dependsOn,
       inputs: Object.entries(component.origins)
         .filter(([path]) => path.startsWith('vars.') && !component.droppedVars.some((d) => path === `vars.${d}` || path.startsWith(`vars.${d}.`)))

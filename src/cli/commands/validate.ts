@@ -3,7 +3,7 @@
 import { relative } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { writeResult, renderTable } from '../output.js';
-import { checkComponentDirectories, openWorkspace, resolveTarget } from '../../model/index.js';
+import { openWorkspace, resolveTarget } from '../../model/index.js';
 import { configError, isAtmosError, ProblemList, type Problem } from '../../util/errors.js';
 import { formatError } from '../main.js';
 
@@ -45,12 +45,10 @@ export async function run(args: string[], options: { all?: boolean }, ctx: Comma
       for (const target of deployment.targets.keys()) {
         const resolved = await resolveTarget(ws, name, target);
         users.push(...stateUsers(resolved, ws.config.root, ws.env));
-        const directories = checkComponentDirectories(resolved, ws.config.root);
-        for (const problem of directories.problems) add(problem);
-        for (const v of directories.toVendor) ctx.log.info(`${name}/${target}: ${v.key} will be vendored from ${v.source} (not fetched by validate)`);
         // What a rollout to this target would refuse before running anything (the plan's checks).
         const plan = await planTarget(ws, resolved);
         for (const problem of plan.problems) add(problem);
+        for (const c of plan.components) if (c.vendor) ctx.log.info(`${name}/${target}: ${c.key} will be vendored from ${c.vendor.source} (not fetched by validate)`);
         // A program missing here may be installed where rollouts run: a warning, not a failure.
         for (const missing of plan.environmentProblems) warnings.add(`${missing.message}; a rollout would stop before running anything`);
       }
