@@ -11,6 +11,11 @@ export interface MigratedComponent {
   component: string;
   enabled: boolean;
   depends_on: string[];
+  /**
+   * Terraform only: where Atmos keeps this component's state, so that a rollout uses that same state —
+   * the workspace Atmos selects and, for the local backend, the files in the component directory.
+   */
+  adopt?: { terraform_workspace: string; local?: { path: string; workspace_dir: string } };
 }
 
 export interface Migration {
@@ -71,9 +76,24 @@ export function renderDeployment(m: Migration, schema: string): string {
       for (const c of ofType) {
         const name = q(c.component.slice(type.length + 1));
         const note = c.enabled ? '' : '  # disabled in the stack (metadata.enabled: false): never rolled out';
-        if (c.depends_on.length === 0) lines.push(`      ${name}: {}${note}`);
+        if (c.depends_on.length === 0 && !c.adopt) lines.push(`      ${name}: {}${note}`);
         else {
-          lines.push(`      ${name}:${note}`, '        metadata:', `          depends_on: [${c.depends_on.map((d) => JSON.stringify(d)).join(', ')}]`);
+          lines.push(`      ${name}:${note}`, '        metadata:');
+          if (c.depends_on.length) lines.push(`          depends_on: [${c.depends_on.map((d) => JSON.stringify(d)).join(', ')}]`);
+          if (c.adopt) {
+            lines.push(`          terraform_workspace: ${JSON.stringify(c.adopt.terraform_workspace)}  # the workspace Atmos selects: its state is used`);
+            const local = c.adopt.local;
+            if (local) {
+              lines.push(
+                '        # the local state Atmos wrote in the component directory, used where it is',
+                '        backend_type: local',
+                '        backend:',
+                '          local:',
+                `            path: ${JSON.stringify(local.path)}`,
+                `            workspace_dir: ${JSON.stringify(local.workspace_dir)}`,
+              );
+            }
+          }
         }
       }
     }

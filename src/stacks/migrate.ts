@@ -1,29 +1,40 @@
 // `atmos deployment migrate`: what the deployment file says about a loaded Atmos stack — its
 // components, their dependencies (settings.depends_on within the stack), one target.
 import { COMPONENT_NAME_PATTERN } from '../config/schema.js';
+import { posix } from 'node:path';
 import { targetName, type MigratedComponent, type Migration } from '../config/migrate.js';
 import { COMPONENT_TYPES, componentKey, type ComponentType } from '../config/types.js';
 import { buildGraph } from '../plan/graph.js';
 import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf } from '../util/yaml.js';
-import { resolveStackComponent } from './component.js';
+import { resolveStackComponent, type StackComponent } from './component.js';
+import { renderString } from './template.js';
 import type { StackSet } from './load.js';
 
 const COMPONENT_NAME_RE = new RegExp(COMPONENT_NAME_PATTERN);
 const CONTEXT_VARS = ['namespace', 'tenant', 'environment', 'stage'] as const;
 const LABEL_VARS = ['tenant', 'environment', 'stage', 'region'] as const;
 
+/** What migrate needs of atmos.yaml to find the state Atmos wrote. */
+export interface AtmosNaming {
+  /** `stacks.name_template` / `stacks.name_pattern` of atmos.yaml. */
+  nameTemplate?: string;
+  namePattern?: string;
+  /** The terraform components base path, relative to the repository root (`components/terraform`). */
+  terraformDir: string;
+}
+
 /** What the deployment file says about a loaded stack: its components, their dependencies, one target. */
-export function migrateStack(set: StackSet, stack: string, name: string): Migration {
+export function migrateStack(set: StackSet, stack: string, name: string, naming: AtmosNaming = { terraformDir: 'components/terraform' }): Migration {
   const vars = set.vars;
   const scalar = (v: unknown) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined);
 
-  const defined: { type: ComponentType; name: string; enabled: boolean; settings: Record<string, unknown>; location?: SourceLocation }[] = [];
+  const defined: { type: ComponentType; name: string; enabled: boolean; settings: Record<string, unknown>; resolved: StackComponent; location?: SourceLocation }[] = [];
   for (const type of COMPONENT_TYPES) {
     for (const component of Object.keys(set.components[type] ?? {})) {
       const resolved = resolveStackComponent(set, type, component);
       if (resolved.abstract) continue;
-      defined.push({ type, name: component, enabled: resolved.enabled, settings: resolved.settings, location: keyLocationOf(set.components[type], component) });
+      defined.push({ type, name: component, enabled: resolved.enabled, settings: resolved.settings, resolved, location: keyLocationOf(set.components[type], component) });
     }
   }
   const names = new Map<string, string>();
@@ -71,7 +82,7 @@ export function migrateStack(set: StackSet, stack: string, name: string): Migrat
       const dep = componentKey(target.type, target.name);
       if (dep !== key && !depends.includes(dep)) depends.push(dep);
     }
-    return { component: key, enabled: c.enabled, depends_on: depends };
+    return { component: key, enabled: c.enabled, depends_on: depends, ...(c.type === 'terraform' ? { adopt: adoptState(c.resolved, c.name, stack, naming) } : {}) };
   });
   const cycle = buildGraph(components.map((c) => ({ key: c.component, dependsOn: c.depends_on }))).findCycle();
   if (cycle) {
@@ -94,3 +105,47 @@ export function migrateStack(set: StackSet, stack: string, name: string): Migrat
   };
 }
 
+
+/**
+ * The state `atmos terraform apply <component> -s <stack>` uses, as Atmos computes it
+ * (BuildTerraformWorkspace in Atmos's internal/exec/stack_utils.go): the workspace is
+ * `metadata.terraform_workspace_template`, else `_pattern`, else `terraform_workspace`, else the stack
+ * name — followed by `-<component>` when the component names another directory — with `/` → `-`. The
+ * stack name is `stacks.name_template` rendered with the component's sections, else
+ * `stacks.name_pattern` with its `{var}` tokens, else the stack file's key. With the local backend
+ * terraform runs in the component directory, so its files are there (`terraform.tfstate`,
+ * `terraform.tfstate.d/<workspace>/terraform.tfstate`, or the `path` / `workspace_dir` set, relative
+ * to that directory).
+ */
+function adoptState(c: StackComponent, name: string, stack: string, naming: AtmosNaming): NonNullable<MigratedComponent['adopt']> {
+  const data = { vars: c.vars, settings: c.settings, env: c.env, metadata: c.metadata, component: name, atmos_component: name, atmos_stack: stack };
+  const tokens = (pattern: string) =>
+    pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, key: string) => {
+      if (key === 'component') return name;
+      if (key === 'base-component') return c.componentPath === name ? '' : c.componentPath;
+      const value = c.vars[key];
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : token;
+    });
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+  const stackName = naming.nameTemplate
+    ? String(renderString(naming.nameTemplate, data))
+    : naming.namePattern
+      ? tokens(naming.namePattern)
+      : stack;
+  const template = text(c.metadata.terraform_workspace_template);
+  const pattern = text(c.metadata.terraform_workspace_pattern);
+  const workspace = (
+    template ? String(renderString(template, data)) : pattern ? tokens(pattern) : (text(c.metadata.terraform_workspace) ?? (c.componentPath === name ? stackName : `${stackName}-${name}`))
+  ).replaceAll('/', '-');
+  const adopt: NonNullable<MigratedComponent['adopt']> = { terraform_workspace: workspace };
+  if ((c.backendType ?? 'local') === 'local') {
+    const settings = isPlainObject(c.backend?.local) ? c.backend.local : {};
+    const dir = posix.join(naming.terraformDir, c.componentPath);
+    const inDir = (value: unknown, fallback: string) => {
+      const path = text(value) ?? fallback;
+      return posix.isAbsolute(path) ? path : posix.join(dir, path);
+    };
+    adopt.local = { path: inDir(settings.path, 'terraform.tfstate'), workspace_dir: inDir(settings.workspace_dir, 'terraform.tfstate.d') };
+  }
+  return adopt;
+}

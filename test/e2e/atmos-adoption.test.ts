@@ -1,0 +1,156 @@
+// Adopting state that Atmos wrote: a component applied with `atmos terraform apply <c> -s <stack>` —
+// simulated by running the real terraform in the component directory the way Atmos does (its varfile,
+// its backend file, `terraform workspace new <workspace>`, `apply`) — is found by a deployment written
+// by `migrate --from-stack`: `rollout --plan` shows no change and `rollout` changes nothing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith } from '../helpers/requires.js';
+import { git, initRepo, removeDir, runCli, writeFiles } from '../helpers/repo.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+
+const MODULE = `
+variable "name" {
+  type = string
+}
+resource "terraform_data" "vpc" {
+  input = var.name
+}
+output "name" {
+  value = terraform_data.vpc.output
+}
+`;
+
+/** An Atmos repository: `stacks.name_pattern` names the stack `ue2-dev` from its vars. */
+function atmosRepo(stack: string): string {
+  return initRepo({
+    '.gitignore': '.atmos/\n.terraform/\n.terraform.lock.hcl\nterraform.tfstate*\n*.tfvars.json\nbackend.tf.json\n',
+    'atmos.yaml': 'base_path: "."\ncomponents:\n  terraform:\n    base_path: components/terraform\nstacks:\n  base_path: stacks\n  name_pattern: "{environment}-{stage}"\n',
+    'components/terraform/vpc/main.tf': MODULE,
+    'stacks/orgs/dev.yaml': stack,
+  });
+}
+
+/**
+ * What `atmos terraform apply <component> -s <stack>` does in the component directory: writes
+ * `<stack>-<component>.terraform.tfvars.json` (and `backend.tf.json` when a backend is configured),
+ * runs `init`, selects the workspace (creating it) and applies with the varfile.
+ */
+function applyTheAtmosWay(dir: string, stack: string, component: string, workspace: string, vars: Record<string, unknown>, env: NodeJS.ProcessEnv, backend?: Record<string, unknown>): void {
+  const varfile = `${stack}-${component}.terraform.tfvars.json`;
+  writeFiles(dir, { [varfile]: JSON.stringify(vars), ...(backend ? { 'backend.tf.json': JSON.stringify({ terraform: { backend } }) } : {}) });
+  const tf = (...args: string[]) =>
+    execFileSync('terraform', args, { cwd: dir, env: { ...process.env, TF_IN_AUTOMATION: '1', TF_CLI_CONFIG_FILE: '/dev/null', ...env }, stdio: 'pipe' });
+  tf('init', '-input=false', '-no-color');
+  tf('workspace', 'new', '-no-color', workspace);
+  tf('apply', '-auto-approve', '-input=false', '-no-color', `-var-file=${varfile}`);
+}
+
+type Plan = { components: { component: string; plan: unknown }[] };
+
+/** migrate, commit, then `rollout --plan` and `rollout`: both must find the state Atmos wrote. */
+async function adoptAndRollOut(repo: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const migrated = await runCli(['deployment', 'migrate', '--from-stack', 'orgs/dev', '--name', 'net'], { cwd: repo, env });
+  expect(migrated.code, migrated.stderr).toBe(0);
+  const deployment = readFileSync(join(repo, 'deployments/net.yaml'), 'utf8');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'migrate');
+  const plan = await runCli(['deployment', 'rollout', 'net', '--target', 'dev', '--plan', '--format', 'json'], { cwd: repo, env });
+  expect(plan.code, plan.stderr).toBe(0);
+  expect((JSON.parse(plan.stdout) as Plan).components.map((c) => [c.component, c.plan])).toEqual([['terraform/vpc', { add: 0, change: 0, destroy: 0 }]]);
+  const rollout = await runCli(['deployment', 'rollout', 'net', '--target', 'dev', '--format', 'json'], { cwd: repo, env });
+  expect(rollout.code, rollout.stderr).toBe(0);
+  expect(JSON.parse(rollout.stdout).summary).toMatchObject({ succeeded: 1, failed: 0 });
+  return deployment;
+}
+
+const STACK = `vars:
+  environment: ue2
+  stage: dev
+components:
+  terraform:
+    vpc:
+      vars:
+        name: main
+`;
+
+describeWith('terraform')('adopting state Atmos wrote with the local backend', () => {
+  // Atmos runs terraform in the component directory; without a backend section it generates no
+  // backend file, so the state is terraform's local default there:
+  // terraform.tfstate.d/<workspace>/terraform.tfstate, the workspace being the stack name.
+  it('uses terraform.tfstate.d/<stack name>/ in the component directory: --plan shows +0 ~0 -0, rollout changes nothing', async () => {
+    const repo = atmosRepo(STACK);
+    try {
+      const dir = join(repo, 'components/terraform/vpc');
+      applyTheAtmosWay(dir, 'ue2-dev', 'vpc', 'ue2-dev', { name: 'main' }, {});
+      const stateFile = join(dir, 'terraform.tfstate.d/ue2-dev/terraform.tfstate');
+      const before = readFileSync(stateFile, 'utf8');
+      expect((JSON.parse(before) as { resources: unknown[] }).resources).toHaveLength(1);
+
+      const deployment = await adoptAndRollOut(repo, {});
+      expect(deployment).toContain('terraform_workspace: "ue2-dev"');
+      expect(deployment).toContain('workspace_dir: "components/terraform/vpc/terraform.tfstate.d"');
+
+      // The same state, unchanged (not even its serial), and no copy of it created elsewhere.
+      expect(readFileSync(stateFile, 'utf8')).toBe(before);
+      const copies = existsSync(join(repo, '.atmos/state')) ? readdirSync(join(repo, '.atmos/state'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+      expect(copies).toEqual([]);
+    } finally {
+      removeDir(repo);
+    }
+  });
+
+  // Two Atmos components on one terraform directory: Atmos joins the stack name and the component
+  // name (`ue2-dev-vpc-2`), as its workspaces documentation describes.
+  it('finds the workspace <stack>-<component> of a component that names another directory', async () => {
+    const repo = atmosRepo(`${STACK}    vpc-2:\n      metadata:\n        component: vpc\n      vars:\n        name: second\n`);
+    try {
+      const dir = join(repo, 'components/terraform/vpc');
+      applyTheAtmosWay(dir, 'ue2-dev', 'vpc', 'ue2-dev', { name: 'main' }, {});
+      applyTheAtmosWay(dir, 'ue2-dev', 'vpc-2', 'ue2-dev-vpc-2', { name: 'second' }, {});
+      const migrated = await runCli(['deployment', 'migrate', '--from-stack', 'orgs/dev', '--name', 'net'], { cwd: repo });
+      expect(migrated.code, migrated.stderr).toBe(0);
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-q', '-m', 'migrate');
+      const plan = await runCli(['deployment', 'rollout', 'net', '--target', 'dev', '--plan', '--format', 'json'], { cwd: repo });
+      expect(plan.code, plan.stderr).toBe(0);
+      expect((JSON.parse(plan.stdout) as Plan).components.map((c) => [c.component, c.plan])).toEqual([
+        ['terraform/vpc', { add: 0, change: 0, destroy: 0 }],
+        ['terraform/vpc-2', { add: 0, change: 0, destroy: 0 }],
+      ]);
+    } finally {
+      removeDir(repo);
+    }
+  });
+});
+
+describeWith('terraform', 'postgresql')('adopting state Atmos wrote in a pg backend', () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(() => pg?.stop());
+
+  // Atmos writes backend.tf.json from `backend_type` / `backend` and selects the stack name as the
+  // workspace; the pg backend keeps it as a row of terraform_remote_state.states.
+  it('selects the workspace Atmos selected: --plan shows +0 ~0 -0, rollout writes no new state', async () => {
+    const conn = pg.createDatabase('adopt');
+    const env = { PG_CONN_STR: conn };
+    const repo = atmosRepo(`terraform:\n  backend_type: pg\n  backend:\n    pg: {}\n${STACK}`);
+    try {
+      applyTheAtmosWay(join(repo, 'components/terraform/vpc'), 'ue2-dev', 'vpc', 'ue2-dev', { name: 'main' }, env, { pg: {} });
+      const states = () => pg.query('adopt', 'SELECT name, md5(data) FROM terraform_remote_state.states ORDER BY name');
+      const before = states();
+      expect(before.map((row) => row.split('\t')[0])).toEqual(['ue2-dev']);
+
+      const deployment = await adoptAndRollOut(repo, env);
+      expect(deployment).toContain('terraform_workspace: "ue2-dev"');
+      expect(deployment).not.toContain('backend_type');
+      // No other workspace was created and the adopted state is unchanged.
+      expect(states()).toEqual(before);
+    } finally {
+      removeDir(repo);
+    }
+  });
+});
