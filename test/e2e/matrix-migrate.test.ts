@@ -183,7 +183,17 @@ describe('deployment migrate', () => {
     expect(doc.name).toBe('network');
     expect(doc.stacks).toEqual(['platform/vpc']);
     // vpc/defaults (abstract, imported through catalog/vpc) is left out.
-    expect(doc.components).toEqual({ terraform: { vpc: {} } });
+    // The workspace Atmos selects (the stack file name, no name_pattern) and the local state Atmos
+    // keeps in the component directory: a rollout uses that state (docs/rollout.md).
+    expect(doc.components).toEqual({
+      terraform: {
+        vpc: {
+          metadata: { terraform_workspace: 'platform-vpc' },
+          backend_type: 'local',
+          backend: { local: { path: 'components/terraform/vpc/terraform.tfstate', workspace_dir: 'components/terraform/vpc/terraform.tfstate.d' } },
+        },
+      },
+    });
     expect(doc.targets).toEqual({ default: { labels: { region: 'us-east-2' } } });
     expect(doc.context).toEqual({ default_target: 'default' });
 
@@ -207,21 +217,25 @@ describe('deployment migrate', () => {
     const data = JSON.parse(result.stdout);
     expect(data.file).toBe('deployments/plat-dev.yaml');
     expect(data.target).toEqual({ name: 'dev', labels: { tenant: 'plat', environment: 'ue2', stage: 'dev', region: 'us-east-2' } });
+    const adopt = (dir: string) => ({
+      terraform_workspace: 'orgs-acme-plat-dev-us-east-2',
+      local: { path: `components/terraform/${dir}/terraform.tfstate`, workspace_dir: `components/terraform/${dir}/terraform.tfstate.d` },
+    });
     expect(data.components).toEqual([
-      { component: 'terraform/vpc', enabled: true, depends_on: [] },
-      { component: 'terraform/eks', enabled: true, depends_on: ['terraform/vpc'] },
-      { component: 'terraform/flow-logs', enabled: false, depends_on: [] },
+      { component: 'terraform/vpc', enabled: true, depends_on: [], adopt: adopt('vpc') },
+      { component: 'terraform/eks', enabled: true, depends_on: ['terraform/vpc'], adopt: adopt('eks') },
+      { component: 'terraform/flow-logs', enabled: false, depends_on: [], adopt: adopt('flow-logs') },
       { component: 'helmfile/app', enabled: true, depends_on: ['terraform/eks'] },
     ]);
     expect(data.skipped_dependencies.map((s: { entry: string }) => s.entry)).toEqual(['"prod-network"', '"config"']);
     expect(result.stderr).toContain('settings.depends_on "prod-network" not carried over: vpc is in another stack');
 
     const text = readFileSync(join(tree, 'deployments/plat-dev.yaml'), 'utf8');
-    expect(text).toContain('flow-logs: {}  # disabled in the stack');
+    expect(text).toContain('flow-logs:  # disabled in the stack');
     const doc = parse(text).deployment;
     expect(doc.stacks).toEqual(['orgs/acme/plat/dev/us-east-2']);
     expect(doc.context).toEqual({ default_target: 'dev' }); // so commands need no --target
-    expect(doc.components.terraform.eks).toEqual({ metadata: { depends_on: ['terraform/vpc'] } });
+    expect(doc.components.terraform.eks.metadata).toEqual({ depends_on: ['terraform/vpc'], terraform_workspace: 'orgs-acme-plat-dev-us-east-2' });
     expect(doc.components.helmfile.app).toEqual({ metadata: { depends_on: ['terraform/eks'] } });
 
     expect((await runMain(['deployment', 'validate', 'plat-dev'], { cwd: tree })).exitCode).toBe(0);
