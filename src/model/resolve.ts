@@ -23,6 +23,7 @@ import { resolveStackComponent, type StackComponent } from '../stacks/component.
 import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
 import { Deferred, renderValue } from '../stacks/template.js';
+import { expandContextTokens } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
 
@@ -293,8 +294,8 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
 
   const metadata = asRecord(rendered.metadata);
   const vars = asRecord(rendered.vars);
-  // The workspace pattern is expanded here, where every var is still known (see dropUndeclaredVars); it is used only without terraform_workspace(_template).
-  if (base.type === 'terraform' && typeof metadata.terraform_workspace_pattern === 'string' && !metadata.terraform_workspace && !metadata.terraform_workspace_template) {
+  // The workspace pattern is expanded here, where every var is still known (see dropUndeclaredVars); as in Atmos, only a terraform_workspace_template wins over it.
+  if (base.type === 'terraform' && typeof metadata.terraform_workspace_pattern === 'string' && !metadata.terraform_workspace_template) {
     metadata.terraform_workspace_pattern = expandWorkspacePattern(metadata.terraform_workspace_pattern, base, vars, locationOf(rendered.metadata, 'terraform_workspace_pattern'));
   }
   const settings = asRecord(rendered.settings);
@@ -347,12 +348,7 @@ function readFromEnvironment(value: unknown, path: string, out: string[] = []): 
  * names the state used (model/state-address then finds no token left).
  */
 function expandWorkspacePattern(pattern: string, base: ComponentBase, vars: Record<string, unknown>, location: SourceLocation | undefined): string {
-  return pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, name: string) => {
-    if (name === 'component') return base.name;
-    if (name === 'base-component') return base.componentPath;
-    const value = vars[name];
-    if ((typeof value === 'string' || typeof value === 'number') && String(value) !== '') return String(value);
-    if (name === 'attributes' && Array.isArray(value)) return value.map(String).join('-');
+  return expandContextTokens(pattern, { name: base.name, componentPath: base.componentPath, vars }, (token, name) => {
     throw configError('E_WORKSPACE_PATTERN', `${base.key}: metadata.terraform_workspace_pattern "${pattern}" uses ${token}, which has no value`, {
       location,
       hint: `set vars.${name} (a target's context works too), or use terraform_workspace`,

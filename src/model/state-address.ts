@@ -4,6 +4,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Problem, SourceLocation } from '../util/errors.js';
 import { isPlainObject } from '../util/yaml.js';
+import { expandContextTokens, workspaceName } from '../stacks/workspace.js';
 import type { ResolvedTarget } from './index.js';
 import type { ResolvedComponent } from './types.js';
 
@@ -72,16 +73,11 @@ export function backendSettings(component: BackendOf): Record<string, unknown> {
  */
 export function terraformWorkspace(component: WorkspaceOf, scope: Pick<StateScope, 'deployment' | 'target'>): string {
   const metadata = component.metadata ?? {};
-  for (const key of ['terraform_workspace', 'terraform_workspace_template'] as const) {
+  // Atmos's order: the template, then the pattern, then the name (each with `/` → `-`).
+  for (const key of ['terraform_workspace_template', 'terraform_workspace_pattern', 'terraform_workspace'] as const) {
     const explicit = metadata[key];
-    if (typeof explicit === 'string' && explicit) return explicit;
-  }
-  const pattern = metadata.terraform_workspace_pattern;
-  if (typeof pattern === 'string' && pattern) {
-    return pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, name: string) => {
-      const value = component.vars?.[name];
-      return typeof value === 'string' || typeof value === 'number' ? String(value) : token;
-    });
+    if (typeof explicit !== 'string' || !explicit) continue;
+    return workspaceName(key === 'terraform_workspace_pattern' ? expandContextTokens(explicit, { name: component.name, componentPath: component.componentPath, vars: component.vars ?? {} }, (token) => token) : explicit);
   }
   const type = backendTypeOf(component);
   if (type === LOCAL_BACKEND || type === 'http') return 'default';
@@ -213,9 +209,7 @@ function absolute(root: string, path: string): string {
   return isAbsolute(path) ? path : resolve(root, path);
 }
 
-function dashed(name: string): string {
-  return name.replaceAll('/', '-');
-}
+const dashed = workspaceName;
 
 /** A connection string or URL with its password removed (addresses are printed). */
 function withoutPassword(value: string): string {

@@ -9,6 +9,7 @@ import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf } from '../util/yaml.js';
 import { resolveStackComponent, type StackComponent } from './component.js';
 import { renderString } from './template.js';
+import { expandContextTokens, workspaceName } from './workspace.js';
 import type { StackSet } from './load.js';
 
 const COMPONENT_NAME_RE = new RegExp(COMPONENT_NAME_PATTERN);
@@ -119,13 +120,7 @@ export function migrateStack(set: StackSet, stack: string, name: string, naming:
  */
 function adoptState(c: StackComponent, name: string, stack: string, naming: AtmosNaming): NonNullable<MigratedComponent['adopt']> {
   const data = { vars: c.vars, settings: c.settings, env: c.env, metadata: c.metadata, component: name, atmos_component: name, atmos_stack: stack };
-  const tokens = (pattern: string) =>
-    pattern.replace(/\{([A-Za-z0-9_-]+)\}/g, (token, key: string) => {
-      if (key === 'component') return name;
-      if (key === 'base-component') return c.componentPath === name ? '' : c.componentPath;
-      const value = c.vars[key];
-      return typeof value === 'string' || typeof value === 'number' ? String(value) : token;
-    });
+  const tokens = (pattern: string) => expandContextTokens(pattern, { name, componentPath: c.componentPath, vars: c.vars }, (token) => token);
   const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
   const stackName = naming.nameTemplate
     ? String(renderString(naming.nameTemplate, data))
@@ -134,9 +129,9 @@ function adoptState(c: StackComponent, name: string, stack: string, naming: Atmo
       : stack;
   const template = text(c.metadata.terraform_workspace_template);
   const pattern = text(c.metadata.terraform_workspace_pattern);
-  const workspace = (
-    template ? String(renderString(template, data)) : pattern ? tokens(pattern) : (text(c.metadata.terraform_workspace) ?? (c.componentPath === name ? stackName : `${stackName}-${name}`))
-  ).replaceAll('/', '-');
+  const workspace = workspaceName(
+    template ? String(renderString(template, data)) : pattern ? tokens(pattern) : (text(c.metadata.terraform_workspace) ?? (c.componentPath === name ? stackName : `${stackName}-${name}`)),
+  );
   const adopt: NonNullable<MigratedComponent['adopt']> = { terraform_workspace: workspace };
   if ((c.backendType ?? 'local') === 'local') {
     const settings = isPlainObject(c.backend?.local) ? c.backend.local : {};

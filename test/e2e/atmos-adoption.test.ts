@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../helpers/requires.js';
 import { git, initRepo, removeDir, runCli, writeFiles } from '../helpers/repo.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
@@ -92,6 +92,11 @@ describeWith('terraform')('adopting state Atmos wrote with the local backend', (
       expect(deployment).toContain('terraform_workspace: "ue2-dev"');
       expect(deployment).toContain('workspace_dir: "components/terraform/vpc/terraform.tfstate.d"');
 
+      // describe shows the address before anything runs (the check of docs/rollout.md, step 2).
+      const described = await runCli(['deployment', 'describe', 'net', '--format', 'json'], { cwd: repo });
+      const state = (JSON.parse(described.stdout) as { resolved: { components: { state: { address: string; workspace: string } }[] }[] }).resolved[0]!.components[0]!.state;
+      expect(state.workspace).toBe('ue2-dev');
+      expect(state.address.endsWith(join('components/terraform/vpc/terraform.tfstate.d/ue2-dev/terraform.tfstate'))).toBe(true);
       // The same state, unchanged (not even its serial), and no copy of it created elsewhere.
       expect(readFileSync(stateFile, 'utf8')).toBe(before);
       const copies = existsSync(join(repo, '.atmos/state')) ? readdirSync(join(repo, '.atmos/state'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
@@ -149,6 +154,54 @@ describeWith('terraform', 'postgresql')('adopting state Atmos wrote in a pg back
       expect(deployment).not.toContain('backend_type');
       // No other workspace was created and the adopted state is unchanged.
       expect(states()).toEqual(before);
+    } finally {
+      removeDir(repo);
+    }
+  });
+});
+
+describe('the workspace, computed as Atmos computes it', () => {
+  // Atmos's BuildTerraformWorkspace: metadata.terraform_workspace_template, then
+  // terraform_workspace_pattern, then terraform_workspace; `/` becomes `-` in the result.
+  it('takes the pattern over terraform_workspace, the template over both, and writes / as -', async () => {
+    const repo = atmosRepo(`vars:
+  environment: ue2
+  stage: dev
+components:
+  terraform:
+    vpc:
+      metadata:
+        terraform_workspace: pinned
+        terraform_workspace_pattern: "{environment}-{stage}-{component}"
+      vars:
+        name: main
+    vpc-2:
+      metadata:
+        component: vpc
+        terraform_workspace: pinned
+        terraform_workspace_pattern: "{environment}-{stage}"
+        terraform_workspace_template: "{{ .vars.environment }}/{{ .vars.name }}"
+      vars:
+        name: second
+    vpc-3:
+      metadata:
+        component: vpc
+        terraform_workspace: team/vpc-3
+      vars:
+        name: third
+`);
+    try {
+      writeFiles(repo, {
+        'deployments/net.yaml': 'deployment:\n  name: net\n  stacks: ["orgs/dev"]\n  components:\n    terraform:\n      vpc: {}\n      vpc-2: {}\n      vpc-3: {}\n  targets:\n    dev: {}\n',
+      });
+      const described = await runCli(['deployment', 'describe', 'net', '--target', 'dev', '--format', 'json'], { cwd: repo });
+      expect(described.code, described.stderr).toBe(0);
+      const components = (JSON.parse(described.stdout) as { resolved: { components: { component: string; state: { workspace: string } }[] }[] }).resolved[0]!.components;
+      expect(components.map((c) => [c.component, c.state.workspace])).toEqual([
+        ['terraform/vpc', 'ue2-dev-vpc'],
+        ['terraform/vpc-2', 'ue2-second'],
+        ['terraform/vpc-3', 'team-vpc-3'],
+      ]);
     } finally {
       removeDir(repo);
     }
