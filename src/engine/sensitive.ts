@@ -112,5 +112,7 @@ export function hideSensitive(component: ResolvedComponent): ResolvedComponent {
   for (const section of ['vars', 'settings', 'env', 'backend', 'providers', 'metadata'] as const) {
     if (component[section] !== undefined) (copy as Record<string, unknown>)[section] = hide(component[section], section);
   }
+  // Variables left out of terraform's are still vars (`vars.<name>`) for what is secret.
+  if (component.droppedVarValues) copy.droppedVarValues = hide(component.droppedVarValues, 'vars') as Record<string, unknown>;
   return copy;
 }

@@ -506,10 +506,12 @@ async function dropUndeclaredVars(component: ResolvedComponent): Promise<void> {
   const declared = await moduleVariables(component.directory);
   if (!declared) return;
   const dropped: string[] = [];
+  const values: Record<string, unknown> = {};
   for (const name of Object.keys(component.vars)) {
     if (declared.get(name)?.sensitive && !component.sensitive.includes(`vars.${name}`)) component.sensitive.push(`vars.${name}`);
     if (!declared.has(name)) {
       dropped.push(name);
+      values[name] = component.vars[name];
       delete component.vars[name];
       for (const path of Object.keys(component.pending)) {
         if (path === `vars.${name}` || path.startsWith(`vars.${name}.`)) delete component.pending[path];
@@ -517,4 +519,5 @@ async function dropUndeclaredVars(component: ResolvedComponent): Promise<void> {
     }
   }
   component.droppedVars = dropped.sort();
+  component.droppedVarValues = Object.fromEntries(component.droppedVars.map((name) => [name, values[name]]));
 }

@@ -36,6 +36,8 @@ export interface ResolvedComponent {
   locked: boolean;
   /** Var names left out because the terraform module does not declare them. */
   droppedVars: string[];
+  /** Their merged values (shown by `describe`, as Atmos shows every var; never passed to terraform). */
+  droppedVarValues?: Record<string, unknown>;
   /** Dotted path (`vars.cpu`) → where the winning value was written. */
   origins: Record<string, Origin>;
   /**

@@ -207,3 +207,28 @@ components:
     }
   });
 });
+
+describe('describe shows what Atmos shows', () => {
+  // `atmos describe component` lists every merged var; terraform here gets only the declared ones, and
+  // describe shows the others' values (not only their names), secrets hidden.
+  it('shows the merged values of variables not passed to terraform, hiding what is read with !env', async () => {
+    const repo = atmosRepo(`vars:\n  environment: ue2\n  stage: dev\ncomponents:\n  terraform:\n    vpc:\n      vars:\n        name: main\n        token: !env ADOPT_TOKEN\n        tags: { team: net }\n`);
+    try {
+      writeFiles(repo, { 'deployments/net.yaml': 'deployment:\n  name: net\n  stacks: ["orgs/dev"]\n  components:\n    terraform:\n      vpc: {}\n  targets:\n    dev: {}\n' });
+      const env = { ADOPT_TOKEN: 'hunter2-not-shown' };
+      const json = await runCli(['deployment', 'describe', 'net', '--format', 'json'], { cwd: repo, env });
+      expect(json.code, json.stderr).toBe(0);
+      const c = (JSON.parse(json.stdout) as { resolved: { components: { vars: unknown; dropped_vars: string[]; dropped_var_values: unknown }[] }[] }).resolved[0]!.components[0]!;
+      expect(c.vars).toEqual({ name: 'main' });
+      expect(c.dropped_vars).toEqual(['environment', 'stage', 'tags', 'token']);
+      expect(c.dropped_var_values).toEqual({ environment: 'ue2', stage: 'dev', tags: { team: 'net' }, token: '(sensitive)' });
+      const text = await runCli(['deployment', 'describe', 'net'], { cwd: repo, env });
+      expect(text.code, text.stderr).toBe(0);
+      expect(text.stdout).toMatch(/left out \(not declared by the module\): environment, stage, tags, token\n\s+environment = "ue2"\s+# stacks\/orgs\/dev\.yaml:2:/);
+      expect(text.stdout).toContain('tags.team = "net"');
+      expect(text.stdout + json.stdout).not.toContain('hunter2-not-shown');
+    } finally {
+      removeDir(repo);
+    }
+  });
+});

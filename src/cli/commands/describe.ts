@@ -107,6 +107,8 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
     providers: c.providers ?? null,
     dropped_vars: c.droppedVars,
+    // Their merged values, as Atmos's describe shows every var (terraform does not get them).
+    dropped_var_values: c.droppedVarValues ?? {},
     sensitive: c.sensitive,
     pending: c.pending,
     binding: c.binding ?? null,
@@ -162,7 +164,13 @@ function renderText(data: DescribeData): string {
           out.push(`      ${path.slice(section.length + 1)} = ${shown}${origin ? `    # ${origin}` : ''}`);
         }
       }
-      if (c.dropped_vars.length) out.push(`    left out (not declared by the module): ${c.dropped_vars.join(', ')}`);
+      if (c.dropped_vars.length) {
+        out.push(`    left out (not declared by the module): ${c.dropped_vars.join(', ')}`);
+        for (const [path, shown] of flatten(c.dropped_var_values, 'vars')) {
+          const origin = c.origins[path];
+          out.push(`      ${path.slice('vars.'.length)} = ${shown}${origin ? `    # ${origin}` : ''}`);
+        }
+      }
     }
   }
   return out.join('\n');
