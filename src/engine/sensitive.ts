@@ -113,6 +113,7 @@ export function hideSensitive(component: ResolvedComponent): ResolvedComponent {
     if (component[section] !== undefined) (copy as Record<string, unknown>)[section] = hide(component[section], section);
   }
   // Variables left out of terraform's are still vars (`vars.<name>`) for what is secret.
+  if (component.remoteStateBackend) copy.remoteStateBackend = hide(component.remoteStateBackend, 'remote_state_backend') as Record<string, unknown>;
   if (component.droppedVarValues) copy.droppedVarValues = hide(component.droppedVarValues, 'vars') as Record<string, unknown>;
   return copy;
 }

@@ -80,6 +80,7 @@ export async function resolveTarget(
       backend: stack.backend,
       backend_type: stack.backendType,
       metadata: stack.metadata,
+      ...(stack.remoteStateBackend ? { remote_state_backend_type: stack.remoteStateBackendType, remote_state_backend: stack.remoteStateBackend } : {}),
     };
     for (const section of SECTIONS) {
       if (override[section] !== undefined) sections[section] = deepMerge(sections[section] ?? {}, override[section], strategy);
@@ -319,6 +320,9 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     env,
     backendType: typeof rendered.backend_type === 'string' ? rendered.backend_type : undefined,
     backend: isPlainObject(rendered.backend) ? rendered.backend : undefined,
+    ...(isPlainObject(rendered.remote_state_backend) && typeof rendered.remote_state_backend_type === 'string'
+      ? { remoteStateBackendType: rendered.remote_state_backend_type, remoteStateBackend: rendered.remote_state_backend }
+      : {}),
     providers: isPlainObject(rendered.providers) ? rendered.providers : undefined,
     dependsOn,
     labels,

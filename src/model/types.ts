@@ -27,6 +27,9 @@ export interface ResolvedComponent {
   env: Record<string, string>;
   backendType?: string;
   backend?: Record<string, unknown>;
+  /** Atmos's `remote_state_backend_type` / `remote_state_backend` (how other tools read this state), when set. */
+  remoteStateBackendType?: string;
+  remoteStateBackend?: Record<string, unknown>;
   providers?: Record<string, unknown>;
   /** Component keys this one depends on (from `metadata.depends_on`). */
   dependsOn: ComponentKey[];

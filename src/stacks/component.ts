@@ -18,6 +18,9 @@ export interface StackComponent {
   providers?: Section;
   backendType?: string;
   backend?: Section;
+  /** `remote_state_backend_type` (default: the backend type) and its settings: the backend's, then `remote_state_backend`'s. */
+  remoteStateBackendType?: string;
+  remoteStateBackend?: Section;
   abstract: boolean;
   enabled: boolean;
   locked: boolean;
@@ -151,6 +154,21 @@ export function resolveStackComponent(
     }
   }
 
+  // Atmos: the type is the last `remote_state_backend_type` set (else the backend's); its settings are
+  // the backend section's entry of that type, then each layer's `remote_state_backend` entry.
+  let remoteStateBackendType = backendType;
+  for (const layer of [typeSection, ...bases, component]) {
+    if (typeof layer.remote_state_backend_type === 'string' && layer.remote_state_backend_type) remoteStateBackendType = layer.remote_state_backend_type;
+  }
+  let remoteStateBackend: Section | undefined;
+  const remoteLayers = [typeSection, ...bases, component].map((layer) => section(layer.remote_state_backend));
+  if (remoteStateBackendType && (remoteLayers.some(Boolean) || remoteStateBackendType !== backendType)) {
+    const type = remoteStateBackendType;
+    const backendOfType =
+      type === backendType ? backend : section((mergeAll([section(typeSection.backend), ...bases.map((b) => section(b.backend)), section(component.backend)], strategy) as Section | undefined)?.[type]);
+    remoteStateBackend = (mergeAll([backendOfType, ...remoteLayers.map((l) => section(l?.[type]))], strategy) as Section | undefined) ?? {};
+  }
+
   const ownMetadata = section(component.metadata) ?? {};
   return {
     found,
@@ -162,6 +180,7 @@ export function resolveStackComponent(
     providers,
     backendType,
     backend,
+    ...(remoteStateBackend ? { remoteStateBackendType, remoteStateBackend } : {}),
     abstract: ownMetadata.type === 'abstract',
     enabled: metadata.enabled !== false,
     locked: metadata.locked === true,

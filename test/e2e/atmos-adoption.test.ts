@@ -232,3 +232,46 @@ describe('describe shows what Atmos shows', () => {
     }
   });
 });
+
+describe('describe shows the remote state backend', () => {
+  // Atmos's stack processor (stack_processor_backend.go): remote_state_backend_type defaults to the
+  // backend type; remote_state_backend is the backend's entry of that type with each layer's
+  // remote_state_backend entry merged over it.
+  it('merges remote_state_backend over the backend of that type, and takes remote_state_backend_type', async () => {
+    const repo = atmosRepo(`terraform:
+  backend_type: s3
+  backend:
+    s3: { bucket: states, region: us-east-2 }
+  remote_state_backend:
+    s3: { role_arn: "arn:aws:iam::1:role/reader" }
+vars:
+  environment: ue2
+  stage: dev
+components:
+  terraform:
+    vpc:
+      vars: { name: main }
+    vpc-2:
+      metadata: { component: vpc }
+      remote_state_backend_type: static
+      remote_state_backend:
+        static: { name: fixed }
+      vars: { name: second }
+`);
+    try {
+      writeFiles(repo, { 'deployments/net.yaml': 'deployment:\n  name: net\n  stacks: ["orgs/dev"]\n  components:\n    terraform:\n      vpc: {}\n      vpc-2: {}\n  targets:\n    dev: {}\n' });
+      const json = await runCli(['deployment', 'describe', 'net', '--format', 'json'], { cwd: repo });
+      expect(json.code, json.stderr).toBe(0);
+      const components = (JSON.parse(json.stdout) as { resolved: { components: { remote_state_backend_type: string; remote_state_backend: unknown }[] }[] }).resolved[0]!.components;
+      expect(components[0]!.remote_state_backend_type).toBe('s3');
+      expect(components[0]!.remote_state_backend).toMatchObject({ bucket: 'states', region: 'us-east-2', role_arn: 'arn:aws:iam::1:role/reader' });
+      expect(components[1]!.remote_state_backend_type).toBe('static');
+      expect(components[1]!.remote_state_backend).toEqual({ name: 'fixed' });
+      const text = await runCli(['deployment', 'describe', 'net'], { cwd: repo });
+      expect(text.stdout).toContain('remote_state_backend: (s3)');
+      expect(text.stdout).toContain('role_arn = "arn:aws:iam::1:role/reader"');
+    } finally {
+      removeDir(repo);
+    }
+  });
+});

@@ -105,6 +105,8 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     backend_type: c.backendType ?? null,
     backend: c.backend ?? null,
     state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
+    remote_state_backend_type: c.remoteStateBackendType ?? null,
+    remote_state_backend: c.remoteStateBackend ?? null,
     providers: c.providers ?? null,
     dropped_vars: c.droppedVars,
     // Their merged values, as Atmos's describe shows every var (terraform does not get them).
@@ -155,10 +157,11 @@ function renderText(data: DescribeData): string {
       for (const r of c.reads) out.push(`    reads:      output ${r.output} of ${r.component} (${r.path})`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
       if (c.state) out.push(`    state:      ${c.state.address} (${c.state.backend_type}, workspace ${c.state.workspace})`);
-      for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
+      for (const section of ['vars', 'settings', 'env', 'providers', 'backend', 'remote_state_backend'] as const) {
         const value = c[section] as Record<string, unknown> | null;
         if (!value || Object.keys(value).length === 0) continue;
-        out.push(`    ${section}:${section === 'backend' && c.backend_type ? ` (${c.backend_type})` : ''}`);
+        const type = section === 'backend' ? c.backend_type : section === 'remote_state_backend' ? c.remote_state_backend_type : null;
+        out.push(`    ${section}:${type ? ` (${type})` : ''}`);
         for (const [path, shown] of flatten(value, section)) {
           const origin = c.origins[path];
           out.push(`      ${path.slice(section.length + 1)} = ${shown}${origin ? `    # ${origin}` : ''}`);
