@@ -1,7 +1,7 @@
 // `atmos deployment migrate`: what the deployment file says about a loaded Atmos stack — its
 // components, their dependencies (settings.depends_on within the stack), one target.
-import { COMPONENT_NAME_PATTERN } from '../config/schema.js';
 import { posix } from 'node:path';
+import { COMPONENT_NAME_PATTERN } from '../config/schema.js';
 import { targetName, type MigratedComponent, type Migration } from '../config/migrate.js';
 import { COMPONENT_TYPES, componentKey, type ComponentType } from '../config/types.js';
 import { buildGraph } from '../plan/graph.js';
@@ -105,7 +105,6 @@ export function migrateStack(set: StackSet, stack: string, name: string, naming:
     skipped_dependencies: skipped,
   };
 }
-
 
 /**
  * The state `atmos terraform apply <component> -s <stack>` uses, as Atmos computes it
