@@ -28,7 +28,12 @@ import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from './stack
 export const STACK_YAML_TAGS = [
   '!env',
   '!include',
+  '!include.raw',
   '!exec',
+  '!git.root',
+  '!repo-root',
+  '!store',
+  '!store.get',
   '!template',
   '!terraform.output',
   '!terraform.state',

@@ -15,6 +15,9 @@ import { STACK_YAML_TAGS as STACK_TAGS } from '../config/deployment.js';
 
 export { STACK_TAGS };
 
+/** How stack files are read: the known tags, and any other tag kept for an error where it is evaluated. */
+export const STACK_YAML_OPTIONS = { tags: STACK_TAGS, deferUnknownTags: true } as const;
+
 export type OutputLookup = (component: string, stack: string | undefined, key: string) => unknown;
 
 export interface TagContext {
@@ -23,8 +26,10 @@ export interface TagContext {
   files: FileCache;
   /** Directory of the file that holds the values (relative `!include` / `!exec` paths). */
   baseDir: string;
-  /** Stacks base path: `!include` paths that do not start with `./` or `../` are tried there too. */
+  /** Stacks base path: `!include` paths that do not start with `./` or `../` are tried there last. */
   basePath?: string;
+  /** Atmos base path (`base_path` of atmos.yaml): where Atmos looks for `!include` files not found by the file. */
+  atmosBasePath?: string;
   outputs?: OutputLookup;
   /** The repository: `!include` reads no file whose real path is outside it. */
   root?: string;
@@ -85,7 +90,16 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       return rest.length ? rest.join(' ') : '';
     }
     case '!include':
+    case '!include.raw':
       return include(tag, ctx);
+    case '!git.root':
+    case '!repo-root':
+      return gitRoot(tag, ctx);
+    case '!store':
+    case '!store.get':
+      // No store is ever configured here: stores live outside the repository, and a deployment records
+      // only what its git history can reproduce.
+      throw tagError(tag, 'no store is configured: this tool reads no stores', 'write the value into the stack, or read it with !env or !exec');
     case '!exec':
       return execTag(tag, ctx);
     case '!terraform.output':
@@ -105,36 +119,106 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
   }
 }
 
+/**
+ * Where Atmos looks for an `!include` file, first existing one wins: an absolute path as it is; a path
+ * starting with `./` or `../` relative to the file; then (any relative path) the Atmos base path (Atmos
+ * also tries a bare path relative to its working directory, which is the base path in practice). *(ours)*
+ * Last the stacks base path, where earlier versions of this tool looked.
+ */
+function includeCandidates(target: string, ctx: TagContext): string[] {
+  if (isAbsolute(target)) return [target];
+  const candidates: string[] = [];
+  if (target.startsWith('./') || target.startsWith('../')) candidates.push(resolve(ctx.baseDir, target));
+  for (const base of [ctx.atmosBasePath ?? ctx.root, ctx.basePath]) if (base) candidates.push(resolve(base, target));
+  if (!candidates.length) candidates.push(resolve(ctx.baseDir, target));
+  return [...new Set(candidates)];
+}
+
 async function include(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
-  const [target] = argumentsOf(tag);
+  const [target, ...query] = argumentsOf(tag);
   if (!target) throw tagError(tag, 'needs a file path');
-  const candidates = isAbsolute(target)
-    ? [target]
-    : target.startsWith('./') || target.startsWith('../') || !ctx.basePath
-      ? [resolve(ctx.baseDir, target)]
-      : [resolve(ctx.baseDir, target), resolve(ctx.basePath, target)];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) || target.includes('::')) {
+    throw tagError(tag, `remote files are not included: ${target}`, 'vendor the file into the repository and include it by path');
+  }
+  const candidates = includeCandidates(target, ctx);
   const path = candidates.find((candidate) => existsSync(candidate));
   if (!path) {
-    throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(' and ')}`);
+    throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(', ')}`);
   }
   if (ctx.root && !(await isReallyInside(ctx.root, path))) {
     throw tagError(tag, `${target} is outside the repository`, 'include files from inside the repository (symbolic links must not lead out of it)');
   }
   const text = await ctx.files.readText(path);
+  const value = tag.tag === '!include.raw' ? text : await parseIncludedFile(tag, ctx, path, text, target);
+  return query.length ? selectPath(value, query.join(' '), tag) : value;
+}
+
+/** An included file by its extension, as Atmos reads it: JSON, YAML, HCL (attributes only), .env, else text. */
+async function parseIncludedFile(tag: TaggedValue, ctx: TagContext, path: string, text: string, target: string): Promise<unknown> {
   const ext = extname(path).toLowerCase();
   try {
     if (ext === '.json') return JSON.parse(text) as unknown;
     if (ext === '.yaml' || ext === '.yml') {
-      const value = loadYaml(text, path, { tags: STACK_TAGS }).value;
-      return evaluateTags(value, { ...ctx, baseDir: dirname(path), only: ['!include'] });
+      const value = loadYaml(text, path, STACK_YAML_OPTIONS).value;
+      return await evaluateTags(value, { ...ctx, baseDir: dirname(path), only: ['!include', '!include.raw'] });
     }
-    if (ext === '.hcl' || ext === '.tfvars') return parseTfvars(text);
+    if (ext === '.hcl' || ext === '.tfvars' || ext === '.tf') return parseTfvars(text);
     if (ext === '.env' || path.endsWith('/.env')) return parseDotenv(text);
   } catch (error) {
     if (error instanceof AtmosError) throw error;
     throw tagError(tag, `cannot parse ${target}: ${(error as Error).message}`);
   }
   return text;
+}
+
+/**
+ * The subset of yq path expressions that `!include file <expression>` accepts: `.`, `.a.b`, `.a[0]`,
+ * `.a.b[1].c`, `."a key"`, `.["a key"]`. A missing key or index gives null, as yq does.
+ */
+export function selectPath(value: unknown, expression: string, tag?: TaggedValue): unknown {
+  const expr = expression.trim();
+  const unsupported = () =>
+    tag
+      ? tagError(tag, `unsupported yq expression: ${expr}`, 'only paths are supported: ., .a.b, .a[0], .a.b[1].c, ."a key"')
+      : configError('E_YAML_FUNCTION', `unsupported yq expression: ${expr}`);
+  if (expr === '.') return value;
+  const token = /\.([A-Za-z_][A-Za-z0-9_-]*)|\.?"((?:[^"\\]|\\.)*)"|\.?\[\s*(?:(-?\d+)|"((?:[^"\\]|\\.)*)")\s*\]/y;
+  let current: unknown = value;
+  let at = 0;
+  if (!expr.startsWith('.')) throw unsupported();
+  while (at < expr.length) {
+    token.lastIndex = at;
+    const match = token.exec(expr);
+    if (!match || (at === 0 && expr[0] !== '.')) throw unsupported();
+    at = token.lastIndex;
+    const key = match[1] ?? (match[2] !== undefined ? JSON.parse(`"${match[2]}"`) : undefined) ?? (match[4] !== undefined ? JSON.parse(`"${match[4]}"`) : undefined);
+    if (current === null || current === undefined) continue;
+    if (match[3] !== undefined) {
+      if (!Array.isArray(current)) throw unsupported();
+      const index = Number(match[3]);
+      current = current[index < 0 ? current.length + index : index] ?? null;
+    } else if (isMap(current)) {
+      current = Object.hasOwn(current, key as string) ? current[key as string] : null;
+    } else {
+      current = null;
+    }
+  }
+  return current ?? null;
+}
+
+/** `!git.root [default]`: the top-level directory of the git repository (Atmos: `!repo-root`, same thing). */
+async function gitRoot(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
+  const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
+  const { exec } = await import('../util/exec.js');
+  try {
+    const result = await exec('git', ['rev-parse', '--show-toplevel'], { cwd: ctx.root ?? ctx.baseDir, check: true });
+    const top = result.stdout.trim();
+    if (top) return top;
+  } catch (error) {
+    if (!fallback) throw tagError(tag, `not inside a git repository: ${(error as Error).message}`, `write ${tag.tag} <default> for a value to use outside one`);
+  }
+  if (fallback) return fallback;
+  throw tagError(tag, 'not inside a git repository', `write ${tag.tag} <default> for a value to use outside one`);
 }
 
 async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {

@@ -9,7 +9,7 @@ import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
-import { evaluateTags, STACK_TAGS } from './functions.js';
+import { evaluateTags, STACK_YAML_OPTIONS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
 import { renderString } from './template.js';
@@ -107,9 +107,9 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
             missing: request.ignoreMissing ? 'keep' : 'error',
             fileText: true,
           });
-          doc = loadYaml(String(rendered), request.path, { tags: STACK_TAGS }).value;
+          doc = loadYaml(String(rendered), request.path, STACK_YAML_OPTIONS).value;
         } else {
-          doc = await files.readYaml(request.path, { tags: STACK_TAGS });
+          doc = await files.readYaml(request.path, STACK_YAML_OPTIONS);
         }
         if (doc === null || doc === undefined) return {};
         if (!isMap(doc)) {
@@ -122,6 +122,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           files,
           baseDir: dirname(request.path),
           basePath,
+          atmosBasePath: config.basePath,
           root: config.root,
           only: ['!include'],
         });

@@ -697,6 +697,16 @@ export function renderString(text: string, data: Record<string, unknown>, option
   return out.map(toText).join('');
 }
 
+/** As Atmos: the text a `!template` renders to is decoded as JSON (`42`, `[1,2]`, `{"a":1}`); other text stays text. */
+function decodeTemplateJson(result: unknown): unknown {
+  if (typeof result !== 'string') return result;
+  try {
+    return JSON.parse(result) as unknown;
+  } catch {
+    return result;
+  }
+}
+
 export interface RenderedValue {
   value: unknown;
   /** Dotted path → description of what is pending, for values only known during a build or rollout. */
@@ -715,7 +725,7 @@ export function renderValue(value: unknown, data: Record<string, unknown>, optio
       // A literal is never templated: its text, exactly as written.
       if (node.tag === '!literal') return node.value;
       if (node.tag === '!template' && typeof node.value === 'string') {
-        return settle(renderString(node.value, data, { ...options, location: node.location, typed: true }), path);
+        return settle(decodeTemplateJson(renderString(node.value, data, { ...options, location: node.location, typed: true })), path);
       }
       return node;
     }
