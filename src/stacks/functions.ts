@@ -18,6 +18,9 @@ export { STACK_TAGS };
 /** How stack files are read: the known tags, and any other tag kept for an error where it is evaluated. */
 export const STACK_YAML_OPTIONS = { tags: STACK_TAGS, deferUnknownTags: true } as const;
 
+/** The functions evaluated when a stack file is loaded (relative to that file); the others after merging. */
+export const LOAD_TIME_TAGS = ['!include', '!include.raw'] as const;
+
 export type OutputLookup = (component: string, stack: string | undefined, key: string) => unknown;
 
 export interface TagContext {
@@ -160,7 +163,7 @@ async function parseIncludedFile(tag: TaggedValue, ctx: TagContext, path: string
     if (ext === '.json') return JSON.parse(text) as unknown;
     if (ext === '.yaml' || ext === '.yml') {
       const value = loadYaml(text, path, STACK_YAML_OPTIONS).value;
-      return await evaluateTags(value, { ...ctx, baseDir: dirname(path), only: ['!include', '!include.raw'] });
+      return await evaluateTags(value, { ...ctx, baseDir: dirname(path), only: LOAD_TIME_TAGS });
     }
     if (ext === '.hcl' || ext === '.tfvars' || ext === '.tf') return parseTfvars(text);
     if (ext === '.env' || path.endsWith('/.env')) return parseDotenv(text);

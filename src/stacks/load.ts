@@ -9,7 +9,7 @@ import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
-import { evaluateTags, STACK_YAML_OPTIONS } from './functions.js';
+import { evaluateTags, LOAD_TIME_TAGS, STACK_YAML_OPTIONS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
 import { renderString } from './template.js';
@@ -124,7 +124,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           basePath,
           atmosBasePath: config.basePath,
           root: config.root,
-          only: ['!include'],
+          only: LOAD_TIME_TAGS,
         });
         return normalize(evaluated as Section);
       })();
