@@ -113,9 +113,16 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       }
       const component = args[0]!;
       const stack = args.length === 3 ? args[1] : undefined;
-      const key = args[args.length - 1]!.replace(/^\./, '');
+      // As in Atmos the last argument is a yq path whose first step names the output (`.vpc.id`,
+      // `.subnets[0]`); a bare output name works too.
+      const expression = args[args.length - 1]!;
+      const match = /^\.?([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(expression);
+      if (!match) throw tagError(tag, `expects an output name or a yq path such as .name.key, got ${expression}`);
+      const [, key, rest] = match as unknown as [string, string, string];
       if (!ctx.outputs) return new Deferred(`(known after apply: terraform/${component}.${key})`);
-      return ctx.outputs(component, stack, key);
+      const value = ctx.outputs(component, stack, key);
+      if (!rest || value instanceof Deferred) return value;
+      return selectPath(value, `.${rest.replace(/^\./, '')}`, tag);
     }
     default:
       throw tagError(tag, 'unknown YAML function', `supported: ${STACK_TAGS.join(', ')}`);

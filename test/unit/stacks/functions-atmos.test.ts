@@ -92,4 +92,15 @@ describe('Atmos YAML functions', () => {
     const error = await failure(() => evaluateTags(parse('a: !include https://example.com/x.json\n', join(root, 'stacks/x.yaml')), ctx()));
     expect(error.message).toContain('remote files are not included');
   });
+
+  // website/docs/functions/yaml/terraform.output.mdx: the last argument is a yq path on the outputs.
+  it('!terraform.output selects into an output with a yq path', async () => {
+    const outputs = (component: string, _stack: string | undefined, key: string) =>
+      component === 'vpc' && key === 'subnets' ? [{ id: 's-1' }, { id: 's-2' }] : key === 'name' ? 'net' : undefined;
+    const tree = parse(
+      ['a: !terraform.output vpc .subnets[1].id', 'b: !terraform.output vpc dev name', 'c: !terraform.output vpc .name'].join('\n'),
+      join(root, 'stacks/x.yaml'),
+    );
+    expect(await evaluateTags(tree, { ...ctx(), outputs })).toEqual({ a: 's-2', b: 'net', c: 'net' });
+  });
 });
