@@ -78,4 +78,16 @@ describe('Atmos YAML functions in stacks', () => {
     expect(result.stderr).toContain('error[E_YAML_FUNCTION]: stacks/dev.yaml:10:');
     expect(result.stderr).toContain('!store: no store is configured');
   });
+
+  // Mirrors website/docs/functions/yaml/terraform.output.mdx and
+  // internal/exec/yaml_func_terraform_output_yq_defaults_test.go: the last argument is a yq path whose
+  // first step names the output. A real rollout: the app receives the selected value of the output.
+  it('!terraform.output with a yq path passes the selected value to the reader', async () => {
+    const repo = conformanceRepo('terraform-output-path');
+    const result = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
+    expect(result.code, result.stderr).toBe(0);
+    const components = (JSON.parse(result.stdout) as { components: { component: string; outputs: Record<string, unknown> }[] }).components;
+    expect(components.find((c) => c.component === 'terraform/app')?.outputs).toEqual({ subnet: 'subnet-b' });
+  });
 });
+
