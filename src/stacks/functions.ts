@@ -1,8 +1,9 @@
 // The Atmos YAML functions (`!env`, `!include`, `!exec`, `!terraform.output`...): which tags the
 // loader accepts and how each is evaluated. `!include` runs when a file is loaded; the others after
 // merging (see docs/stacks.md); `!unset` is handled by the merge and `!literal`/`!template` by templates.
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { AtmosError, configError } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
@@ -216,19 +217,19 @@ export function selectPath(value: unknown, expression: string, tag?: TaggedValue
   return current ?? null;
 }
 
-/** `!git.root [default]`: the top-level directory of the git repository (Atmos: `!repo-root`, same thing). */
+/**
+ * `!git.root [default]` (Atmos: also `!repo-root`): the top level of the git work tree holding the
+ * repository, found as git finds it (the nearest directory upward with a `.git` directory, or file in
+ * a linked worktree), without running git.
+ */
 async function gitRoot(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
-  const { exec } = await import('../util/exec.js');
-  try {
-    const result = await exec('git', ['rev-parse', '--show-toplevel'], { cwd: ctx.root ?? ctx.baseDir, check: true });
-    const top = result.stdout.trim();
-    if (top) return top;
-  } catch (error) {
-    if (!fallback) throw tagError(tag, `not inside a git repository: ${(error as Error).message}`, `write ${tag.tag} <default> for a value to use outside one`);
+  for (let dir = ctx.root ?? ctx.baseDir; ; dir = dirname(dir)) {
+    if (await lstat(join(dir, '.git')).catch(() => undefined)) return realpath(dir);
+    if (dirname(dir) === dir) break;
   }
   if (fallback) return fallback;
-  throw tagError(tag, 'not inside a git repository', `write ${tag.tag} <default> for a value to use outside one`);
+  throw tagError(tag, 'not inside a git work tree', `write ${tag.tag} <default> for a value to use outside one`);
 }
 
 async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {

@@ -1,6 +1,7 @@
 // The YAML functions as Atmos resolves them (cloudposse/atmos): each test names the behaviour it mirrors.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 import { FileCache } from '../../../src/util/files.js';
 import { loadYaml } from '../../../src/util/yaml.js';
@@ -103,4 +104,15 @@ describe('Atmos YAML functions', () => {
     );
     expect(await evaluateTags(tree, { ...ctx(), outputs })).toEqual({ a: 's-2', b: 'net', c: 'net' });
   });
+
+  // website/docs/functions/yaml/git.root.mdx: the top of the git work tree, else the default.
+  it('!git.root is the top of the work tree even when atmos.yaml is in a subdirectory; else its default', async () => {
+    writeFiles(root, { 'repo/.git': 'gitdir: ../elsewhere\n', 'repo/infra/atmos.yaml': '' });
+    const tree = parse('a: !git.root\nb: !repo-root /unused\n', join(root, 'repo/infra/stacks/x.yaml'));
+    const top = realpathSync(join(root, 'repo'));
+    expect(await evaluateTags(tree, { ...ctx(), root: join(root, 'repo/infra') })).toEqual({ a: top, b: top });
+    const outside = parse('a: !git.root /fallback\n', join(root, 'stacks/x.yaml'));
+    expect(await evaluateTags(outside, { ...ctx(), root: '/' })).toEqual({ a: '/fallback' });
+  });
 });
+
