@@ -2,15 +2,13 @@
 // made absolute; every other Atmos key is kept untouched in `raw`.
 import { lstat, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AtmosConfig, ListMergeStrategy } from './types.js';
+import { LIST_MERGE_STRATEGIES, type AtmosConfig, type ListMergeStrategy } from './types.js';
 import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
 import { readConfigText } from '../util/files.js';
 
 /** Tags Atmos accepts in atmos.yaml; only `!env` and `!repo-root` are evaluated in the keys we read. */
 const ATMOS_YAML_TAGS = ['!env', '!exec', '!include', '!repo-root', '!literal', '!template', '!unset'] as const;
-
-const LIST_MERGE_STRATEGIES: readonly ListMergeStrategy[] = ['replace', 'append', 'merge'];
 
 /** Atmos's environment overrides of the keys we read (they win over atmos.yaml, as in Atmos). */
 const ENV_OVERRIDES: Record<string, string> = {

@@ -23,6 +23,7 @@ export function parseComponentKey(key: string): { type: ComponentType; name: str
 }
 
 export type ListMergeStrategy = 'replace' | 'append' | 'merge';
+export const LIST_MERGE_STRATEGIES: readonly ListMergeStrategy[] = ['replace', 'append', 'merge'];
 
 /** `atmos.yaml` (SPEC 1), with defaults applied and every path made absolute. */
 export interface AtmosConfig {

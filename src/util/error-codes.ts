@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   E_INHERITS: usage('metadata.inherits must be a list of component names'),
   E_INHERITS_CYCLE: usage('components inherit from each other in a cycle; remove one base'),
   E_INHERITS_UNKNOWN: usage('metadata.inherits names a component the stacks do not define'),
+  E_LIST_MERGE_STRATEGY: usage('settings.list_merge_strategy of a component must be replace, append or merge'),
   E_DEPENDENCY_CYCLE: usage('depends_on entries form a cycle (printed); remove one of them'),
   E_AMBIGUOUS_BINDING: usage('several nixpack components match; name the one meant explicitly'),
   E_COMPONENT_DIRECTORY: usage('the component directory does not exist; create it or fix metadata.component'),
