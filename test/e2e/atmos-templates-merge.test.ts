@@ -1,0 +1,69 @@
+// Atmos conformance for merging and templates: the built CLI's `describe` on small fixtures under
+// test/fixtures/atmos-conformance/, each mirroring a behaviour Atmos's own tests assert (named per case).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { initRepo, PROJECT_ROOT, removeDir, runCli, tempDir } from '../helpers/repo.js';
+
+const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/atmos-conformance');
+
+/** A temp git repository holding a copy of one fixture. */
+function fixtureRepo(name: string): string {
+  const dir = tempDir(`atmos-conformance-${name}-`);
+  cpSync(join(FIXTURES, name), dir, { recursive: true });
+  return initRepo({}, dir);
+}
+
+interface Described {
+  name: string;
+  vars: Record<string, unknown>;
+  settings: Record<string, unknown>;
+  env: Record<string, unknown>;
+  component_path: string;
+}
+
+async function describeAll(repo: string, deployment: string, target = 'dev'): Promise<Record<string, Described>> {
+  const result = await runCli(['deployment', 'describe', deployment, '--target', target, '--format', 'json'], { cwd: repo });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const parsed = JSON.parse(result.stdout) as { resolved: { components: Described[] }[] };
+  return Object.fromEntries(parsed.resolved[0]!.components.map((c) => [c.name, c]));
+}
+
+const repos: string[] = [];
+afterAll(() => repos.forEach(removeDir));
+function repoFor(name: string): string {
+  const repo = fixtureRepo(name);
+  repos.push(repo);
+  return repo;
+}
+
+// Mirrors Atmos's component-list-merge-strategy scenario (internal/exec/stack_processor_merge_test.go,
+// issue #2396): the strategy a component or one of its bases sets governs its lists, not only atmos.yaml's.
+describe('settings.list_merge_strategy per component', () => {
+  let components: Record<string, Described>;
+  beforeAll(async () => {
+    components = await describeAll(repoFor('list-merge-strategy'), 'svc');
+  });
+
+  it('a component that sets append appends its list to its base’s; one without keeps atmos.yaml’s replace', () => {
+    expect(components['own-append']!.vars.labels).toEqual(['one', 'two', 'three']);
+    expect(components['global-replace']!.vars.labels).toEqual(['three']);
+  });
+
+  it('a strategy set by a base reaches the component that inherits it', () => {
+    expect(components['base-append']!.vars.labels).toEqual(['one', 'two', 'three']);
+    expect(components['base-append']!.settings.list_merge_strategy).toBe('append');
+  });
+
+  it('append accumulates every base of metadata.inherits, and every level of a chain', () => {
+    expect(components['two-bases-append']!.vars.labels).toEqual(['first', 'second']);
+    expect(components['chain-append']!.vars.labels).toEqual(['first', 'middle', 'leaf']);
+  });
+
+  it('merge combines index by index: maps deep-merge, otherwise the earlier element stays, longer lists extend', () => {
+    const merged = components['two-bases-merge']!.vars;
+    expect(merged.labels).toEqual(['first']);
+    expect(merged.pools).toEqual([{ name: 'small', size: 3 }, { name: 'spare' }, { name: 'extra' }]);
+  });
+});
