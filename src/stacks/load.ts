@@ -72,6 +72,18 @@ interface OverrideScope {
   byType: Record<string, Section>;
 }
 
+/** Overrides per component type, merged. */
+type TypedOverrides = Record<string, Section | undefined>;
+
+/**
+ * What a visited file passes on, as in Atmos: `inline` is its own overrides under its importers'
+ * (theirs win); `imports` is what it received plus the overrides of everything it imported.
+ */
+interface OverridesState {
+  inline: TypedOverrides;
+  imports: TypedOverrides;
+}
+
 function stackKey(basePath: string, file: string): string {
   return relative(basePath, file).split(sep).join('/').replace(STACK_FILE, '');
 }
@@ -132,7 +144,37 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     return pending;
   };
 
-  const visit = async (request: ImportRequest, chain: ChainEntry[], scopes: OverrideScope[]): Promise<void> => {
+  /** Merges typed overrides, lowest precedence first. */
+  const mergeTyped = (list: TypedOverrides[]): TypedOverrides => {
+    const out: TypedOverrides = {};
+    for (const type of COMPONENT_TYPES) out[type] = mergeAll(list.map((item) => item[type]), strategy) as Section | undefined;
+    return out;
+  };
+
+  /**
+   * Visits one import entry's files (a glob may match several) in order. As in Atmos, each file
+   * receives the overrides of the entries before it (`received`), so an earlier sibling's overrides
+   * reach the components of a later one; returns `received` with this entry's files' overrides added.
+   */
+  const visitEntry = async (
+    group: ImportRequest[],
+    chain: ChainEntry[],
+    parentInline: TypedOverrides,
+    received: TypedOverrides,
+  ): Promise<TypedOverrides> => {
+    const results: OverridesState[] = [];
+    for (const child of group) results.push(await visit(child, chain, parentInline, received));
+    let imports = received;
+    for (const result of results) imports = mergeTyped([imports, result.imports, result.inline]);
+    return imports;
+  };
+
+  const visit = async (
+    request: ImportRequest,
+    chain: ChainEntry[],
+    parentInline: TypedOverrides,
+    received: TypedOverrides,
+  ): Promise<OverridesState> => {
     if (chain.some((entry) => entry.file === request.path)) {
       const cycle = [...chain.slice(chain.findIndex((entry) => entry.file === request.path)), { file: request.path, location: request.location }];
       const text = cycle
@@ -149,12 +191,14 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const doc = await parse(request);
     docs.add(doc);
     const scope = overrideScope(doc);
-    const innerScopes = [...scopes, scope];
+    // Per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
+    const everyType: TypedOverrides = Object.fromEntries(COMPONENT_TYPES.map((type) => [type, scope.global]));
+    const inline = mergeTyped([everyType, scope.byType, parentInline]);
     const nextChain = [...chain, { file: request.path, location: request.location }];
-    for (const child of await importsOf(doc, request)) {
-      await visit(child, nextChain, innerScopes);
-    }
-    layers.push(withScopedOverrides(doc, innerScopes, strategy));
+    let imports = received;
+    for (const group of await importsOf(doc, request)) imports = await visitEntry(group, nextChain, inline, imports);
+    // The file's own components: what it imported (and received) < its own and its importers' overrides.
+    layers.push(withScopedOverrides(doc, mergeTyped([imports, inline])));
     const components = doc.components;
     if (isMap(components)) {
       for (const [type, defs] of Object.entries(components)) {
@@ -165,16 +209,18 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         }
       }
     }
+    return { inline, imports };
   };
 
-  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[]> => {
+  /** The files of each `import:` entry, entry by entry. */
+  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[][]> => {
     const list = doc.import;
     if (list === undefined || list === null) return [];
     const entries = Array.isArray(list) ? list : [list];
-    const out: ImportRequest[] = [];
+    const out: ImportRequest[][] = [];
     for (let index = 0; index < entries.length; index++) {
       const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
-      out.push(...(await resolveImport(entries[index], location, dirname(parent.path), parent.context)));
+      out.push(await resolveImport(entries[index], location, dirname(parent.path), parent.context));
     }
     return out;
   };
@@ -255,11 +301,11 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     ignoreMissing: false,
     skipIfMissing: false,
   };
+  // The deployment's `stacks:` list is the import list of a parent without overrides of its own.
+  let received: TypedOverrides = {};
   for (let index = 0; index < roots.length; index++) {
     const location = input.importLocations?.[index] ?? input.importedFrom;
-    for (const request of await resolveImport(roots[index], location, basePath, virtual.context)) {
-      await visit(request, [], []);
-    }
+    received = await visitEntry(await resolveImport(roots[index], location, basePath, virtual.context), [], {}, received);
   }
 
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
@@ -336,18 +382,14 @@ function overrideScope(doc: Section): OverrideScope {
   return scope;
 }
 
-/**
- * The file as a merge layer, with the overrides in scope attached to each component it defines:
- * per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
- */
-function withScopedOverrides(doc: Section, scopes: OverrideScope[], strategy: ListMergeStrategy): Section {
-  if (!isMap(doc.components) || !scopes.some((s) => s.global || Object.keys(s.byType).length)) return doc;
+/** The file as a merge layer, with the overrides in scope (per type) attached to each component it defines. */
+function withScopedOverrides(doc: Section, inScope: TypedOverrides): Section {
+  const some = (value: Section | undefined) => value !== undefined && Object.keys(value).length > 0;
+  if (!isMap(doc.components) || !Object.values(inScope).some(some)) return doc;
   const components: Section = {};
   for (const [type, defs] of Object.entries(doc.components)) {
     copyLocation(doc.components, type, components);
-    const layers: unknown[] = [];
-    for (const scope of [...scopes].reverse()) layers.push(scope.global, scope.byType[type]);
-    const overrides = mergeAll(layers, strategy) as Section | undefined;
+    const overrides = inScope[type];
     if (!isMap(defs) || !overrides || !Object.keys(overrides).length) {
       components[type] = defs;
       continue;

@@ -67,3 +67,23 @@ describe('settings.list_merge_strategy per component', () => {
     expect(merged.pools).toEqual([{ name: 'small', size: 3 }, { name: 'spare' }, { name: 'extra' }]);
   });
 });
+
+// Mirrors Atmos's "Importing the Overrides" rule (website/docs/stacks/overrides.mdx, "Import order
+// matters"; internal/exec/stack_processor_utils.go passes the overrides of earlier imports on):
+// imported overrides reach the components of imports listed after them and of the importing file,
+// not of imports listed before them; the importing file's own overrides reach all and win.
+describe('overrides and import order', () => {
+  let components: Record<string, Described>;
+  beforeAll(async () => {
+    components = await describeAll(repoFor('overrides-import-order'), 'team');
+  });
+
+  it('overrides imported before a file reach its components; those imported after do not', () => {
+    expect(components.late!.vars).toEqual({ owner: 'team', tier: 'inline-tier', inline: true });
+    expect(components.early!.vars).toEqual({ owner: 'early', tier: 'inline-tier', inline: true });
+  });
+
+  it('overrides the file imports reach the file’s own components, under its own overrides', () => {
+    expect(components.own!.vars).toEqual({ owner: 'team', tier: 'inline-tier', inline: true });
+  });
+});
