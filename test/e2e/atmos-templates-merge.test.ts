@@ -87,3 +87,16 @@ describe('overrides and import order', () => {
     expect(components.own!.vars).toEqual({ owner: 'team', tier: 'inline-tier', inline: true });
   });
 });
+
+// Mirrors Atmos's Sprig template functions (website/docs/templates: Sprig is enabled by default):
+// b64enc, and toJson (Go's encoder escapes <, > and &) next to toRawJson (which does not).
+describe('Sprig functions in stack templates', () => {
+  it('renders b64enc, toJson and toRawJson as Atmos does', async () => {
+    const components = await describeAll(repoFor('sprig-functions'), 'app');
+    expect(components.app!.vars).toEqual({
+      encoded: 'YXBw',
+      raw_json: '{"query":"a<b&c"}',
+      escaped_json: '{"query":"a\\u003cb\\u0026c"}',
+    });
+  });
+});
