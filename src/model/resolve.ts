@@ -262,10 +262,17 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     metadata: evaluated.metadata ?? {},
     atmos_component: base.name,
     atmos_stack: `${deployment.name}-${target.name}`,
+    // Atmos's names for the stack and the component's backend and providers sections.
+    stack: `${deployment.name}-${target.name}`,
+    backend_type: evaluated.backend_type ?? '',
+    backend: evaluated.backend ?? {},
+    providers: evaluated.providers ?? {},
     workspace: `${deployment.name}-${target.name}`,
     nixpack,
   };
   const funcs = {
+    // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
+    env: (name: unknown) => ws.env[String(name)] ?? '',
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {

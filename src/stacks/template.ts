@@ -429,7 +429,11 @@ function evalOperand(op: Operand, scope: Scope, state: EvalState, rootNames: str
 
 function evalCommand(cmd: Operand[], piped: unknown[], scope: Scope, state: EvalState, rootNames: string[]): unknown {
   const head = cmd[0]!;
-  if (head.kind === 'ident' && !head.path.length && !Object.prototype.hasOwnProperty.call(state.data, head.name)) {
+  const has = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
+  // A bare name is a field of the data unless it is given arguments and a function has that name
+  // (`{{ env "HOME" }}` calls env; `{{ env.HOME }}` reads the section), as `.env` and `env` differ in Go.
+  const call = head.kind === 'ident' && !head.path.length && (!has(state.data, head.name) || ((cmd.length > 1 || piped.length > 0) && has(state.funcs, head.name)));
+  if (head.kind === 'ident' && call) {
     const fn = Object.prototype.hasOwnProperty.call(state.funcs, head.name) ? state.funcs[head.name] : undefined;
     if (!fn) {
       throw new UnknownName(new Missing(head.name, [...Object.keys(state.funcs), ...rootNames], head.name));

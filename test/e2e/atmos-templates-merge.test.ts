@@ -22,8 +22,8 @@ interface Described {
   component_path: string;
 }
 
-async function describeAll(repo: string, deployment: string, target = 'dev'): Promise<Record<string, Described>> {
-  const result = await runCli(['deployment', 'describe', deployment, '--target', target, '--format', 'json'], { cwd: repo });
+async function describeAll(repo: string, deployment: string, env: NodeJS.ProcessEnv = {}): Promise<Record<string, Described>> {
+  const result = await runCli(['deployment', 'describe', deployment, '--target', 'dev', '--format', 'json'], { cwd: repo, env });
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   const parsed = JSON.parse(result.stdout) as { resolved: { components: Described[] }[] };
@@ -88,15 +88,18 @@ describe('overrides and import order', () => {
   });
 });
 
-// Mirrors Atmos's Sprig template functions (website/docs/templates: Sprig is enabled by default):
-// b64enc, and toJson (Go's encoder escapes <, > and &) next to toRawJson (which does not).
-describe('Sprig functions in stack templates', () => {
-  it('renders b64enc, toJson and toRawJson as Atmos does', async () => {
-    const components = await describeAll(repoFor('sprig-functions'), 'app');
+// Mirrors Atmos's template data and Sprig functions (website/docs/templates: Sprig is enabled by
+// default; .stack, .backend_type and .backend are among the component's context names): b64enc, env,
+// and toJson (Go's encoder escapes <, > and &) next to toRawJson (which does not).
+describe('Sprig functions and context names in stack templates', () => {
+  it('renders b64enc, env, toJson, toRawJson, .stack, .backend_type and .backend as Atmos does', async () => {
+    const components = await describeAll(repoFor('sprig-functions'), 'app', { CONFORMANCE_OWNER: 'ops' });
     expect(components.app!.vars).toEqual({
       encoded: 'YXBw',
       raw_json: '{"query":"a<b&c"}',
       escaped_json: '{"query":"a\\u003cb\\u0026c"}',
+      from_env: 'ops',
+      where: 'app-dev/s3/state-bucket',
     });
   });
 });

@@ -187,3 +187,12 @@ describe('Sprig functions', () => {
     expect(text('{{ sub 5 2 }}', {})).toBe('3');
   });
 });
+
+describe('a bare name with arguments', () => {
+  it('calls the function of that name even when the data has a section so named; without, reads the section', () => {
+    const funcs = { env: (name: unknown) => `value of ${String(name)}` };
+    const data = { env: { HOME: '/home/x' } };
+    expect(renderString('{{ env "HOME" }}', data, { funcs })).toBe('value of HOME');
+    expect(renderString('{{ env.HOME }}-{{ .env.HOME }}', data, { funcs })).toBe('/home/x-/home/x');
+  });
+});
