@@ -87,6 +87,21 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
       );
     }
   }
+  // templates.settings.evaluations: how many times Atmos renders a component's templates, each pass
+  // with the previous pass's result as data.
+  const templateSettings = isPlainObject(raw.templates) && isPlainObject(raw.templates.settings) ? raw.templates.settings : undefined;
+  const evaluations = templateSettings?.evaluations;
+  let templateEvaluations = 1;
+  if (evaluations !== undefined && evaluations !== null) {
+    if (typeof evaluations === 'number' && Number.isInteger(evaluations) && evaluations >= 1) templateEvaluations = evaluations;
+    else {
+      problems.add(
+        `templates.settings.evaluations must be a whole number of passes (1 or more), not ${describe(evaluations)}`,
+        locationOf(templateSettings, 'evaluations') ?? at(file),
+        'write e.g. evaluations: 2',
+      );
+    }
+  }
   const vendorBase = read('vendor.base_path');
   const config: AtmosConfig = {
     root,
@@ -98,6 +113,7 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
     deploymentsBasePath: under('deployments.base_path', 'deployments'),
     remote: read('deployments.remote') || undefined,
     listMergeStrategy,
+    templateEvaluations,
     vendorManifest: vendorBase ? resolve(basePath, vendorBase) : undefined,
     raw,
   };

@@ -40,6 +40,8 @@ export interface AtmosConfig {
   /** `deployments.remote`; undefined means "origin when it exists". */
   remote?: string;
   listMergeStrategy: ListMergeStrategy;
+  /** `templates.settings.evaluations`: template passes over a component's sections (default 1). */
+  templateEvaluations?: number;
   /** `vendor.base_path` of atmos.yaml (Atmos's vendor manifest), when set. */
   vendorManifest?: string;
   /** The raw parsed atmos.yaml (other Atmos keys are kept for pass-through tools). */

@@ -7,11 +7,11 @@ import { initRepo, PROJECT_ROOT, removeDir, runCli, tempDir } from '../helpers/r
 
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/atmos-conformance');
 
-/** A temp git repository holding a copy of one fixture. */
-function fixtureRepo(name: string): string {
+/** A temp git repository holding a copy of one fixture (with `files` written over it). */
+function fixtureRepo(name: string, files: Record<string, string> = {}): string {
   const dir = tempDir(`atmos-conformance-${name}-`);
   cpSync(join(FIXTURES, name), dir, { recursive: true });
-  return initRepo({}, dir);
+  return initRepo(files, dir);
 }
 
 interface Described {
@@ -32,8 +32,8 @@ async function describeAll(repo: string, deployment: string, env: NodeJS.Process
 
 const repos: string[] = [];
 afterAll(() => repos.forEach(removeDir));
-function repoFor(name: string): string {
-  const repo = fixtureRepo(name);
+function repoFor(name: string, files: Record<string, string> = {}): string {
+  const repo = fixtureRepo(name, files);
   repos.push(repo);
   return repo;
 }
@@ -101,5 +101,30 @@ describe('Sprig functions and context names in stack templates', () => {
       from_env: 'ops',
       where: 'app-dev/s3/state-bucket',
     });
+  });
+});
+
+// Mirrors Atmos's templates.settings.evaluations (website/docs/templates: each evaluation renders the
+// result of the previous one, so a template may use a value another template produced).
+describe('templates.settings.evaluations', () => {
+  const atmosYaml = (evaluations: string) =>
+    `components:\n  terraform:\n    base_path: components/terraform\nstacks:\n  base_path: stacks\ntemplates:\n  settings:\n    evaluations: ${evaluations}\n`;
+
+  it('a second pass renders what the first pass produced', async () => {
+    const components = await describeAll(repoFor('template-evaluations'), 'app');
+    expect(components.app!.vars).toEqual({ name: 'api', label: 'api-app-dev', greeting: 'hello api-app-dev' });
+  });
+
+  it('one pass leaves a template that another template produced as text', async () => {
+    const components = await describeAll(repoFor('template-evaluations', { 'atmos.yaml': atmosYaml('1') }), 'app');
+    expect(components.app!.vars.greeting).toBe('hello {{ .vars.name }}-{{ .stack }}');
+  });
+
+  it('a count that is not a whole number of passes is a configuration error at its location', async () => {
+    const repo = repoFor('template-evaluations', { 'atmos.yaml': atmosYaml('two') });
+    const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: repo });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/atmos\.yaml:8:18.*templates\.settings\.evaluations must be a whole number of passes/s);
   });
 });
