@@ -7,11 +7,12 @@ import { COMPONENT_TYPES } from '../config/types.js';
 import { configError, didYouMean, formatLocation, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
+import { globHasExtension, isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
+import { applyLocals, rootLocals } from './locals.js';
 import { renderString } from './template.js';
 
 export interface LoadStacksInput {
@@ -55,6 +56,8 @@ const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 interface ImportRequest {
   path: string;
   context: Section;
+  /** Data for templates in this file's import paths: settings/vars/env of the imports before it, as in Atmos. */
+  pathContext: Section;
   skipTemplates: boolean;
   ignoreMissing: boolean;
   skipIfMissing: boolean;
@@ -102,7 +105,15 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         let doc: unknown;
         if (render) {
           const text = await files.readText(request.path);
-          const rendered = renderString(text, request.context, {
+          // The file's own locals are in its template context, as in Atmos (when it parses before rendering).
+          let context = request.context;
+          try {
+            const locals = rootLocals(loadYaml(text, request.path, { tags: STACK_TAGS }).value, request.path);
+            if (locals) context = { ...context, locals };
+          } catch {
+            // Not YAML until rendered (a .tmpl file): no locals to add.
+          }
+          const rendered = renderString(text, context, {
             location: { file: request.path, line: 1, col: 1 },
             missing: request.ignoreMissing ? 'keep' : 'error',
             fileText: true,
@@ -125,14 +136,14 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           root: config.root,
           only: ['!include'],
         });
-        return normalize(evaluated as Section);
+        return normalize(applyLocals(evaluated as Section, request.path));
       })();
       parsed.set(key, pending);
     }
     return pending;
   };
 
-  const visit = async (request: ImportRequest, chain: ChainEntry[], scopes: OverrideScope[]): Promise<void> => {
+  const visit = async (request: ImportRequest, chain: ChainEntry[], scopes: OverrideScope[]): Promise<Section> => {
     if (chain.some((entry) => entry.file === request.path)) {
       const cycle = [...chain.slice(chain.findIndex((entry) => entry.file === request.path)), { file: request.path, location: request.location }];
       const text = cycle
@@ -151,9 +162,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const scope = overrideScope(doc);
     const innerScopes = [...scopes, scope];
     const nextChain = [...chain, { file: request.path, location: request.location }];
-    for (const child of await importsOf(doc, request)) {
-      await visit(child, nextChain, innerScopes);
-    }
+    await eachImport(doc, request, async (child) => visit(child, nextChain, innerScopes));
     layers.push(withScopedOverrides(doc, innerScopes, strategy));
     const components = doc.components;
     if (isMap(components)) {
@@ -165,18 +174,28 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         }
       }
     }
+    return doc;
   };
 
-  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[]> => {
+  /**
+   * Visits the imports of `doc` in order. Each import path may be a template over the settings, vars
+   * and env of the files imported before it (and its own `context`), so each is resolved after the
+   * previous ones are read.
+   */
+  const eachImport = async (doc: Section, parent: ImportRequest, each: (child: ImportRequest) => Promise<Section>): Promise<void> => {
     const list = doc.import;
-    if (list === undefined || list === null) return [];
+    if (list === undefined || list === null) return;
     const entries = Array.isArray(list) ? list : [list];
-    const out: ImportRequest[] = [];
+    let pathContext = parent.pathContext;
     for (let index = 0; index < entries.length; index++) {
       const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
-      out.push(...(await resolveImport(entries[index], location, dirname(parent.path), parent.context)));
+      for (const child of await resolveImport(entries[index], location, dirname(parent.path), parent.context, pathContext)) {
+        const imported = await each(child);
+        const sections: Section = {};
+        for (const key of ['settings', 'vars', 'env']) if (isMap(imported[key])) sections[key] = imported[key];
+        if (Object.keys(sections).length) pathContext = deepMerge(pathContext, sections, strategy) as Section;
+      }
     }
-    return out;
   };
 
   const resolveImport = async (
@@ -184,6 +203,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     location: SourceLocation | undefined,
     fromDir: string,
     parentContext: Section,
+    pathContext: Section,
   ): Promise<ImportRequest[]> => {
     let path: string;
     let context: Section = {};
@@ -217,10 +237,15 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     } else {
       throw configError('E_IMPORT', 'an import must be a path or a map with "path"', { location });
     }
+    // A template in the path is rendered over the earlier imports' sections and this import's context.
+    if (!skipTemplates && path.includes('{{')) {
+      const data = Object.keys(context).length ? (deepMerge(pathContext, context, strategy) as Section) : pathContext;
+      path = String(renderString(path, data, { location, missing: ignoreMissing ? 'keep' : 'error' }));
+    }
     // A parent's context is passed down to nested imports and wins over theirs.
     const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;
     const base = path.startsWith('./') || path.startsWith('../') ? fromDir : basePath;
-    const make = (file: string): ImportRequest => ({ path: file, context: effective, skipTemplates, ignoreMissing, skipIfMissing, location });
+    const make = (file: string): ImportRequest => ({ path: file, context: effective, pathContext, skipTemplates, ignoreMissing, skipIfMissing, location });
     // Stack files are inputs of the recorded commit: each must really be in the repository.
     const inside = async (files: string[]): Promise<ImportRequest[]> => {
       for (const file of files) {
@@ -238,7 +263,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     if (isStackGlob(path)) {
       throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"`, {
         location,
-        hint: `${STACK_FILE.test(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
+        hint: `${globHasExtension(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
       });
     }
     throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"`, {
@@ -251,13 +276,14 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const virtual: ImportRequest = {
     path: resolve(basePath, '.deployment'),
     context: {},
+    pathContext: {},
     skipTemplates: true,
     ignoreMissing: false,
     skipIfMissing: false,
   };
   for (let index = 0; index < roots.length; index++) {
     const location = input.importLocations?.[index] ?? input.importedFrom;
-    for (const request of await resolveImport(roots[index], location, basePath, virtual.context)) {
+    for (const request of await resolveImport(roots[index], location, basePath, virtual.context, virtual.pathContext)) {
       await visit(request, [], []);
     }
   }
