@@ -57,11 +57,11 @@ describe('imports resolve as Atmos resolves them', () => {
   it('an import path naming a value nobody defines is an error at the import entry, and nothing is written', async () => {
     const repo = caseRepo('import-templates');
     const before = gitSnapshot(repo);
-    writeFileSync(join(repo, 'stacks/deploy/dev.yaml'), 'import:\n  - mixins/region-{{ .vars.zone }}\n');
+    writeFileSync(join(repo, 'stacks/deploy/dev.yaml'), 'import:\n  - catalog/defaults\n  - mixins/region-{{ .vars.zone }}\n');
     const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: repo, timeoutMs: 60_000 });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('stacks/deploy/dev.yaml:2:5');
-    expect(result.stderr).toContain('.vars.zone');
+    expect(result.stderr).toContain('stacks/deploy/dev.yaml:3:5');
+    expect(result.stderr).toMatch(/unknown name "\.vars\.zone" in template "mixins\/region-\{\{ \.vars\.zone \}\}"/);
     expect(gitSnapshot(repo)).toBe(before);
   });
 });
