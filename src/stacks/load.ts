@@ -12,7 +12,7 @@ import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, se
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
-import { applyLocals, rootLocals } from './locals.js';
+import { applyLocals, evaluateLocalsTags, rootLocals } from './locals.js';
 import { renderString } from './template.js';
 
 export interface LoadStacksInput {
@@ -136,6 +136,9 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           root: config.root,
           only: ['!include'],
         });
+        await evaluateLocalsTags(evaluated as Section, (locals) =>
+          evaluateTags(locals, { env: input.env, files, baseDir: dirname(request.path), basePath, root: config.root, only: ['!env', '!exec'] }),
+        );
         return normalize(applyLocals(evaluated as Section, request.path));
       })();
       parsed.set(key, pending);

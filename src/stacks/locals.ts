@@ -3,16 +3,69 @@
 // seeing the one above it. Locals may reference each other (`{{ .locals.x }}`) in any order; they are
 // resolved before the file is merged, the file's templates are rendered with them, and the `locals`
 // sections are then dropped: locals never reach the files that import this one.
-import { configError } from '../util/errors.js';
-import { copyLocation, copySelfLocation, locationOf } from '../util/yaml.js';
-import { isMap } from './merge.js';
+import { configError, type SourceLocation } from '../util/errors.js';
+import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
+import { cloneTree, isMap } from './merge.js';
 import { STACK_SECTIONS } from './keys.js';
-import { renderValue } from './template.js';
+import { renderString } from './template.js';
 
 type Section = Record<string, unknown>;
 
 const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 const LOCAL_REF = /\.locals\.([A-Za-z0-9_-]+)/g;
+/** A string that is one plain field reference (`{{ .locals.tags }}`): Atmos gives it the value itself, typed. */
+const PLAIN_REF = /^\s*\{\{-?\s*\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\s*-?\}\}\s*$/;
+
+function lookup(data: Section, path: string): { found: boolean; value?: unknown } {
+  let node: unknown = data;
+  for (const part of path.split('.')) {
+    if (!isMap(node) || !(part in node)) return { found: false };
+    node = node[part];
+  }
+  return { found: true, value: node };
+}
+
+/**
+ * Renders the strings of a tree with `data`: in `locals` (`inLocals`) every template, an unknown name
+ * being an error; elsewhere only strings that use `.locals`, leaving unknown names for after the merge.
+ * Other YAML functions are left to the later passes (`!literal` stays literal), except in locals,
+ * whose values must be known when the file is read.
+ */
+function renderTree(node: unknown, data: Section, location: SourceLocation | undefined, inLocals: boolean): unknown {
+  if (node instanceof TaggedValue) {
+    if (!inLocals) return node;
+    if (node.tag === '!literal') return node.value;
+    throw configError('E_LOCALS', `${node.tag} is not supported in locals`, {
+      location: node.location ?? location,
+      hint: 'locals support !env, !exec and !include; read other values through vars, where every YAML function is evaluated',
+    });
+  }
+  if (typeof node === 'string') {
+    if (!node.includes('{{') || (!inLocals && !node.includes('.locals'))) return node;
+    const ref = PLAIN_REF.exec(node);
+    if (ref) {
+      const hit = lookup(data, ref[1]!);
+      if (hit.found) return cloneTree(hit.value);
+    }
+    return renderString(node, data, { location, missing: inLocals ? 'error' : 'keep' });
+  }
+  if (Array.isArray(node)) {
+    const list = node.map((item, index) => renderTree(item, data, locationOf(node, index) ?? location, inLocals));
+    node.forEach((_, index) => copyLocation(node, index, list));
+    copySelfLocation(node, list);
+    return list;
+  }
+  if (isMap(node)) {
+    const map: Section = {};
+    for (const [key, item] of Object.entries(node)) {
+      map[key] = renderTree(item, data, locationOf(node, key) ?? location, inLocals);
+      copyLocation(node, key, map);
+    }
+    copySelfLocation(node, map);
+    return map;
+  }
+  return node;
+}
 
 /** Whether the file declares `locals` anywhere (root, type level or component level). */
 function hasLocals(doc: Section): boolean {
@@ -56,7 +109,7 @@ function resolveScope(raw: unknown, inherited: Section, data: Section, file: str
     for (const ref of refsOf(raw[name], new Set())) if (ref in raw && ref !== name) visit(ref, [...path, name]);
     // A local referring to its own name reads the scope above (a component refining a file local).
     const scope = refsOf(raw[name], new Set()).has(name) ? { ...resolved, [name]: inherited[name] } : resolved;
-    resolved[name] = renderValue(raw[name], { ...data, locals: scope }, { location: locationOf(raw, name) }).value;
+    resolved[name] = renderTree(raw[name], { ...data, locals: scope }, locationOf(raw, name), true);
     copyLocation(raw, name, resolved);
     done.add(name);
   };
@@ -66,7 +119,20 @@ function resolveScope(raw: unknown, inherited: Section, data: Section, file: str
 
 /** Renders a section's templates with the locals in scope; names not known yet are left for after the merge. */
 function render(value: unknown, locals: Section, data: Section): unknown {
-  return renderValue(value, { ...data, locals }, { missing: 'keep' }).value;
+  return renderTree(value, { ...data, locals }, locationOf(value), false);
+}
+
+/**
+ * Evaluates the YAML functions written in `locals` sections (root, type, component) with `evaluate`,
+ * in place: Atmos resolves `!env` and `!exec` in locals before their templates.
+ */
+export async function evaluateLocalsTags(doc: Section, evaluate: (value: unknown) => Promise<unknown>): Promise<void> {
+  const holders: Section[] = [doc];
+  for (const [key, value] of Object.entries(doc)) if (!ROOT_KEYS.has(key) && isMap(value)) holders.push(value);
+  if (isMap(doc.components)) {
+    for (const defs of Object.values(doc.components)) if (isMap(defs)) for (const section of Object.values(defs)) if (isMap(section)) holders.push(section);
+  }
+  for (const holder of holders) if (isMap(holder.locals)) holder.locals = await evaluate(holder.locals);
 }
 
 /** The root locals of a file not parsed yet (one rendered as a template), for its template context. */

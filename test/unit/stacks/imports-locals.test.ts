@@ -20,6 +20,8 @@ beforeAll(() => {
     'stacks/locals.yaml':
       'locals:\n  b: "{{ .locals.a }}-b"\n  a: "{{ .vars.v }}"\nvars:\n  v: one\n  both: "{{ .locals.b }}"\n  later: "{{ .atmos_component }}"\nhelmfile:\n  locals:\n    a: helm\n  vars:\n    h: "{{ .locals.b }}/{{ .locals.a }}"\n',
     'stacks/locals-importer.yaml': 'import:\n  - locals\nvars:\n  mine: x\n',
+    'stacks/locals-typed.yaml':
+      'locals:\n  tags:\n    team: "{{ .locals.team }}"\n  team: core\n  count: 3\n  home: !env LOCALS_TEST_HOME\nvars:\n  tags: "{{ .locals.tags }}"\n  count: "{{ .locals.count }}"\n  home: "at {{ .locals.home }}"\n  lit: !literal "{{ .locals.team }}"\n',
     'stacks/locals-bad.yaml': 'locals:\n  r: "{{ .settings.nope }}"\n',
   });
 });
@@ -59,6 +61,15 @@ describe('locals', () => {
     const { set } = await load(root, ['locals-importer']);
     expect(set.vars.both).toBe('one-b');
     expect((set as unknown as Record<string, unknown>).locals).toBeUndefined();
+  });
+
+  it('a plain reference gives the typed value, !env is evaluated in locals, !literal stays literal', async () => {
+    // As Atmos's structured template references and its locals-yaml-functions scenario.
+    const { set } = await load(root, ['locals-typed'], { env: { LOCALS_TEST_HOME: '/h' } });
+    expect(set.vars.tags).toEqual({ team: 'core' });
+    expect(set.vars.count).toBe(3);
+    expect(set.vars.home).toBe('at /h');
+    expect(String((set.vars.lit as { value: unknown }).value)).toBe('{{ .locals.team }}');
   });
 
   it('a local reading a name the file does not define is an error at the local', async () => {
