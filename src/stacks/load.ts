@@ -185,14 +185,18 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
    * and env of the files imported before it (and its own `context`), so each is resolved after the
    * previous ones are read.
    */
-  const eachImport = async (doc: Section, parent: ImportRequest, each: (child: ImportRequest) => Promise<Section>): Promise<void> => {
+  const eachImport = async (
+    doc: Section,
+    parent: ImportRequest,
+    each: (child: ImportRequest) => Promise<Section>,
+    locate = (index: number) => (Array.isArray(doc.import) ? locationOf(doc.import, index) : locationOf(doc, 'import')),
+  ): Promise<void> => {
     const list = doc.import;
     if (list === undefined || list === null) return;
     const entries = Array.isArray(list) ? list : [list];
     let pathContext = parent.pathContext;
     for (let index = 0; index < entries.length; index++) {
-      const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
-      for (const child of await resolveImport(entries[index], location, dirname(parent.path), parent.context, pathContext)) {
+      for (const child of await resolveImport(entries[index], locate(index), dirname(parent.path), parent.context, pathContext)) {
         const imported = await each(child);
         const sections: Section = {};
         for (const key of ['settings', 'vars', 'env']) if (isMap(imported[key])) sections[key] = imported[key];
@@ -262,7 +266,9 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       return files.map(make);
     };
     const found = await matchStackFiles(base, path);
-    if (found.files.length || skipIfMissing) return inside(found.files);
+    // A path left a template (skip_templates_processing, or a name kept missing) that names no file
+    // is skipped, as Atmos skips it.
+    if (found.files.length || skipIfMissing || path.includes('{{')) return inside(found.files);
     if (isStackGlob(path)) {
       throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"`, {
         location,
@@ -284,12 +290,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     ignoreMissing: false,
     skipIfMissing: false,
   };
-  for (let index = 0; index < roots.length; index++) {
-    const location = input.importLocations?.[index] ?? input.importedFrom;
-    for (const request of await resolveImport(roots[index], location, basePath, virtual.context, virtual.pathContext)) {
-      await visit(request, [], []);
-    }
-  }
+  await eachImport({ import: roots }, virtual, (request) => visit(request, [], []), (index) => input.importLocations?.[index] ?? input.importedFrom);
 
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
   const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);

@@ -17,6 +17,14 @@ beforeAll(() => {
     'stacks/pref/x.yaml': 'vars:\n  from: yaml\n',
     'stacks/pref/x.yaml.tmpl': 'vars:\n  from: "{{ `tmpl` }}"\n',
     'stacks/paths.yaml': 'import:\n  - path: "mixins/test-{{ .which }}"\n    context: { which: b }\n',
+    // Templated import paths, after the import-template-context scenario of Atmos.
+    'stacks/tpl/_defaults.yaml': 'settings:\n  context:\n    ref: v1\n',
+    'stacks/tpl/catalog/v1/svc.yaml': 'vars:\n  version: v1\n',
+    'stacks/tpl/catalog/v2/svc.yaml': 'vars:\n  version: v2\n',
+    'stacks/tpl/middle.yaml': 'import:\n  - "tpl/catalog/{{ .settings.context.ref }}/svc"\n',
+    'stacks/tpl/nested.yaml': 'import:\n  - tpl/_defaults\n  - tpl/middle\n',
+    'stacks/tpl/skip.yaml': 'import:\n  - path: "tpl/catalog/{{ .settings.context.ref }}/svc"\n    skip_templates_processing: true\nvars:\n  here: true\n',
+    'stacks/tpl/ignore.yaml': 'import:\n  - path: "tpl/catalog/{{ .ref }}/svc"\n    ignore_missing_template_values: true\nvars:\n  here: true\n',
     'stacks/locals.yaml':
       'locals:\n  b: "{{ .locals.a }}-b"\n  a: "{{ .vars.v }}"\nvars:\n  v: one\n  both: "{{ .locals.b }}"\n  later: "{{ .atmos_component }}"\nhelmfile:\n  locals:\n    a: helm\n  vars:\n    h: "{{ .locals.b }}/{{ .locals.a }}"\n',
     'stacks/locals-importer.yaml': 'import:\n  - locals\nvars:\n  mine: x\n',
@@ -45,6 +53,27 @@ describe('import globs and extensions', () => {
   it('an import path is a template over the import\'s context', async () => {
     const { set } = await load(root, ['paths']);
     expect(set.vars).toEqual({ b: 'yml' });
+  });
+});
+
+describe('templates in import paths', () => {
+  it('see the settings of imports before them, also from a nested file (TestProcessYAMLConfigFile_TemplatedImportPath_NestedPropagation)', async () => {
+    const { set } = await load(root, ['tpl/nested']);
+    expect(set.vars.version).toBe('v1');
+    // The deployment's own `stacks:` list accumulates the same way.
+    const direct = await load(root, ['tpl/_defaults', 'tpl/catalog/{{ .settings.context.ref }}/svc']);
+    expect(direct.set.vars.version).toBe('v1');
+  });
+
+  it('left a template (skip_templates_processing, or a missing name kept) and naming no file, are skipped (TemplatedImportPath_SkipTemplatesProcessing / _IgnoreMissing)', async () => {
+    expect((await load(root, ['tpl/skip'])).set.vars).toEqual({ here: true });
+    expect((await load(root, ['tpl/ignore'])).set.vars).toEqual({ here: true });
+  });
+
+  it('an unknown name is an error at the import (TemplatedImportPath_MissingValueErrors)', async () => {
+    const error = await failure(() => load(root, ['tpl/middle']));
+    expect(error.message).toContain('unknown name ".settings"');
+    expect(error.location?.line).toBe(2);
   });
 });
 
