@@ -7,11 +7,12 @@ import { COMPONENT_TYPES } from '../config/types.js';
 import { configError, didYouMean, formatLocation, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
+import { globHasExtension, isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
 import { evaluateTags, STACK_TAGS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
+import { applyLocals, evaluateLocalsTags, rootLocals } from './locals.js';
 import { renderString } from './template.js';
 
 export interface LoadStacksInput {
@@ -55,6 +56,8 @@ const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 interface ImportRequest {
   path: string;
   context: Section;
+  /** Data for templates in this file's import paths: settings/vars/env of the imports before it, as in Atmos. */
+  pathContext: Section;
   skipTemplates: boolean;
   ignoreMissing: boolean;
   skipIfMissing: boolean;
@@ -82,6 +85,8 @@ type TypedOverrides = Record<string, Section | undefined>;
 interface OverridesState {
   inline: TypedOverrides;
   imports: TypedOverrides;
+  /** The file as read (its settings, vars and env feed the templates of later import paths). */
+  doc: Section;
 }
 
 function stackKey(basePath: string, file: string): string {
@@ -114,7 +119,15 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         let doc: unknown;
         if (render) {
           const text = await files.readText(request.path);
-          const rendered = renderString(text, request.context, {
+          // The file's own locals are in its template context, as in Atmos (when it parses before rendering).
+          let context = request.context;
+          try {
+            const locals = rootLocals(loadYaml(text, request.path, { tags: STACK_TAGS }).value, request.path);
+            if (locals) context = { ...context, locals };
+          } catch {
+            // Not YAML until rendered (a .tmpl file): no locals to add.
+          }
+          const rendered = renderString(text, context, {
             location: { file: request.path, line: 1, col: 1 },
             missing: request.ignoreMissing ? 'keep' : 'error',
             fileText: true,
@@ -137,7 +150,10 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           root: config.root,
           only: ['!include'],
         });
-        return normalize(evaluated as Section);
+        await evaluateLocalsTags(evaluated as Section, (locals) =>
+          evaluateTags(locals, { env: input.env, files, baseDir: dirname(request.path), basePath, root: config.root, only: ['!env', '!exec'] }),
+        );
+        return normalize(applyLocals(evaluated as Section, request.path));
       })();
       parsed.set(key, pending);
     }
@@ -149,24 +165,6 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const out: TypedOverrides = {};
     for (const type of COMPONENT_TYPES) out[type] = mergeAll(list.map((item) => item[type]), strategy) as Section | undefined;
     return out;
-  };
-
-  /**
-   * Visits one import entry's files (a glob may match several) in order. As in Atmos, each file
-   * receives the overrides of the entries before it (`received`), so an earlier sibling's overrides
-   * reach the components of a later one; returns `received` with this entry's files' overrides added.
-   */
-  const visitEntry = async (
-    group: ImportRequest[],
-    chain: ChainEntry[],
-    parentInline: TypedOverrides,
-    received: TypedOverrides,
-  ): Promise<TypedOverrides> => {
-    const results: OverridesState[] = [];
-    for (const child of group) results.push(await visit(child, chain, parentInline, received));
-    let imports = received;
-    for (const result of results) imports = mergeTyped([imports, result.imports, result.inline]);
-    return imports;
   };
 
   const visit = async (
@@ -195,8 +193,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const everyType: TypedOverrides = Object.fromEntries(COMPONENT_TYPES.map((type) => [type, scope.global]));
     const inline = mergeTyped([everyType, scope.byType, parentInline]);
     const nextChain = [...chain, { file: request.path, location: request.location }];
-    let imports = received;
-    for (const group of await importsOf(doc, request)) imports = await visitEntry(group, nextChain, inline, imports);
+    const imports = await visitImports(doc, request, nextChain, inline, received);
     // The file's own components: what it imported (and received) < its own and its importers' overrides.
     layers.push(withScopedOverrides(doc, mergeTyped([imports, inline])));
     const components = doc.components;
@@ -209,20 +206,41 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         }
       }
     }
-    return { inline, imports };
+    return { inline, imports, doc };
   };
 
-  /** The files of each `import:` entry, entry by entry. */
-  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[][]> => {
+  /**
+   * Visits the imports of `doc` entry by entry (a glob may match several files). Each import path may
+   * be a template over the settings, vars and env of the files imported before it (and its own
+   * `context`), so each entry is resolved after the previous ones are read. As in Atmos, each file
+   * receives the overrides of the entries before it (`received`), so an earlier sibling's overrides
+   * reach the components of a later one; returns `received` with the imported files' overrides added.
+   */
+  const visitImports = async (
+    doc: Section,
+    parent: ImportRequest,
+    chain: ChainEntry[],
+    parentInline: TypedOverrides,
+    received: TypedOverrides,
+    locate = (index: number) => (Array.isArray(doc.import) ? locationOf(doc.import, index) : locationOf(doc, 'import')),
+  ): Promise<TypedOverrides> => {
     const list = doc.import;
-    if (list === undefined || list === null) return [];
+    if (list === undefined || list === null) return received;
     const entries = Array.isArray(list) ? list : [list];
-    const out: ImportRequest[][] = [];
+    let pathContext = parent.pathContext;
+    let imports = received;
     for (let index = 0; index < entries.length; index++) {
-      const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
-      out.push(await resolveImport(entries[index], location, dirname(parent.path), parent.context));
+      const results: OverridesState[] = [];
+      for (const child of await resolveImport(entries[index], locate(index), dirname(parent.path), parent.context, pathContext)) {
+        const result = await visit(child, chain, parentInline, imports);
+        results.push(result);
+        const sections: Section = {};
+        for (const key of ['settings', 'vars', 'env']) if (isMap(result.doc[key])) sections[key] = result.doc[key];
+        if (Object.keys(sections).length) pathContext = deepMerge(pathContext, sections, strategy) as Section;
+      }
+      for (const result of results) imports = mergeTyped([imports, result.imports, result.inline]);
     }
-    return out;
+    return imports;
   };
 
   const resolveImport = async (
@@ -230,6 +248,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     location: SourceLocation | undefined,
     fromDir: string,
     parentContext: Section,
+    pathContext: Section,
   ): Promise<ImportRequest[]> => {
     let path: string;
     let context: Section = {};
@@ -263,10 +282,15 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     } else {
       throw configError('E_IMPORT', 'an import must be a path or a map with "path"', { location });
     }
+    // A template in the path is rendered over the earlier imports' sections and this import's context.
+    if (!skipTemplates && path.includes('{{')) {
+      const data = Object.keys(context).length ? (deepMerge(pathContext, context, strategy) as Section) : pathContext;
+      path = String(renderString(path, data, { location, missing: ignoreMissing ? 'keep' : 'error' }));
+    }
     // A parent's context is passed down to nested imports and wins over theirs.
     const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;
     const base = path.startsWith('./') || path.startsWith('../') ? fromDir : basePath;
-    const make = (file: string): ImportRequest => ({ path: file, context: effective, skipTemplates, ignoreMissing, skipIfMissing, location });
+    const make = (file: string): ImportRequest => ({ path: file, context: effective, pathContext, skipTemplates, ignoreMissing, skipIfMissing, location });
     // Stack files are inputs of the recorded commit: each must really be in the repository.
     const inside = async (files: string[]): Promise<ImportRequest[]> => {
       for (const file of files) {
@@ -280,11 +304,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       return files.map(make);
     };
     const found = await matchStackFiles(base, path);
-    if (found.files.length || skipIfMissing) return inside(found.files);
+    // A path left a template (skip_templates_processing, or a name kept missing) that names no file
+    // is skipped, as Atmos skips it.
+    if (found.files.length || skipIfMissing || path.includes('{{')) return inside(found.files);
     if (isStackGlob(path)) {
       throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"`, {
         location,
-        hint: `${STACK_FILE.test(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
+        hint: `${globHasExtension(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
       });
     }
     throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"`, {
@@ -297,16 +323,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const virtual: ImportRequest = {
     path: resolve(basePath, '.deployment'),
     context: {},
+    pathContext: {},
     skipTemplates: true,
     ignoreMissing: false,
     skipIfMissing: false,
   };
   // The deployment's `stacks:` list is the import list of a parent without overrides of its own.
-  let received: TypedOverrides = {};
-  for (let index = 0; index < roots.length; index++) {
-    const location = input.importLocations?.[index] ?? input.importedFrom;
-    received = await visitEntry(await resolveImport(roots[index], location, basePath, virtual.context), [], {}, received);
-  }
+  await visitImports({ import: roots }, virtual, [], {}, {}, (index) => input.importLocations?.[index] ?? input.importedFrom);
 
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
   const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);

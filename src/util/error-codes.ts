@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   E_WORKSPACE_PATTERN: usage('metadata.terraform_workspace_pattern uses a token without a value'),
   E_IMPORT: usage('a stack import is written wrongly; use a path or { path, context }'),
   E_IMPORT_CYCLE: usage('stack files import each other in a cycle; remove one import'),
+  E_LOCALS_CYCLE: usage('the locals of a stack file reference each other in a cycle; the message prints it'),
+  E_LOCALS: usage('a YAML function that locals do not support (write it in vars)'),
   E_IMPORT_NOT_FOUND: usage('an imported stack file does not exist; fix the path'),
   E_IMPORT_OUTSIDE: usage('stack imports must stay inside the repository'),
   E_STACK: usage('a stack file must be a map of sections'),
