@@ -2,15 +2,13 @@
 // made absolute; every other Atmos key is kept untouched in `raw`.
 import { lstat, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AtmosConfig, ListMergeStrategy } from './types.js';
+import { LIST_MERGE_STRATEGIES, type AtmosConfig, type ListMergeStrategy } from './types.js';
 import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
 import { readConfigText } from '../util/files.js';
 
 /** Tags Atmos accepts in atmos.yaml; only `!env` and `!repo-root` are evaluated in the keys we read. */
 const ATMOS_YAML_TAGS = ['!env', '!exec', '!include', '!repo-root', '!literal', '!template', '!unset'] as const;
-
-const LIST_MERGE_STRATEGIES: readonly ListMergeStrategy[] = ['replace', 'append', 'merge'];
 
 /** Atmos's environment overrides of the keys we read (they win over atmos.yaml, as in Atmos). */
 const ENV_OVERRIDES: Record<string, string> = {
@@ -89,6 +87,21 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
       );
     }
   }
+  // templates.settings.evaluations: how many times Atmos renders a component's templates, each pass
+  // with the previous pass's result as data.
+  const templateSettings = isPlainObject(raw.templates) && isPlainObject(raw.templates.settings) ? raw.templates.settings : undefined;
+  const evaluations = templateSettings?.evaluations;
+  let templateEvaluations = 1;
+  if (evaluations !== undefined && evaluations !== null) {
+    if (typeof evaluations === 'number' && Number.isInteger(evaluations) && evaluations >= 1) templateEvaluations = evaluations;
+    else {
+      problems.add(
+        `templates.settings.evaluations must be a whole number of passes (1 or more), not ${describe(evaluations)}`,
+        locationOf(templateSettings, 'evaluations') ?? at(file),
+        'write e.g. evaluations: 2',
+      );
+    }
+  }
   const vendorBase = read('vendor.base_path');
   const config: AtmosConfig = {
     root,
@@ -100,6 +113,7 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
     deploymentsBasePath: under('deployments.base_path', 'deployments'),
     remote: read('deployments.remote') || undefined,
     listMergeStrategy,
+    templateEvaluations,
     vendorManifest: vendorBase ? resolve(basePath, vendorBase) : undefined,
     raw,
   };

@@ -22,13 +22,18 @@ import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/y
 import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from './stack-files.js';
+import { globHasExtension, isStackGlob, matchStackFiles, nearStackName } from './stack-files.js';
 
 /** The stack YAML tags; accepted in deployment files and evaluated later by stacks/. */
 export const STACK_YAML_TAGS = [
   '!env',
   '!include',
+  '!include.raw',
   '!exec',
+  '!git.root',
+  '!repo-root',
+  '!store',
+  '!store.get',
   '!template',
   '!terraform.output',
   '!terraform.state',
@@ -486,7 +491,7 @@ async function checkStacks(config: AtmosConfig, spec: DeploymentSpec, problems: 
         glob ? `stack pattern "${entry}" matches no file` : `stack file not found: ${entry}`,
         location,
         glob
-          ? `no stack file under ${relDir(config, config.stacksBasePath)}/ matches it${STACK_FILE.test(entry) ? '' : ' (a pattern without extension matches .yaml files only; add .yml to match .yml files)'}`
+          ? `no stack file under ${relDir(config, config.stacksBasePath)}/ matches it${globHasExtension(entry) ? '' : ' (a pattern without extension matches .yaml files only; add .yml to match .yml files)'}`
           : `${suggestion ? `did you mean "${suggestion}"? ` : ''}looked for ${outcome.tried.map((t) => relDir(config, t)).join(', ')}; stacks are relative to ${relDir(config, config.stacksBasePath)}/`,
       );
     }

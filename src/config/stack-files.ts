@@ -3,7 +3,7 @@
 // loading reads (the rule is Atmos's, for imports).
 import { existsSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { didYouMean } from '../util/errors.js';
 
 /** Extensions tried, in order, for a stack written without one (as Atmos does for imports). */
@@ -16,6 +16,11 @@ export function isStackGlob(entry: string): boolean {
   return /[*?[{]/.test(entry);
 }
 
+/** Whether a glob's last segment has an extension (`service-?.*` does, `catalog/*` does not), as Go's `filepath.Ext` sees it. */
+export function globHasExtension(pattern: string): boolean {
+  return extname(pattern) !== '';
+}
+
 export interface StackMatch {
   /** Absolute paths: the file found for a plain entry, or a glob's matches in lexical order of their paths. */
   files: string[];
@@ -25,23 +30,24 @@ export interface StackMatch {
 
 /**
  * The files `entry` names, relative to `base`. A plain entry without extension tries
- * STACK_EXTENSIONS in order and takes the first that exists. A glob without extension matches
- * `.yaml` files only (`catalog/*` is `catalog/*.yaml`, a trailing `**` is `**` + `/*.yaml`), as in
- * Atmos; `catalog/*.yml` matches `.yml` files. Whether the files are inside the repository is for
- * the caller to judge.
+ * STACK_EXTENSIONS in order and takes the first that exists; one written with `.yaml`/`.yml` takes
+ * its `.tmpl` sibling when there is one. A glob whose last segment has no extension matches `.yaml`
+ * files only (`catalog/*` is `catalog/*.yaml`, a trailing `**` is `**` + `/*.yaml`); a glob with any
+ * extension is used as written (`service-?.*`, `catalog/*.yml`) — Atmos's rule (`filepath.Ext`).
+ * Whether the files are inside the repository is for the caller to judge.
  */
 export async function matchStackFiles(base: string, entry: string): Promise<StackMatch> {
   if (isStackGlob(entry)) {
     let pattern = entry.replace(/^\.\//, '');
     if (pattern === '**' || pattern.endsWith('/**')) pattern += '/*.yaml';
-    else if (!STACK_FILE.test(pattern)) pattern += '.yaml';
+    else if (!globHasExtension(pattern)) pattern += '.yaml';
     const { glob } = await import('tinyglobby');
     const found = await glob(pattern, { cwd: base, onlyFiles: true, absolute: false, expandDirectories: false, dot: false });
     // Lexical order of the path, as Atmos merges them.
     return { files: found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((file) => resolve(base, file)), tried: [] };
   }
   const full = resolve(base, entry);
-  const tried = STACK_FILE.test(entry) ? [full] : STACK_EXTENSIONS.map((ext) => full + ext);
+  const tried = STACK_FILE.test(entry) ? (entry.endsWith('.tmpl') ? [full] : [full + '.tmpl', full]) : STACK_EXTENSIONS.map((ext) => full + ext);
   for (const candidate of tried) {
     if ((await stat(candidate).catch(() => undefined))?.isFile()) return { files: [candidate], tried };
   }

@@ -23,6 +23,7 @@ export function parseComponentKey(key: string): { type: ComponentType; name: str
 }
 
 export type ListMergeStrategy = 'replace' | 'append' | 'merge';
+export const LIST_MERGE_STRATEGIES: readonly ListMergeStrategy[] = ['replace', 'append', 'merge'];
 
 /** `atmos.yaml` (SPEC 1), with defaults applied and every path made absolute. */
 export interface AtmosConfig {
@@ -39,6 +40,8 @@ export interface AtmosConfig {
   /** `deployments.remote`; undefined means "origin when it exists". */
   remote?: string;
   listMergeStrategy: ListMergeStrategy;
+  /** `templates.settings.evaluations`: template passes over a component's sections (default 1). */
+  templateEvaluations?: number;
   /** `vendor.base_path` of atmos.yaml (Atmos's vendor manifest), when set. */
   vendorManifest?: string;
   /** The raw parsed atmos.yaml (other Atmos keys are kept for pass-through tools). */

@@ -264,10 +264,17 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     metadata: evaluated.metadata ?? {},
     atmos_component: base.name,
     atmos_stack: `${deployment.name}-${target.name}`,
+    // Atmos's names for the stack and the component's backend and providers sections.
+    stack: `${deployment.name}-${target.name}`,
+    backend_type: evaluated.backend_type ?? '',
+    backend: evaluated.backend ?? {},
+    providers: evaluated.providers ?? {},
     workspace: `${deployment.name}-${target.name}`,
     nixpack,
   };
   const funcs = {
+    // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
+    env: (name: unknown) => ws.env[String(name)] ?? '',
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {
@@ -282,13 +289,24 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     },
   };
 
+  // A value pending in any pass stays pending (a later pass sees only its placeholder text).
   const pending: Record<string, string> = {};
-  const rendered: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(evaluated)) {
-    if (value === undefined) continue;
-    const result = renderValue(value, data, { funcs });
-    rendered[name] = result.value;
-    for (const [path, description] of Object.entries(result.deferred)) pending[path ? `${name}.${path}` : name] = description;
+  let rendered: Record<string, unknown> = evaluated;
+  // templates.settings.evaluations: each further pass renders the previous result with it as data.
+  for (let pass = 0; pass < (ws.config.templateEvaluations ?? 1); pass++) {
+    if (pass > 0) {
+      for (const name of ['vars', 'settings', 'env', 'metadata', 'providers'] as const) data[name] = rendered[name] ?? {};
+      data.backend = rendered.backend ?? {};
+      data.backend_type = rendered.backend_type ?? '';
+    }
+    const previous = rendered;
+    rendered = {};
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) continue;
+      const result = renderValue(value, data, { funcs });
+      rendered[name] = result.value;
+      for (const [path, description] of Object.entries(result.deferred)) pending[path ? `${name}.${path}` : name] = description;
+    }
   }
   // A tag evaluated to a Deferred (e.g. !terraform.output) is pending too.
   collectDeferred(rendered, '', pending);

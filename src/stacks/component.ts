@@ -1,6 +1,6 @@
 // One component of a loaded stack set, resolved as Atmos does: root → type section → bases
 // (depth-first, in `metadata.inherits` order) → the component → its scoped `overrides`.
-import type { ComponentType } from '../config/types.js';
+import { LIST_MERGE_STRATEGIES, type ComponentType, type ListMergeStrategy } from '../config/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, locationOf } from '../util/yaml.js';
 import type { Section, StackSet } from './load.js';
@@ -35,6 +35,26 @@ function section(value: unknown): Section | undefined {
 }
 
 /**
+ * The list merge strategy after these settings layers (lowest first): the last one that sets
+ * `settings.list_merge_strategy` wins, as in Atmos; none keeps `fallback` (atmos.yaml's).
+ */
+function strategyOf(layers: (Section | undefined)[], fallback: ListMergeStrategy): ListMergeStrategy {
+  let strategy = fallback;
+  for (const layer of layers) {
+    const value = layer?.list_merge_strategy;
+    if (value === undefined || value === null || value === '') continue;
+    if (!(LIST_MERGE_STRATEGIES as readonly unknown[]).includes(value)) {
+      throw configError('E_LIST_MERGE_STRATEGY', `settings.list_merge_strategy must be one of ${LIST_MERGE_STRATEGIES.join(', ')}, not "${String(value)}"`, {
+        location: locationOf(layer, 'list_merge_strategy'),
+        hint: 'use replace (the default), append or merge',
+      });
+    }
+    strategy = value as ListMergeStrategy;
+  }
+  return strategy;
+}
+
+/**
  * Resolves `type/name` from the stacks; `top` is the deployment file's own section for it, merged as
  * if written in the virtual parent stack (it wins over the stacks, and its inheritance takes part).
  */
@@ -44,13 +64,12 @@ export function resolveStackComponent(
   name: string,
   top?: Record<string, unknown>,
 ): StackComponent {
-  const strategy = set.strategy;
   const defs = set.components[type] ?? {};
   const typeSection = set.types[type] ?? {};
   const own = (component: string): Section | undefined => {
     const stack = section(defs[component]);
     if (component !== name || !top) return stack;
-    return deepMerge(stack ?? {}, top, strategy) as Section;
+    return deepMerge(stack ?? {}, top, set.strategy) as Section;
   };
   const self = own(name);
   const found = self !== undefined;
@@ -103,12 +122,32 @@ export function resolveStackComponent(
   const root: Record<string, Section> = { vars: set.vars, settings: set.settings, env: set.env };
   const pick = (from: Section | undefined, key: string): unknown => (from ? from[key] : undefined);
   const overrides = section(component.overrides);
+  const overrideSettings = section(pick(overrides, 'settings'));
+  // Atmos merges the bases into one layer first: each base with its own `settings.list_merge_strategy`
+  // when it sets one, else the component's own (settings, then overrides), else atmos.yaml's.
+  const chainStrategy = strategyOf([section(component.settings), overrideSettings], set.strategy);
+  const baseStrategies = bases.map((base) => strategyOf([section(base.settings)], chainStrategy));
+  const fromBases = (key: string): Section | undefined => {
+    let merged: unknown = undefined;
+    bases.forEach((base, index) => {
+      const layer = section(base[key]);
+      if (layer === undefined) return;
+      merged = merged === undefined ? deepMerge({}, layer, baseStrategies[index]!) : deepMerge(merged, layer, baseStrategies[index]!);
+    });
+    return merged as Section | undefined;
+  };
+  // The final merge (root → type section → bases → component → overrides) uses the strategy the
+  // merged settings end with: the last of these layers to set one wins.
+  const strategy = strategyOf(
+    [set.settings, section(typeSection.settings), section(fromBases('settings')), section(component.settings), overrideSettings],
+    set.strategy,
+  );
   const layered = (key: string, withRoot: boolean, withOverrides: boolean): Section =>
     (mergeAll(
       [
         withRoot ? root[key] : undefined,
         section(typeSection[key]),
-        ...bases.map((base) => section(base[key])),
+        fromBases(key),
         section(component[key]),
         withOverrides ? section(pick(overrides, key)) : undefined,
       ],

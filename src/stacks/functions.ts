@@ -1,8 +1,9 @@
 // The Atmos YAML functions (`!env`, `!include`, `!exec`, `!terraform.output`...): which tags the
 // loader accepts and how each is evaluated. `!include` runs when a file is loaded; the others after
 // merging (see docs/stacks.md); `!unset` is handled by the merge and `!literal`/`!template` by templates.
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { AtmosError, configError } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
@@ -15,6 +16,12 @@ import { STACK_YAML_TAGS as STACK_TAGS } from '../config/deployment.js';
 
 export { STACK_TAGS };
 
+/** How stack files are read: the known tags, and any other tag kept for an error where it is evaluated. */
+export const STACK_YAML_OPTIONS = { tags: STACK_TAGS, deferUnknownTags: true } as const;
+
+/** The functions evaluated when a stack file is loaded (relative to that file); the others after merging. */
+export const LOAD_TIME_TAGS = ['!include', '!include.raw'] as const;
+
 export type OutputLookup = (component: string, stack: string | undefined, key: string) => unknown;
 
 export interface TagContext {
@@ -23,8 +30,10 @@ export interface TagContext {
   files: FileCache;
   /** Directory of the file that holds the values (relative `!include` / `!exec` paths). */
   baseDir: string;
-  /** Stacks base path: `!include` paths that do not start with `./` or `../` are tried there too. */
+  /** Stacks base path: `!include` paths that do not start with `./` or `../` are tried there last. */
   basePath?: string;
+  /** Atmos base path (`base_path` of atmos.yaml): where Atmos looks for `!include` files not found by the file. */
+  atmosBasePath?: string;
   outputs?: OutputLookup;
   /** The repository: `!include` reads no file whose real path is outside it. */
   root?: string;
@@ -85,7 +94,16 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       return rest.length ? rest.join(' ') : '';
     }
     case '!include':
+    case '!include.raw':
       return include(tag, ctx);
+    case '!git.root':
+    case '!repo-root':
+      return gitRoot(tag, ctx);
+    case '!store':
+    case '!store.get':
+      // No store is ever configured here: stores live outside the repository, and a deployment records
+      // only what its git history can reproduce.
+      throw tagError(tag, 'no store is configured: this tool reads no stores', 'write the value into the stack, or read it with !env or !exec');
     case '!exec':
       return execTag(tag, ctx);
     case '!terraform.output':
@@ -96,45 +114,122 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       }
       const component = args[0]!;
       const stack = args.length === 3 ? args[1] : undefined;
-      const key = args[args.length - 1]!.replace(/^\./, '');
+      // As in Atmos the last argument is a yq path whose first step names the output (`.vpc.id`,
+      // `.subnets[0]`); a bare output name works too.
+      const expression = args[args.length - 1]!;
+      const match = /^\.?([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(expression);
+      if (!match) throw tagError(tag, `expects an output name or a yq path such as .name.key, got ${expression}`);
+      const [, key, rest] = match as unknown as [string, string, string];
       if (!ctx.outputs) return new Deferred(`(known after apply: terraform/${component}.${key})`);
-      return ctx.outputs(component, stack, key);
+      const value = ctx.outputs(component, stack, key);
+      if (!rest || value instanceof Deferred) return value;
+      return selectPath(value, `.${rest.replace(/^\./, '')}`, tag);
     }
     default:
       throw tagError(tag, 'unknown YAML function', `supported: ${STACK_TAGS.join(', ')}`);
   }
 }
 
+/**
+ * Where Atmos looks for an `!include` file, first existing one wins: an absolute path as it is; a path
+ * starting with `./` or `../` relative to the file; then (any relative path) the Atmos base path (Atmos
+ * also tries a bare path relative to its working directory, which is the base path in practice). *(ours)*
+ * Last the stacks base path, where earlier versions of this tool looked.
+ */
+function includeCandidates(target: string, ctx: TagContext): string[] {
+  if (isAbsolute(target)) return [target];
+  const candidates: string[] = [];
+  if (target.startsWith('./') || target.startsWith('../')) candidates.push(resolve(ctx.baseDir, target));
+  for (const base of [ctx.atmosBasePath ?? ctx.root, ctx.basePath]) if (base) candidates.push(resolve(base, target));
+  if (!candidates.length) candidates.push(resolve(ctx.baseDir, target));
+  return [...new Set(candidates)];
+}
+
 async function include(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
-  const [target] = argumentsOf(tag);
+  const [target, ...query] = argumentsOf(tag);
   if (!target) throw tagError(tag, 'needs a file path');
-  const candidates = isAbsolute(target)
-    ? [target]
-    : target.startsWith('./') || target.startsWith('../') || !ctx.basePath
-      ? [resolve(ctx.baseDir, target)]
-      : [resolve(ctx.baseDir, target), resolve(ctx.basePath, target)];
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) || target.includes('::')) {
+    throw tagError(tag, `remote files are not included: ${target}`, 'vendor the file into the repository and include it by path');
+  }
+  const candidates = includeCandidates(target, ctx);
   const path = candidates.find((candidate) => existsSync(candidate));
   if (!path) {
-    throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(' and ')}`);
+    throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(', ')}`);
   }
   if (ctx.root && !(await isReallyInside(ctx.root, path))) {
     throw tagError(tag, `${target} is outside the repository`, 'include files from inside the repository (symbolic links must not lead out of it)');
   }
   const text = await ctx.files.readText(path);
+  const value = tag.tag === '!include.raw' ? text : await parseIncludedFile(tag, ctx, path, text, target);
+  return query.length ? selectPath(value, query.join(' '), tag) : value;
+}
+
+/** An included file by its extension, as Atmos reads it: JSON, YAML, HCL (attributes only), .env, else text. */
+async function parseIncludedFile(tag: TaggedValue, ctx: TagContext, path: string, text: string, target: string): Promise<unknown> {
   const ext = extname(path).toLowerCase();
   try {
     if (ext === '.json') return JSON.parse(text) as unknown;
     if (ext === '.yaml' || ext === '.yml') {
-      const value = loadYaml(text, path, { tags: STACK_TAGS }).value;
-      return evaluateTags(value, { ...ctx, baseDir: dirname(path), only: ['!include'] });
+      const value = loadYaml(text, path, STACK_YAML_OPTIONS).value;
+      return await evaluateTags(value, { ...ctx, baseDir: dirname(path), only: LOAD_TIME_TAGS });
     }
-    if (ext === '.hcl' || ext === '.tfvars') return parseTfvars(text);
+    if (ext === '.hcl' || ext === '.tfvars' || ext === '.tf') return parseTfvars(text);
     if (ext === '.env' || path.endsWith('/.env')) return parseDotenv(text);
   } catch (error) {
     if (error instanceof AtmosError) throw error;
     throw tagError(tag, `cannot parse ${target}: ${(error as Error).message}`);
   }
   return text;
+}
+
+/**
+ * The subset of yq path expressions that `!include file <expression>` accepts: `.`, `.a.b`, `.a[0]`,
+ * `.a.b[1].c`, `."a key"`, `.["a key"]`. A missing key or index gives null, as yq does.
+ */
+export function selectPath(value: unknown, expression: string, tag?: TaggedValue): unknown {
+  const expr = expression.trim();
+  const unsupported = () =>
+    tag
+      ? tagError(tag, `unsupported yq expression: ${expr}`, 'only paths are supported: ., .a.b, .a[0], .a.b[1].c, ."a key"')
+      : configError('E_YAML_FUNCTION', `unsupported yq expression: ${expr}`);
+  if (expr === '.') return value;
+  const token = /\.([A-Za-z_][A-Za-z0-9_-]*)|\.?"((?:[^"\\]|\\.)*)"|\.?\[\s*(?:(-?\d+)|"((?:[^"\\]|\\.)*)")\s*\]/y;
+  let current: unknown = value;
+  let at = 0;
+  if (!expr.startsWith('.')) throw unsupported();
+  while (at < expr.length) {
+    token.lastIndex = at;
+    const match = token.exec(expr);
+    if (!match || (at === 0 && expr[0] !== '.')) throw unsupported();
+    at = token.lastIndex;
+    const key = match[1] ?? (match[2] !== undefined ? JSON.parse(`"${match[2]}"`) : undefined) ?? (match[4] !== undefined ? JSON.parse(`"${match[4]}"`) : undefined);
+    if (current === null || current === undefined) continue;
+    if (match[3] !== undefined) {
+      if (!Array.isArray(current)) throw unsupported();
+      const index = Number(match[3]);
+      current = current[index < 0 ? current.length + index : index] ?? null;
+    } else if (isMap(current)) {
+      current = Object.hasOwn(current, key as string) ? current[key as string] : null;
+    } else {
+      current = null;
+    }
+  }
+  return current ?? null;
+}
+
+/**
+ * `!git.root [default]` (Atmos: also `!repo-root`): the top level of the git work tree holding the
+ * repository, found as git finds it (the nearest directory upward with a `.git` directory, or file in
+ * a linked worktree), without running git.
+ */
+async function gitRoot(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
+  const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
+  for (let dir = ctx.root ?? ctx.baseDir; ; dir = dirname(dir)) {
+    if (await lstat(join(dir, '.git')).catch(() => undefined)) return realpath(dir);
+    if (dirname(dir) === dir) break;
+  }
+  if (fallback) return fallback;
+  throw tagError(tag, 'not inside a git work tree', `write ${tag.tag} <default> for a value to use outside one`);
 }
 
 async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {

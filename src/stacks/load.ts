@@ -7,11 +7,12 @@ import { COMPONENT_TYPES } from '../config/types.js';
 import { configError, didYouMean, formatLocation, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isInside, isReallyInside } from '../util/paths.js';
-import { isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
+import { globHasExtension, isStackGlob, matchStackFiles, nearStackName, STACK_FILE } from '../config/stack-files.js';
 import { copyLocation, copySelfLocation, keyLocationOf, loadYaml, locationOf, setLocation } from '../util/yaml.js';
-import { evaluateTags, STACK_TAGS } from './functions.js';
+import { evaluateTags, LOAD_TIME_TAGS, STACK_YAML_OPTIONS } from './functions.js';
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
+import { applyLocals, evaluateLocalsTags, rootLocals } from './locals.js';
 import { renderString } from './template.js';
 
 export interface LoadStacksInput {
@@ -55,6 +56,8 @@ const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 interface ImportRequest {
   path: string;
   context: Section;
+  /** Data for templates in this file's import paths: settings/vars/env of the imports before it, as in Atmos. */
+  pathContext: Section;
   skipTemplates: boolean;
   ignoreMissing: boolean;
   skipIfMissing: boolean;
@@ -70,6 +73,20 @@ interface ChainEntry {
 interface OverrideScope {
   global?: Section;
   byType: Record<string, Section>;
+}
+
+/** Overrides per component type, merged. */
+type TypedOverrides = Record<string, Section | undefined>;
+
+/**
+ * What a visited file passes on, as in Atmos: `inline` is its own overrides under its importers'
+ * (theirs win); `imports` is what it received plus the overrides of everything it imported.
+ */
+interface OverridesState {
+  inline: TypedOverrides;
+  imports: TypedOverrides;
+  /** The file as read (its settings, vars and env feed the templates of later import paths). */
+  doc: Section;
 }
 
 function stackKey(basePath: string, file: string): string {
@@ -102,14 +119,22 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         let doc: unknown;
         if (render) {
           const text = await files.readText(request.path);
-          const rendered = renderString(text, request.context, {
+          // The file's own locals are in its template context, as in Atmos (when it parses before rendering).
+          let context = request.context;
+          try {
+            const locals = rootLocals(loadYaml(text, request.path, STACK_YAML_OPTIONS).value, request.path);
+            if (locals) context = { ...context, locals };
+          } catch {
+            // Not YAML until rendered (a .tmpl file): no locals to add.
+          }
+          const rendered = renderString(text, context, {
             location: { file: request.path, line: 1, col: 1 },
             missing: request.ignoreMissing ? 'keep' : 'error',
             fileText: true,
           });
-          doc = loadYaml(String(rendered), request.path, { tags: STACK_TAGS }).value;
+          doc = loadYaml(String(rendered), request.path, STACK_YAML_OPTIONS).value;
         } else {
-          doc = await files.readYaml(request.path, { tags: STACK_TAGS });
+          doc = await files.readYaml(request.path, STACK_YAML_OPTIONS);
         }
         if (doc === null || doc === undefined) return {};
         if (!isMap(doc)) {
@@ -122,17 +147,33 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           files,
           baseDir: dirname(request.path),
           basePath,
+          atmosBasePath: config.basePath,
           root: config.root,
-          only: ['!include'],
+          only: LOAD_TIME_TAGS,
         });
-        return normalize(evaluated as Section);
+        await evaluateLocalsTags(evaluated as Section, (locals) =>
+          evaluateTags(locals, { env: input.env, files, baseDir: dirname(request.path), basePath, root: config.root, only: ['!env', '!exec'] }),
+        );
+        return normalize(applyLocals(evaluated as Section, request.path));
       })();
       parsed.set(key, pending);
     }
     return pending;
   };
 
-  const visit = async (request: ImportRequest, chain: ChainEntry[], scopes: OverrideScope[]): Promise<void> => {
+  /** Merges typed overrides, lowest precedence first. */
+  const mergeTyped = (list: TypedOverrides[]): TypedOverrides => {
+    const out: TypedOverrides = {};
+    for (const type of COMPONENT_TYPES) out[type] = mergeAll(list.map((item) => item[type]), strategy) as Section | undefined;
+    return out;
+  };
+
+  const visit = async (
+    request: ImportRequest,
+    chain: ChainEntry[],
+    parentInline: TypedOverrides,
+    received: TypedOverrides,
+  ): Promise<OverridesState> => {
     if (chain.some((entry) => entry.file === request.path)) {
       const cycle = [...chain.slice(chain.findIndex((entry) => entry.file === request.path)), { file: request.path, location: request.location }];
       const text = cycle
@@ -149,12 +190,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     const doc = await parse(request);
     docs.add(doc);
     const scope = overrideScope(doc);
-    const innerScopes = [...scopes, scope];
+    // Per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
+    const everyType: TypedOverrides = Object.fromEntries(COMPONENT_TYPES.map((type) => [type, scope.global]));
+    const inline = mergeTyped([everyType, scope.byType, parentInline]);
     const nextChain = [...chain, { file: request.path, location: request.location }];
-    for (const child of await importsOf(doc, request)) {
-      await visit(child, nextChain, innerScopes);
-    }
-    layers.push(withScopedOverrides(doc, innerScopes, strategy));
+    const imports = await visitImports(doc, request, nextChain, inline, received);
+    // The file's own components: what it imported (and received) < its own and its importers' overrides.
+    layers.push(withScopedOverrides(doc, mergeTyped([imports, inline])));
     const components = doc.components;
     if (isMap(components)) {
       for (const [type, defs] of Object.entries(components)) {
@@ -165,18 +207,41 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         }
       }
     }
+    return { inline, imports, doc };
   };
 
-  const importsOf = async (doc: Section, parent: ImportRequest): Promise<ImportRequest[]> => {
+  /**
+   * Visits the imports of `doc` entry by entry (a glob may match several files). Each import path may
+   * be a template over the settings, vars and env of the files imported before it (and its own
+   * `context`), so each entry is resolved after the previous ones are read. As in Atmos, each file
+   * receives the overrides of the entries before it (`received`), so an earlier sibling's overrides
+   * reach the components of a later one; returns `received` with the imported files' overrides added.
+   */
+  const visitImports = async (
+    doc: Section,
+    parent: ImportRequest,
+    chain: ChainEntry[],
+    parentInline: TypedOverrides,
+    received: TypedOverrides,
+    locate = (index: number) => (Array.isArray(doc.import) ? locationOf(doc.import, index) : locationOf(doc, 'import')),
+  ): Promise<TypedOverrides> => {
     const list = doc.import;
-    if (list === undefined || list === null) return [];
+    if (list === undefined || list === null) return received;
     const entries = Array.isArray(list) ? list : [list];
-    const out: ImportRequest[] = [];
+    let pathContext = parent.pathContext;
+    let imports = received;
     for (let index = 0; index < entries.length; index++) {
-      const location = Array.isArray(list) ? locationOf(list, index) : locationOf(doc, 'import');
-      out.push(...(await resolveImport(entries[index], location, dirname(parent.path), parent.context)));
+      const results: OverridesState[] = [];
+      for (const child of await resolveImport(entries[index], locate(index), dirname(parent.path), parent.context, pathContext)) {
+        const result = await visit(child, chain, parentInline, imports);
+        results.push(result);
+        const sections: Section = {};
+        for (const key of ['settings', 'vars', 'env']) if (isMap(result.doc[key])) sections[key] = result.doc[key];
+        if (Object.keys(sections).length) pathContext = deepMerge(pathContext, sections, strategy) as Section;
+      }
+      for (const result of results) imports = mergeTyped([imports, result.imports, result.inline]);
     }
-    return out;
+    return imports;
   };
 
   const resolveImport = async (
@@ -184,6 +249,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     location: SourceLocation | undefined,
     fromDir: string,
     parentContext: Section,
+    pathContext: Section,
   ): Promise<ImportRequest[]> => {
     let path: string;
     let context: Section = {};
@@ -217,10 +283,15 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     } else {
       throw configError('E_IMPORT', 'an import must be a path or a map with "path"', { location });
     }
+    // A template in the path is rendered over the earlier imports' sections and this import's context.
+    if (!skipTemplates && path.includes('{{')) {
+      const data = Object.keys(context).length ? (deepMerge(pathContext, context, strategy) as Section) : pathContext;
+      path = String(renderString(path, data, { location, missing: ignoreMissing ? 'keep' : 'error' }));
+    }
     // A parent's context is passed down to nested imports and wins over theirs.
     const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;
     const base = path.startsWith('./') || path.startsWith('../') ? fromDir : basePath;
-    const make = (file: string): ImportRequest => ({ path: file, context: effective, skipTemplates, ignoreMissing, skipIfMissing, location });
+    const make = (file: string): ImportRequest => ({ path: file, context: effective, pathContext, skipTemplates, ignoreMissing, skipIfMissing, location });
     // Stack files are inputs of the recorded commit: each must really be in the repository.
     const inside = async (files: string[]): Promise<ImportRequest[]> => {
       for (const file of files) {
@@ -234,11 +305,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       return files.map(make);
     };
     const found = await matchStackFiles(base, path);
-    if (found.files.length || skipIfMissing) return inside(found.files);
+    // A path left a template (skip_templates_processing, or a name kept missing) that names no file
+    // is skipped, as Atmos skips it.
+    if (found.files.length || skipIfMissing || path.includes('{{')) return inside(found.files);
     if (isStackGlob(path)) {
       throw configError('E_IMPORT_NOT_FOUND', `no stack files match the import "${path}"`, {
         location,
-        hint: `${STACK_FILE.test(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
+        hint: `${globHasExtension(path) ? '' : 'a pattern without extension matches .yaml files only (add .yml to match .yml files); '}no stack file under ${base} matches it`,
       });
     }
     throw configError('E_IMPORT_NOT_FOUND', `stack file not found: "${path}"`, {
@@ -251,16 +324,13 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const virtual: ImportRequest = {
     path: resolve(basePath, '.deployment'),
     context: {},
+    pathContext: {},
     skipTemplates: true,
     ignoreMissing: false,
     skipIfMissing: false,
   };
-  for (let index = 0; index < roots.length; index++) {
-    const location = input.importLocations?.[index] ?? input.importedFrom;
-    for (const request of await resolveImport(roots[index], location, basePath, virtual.context)) {
-      await visit(request, [], []);
-    }
-  }
+  // The deployment's `stacks:` list is the import list of a parent without overrides of its own.
+  await visitImports({ import: roots }, virtual, [], {}, {}, (index) => input.importLocations?.[index] ?? input.importedFrom);
 
   const merged = (mergeAll(layers, strategy) as Section | undefined) ?? {};
   const typeKeys = new Set<string>([...COMPONENT_TYPES, 'packer']);
@@ -336,18 +406,14 @@ function overrideScope(doc: Section): OverrideScope {
   return scope;
 }
 
-/**
- * The file as a merge layer, with the overrides in scope attached to each component it defines:
- * per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
- */
-function withScopedOverrides(doc: Section, scopes: OverrideScope[], strategy: ListMergeStrategy): Section {
-  if (!isMap(doc.components) || !scopes.some((s) => s.global || Object.keys(s.byType).length)) return doc;
+/** The file as a merge layer, with the overrides in scope (per type) attached to each component it defines. */
+function withScopedOverrides(doc: Section, inScope: TypedOverrides): Section {
+  const some = (value: Section | undefined) => value !== undefined && Object.keys(value).length > 0;
+  if (!isMap(doc.components) || !Object.values(inScope).some(some)) return doc;
   const components: Section = {};
   for (const [type, defs] of Object.entries(doc.components)) {
     copyLocation(doc.components, type, components);
-    const layers: unknown[] = [];
-    for (const scope of [...scopes].reverse()) layers.push(scope.global, scope.byType[type]);
-    const overrides = mergeAll(layers, strategy) as Section | undefined;
+    const overrides = inScope[type];
     if (!isMap(defs) || !overrides || !Object.keys(overrides).length) {
       components[type] = defs;
       continue;

@@ -1,6 +1,7 @@
 // A Go-template subset for Atmos stacks: fields with or without the leading dot, `index`, pipelines,
 // literals, Sprig-like functions, if/else/with/range, `{{-`/`-}}` trimming, variables. Values only
 // known during a build or rollout are `Deferred`s; touching one makes the whole result deferred.
+import { createHash } from 'node:crypto';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
 import { isMap } from './merge.js';
@@ -428,7 +429,11 @@ function evalOperand(op: Operand, scope: Scope, state: EvalState, rootNames: str
 
 function evalCommand(cmd: Operand[], piped: unknown[], scope: Scope, state: EvalState, rootNames: string[]): unknown {
   const head = cmd[0]!;
-  if (head.kind === 'ident' && !head.path.length && !Object.prototype.hasOwnProperty.call(state.data, head.name)) {
+  const has = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
+  // A bare name is a field of the data unless it is given arguments and a function has that name
+  // (`{{ env "HOME" }}` calls env; `{{ env.HOME }}` reads the section), as `.env` and `env` differ in Go.
+  const call = head.kind === 'ident' && !head.path.length && (!has(state.data, head.name) || ((cmd.length > 1 || piped.length > 0) && has(state.funcs, head.name)));
+  if (head.kind === 'ident' && call) {
     const fn = Object.prototype.hasOwnProperty.call(state.funcs, head.name) ? state.funcs[head.name] : undefined;
     if (!fn) {
       throw new UnknownName(new Missing(head.name, [...Object.keys(state.funcs), ...rootNames], head.name));
@@ -575,6 +580,10 @@ function isEmpty(value: unknown): boolean {
 }
 
 /** The built-in functions: Go template built-ins and the common Sprig ones Atmos stacks use. */
+function goHtmlEscape(json: string): string {
+  return json.replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
 export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
   default: (fallback, value) => (isEmpty(value) ? fallback : value),
   empty: (value) => isEmpty(value),
@@ -599,7 +608,15 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
   join: (sep, list) => (Array.isArray(list) ? list.map(toText).join(toText(sep)) : toText(list)),
   quote: (...values) => values.map((v) => JSON.stringify(toText(v))).join(' '),
   squote: (...values) => values.map((v) => `'${toText(v)}'`).join(' '),
-  toJson: (value) => JSON.stringify(value ?? null),
+  // Sprig's toJson/toPrettyJson use Go's encoder, which escapes <, > and & (toRawJson does not).
+  toJson: (value) => goHtmlEscape(JSON.stringify(value ?? null)),
+  toRawJson: (value) => JSON.stringify(value ?? null),
+  toPrettyJson: (value) => goHtmlEscape(JSON.stringify(value ?? null, null, 2)),
+  b64enc: (value) => Buffer.from(toText(value), 'utf8').toString('base64'),
+  b64dec: (value) => Buffer.from(toText(value), 'base64').toString('utf8'),
+  sha256sum: (value) => createHash('sha256').update(toText(value)).digest('hex'),
+  add: (...values) => values.reduce<number>((sum, v) => sum + Number(v), 0),
+  sub: (a, b) => Number(a) - Number(b),
   toString: (value: unknown) => toText(value),
   int: (value) => Math.trunc(Number(value)),
   printf: (format, ...args) => goFormat(toText(format), args),
@@ -697,6 +714,16 @@ export function renderString(text: string, data: Record<string, unknown>, option
   return out.map(toText).join('');
 }
 
+/** As Atmos: the text a `!template` renders to is decoded as JSON (`42`, `[1,2]`, `{"a":1}`); other text stays text. */
+function decodeTemplateJson(result: unknown): unknown {
+  if (typeof result !== 'string') return result;
+  try {
+    return JSON.parse(result) as unknown;
+  } catch {
+    return result;
+  }
+}
+
 export interface RenderedValue {
   value: unknown;
   /** Dotted path → description of what is pending, for values only known during a build or rollout. */
@@ -715,7 +742,7 @@ export function renderValue(value: unknown, data: Record<string, unknown>, optio
       // A literal is never templated: its text, exactly as written.
       if (node.tag === '!literal') return node.value;
       if (node.tag === '!template' && typeof node.value === 'string') {
-        return settle(renderString(node.value, data, { ...options, location: node.location, typed: true }), path);
+        return settle(decodeTemplateJson(renderString(node.value, data, { ...options, location: node.location, typed: true })), path);
       }
       return node;
     }

@@ -53,7 +53,7 @@ export class FileCache {
 
   /** The parsed YAML (with locations, see util/yaml.ts), parsed once per path and tag set. */
   readYaml(path: string, options: LoadYamlOptions = {}): Promise<unknown> {
-    const key = `${path}\0${(options.tags ?? []).join(',')}`;
+    const key = `${path}\0${(options.tags ?? []).join(',')}${options.deferUnknownTags ? '\0*' : ''}`;
     let pending = this.yamls.get(key);
     if (!pending) {
       pending = this.readText(path).then((text) => loadYaml(text, path, options).value);

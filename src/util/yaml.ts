@@ -98,6 +98,11 @@ const MAX_ALIAS_VALUES = 100_000;
 export interface LoadYamlOptions {
   /** Tags (with their leading "!") that produce `TaggedValue`s; any other tag is an error. */
   tags?: readonly string[];
+  /**
+   * Any other `!tag` also becomes a `TaggedValue` instead of an error: stack files, where (as in Atmos)
+   * an unknown YAML function is an error only where it is evaluated, not a refusal of the whole file.
+   */
+  deferUnknownTags?: boolean;
 }
 
 export interface LoadedYaml {
@@ -184,7 +189,7 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
     }
     const tag = (yamlNode as { tag?: string }).tag;
     if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
-      if (!known.has(tag)) {
+      if (!known.has(tag) && !options.deferUnknownTags) {
         problems.add(
           `unknown YAML tag ${tag}`,
           at(yamlNode.range?.[0]),

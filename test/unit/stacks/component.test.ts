@@ -146,8 +146,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   });
-  // sibling.yaml is imported before network.yaml: network's overrides must not reach it.
-  ({ set } = await load(root, ['sibling', 'network', 'apps']));
+  // sibling.yaml and apps.yaml are imported before network.yaml: network's overrides must not reach them.
+  ({ set } = await load(root, ['sibling', 'apps', 'network']));
 });
 afterAll(() => removeDir(root));
 

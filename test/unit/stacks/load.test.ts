@@ -137,11 +137,15 @@ describe('loadStacks imports', () => {
     expect(error.location).toEqual(from);
   });
 
-  it('an unknown YAML tag is an error with its location', async () => {
-    const error = await failure(() => load(root, ['bad-tag']));
+  // Atmos: an unknown tag fails where the function is evaluated (yaml_func_unsupported_tags_test.go),
+  // so the file still loads; evaluating the value is the error, at the tag's own location.
+  it('an unknown YAML tag loads, and is an error with its location where it is evaluated', async () => {
+    const { set, files } = await load(root, ['bad-tag']);
+    const { evaluateTags } = await import('../../../src/stacks/functions.js');
+    const error = await failure(() => evaluateTags(set.vars, { env: {}, files, baseDir: root }));
     expect(error.exitCode).toBe(2);
     expect(error.location).toMatchObject({ file: s('bad-tag.yaml'), line: 2 });
-    expect(error.message).toContain('unknown YAML tag !nope');
+    expect(error.message).toContain('!nope: unknown YAML function');
   });
 
   it('an unknown key in an object-form import suggests the right one', async () => {

@@ -170,3 +170,29 @@ describe('renderValue', () => {
     expect(error.hint).toBe('did you mean ".vars.name"?');
   });
 });
+
+// Sprig functions Atmos templates use (Atmos renders with Sprig; values as Go's encoders print them).
+describe('Sprig functions', () => {
+  const text = (template: string, vars: Record<string, unknown>) => renderString(template, { vars });
+  it('toJson escapes <, > and & as Go does; toRawJson does not', () => {
+    expect(text('{{ toJson .vars.v }}', { v: { a: '<b>&' } })).toBe('{"a":"\\u003cb\\u003e\\u0026"}');
+    expect(text('{{ toRawJson .vars.v }}', { v: { a: '<b>&' } })).toBe('{"a":"<b>&"}');
+    expect(text('{{ toPrettyJson .vars.v }}', { v: { a: 1 } })).toBe('{\n  "a": 1\n}');
+  });
+  it('b64enc, b64dec, sha256sum, add and sub', () => {
+    expect(text('{{ .vars.s | b64enc }}', { s: 'héllo' })).toBe('aMOpbGxv');
+    expect(text('{{ b64dec "aMOpbGxv" }}', {})).toBe('héllo');
+    expect(text('{{ sha256sum "abc" }}', {})).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(text('{{ add 1 2 .vars.n }}', { n: 3 })).toBe('6');
+    expect(text('{{ sub 5 2 }}', {})).toBe('3');
+  });
+});
+
+describe('a bare name with arguments', () => {
+  it('calls the function of that name even when the data has a section so named; without, reads the section', () => {
+    const funcs = { env: (name: unknown) => `value of ${String(name)}` };
+    const data = { env: { HOME: '/home/x' } };
+    expect(renderString('{{ env "HOME" }}', data, { funcs })).toBe('value of HOME');
+    expect(renderString('{{ env.HOME }}-{{ .env.HOME }}', data, { funcs })).toBe('/home/x-/home/x');
+  });
+});
