@@ -19,7 +19,7 @@ import { buildGraph } from '../plan/graph.js';
 import { configError, didYouMean, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/yaml.js';
-import { deploymentSchema, NAME_PATTERN, TARGET_KEYS } from './schema.js';
+import { deploymentSchema, NAME_RE, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import { globHasExtension, isStackGlob, matchStackFiles, nearStackName } from './stack-files.js';
@@ -42,7 +42,6 @@ export const STACK_YAML_TAGS = [
 ] as const;
 
 const DEPLOYMENT_EXTENSIONS = ['.yaml', '.yml'];
-const NAME_RE = new RegExp(NAME_PATTERN);
 
 /** The deployments of the repository: names of the `*.yaml` / `*.yml` files of deployments.base_path, sorted. */
 export async function listDeploymentNames(config: AtmosConfig): Promise<string[]> {

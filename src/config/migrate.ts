@@ -5,7 +5,7 @@ import { isInside } from '../util/paths.js';
 import { relative, sep } from 'node:path';
 import { COMPONENT_TYPES } from './types.js';
 import { packageFile, packageVersion } from '../util/package.js';
-import { NAME_PATTERN } from './schema.js';
+import { NAME_RE } from './schema.js';
 
 export interface MigratedComponent {
   component: string;
@@ -26,8 +26,6 @@ export interface Migration {
   /** settings.depends_on entries not carried over, with the reason. */
   skipped_dependencies: { component: string; entry: string; reason: string }[];
 }
-
-const NAME_RE = new RegExp(NAME_PATTERN);
 
 /** A target name from `vars.stage` (or environment): lower-cased, other characters become "-". */
 export function targetName(value: string | undefined): string {

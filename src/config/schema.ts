@@ -5,6 +5,7 @@ import { COMPONENT_TYPES } from './types.js';
 
 /** Deployment and target names: lower-case words joined by "-". */
 export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
+export const NAME_RE = new RegExp(NAME_PATTERN);
 /** Component names: segments of [A-Za-z0-9][A-Za-z0-9._-]* joined by "/". */
 export const COMPONENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$';
 /** `<type>/<name>` references in depends_on. */

@@ -89,7 +89,8 @@ interface OverridesState {
   doc: Section;
 }
 
-function stackKey(basePath: string, file: string): string {
+/** A stack's name: its path under the stacks directory, `/`-separated, without extension. */
+export function stackKey(basePath: string, file: string): string {
   return relative(basePath, file).split(sep).join('/').replace(STACK_FILE, '');
 }
 

@@ -6,11 +6,11 @@ import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
 import type { AtmosConfig } from '../../model/types.js';
-import { NAME_PATTERN } from '../../config/schema.js';
+import { NAME_RE } from '../../config/schema.js';
 import { renderDeployment, schemaReference } from '../../config/migrate.js';
 import { configError, didYouMean } from '../../util/errors.js';
 import { isPlainObject } from '../../util/yaml.js';
-import { loadStacks } from '../../stacks/load.js';
+import { loadStacks, stackKey } from '../../stacks/load.js';
 import { migrateStack } from '../../stacks/migrate.js';
 
 export interface MigrateOptions {
@@ -19,8 +19,6 @@ export interface MigrateOptions {
   output?: string;
   force?: boolean;
 }
-
-const NAME_RE = new RegExp(NAME_PATTERN);
 
 export async function run(_args: string[], options: MigrateOptions, ctx: CommandContext): Promise<number> {
   const { fromStack, name } = options;
@@ -80,19 +78,20 @@ export async function run(_args: string[], options: MigrateOptions, ctx: Command
 /** The stack key of `--from-stack` (extension optional); unknown → exit 2 with a suggestion. */
 async function findStack(config: AtmosConfig, entry: string): Promise<string> {
   const { findStackFiles } = await import('../../config/deployment.js');
-  if (/[*?[\]{}]/.test(entry)) {
+  const { isStackGlob, STACK_FILE } = await import('../../config/stack-files.js');
+  if (isStackGlob(entry)) {
     throw configError('E_USAGE', `--from-stack names one stack file, not a pattern: "${entry}"`, { hint: 'give the stack file path relative to the stacks directory, e.g. orgs/acme/plat/dev' });
   }
   const found = await findStackFiles(config, entry);
   const file = found.files[0];
-  if (file) return relative(config.stacksBasePath, file).split(sep).join('/').replace(/\.(ya?ml)(\.tmpl)?$/, '');
+  if (file) return stackKey(config.stacksBasePath, file);
   const where = relative(config.root, config.stacksBasePath) || '.';
   // Only on this error path is the stacks directory scanned, to suggest a name.
   const { glob } = await import('tinyglobby');
   const keys = (await glob(['**/*.{yaml,yml,yaml.tmpl,yml.tmpl}'], { cwd: config.stacksBasePath, onlyFiles: true }))
-    .map((f) => f.replace(/\.(ya?ml)(\.tmpl)?$/, ''))
+    .map((f) => f.replace(STACK_FILE, ''))
     .sort();
-  const suggestion = didYouMean(entry.replace(/\.(ya?ml)(\.tmpl)?$/, ''), keys);
+  const suggestion = didYouMean(entry.replace(STACK_FILE, ''), keys);
   throw configError('E_STACK_NOT_FOUND', `stack "${entry}" not found in ${where}/`, {
     hint: suggestion
       ? `did you mean "${suggestion}"?`
