@@ -99,6 +99,7 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     locked: c.locked,
     depends_on: c.dependsOn,
     labels: c.labels,
+    metadata: c.metadata,
     vars: c.vars,
     settings: c.settings,
     env: c.env,
