@@ -39,6 +39,10 @@ export const STACK_YAML_TAGS = [
   '!terraform.state',
   '!unset',
   '!literal',
+  '!labels',
+  '!labels.keys',
+  '!labels.values',
+  '!tags',
 ] as const;
 
 const DEPLOYMENT_EXTENSIONS = ['.yaml', '.yml'];

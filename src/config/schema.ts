@@ -27,6 +27,7 @@ const freeMap = (description: string): JsonSchema => ({ type: 'object', descript
 const METADATA_PROPERTIES: Record<string, JsonSchema> = {
   depends_on: { type: 'array', description: 'components rolled out first (<type>/<name>)', items: { $ref: '#/definitions/componentKey' } },
   labels: { $ref: '#/definitions/labels' },
+  tags: { type: 'array', description: 'Atmos: tags of the component (read by !tags)', items: { type: 'string' } },
   component: { type: 'string', description: 'component directory under the type base path' },
   inherits: { type: 'array', description: 'stack components to inherit from, in order', items: { type: 'string' } },
   type: { enum: ['real', 'abstract'], description: 'abstract components are configuration only' },

@@ -230,7 +230,14 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     evaluated[name] =
       value === undefined
         ? undefined
-        : await evaluateTags(value, { env: tagEnv, files: ws.files, baseDir: ws.config.root, root: ws.config.root, outputs: outputLookup });
+        : await evaluateTags(value, {
+            env: tagEnv,
+            files: ws.files,
+            baseDir: ws.config.root,
+            root: ws.config.root,
+            outputs: outputLookup,
+            metadata: isPlainObject(raw.metadata) ? raw.metadata : undefined,
+          });
   }
 
   const nixpack: Record<string, unknown> = {};

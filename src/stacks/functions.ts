@@ -10,7 +10,7 @@ import type { FileCache } from '../util/files.js';
 import { isReallyInside } from '../util/paths.js';
 import { parseTfvars } from '../util/hcl.js';
 import { Deferred } from './template.js';
-import { isMap } from './merge.js';
+import { isMap, mergeAll, PendingMerge } from './merge.js';
 
 import { STACK_YAML_TAGS as STACK_TAGS } from '../config/deployment.js';
 
@@ -37,6 +37,8 @@ export interface TagContext {
   outputs?: OutputLookup;
   /** The repository: `!include` reads no file whose real path is outside it. */
   root?: string;
+  /** The component's merged `metadata` (what `!labels` and `!tags` read). */
+  metadata?: Record<string, unknown>;
   /** Evaluate only these tags (the loader passes `['!include']`); others are left as they are. */
   only?: readonly string[];
 }
@@ -49,6 +51,12 @@ export async function evaluateTags(value: unknown, ctx: TagContext): Promise<unk
   if (value instanceof TaggedValue) {
     if (PASS_THROUGH.has(value.tag) || (ctx.only && !ctx.only.includes(value.tag))) return value;
     return evaluateTag(value, ctx);
+  }
+  if (value instanceof PendingMerge) {
+    // Evaluated layer by layer, then merged (again pending while a layer is a `!template`).
+    const layers: unknown[] = [];
+    for (const layer of value.layers) layers.push(await evaluateTags(layer, ctx));
+    return mergeAll(layers, value.strategy);
   }
   if (Array.isArray(value)) {
     const list: unknown[] = [];
@@ -99,6 +107,18 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
     case '!git.root':
     case '!repo-root':
       return gitRoot(tag, ctx);
+    case '!labels':
+    case '!labels.keys':
+    case '!labels.values': {
+      // The component's own metadata.labels (an empty map when unset); keys and values ordered by key.
+      const labels = isMap(ctx.metadata?.labels) ? ctx.metadata.labels : {};
+      const keys = Object.keys(labels).sort();
+      if (tag.tag === '!labels.keys') return keys;
+      if (tag.tag === '!labels.values') return keys.map((key) => labels[key]);
+      return { ...labels };
+    }
+    case '!tags':
+      return Array.isArray(ctx.metadata?.tags) ? [...ctx.metadata.tags] : [];
     case '!store':
     case '!store.get':
       // No store is ever configured here: stores live outside the repository, and a deployment records

@@ -11,6 +11,40 @@ export function isMap(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/**
+ * The YAML functions evaluated after merging whose result Atmos merges with the other layers' values
+ * (its "deferred merge"): a map or list written over one of them (or under it) is deep-merged with
+ * what the function returns, not replaced by it. Other functions (`!git.root`...) are replaced.
+ */
+const MERGED_AFTER_EVALUATION = new Set([
+  '!template',
+  '!terraform.output',
+  '!terraform.state',
+  '!store',
+  '!store.get',
+  '!exec',
+  '!env',
+  '!labels',
+  '!labels.keys',
+  '!labels.values',
+  '!tags',
+]);
+
+/**
+ * Layers of one value (lowest precedence first) that are merged only once their YAML functions are
+ * evaluated, because one of them is a function and another a map or a list.
+ */
+export class PendingMerge {
+  constructor(
+    readonly layers: readonly unknown[],
+    readonly strategy: ListMergeStrategy,
+  ) {}
+}
+
+function mergedAfterEvaluation(value: unknown): boolean {
+  return (value instanceof TaggedValue && MERGED_AFTER_EVALUATION.has(value.tag)) || value instanceof PendingMerge;
+}
+
 function isUnset(value: unknown): boolean {
   return value instanceof TaggedValue && value.tag === '!unset';
 }
@@ -96,6 +130,11 @@ export function deepMerge(base: unknown, override: unknown, strategy: ListMergeS
     return map;
   }
   if (Array.isArray(base) && Array.isArray(override)) return mergeLists(base, override, strategy);
+  const structured = (value: unknown) => isMap(value) || Array.isArray(value);
+  if ((mergedAfterEvaluation(base) && (structured(override) || override instanceof PendingMerge)) || (structured(base) && mergedAfterEvaluation(override))) {
+    const layersOf = (value: unknown) => (value instanceof PendingMerge ? value.layers : [value]);
+    return new PendingMerge([...layersOf(base), ...layersOf(override)].map(cloneTree), strategy);
+  }
   return cloneTree(override);
 }
 

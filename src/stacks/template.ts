@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
-import { isMap } from './merge.js';
+import { isMap, mergeAll, PendingMerge } from './merge.js';
 
 /** A value only known during a build or rollout (an image digest, a terraform output). */
 export class Deferred {
@@ -766,6 +766,8 @@ export function renderValue(value: unknown, data: Record<string, unknown>, optio
       return map;
     }
     if (node instanceof Deferred) return settle(node, path);
+    // A YAML function merged with maps or lists of other layers: merged once each layer is rendered.
+    if (node instanceof PendingMerge) return mergeAll(node.layers.map((layer) => walk(layer, path, location)), node.strategy);
     return node;
   };
   const settle = (result: unknown, path: string): unknown => {
