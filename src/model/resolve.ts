@@ -38,6 +38,8 @@ interface Unrendered {
   /** Where a vendor entry provides this component from for this target (and its cache directory, when cached). */
   vendored?: VendoredDirectory;
   base: ComponentBase;
+  /** Under `describe --use-mocks`: a terraform component's `mocks` section (undefined: it declares none). */
+  mocksOf?: (component: string) => Record<string, unknown> | undefined;
 }
 
 type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
@@ -51,6 +53,11 @@ const SECTIONS = ['vars', 'settings', 'env', 'providers', 'backend', 'metadata']
 export interface ResolveOptions {
   /** Only these components (keys); default all. */
   only?: ComponentKey[];
+  /**
+   * `describe --use-mocks`: `!terraform.output` / `!terraform.state` read the referenced component's
+   * `mocks` section instead of recorded outputs. Never for a build or rollout.
+   */
+  useMocks?: boolean;
 }
 
 export async function resolveTarget(
@@ -103,6 +110,7 @@ export async function resolveTarget(
       stacksBasePath: ws.config.stacksBasePath,
       ws,
       vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
+      ...(options.useMocks ? { mocksOf: (name: string) => resolveStackComponent(stackSet, 'terraform', name).mocks } : {}),
       base: {
         key: componentKeyOf(spec),
         type: spec.type,
@@ -236,6 +244,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
             baseDir: ws.config.root,
             root: ws.config.root,
             outputs: outputLookup,
+            mocks: unrendered.mocksOf,
             metadata: isPlainObject(raw.metadata) ? raw.metadata : undefined,
           });
   }

@@ -21,6 +21,8 @@ export interface StackComponent {
   /** `remote_state_backend_type` (default: the backend type) and its settings: the backend's, then `remote_state_backend`'s. */
   remoteStateBackendType?: string;
   remoteStateBackend?: Section;
+  /** Atmos's `mocks`: the outputs `!terraform.output` / `!terraform.state` read under `describe --use-mocks`. */
+  mocks?: Section;
   abstract: boolean;
   enabled: boolean;
   locked: boolean;
@@ -208,6 +210,9 @@ export function resolveStackComponent(
     remoteStateBackend = (mergeAll([backendOfType, ...remoteLayers.map((l) => section(l?.[type]))], strategy) as Section | undefined) ?? {};
   }
 
+  const mockLayers = [section(typeSection.mocks), ...bases.map((b) => section(b.mocks)), section(component.mocks)];
+  const mocks = mockLayers.some(Boolean) ? (mergeAll(mockLayers, strategy) as Section) : undefined;
+
   const ownMetadata = section(component.metadata) ?? {};
   return {
     found,
@@ -220,6 +225,7 @@ export function resolveStackComponent(
     backendType,
     backend,
     ...(remoteStateBackend ? { remoteStateBackendType, remoteStateBackend } : {}),
+    ...(mocks ? { mocks } : {}),
     abstract: ownMetadata.type === 'abstract',
     enabled: metadata.enabled !== false,
     locked: metadata.locked === true,

@@ -35,6 +35,8 @@ export interface TagContext {
   /** Atmos base path (`base_path` of atmos.yaml): where Atmos looks for `!include` files not found by the file. */
   atmosBasePath?: string;
   outputs?: OutputLookup;
+  /** `describe --use-mocks`: a terraform component's `mocks` section (undefined when it declares none). */
+  mocks?: (component: string) => Record<string, unknown> | undefined;
   /** The repository: `!include` reads no file whose real path is outside it. */
   root?: string;
   /** The component's merged `metadata` (what `!labels` and `!tags` read). */
@@ -140,6 +142,7 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       const match = /^\.?([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(expression);
       if (!match) throw tagError(tag, `expects an output name or a yq path such as .name.key, got ${expression}`);
       const [, key, rest] = match as unknown as [string, string, string];
+      if (ctx.mocks) return mockedOutput(tag, ctx.mocks(component), component, key, rest);
       if (!ctx.outputs) return new Deferred(`(known after apply: terraform/${component}.${key})`);
       const value = ctx.outputs(component, stack, key);
       if (!rest || value instanceof Deferred) return value;
@@ -148,6 +151,29 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
     default:
       throw tagError(tag, 'unknown YAML function', `supported: ${STACK_TAGS.join(', ')}`);
   }
+}
+
+/**
+ * `describe --use-mocks`: the output from the component's `mocks` section, as Atmos reads it — never
+ * falling back to recorded outputs, a missing mock or output being an error, and the value taken as
+ * written (never rendered as a template).
+ */
+function mockedOutput(tag: TaggedValue, mocks: Record<string, unknown> | undefined, component: string, key: string, rest: string): unknown {
+  if (!mocks) {
+    throw tagError(tag, `terraform/${component} does not declare \`mocks\``, `add a mocks: section with its outputs to ${component}, or describe without --use-mocks`);
+  }
+  const undeclared = () => tagError(tag, `output .${key}${rest} is not declared in the mocks of terraform/${component}`, `declare it under ${component}'s mocks: section`);
+  if (!Object.hasOwn(mocks, key)) throw undeclared();
+  const value = rest ? selectPath(mocks[key], `.${rest.replace(/^\./, '')}`, tag, undeclared) : mocks[key];
+  return literally(value, tag);
+}
+
+/** A value whose strings are never rendered as templates (`!literal`), with the same shape. */
+function literally(value: unknown, tag: TaggedValue): unknown {
+  if (typeof value === 'string') return new TaggedValue('!literal', value, tag.location);
+  if (Array.isArray(value)) return value.map((item) => literally(item, tag));
+  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literally(v, tag)]));
+  return value;
 }
 
 /**
@@ -206,7 +232,7 @@ async function parseIncludedFile(tag: TaggedValue, ctx: TagContext, path: string
  * The subset of yq path expressions that `!include file <expression>` accepts: `.`, `.a.b`, `.a[0]`,
  * `.a.b[1].c`, `."a key"`, `.["a key"]`. A missing key or index gives null, as yq does.
  */
-export function selectPath(value: unknown, expression: string, tag?: TaggedValue): unknown {
+export function selectPath(value: unknown, expression: string, tag?: TaggedValue, missing?: () => Error): unknown {
   const expr = expression.trim();
   const unsupported = () =>
     tag
@@ -223,14 +249,21 @@ export function selectPath(value: unknown, expression: string, tag?: TaggedValue
     if (!match || (at === 0 && expr[0] !== '.')) throw unsupported();
     at = token.lastIndex;
     const key = match[1] ?? (match[2] !== undefined ? JSON.parse(`"${match[2]}"`) : undefined) ?? (match[4] !== undefined ? JSON.parse(`"${match[4]}"`) : undefined);
-    if (current === null || current === undefined) continue;
+    if (current === null || current === undefined) {
+      if (missing) throw missing();
+      continue;
+    }
     if (match[3] !== undefined) {
       if (!Array.isArray(current)) throw unsupported();
       const index = Number(match[3]);
-      current = current[index < 0 ? current.length + index : index] ?? null;
+      const at = index < 0 ? current.length + index : index;
+      if (missing && (at < 0 || at >= current.length)) throw missing();
+      current = current[at] ?? null;
     } else if (isMap(current)) {
+      if (missing && !Object.hasOwn(current, key as string)) throw missing();
       current = Object.hasOwn(current, key as string) ? current[key as string] : null;
     } else {
+      if (missing) throw missing();
       current = null;
     }
   }

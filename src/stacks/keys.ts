@@ -46,6 +46,7 @@ export const COMPONENT_SECTIONS = [
   'remote_state_backend_type',
   'remote_state_backend',
   'providers',
+  'mocks',
   'hooks',
   'auth',
   'secrets',

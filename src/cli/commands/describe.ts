@@ -13,13 +13,15 @@ import type { PlannedComponent, PlannedRollout } from '../../plan/rollout-plan.j
 import { HIDDEN, hideSensitive } from '../../engine/sensitive.js';
 import { currentGit } from './shared.js';
 
-export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean }, ctx: CommandContext): Promise<number> {
+export async function run(args: string[], options: { target?: string; component?: string[]; showSensitive?: boolean; useMocks?: boolean }, ctx: CommandContext): Promise<number> {
   // Side-effect free: vendored components are looked up in the cache, never fetched.
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: 'lookup' });
   const name = args[0]!;
   const git = await currentGit(ws.config.root, ctx.env);
   const { loadDeployment } = await import('../../config/deployment.js');
   const deployment = await loadDeployment(ws.config, ws.files, name);
+  // As in Atmos, ATMOS_USE_MOCKS=true does what --use-mocks does.
+  const useMocks = options.useMocks === true || /^(1|true)$/i.test(ctx.env.ATMOS_USE_MOCKS ?? '');
   const targetNames = options.target
     ? [options.target]
     : deployment.context.defaultTarget
@@ -29,7 +31,7 @@ export async function run(args: string[], options: { target?: string; component?
   const { planRollout } = await import('../../plan/rollout-plan.js');
   const resolved: { target: { name: string }; components: ResolvedComponent[]; plan: PlannedRollout }[] = [];
   for (const targetName of targetNames) {
-    const whole = await resolveTarget(ws, name, targetName, { git });
+    const whole = await resolveTarget(ws, name, targetName, { git }, { useMocks });
     const { target, components } = whole;
     const selected = selectComponents(components, options.component, name);
     // The plan says what each component reads; what a rollout would refuse is shown as a warning.

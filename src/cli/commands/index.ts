@@ -46,6 +46,7 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'target to resolve (default: context.default_target, else every target)' },
       { flags: '--component <component>', description: 'only this component (type/name or name)', repeatable: true },
       { flags: '--show-sensitive', description: 'show sensitive values (module variables marked sensitive, values from !env) instead of (sensitive)' },
+      { flags: '--use-mocks', description: "resolve !terraform.output / !terraform.state from the referenced component's mocks section (also ATMOS_USE_MOCKS=true)" },
     ],
     examples: ['deployment describe payment-service --target dev', 'deployment describe payment-service --target prod --component terraform/vpc --format yaml'],
     load: () => import('./describe.js'),
