@@ -102,6 +102,20 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
       );
     }
   }
+  // templates.settings.delimiters: Atmos's replacement for `{{` and `}}` (e.g. ["'{{", "}}'"]).
+  const delimiters = templateSettings?.delimiters;
+  let templateDelimiters: [string, string] | undefined;
+  if (delimiters !== undefined && delimiters !== null) {
+    if (Array.isArray(delimiters) && delimiters.length === 2 && delimiters.every((d) => typeof d === 'string' && d.trim() !== '')) {
+      templateDelimiters = [delimiters[0] as string, delimiters[1] as string];
+    } else {
+      problems.add(
+        `templates.settings.delimiters must be a list of two non-empty strings (the opening and closing text of an action), not ${describe(delimiters)}`,
+        locationOf(templateSettings, 'delimiters') ?? at(file),
+        'write e.g. delimiters: ["{{", "}}"]',
+      );
+    }
+  }
   const vendorBase = read('vendor.base_path');
   const config: AtmosConfig = {
     root,
@@ -114,6 +128,7 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
     remote: read('deployments.remote') || undefined,
     listMergeStrategy,
     templateEvaluations,
+    ...(templateDelimiters ? { templateDelimiters } : {}),
     vendorManifest: vendorBase ? resolve(basePath, vendorBase) : undefined,
     raw,
   };

@@ -42,6 +42,8 @@ export interface AtmosConfig {
   listMergeStrategy: ListMergeStrategy;
   /** `templates.settings.evaluations`: template passes over a component's sections (default 1). */
   templateEvaluations?: number;
+  /** `templates.settings.delimiters` of atmos.yaml: the opening and closing text of a template action. */
+  templateDelimiters?: [string, string];
   /** `vendor.base_path` of atmos.yaml (Atmos's vendor manifest), when set. */
   vendorManifest?: string;
   /** The raw parsed atmos.yaml (other Atmos keys are kept for pass-through tools). */

@@ -319,7 +319,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     rendered = {};
     for (const [name, value] of Object.entries(previous)) {
       if (value === undefined) continue;
-      const result = renderValue(value, data, { funcs });
+      const result = renderValue(value, data, { funcs, delimiters: ws.config.templateDelimiters });
       rendered[name] = result.value;
       for (const [path, description] of Object.entries(result.deferred)) pending[path ? `${name}.${path}` : name] = description;
     }

@@ -132,6 +132,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
             location: { file: request.path, line: 1, col: 1 },
             missing: request.ignoreMissing ? 'keep' : 'error',
             fileText: true,
+            delimiters: config.templateDelimiters,
           });
           doc = loadYaml(String(rendered), request.path, STACK_YAML_OPTIONS).value;
         } else {
@@ -285,9 +286,9 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
       throw configError('E_IMPORT', 'an import must be a path or a map with "path"', { location });
     }
     // A template in the path is rendered over the earlier imports' sections and this import's context.
-    if (!skipTemplates && path.includes('{{')) {
+    if (!skipTemplates && path.includes(config.templateDelimiters?.[0] ?? '{{')) {
       const data = Object.keys(context).length ? (deepMerge(pathContext, context, strategy) as Section) : pathContext;
-      path = String(renderString(path, data, { location, missing: ignoreMissing ? 'keep' : 'error' }));
+      path = String(renderString(path, data, { location, missing: ignoreMissing ? 'keep' : 'error', delimiters: config.templateDelimiters }));
     }
     // A parent's context is passed down to nested imports and wins over theirs.
     const effective = Object.keys(parentContext).length ? (deepMerge(context, parentContext, strategy) as Section) : context;

@@ -25,7 +25,11 @@ export interface RenderOptions {
   missing?: 'error' | 'keep';
   /** The text is a whole file starting at `location`: errors point at the action's own line. */
   fileText?: boolean;
+  /** Atmos's `templates.settings.delimiters`: the action's opening and closing text (default `{{`, `}}`). */
+  delimiters?: readonly [string, string];
 }
+
+const DEFAULT_DELIMITERS = ['{{', '}}'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Lexing and parsing
@@ -226,17 +230,17 @@ interface RawAction {
 }
 
 /** Splits text into literal pieces and actions, applying `{{-` / `-}}` trimming. */
-function lex(text: string): (string | RawAction)[] {
+function lex(text: string, [left, right]: readonly [string, string]): (string | RawAction)[] {
   const parts: (string | RawAction)[] = [];
   let i = 0;
   while (i < text.length) {
-    const open = text.indexOf('{{', i);
+    const open = text.indexOf(left, i);
     if (open < 0) {
       parts.push(text.slice(i));
       break;
     }
     let literal = text.slice(i, open);
-    let j = open + 2;
+    let j = open + left.length;
     const trimLeft = text[j] === '-' && /\s/.test(text[j + 1] ?? '');
     if (trimLeft) {
       literal = literal.replace(/\s+$/, '');
@@ -252,12 +256,12 @@ function lex(text: string): (string | RawAction)[] {
         if (ch === '\\' && quote === '"') k++;
         else if (ch === quote) quote = undefined;
       } else if (ch === '"' || ch === '`') quote = ch;
-      else if (ch === '}' && text[k + 1] === '}') break;
+      else if (text.startsWith(right, k)) break;
       k++;
     }
-    if (k >= text.length) throw Object.assign(new TemplateSyntaxError('unclosed action "{{"'), { at: open });
+    if (k >= text.length) throw Object.assign(new TemplateSyntaxError(`unclosed action "${left}"`), { at: open });
     let inner = text.slice(j, k);
-    let end = k + 2;
+    let end = k + right.length;
     const trimRight = /\s-$/.test(inner);
     if (trimRight) inner = inner.slice(0, -1);
     parts.push({ text: inner.trim(), source: text.slice(open, end), at: open });
@@ -279,8 +283,8 @@ function located<T>(part: RawAction, parse: () => T): T {
   }
 }
 
-function parseTemplate(text: string): Node[] {
-  const parts = lex(text);
+function parseTemplate(text: string, delimiters: readonly [string, string]): Node[] {
+  const parts = lex(text, delimiters);
   let pos = 0;
   const block = (terminators: string[]): { nodes: Node[]; end: string; action?: RawAction } => {
     const nodes: Node[] = [];
@@ -658,7 +662,8 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
  * itself; a `Deferred` when a value only known later was used.
  */
 export function renderString(text: string, data: Record<string, unknown>, options: RenderOptions = {}): unknown {
-  if (!text.includes('{{')) return text;
+  const delimiters = options.delimiters ?? DEFAULT_DELIMITERS;
+  if (!text.includes(delimiters[0])) return text;
   const funcs = { ...BUILTIN_FUNCS, ...options.funcs };
   const state: EvalState = { data, funcs, deferred: [] };
   const rootNames = Object.keys(data);
@@ -673,12 +678,12 @@ export function renderString(text: string, data: Record<string, unknown>, option
   const shown = (source: string | undefined) => JSON.stringify(source && (options.fileText || text.length > 120) ? source : text);
   let nodes: Node[];
   try {
-    nodes = parseTemplate(text);
+    nodes = parseTemplate(text, delimiters);
   } catch (error) {
     if (error instanceof TemplateSyntaxError) {
       const location = locate(error.at);
-      const close = error.at === undefined ? -1 : text.indexOf('}}', error.at);
-      const source = error.at === undefined ? undefined : close < 0 ? text.slice(error.at) : text.slice(error.at, close + 2);
+      const close = error.at === undefined ? -1 : text.indexOf(delimiters[1], error.at);
+      const source = error.at === undefined ? undefined : close < 0 ? text.slice(error.at) : text.slice(error.at, close + delimiters[1].length);
       throw configError('E_TEMPLATE', `invalid template: ${error.message} in ${shown(source)}`, {
         location,
         hint: 'templates use Go template syntax: {{ .vars.name }}, {{ .vars.name | upper }}, {{ if .x }}…{{ end }}',
@@ -747,7 +752,7 @@ export function renderValue(value: unknown, data: Record<string, unknown>, optio
       return node;
     }
     if (typeof node === 'string') {
-      if (!node.includes('{{')) return node;
+      if (!node.includes((options.delimiters ?? DEFAULT_DELIMITERS)[0])) return node;
       return settle(renderString(node, data, { ...options, location: location ?? options.location }), path);
     }
     if (Array.isArray(node)) {
