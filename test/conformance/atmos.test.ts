@@ -166,6 +166,12 @@ for (const [file, spec] of files) {
         expect([...regressions, ...stale, ...unused]).toEqual([]);
       });
     }
+    // A file may have only excluded tests (none of them asserts a value this tool resolves).
+    if (spec.excluded?.length) {
+      it('each excluded Atmos test says why', () => {
+        expect(spec.excluded!.filter((e) => !e.test || !e.reason?.trim())).toEqual([]);
+      });
+    }
   });
 }
 
