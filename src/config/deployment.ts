@@ -43,6 +43,15 @@ export const STACK_YAML_TAGS = [
   '!labels.keys',
   '!labels.values',
   '!tags',
+  '!append',
+  '!git.sha',
+  '!git.ref',
+  '!git.branch',
+  '!git.url',
+  '!git.repository',
+  '!git.owner',
+  '!git.name',
+  '!git.host',
 ] as const;
 
 const DEPLOYMENT_EXTENSIONS = ['.yaml', '.yml'];

@@ -245,6 +245,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
             root: ws.config.root,
             outputs: outputLookup,
             mocks: unrendered.mocksOf,
+            ...(runtime.git ? { git: { sha: runtime.git.sha, branch: runtime.git.branch } } : {}),
             metadata: isPlainObject(raw.metadata) ? raw.metadata : undefined,
           });
   }

@@ -39,11 +39,23 @@ export interface TagContext {
   mocks?: (component: string) => Record<string, unknown> | undefined;
   /** The repository: `!include` reads no file whose real path is outside it. */
   root?: string;
+  /** The commit being described or rolled out (`!git.sha`, `!git.branch`); unknown: pending until a rollout. */
+  git?: { sha: string; branch?: string };
   /** The component's merged `metadata` (what `!labels` and `!tags` read). */
   metadata?: Record<string, unknown>;
   /** Evaluate only these tags (the loader passes `['!include']`); others are left as they are. */
   only?: readonly string[];
 }
+
+/** Functions Atmos documents that this tool refuses where they are used, each with why. */
+const UNSUPPORTED: Record<string, string> = {
+  '!random': 'a deployment renders to the same values at every run (its record says what was deployed); write the value, or generate it in the module (random_integer)',
+  '!cwd': 'values do not depend on the directory the tool is started in; use !git.root or a path relative to the repository',
+  '!aws.*': 'cloud credentials are not read while resolving stacks; use a terraform data source in the module',
+  '!secret': 'secrets are not read while resolving stacks; read them in the module, or with !env / !exec',
+  '!version': 'versions.lock.yaml is not read; write the version in the stack',
+  '!emulator': 'emulators are not started while resolving stacks',
+};
 
 /** Tags that are not evaluated here: the merge (`!unset`) and the template renderer handle them. */
 const PASS_THROUGH = new Set(['!unset', '!literal', '!template']);
@@ -121,6 +133,20 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
     }
     case '!tags':
       return Array.isArray(ctx.metadata?.tags) ? [...ctx.metadata.tags] : [];
+    case '!append':
+      // Merged into the earlier list by the merge; with nothing under it, its own items.
+      if (!Array.isArray(tag.value)) throw tagError(tag, 'applies to a list only', 'write !append [item, ...] or a YAML list under the tag');
+      return evaluateTags(tag.value, ctx);
+    case '!git.sha':
+    case '!git.ref':
+    case '!git.branch':
+      return gitCommit(tag, ctx);
+    case '!git.url':
+    case '!git.repository':
+    case '!git.owner':
+    case '!git.name':
+    case '!git.host':
+      return gitRemote(tag, ctx);
     case '!store':
     case '!store.get':
       // No store is ever configured here: stores live outside the repository, and a deployment records
@@ -130,7 +156,7 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       return execTag(tag, ctx);
     case '!terraform.output':
     case '!terraform.state': {
-      const args = argumentsOf(tag);
+      const { args, fallback } = outputArguments(tag);
       if (args.length < 2 || args.length > 3) {
         throw tagError(tag, `expects "component key" or "component stack key", got ${args.length} argument(s)`);
       }
@@ -142,14 +168,18 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       const match = /^\.?([A-Za-z_][A-Za-z0-9_-]*)(.*)$/.exec(expression);
       if (!match) throw tagError(tag, `expects an output name or a yq path such as .name.key, got ${expression}`);
       const [, key, rest] = match as unknown as [string, string, string];
-      if (ctx.mocks) return mockedOutput(tag, ctx.mocks(component), component, key, rest);
+      if (ctx.mocks) return mockedOutput(tag, ctx.mocks(component), component, key, rest, fallback);
       if (!ctx.outputs) return new Deferred(`(known after apply: terraform/${component}.${key})`);
       const value = ctx.outputs(component, stack, key);
-      if (!rest || value instanceof Deferred) return value;
-      return selectPath(value, `.${rest.replace(/^\./, '')}`, tag);
+      if (value instanceof Deferred) return value;
+      const selected = rest ? selectPath(value, `.${rest.replace(/^\./, '')}`, tag) : value;
+      return selected === null && fallback ? fallback.value : selected;
     }
-    default:
+    default: {
+      const why = UNSUPPORTED[tag.tag] ?? (tag.tag.startsWith('!aws.') ? UNSUPPORTED['!aws.*'] : undefined);
+      if (why) throw tagError(tag, `not supported: ${why}`, `supported: ${STACK_TAGS.join(', ')}`);
       throw tagError(tag, 'unknown YAML function', `supported: ${STACK_TAGS.join(', ')}`);
+    }
   }
 }
 
@@ -158,14 +188,50 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
  * falling back to recorded outputs, a missing mock or output being an error, and the value taken as
  * written (never rendered as a template).
  */
-function mockedOutput(tag: TaggedValue, mocks: Record<string, unknown> | undefined, component: string, key: string, rest: string): unknown {
+function mockedOutput(
+  tag: TaggedValue,
+  mocks: Record<string, unknown> | undefined,
+  component: string,
+  key: string,
+  rest: string,
+  fallback?: { value: unknown },
+): unknown {
   if (!mocks) {
     throw tagError(tag, `terraform/${component} does not declare \`mocks\``, `add a mocks: section with its outputs to ${component}, or describe without --use-mocks`);
   }
   const undeclared = () => tagError(tag, `output .${key}${rest} is not declared in the mocks of terraform/${component}`, `declare it under ${component}'s mocks: section`);
-  if (!Object.hasOwn(mocks, key)) throw undeclared();
-  const value = rest ? selectPath(mocks[key], `.${rest.replace(/^\./, '')}`, tag, undeclared) : mocks[key];
-  return literally(value, tag);
+  // With a default (`.name // "value"`) a missing output takes it, as in Atmos.
+  let value: unknown;
+  try {
+    if (!Object.hasOwn(mocks, key)) throw undeclared();
+    value = rest ? selectPath(mocks[key], `.${rest.replace(/^\./, '')}`, tag, undeclared) : mocks[key];
+  } catch (error) {
+    if (!fallback) throw error;
+    return fallback.value;
+  }
+  return value === null && fallback ? fallback.value : literally(value, tag);
+}
+
+/**
+ * The arguments of `!terraform.output` / `!terraform.state`: `component [stack] expression`, where a
+ * stack written as a template (`{{ .stack }}`) is one argument however it is spaced, and an expression
+ * may end with yq's alternative `// default` (a JSON value or a word) used when the output is missing.
+ */
+function outputArguments(tag: TaggedValue): { args: string[]; fallback?: { value: unknown } } {
+  if (typeof tag.value !== 'string') return { args: argumentsOf(tag) };
+  const text = tag.value.replace(/\{\{.*?\}\}/g, (action) => action.replace(/\s+/g, ''));
+  const split = /\s\/\/\s/.exec(text);
+  const head = split ? text.slice(0, split.index) : text;
+  const args = splitArgs(head, tag);
+  if (!split) return { args };
+  const written = text.slice(split.index + split[0].length).trim();
+  let value: unknown = written;
+  try {
+    value = JSON.parse(written);
+  } catch {
+    // A bare word: the text itself (yq reads it as a string).
+  }
+  return { args, fallback: { value } };
 }
 
 /** A value whose strings are never rendered as templates (`!literal`), with the same shape. */
@@ -283,6 +349,60 @@ async function gitRoot(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   }
   if (fallback) return fallback;
   throw tagError(tag, 'not inside a git work tree', `write ${tag.tag} <default> for a value to use outside one`);
+}
+
+/** `!git.sha` / `!git.ref` / `!git.branch [default]`: of the commit described or rolled out. */
+function gitCommit(tag: TaggedValue, ctx: TagContext): unknown {
+  const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
+  if (!ctx.git) return new Deferred(`(known at rollout: ${tag.tag.slice(1)})`);
+  const value = tag.tag === '!git.branch' ? ctx.git.branch : ctx.git.sha;
+  if (value) return value;
+  if (fallback) return fallback;
+  throw tagError(tag, 'no branch is checked out (detached HEAD)', `write ${tag.tag} <default> for a value to use then`);
+}
+
+/**
+ * `!git.url`, `!git.repository` (owner/name), `!git.owner`, `!git.name`, `!git.host [default]`: from the
+ * \`origin\` remote's URL in the repository's git config, read as a file (git is not run).
+ */
+async function gitRemote(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
+  const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
+  const url = await originUrl(ctx.root ?? ctx.baseDir, ctx.files);
+  const parts = url ? /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[:/](.+?)\/([^/]+?)(?:\.git)?\/?$/i.exec(url) : null;
+  const values: Record<string, string | undefined> = {
+    '!git.url': url,
+    '!git.host': parts?.[1],
+    '!git.owner': parts?.[2],
+    '!git.name': parts?.[3],
+    '!git.repository': parts ? `${parts[2]}/${parts[3]}` : undefined,
+  };
+  const value = values[tag.tag];
+  if (value) return value;
+  if (fallback) return fallback;
+  throw tagError(tag, url ? `cannot read owner and name from the origin URL ${url}` : 'the repository has no origin remote', `write ${tag.tag} <default> for a value to use then`);
+}
+
+/** The `origin` remote's URL from the git config of the repository holding `start` (a worktree's too). */
+async function originUrl(start: string, files: FileCache): Promise<string | undefined> {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const dotGit = join(dir, '.git');
+    const stat = await lstat(dotGit).catch(() => undefined);
+    if (stat) {
+      let gitDir = dotGit;
+      if (stat.isFile()) {
+        // A linked worktree: `.git` names its git directory, whose `commondir` holds the shared config.
+        const pointer = /^gitdir:\s*(.+)$/m.exec(await files.readText(dotGit))?.[1]?.trim();
+        if (!pointer) return undefined;
+        gitDir = resolve(dir, pointer);
+        const common = await files.readText(join(gitDir, 'commondir')).catch(() => undefined);
+        if (common) gitDir = resolve(gitDir, common.trim());
+      }
+      const config = await files.readText(join(gitDir, 'config')).catch(() => '');
+      const section = /^\[remote "origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config)?.[1] ?? '';
+      return /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
+    }
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {

@@ -106,6 +106,11 @@ function mergeLists(base: unknown[], override: unknown[], strategy: ListMergeStr
 export function deepMerge(base: unknown, override: unknown, strategy: ListMergeStrategy): unknown {
   if (override === undefined) return cloneTree(base);
   if (isUnset(override)) return undefined;
+  // `!append [..]`: the items follow the earlier list whatever the strategy (over anything else, the
+  // tag stays and is evaluated to its own list).
+  if (override instanceof TaggedValue && override.tag === '!append' && Array.isArray(override.value) && Array.isArray(base)) {
+    return mergeLists(base, override.value, 'append');
+  }
   if (isMap(base) && isMap(override)) {
     const map: Record<string, unknown> = {};
     const has = (key: string) => Object.prototype.hasOwnProperty.call(override, key);
