@@ -27,7 +27,6 @@ const freeMap = (description: string): JsonSchema => ({ type: 'object', descript
 const METADATA_PROPERTIES: Record<string, JsonSchema> = {
   depends_on: { type: 'array', description: 'components rolled out first (<type>/<name>)', items: { $ref: '#/definitions/componentKey' } },
   labels: { $ref: '#/definitions/labels' },
-  tags: { type: 'array', description: 'Atmos: tags of the component (read by !tags)', items: { type: 'string' } },
   component: { type: 'string', description: 'component directory under the type base path' },
   inherits: { type: 'array', description: 'stack components to inherit from, in order', items: { type: 'string' } },
   type: { enum: ['real', 'abstract'], description: 'abstract components are configuration only' },
@@ -36,6 +35,7 @@ const METADATA_PROPERTIES: Record<string, JsonSchema> = {
   name: { type: 'string', description: 'Atmos: logical component name' },
   description: { type: 'string', description: 'what the component is' },
   custom: freeMap('Atmos: free-form data of the component'),
+  tags: { type: 'array', description: 'Atmos: tags of the component (read by !tags)', items: { type: 'string' } },
   terraform_workspace: { type: 'string' },
   terraform_workspace_pattern: { type: 'string' },
   terraform_workspace_template: { type: 'string' },
