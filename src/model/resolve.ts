@@ -20,7 +20,7 @@ import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirecto
 import { loadDeployment, requireTarget } from '../config/deployment.js';
 import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
-import { deepMerge } from '../stacks/merge.js';
+import { deepMerge, PendingMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
 import { Deferred, renderValue } from '../stacks/template.js';
 import { expandContextTokens } from '../stacks/workspace.js';
@@ -375,7 +375,8 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
 function readFromEnvironment(value: unknown, path: string, out: string[] = []): string[] {
   if (value instanceof TaggedValue) {
     if (value.tag === '!env') out.push(path);
-  } else if (Array.isArray(value)) value.forEach((v, i) => readFromEnvironment(v, `${path}.${i}`, out));
+  } else if (value instanceof PendingMerge) value.layers.forEach((layer) => readFromEnvironment(layer, path, out));
+  else if (Array.isArray(value)) value.forEach((v, i) => readFromEnvironment(v, `${path}.${i}`, out));
   else if (isPlainObject(value)) for (const [k, v] of Object.entries(value)) readFromEnvironment(v, path ? `${path}.${k}` : k, out);
   return out;
 }
