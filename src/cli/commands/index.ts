@@ -197,6 +197,17 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./matrix.js'),
   },
   {
+    name: 'affected',
+    description: 'deployments, targets and components a change touches (configuration, component files, new)',
+    options: [
+      { flags: '--base <ref>', description: 'the commit the change starts from (e.g. origin/main)' },
+      { flags: '--head <ref>', description: 'the commit to compare (default: the working tree, uncommitted files included)' },
+      { flags: '--matrix', description: 'one CI job per deployment and target: {"include":[{"deployment":…,"target":…,"components":[…]}]}' },
+    ],
+    examples: ['deployment affected --base origin/main', 'deployment affected --base origin/main --head HEAD --matrix'],
+    load: () => import('./affected.js'),
+  },
+  {
     name: 'migrate',
     description: 'write a deployment file from an existing top-level Atmos stack',
     options: [
