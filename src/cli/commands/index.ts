@@ -197,6 +197,14 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./matrix.js'),
   },
   {
+    name: 'test',
+    args: '<deployment>',
+    description: 'run the tests a target declares against what it runs, and record the result on its commits',
+    options: [{ ...target, description: 'target whose tests to run' }, offlineWrite],
+    examples: ['deployment test payment-service --target staging', 'deployment test payment-service --target staging --format json'],
+    load: () => import('./test.js'),
+  },
+  {
     name: 'affected',
     description: 'deployments, targets and components a change touches (configuration, component files, new)',
     options: [
