@@ -193,7 +193,7 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'target whose components to list (default: context.default_target)' },
       { flags: '--waves', description: 'one matrix per wave: {"waves":[{"wave":0,"include":[...]}, ...]}' },
     ],
-    examples: ['deployment matrix payment-service --target dev', 'deployment matrix payment-service --target dev --waves'],
+    examples: ['deployment matrix payment-service --target dev', 'deployment matrix payment-service --target dev --waves', 'deployment matrix payment-service --target dev --format gitlab > rollout.gitlab-ci.yml'],
     load: () => import('./matrix.js'),
   },
   {
