@@ -20,6 +20,7 @@ import {
   readDeployedState,
   runTerraformComponent,
   type PlanCounts,
+  type ResourceChange,
   type RunnerContext,
 } from './terraform.js';
 import { removeStaleWorkdirs, removeWorkdir, warnIfAtmosDirNotIgnored } from './workdir.js';
@@ -36,6 +37,8 @@ export interface ComponentResult {
   durationMs: number;
   /** `--plan` only. */
   planCounts?: PlanCounts;
+  /** `--plan` only: the resources the plan changes. */
+  planChanges?: ResourceChange[];
   /** `--plan` of a nixpack component: its build key, and the recorded image when it is up to date. */
   build?: { key: string; image?: string };
   /** Non-sensitive outputs only (terraform, after apply). */
@@ -308,7 +311,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
           }
           if (planOnly) {
             runtime.outputs!.set(key, run.plannedOutputs ?? {});
-            return finish({ status: 'planned', planCounts: run.planCounts, workdir: run.workdir });
+            return finish({ status: 'planned', planCounts: run.planCounts, planChanges: run.planChanges, workdir: run.workdir });
           }
           runtime.outputs!.set(key, run.outputs);
           return finish({ status: 'succeeded', outputs: publicOutputs(run), workdir: run.workdir });

@@ -132,6 +132,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
             successCommits: async () => new Set((await readHistory(tracking.repo, inputSpec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha)),
             approvalEvidence: (ask) => approvalEvidence(tracking.repo, { deployment: inputSpec.name, target, dir: resolved.dir, ...ask }),
             prompt: options.prompt,
+            testResults: async (source, commits) => (await import('../tracking/recorder.js')).latestTestResults(tracking.repo, inputSpec.name, source, commits),
           },
         );
         recorder = createRolloutRecorder({

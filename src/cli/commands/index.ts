@@ -194,8 +194,27 @@ export const deploymentCommands: CommandSpec[] = [
       { ...target, description: 'target whose components to list (default: context.default_target)' },
       { flags: '--waves', description: 'one matrix per wave: {"waves":[{"wave":0,"include":[...]}, ...]}' },
     ],
-    examples: ['deployment matrix payment-service --target dev', 'deployment matrix payment-service --target dev --waves'],
+    examples: ['deployment matrix payment-service --target dev', 'deployment matrix payment-service --target dev --waves', 'deployment matrix payment-service --target dev --format gitlab > rollout.gitlab-ci.yml'],
     load: () => import('./matrix.js'),
+  },
+  {
+    name: 'test',
+    args: '<deployment>',
+    description: 'run the tests a target declares against what it runs, and record the result on its commits',
+    options: [{ ...target, description: 'target whose tests to run' }, offlineWrite],
+    examples: ['deployment test payment-service --target staging', 'deployment test payment-service --target staging --format json'],
+    load: () => import('./test.js'),
+  },
+  {
+    name: 'affected',
+    description: 'deployments, targets and components a change touches (configuration, component files, new)',
+    options: [
+      { flags: '--base <ref>', description: 'the commit the change starts from (e.g. origin/main)' },
+      { flags: '--head <ref>', description: 'the commit to compare (default: the working tree, uncommitted files included)' },
+      { flags: '--matrix', description: 'one CI job per deployment and target: {"include":[{"deployment":…,"target":…,"components":[…]}]}' },
+    ],
+    examples: ['deployment affected --base origin/main', 'deployment affected --base origin/main --head HEAD --matrix'],
+    load: () => import('./affected.js'),
   },
   {
     name: 'migrate',
