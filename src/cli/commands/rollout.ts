@@ -23,6 +23,7 @@ interface RolloutFlags {
   allowDirty?: boolean;
   message?: string;
   offline?: boolean;
+  sameCommit?: boolean;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -66,6 +67,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const result = await trackedRollout(ws, {
     deployment,
     promoteFrom: flags.promoteFrom,
+    sameCommit: Boolean(flags.sameCommit),
     gitSha: flags.gitSha,
     approvedBy: flags.approvedBy,
     allowDirty: Boolean(flags.allowDirty),
