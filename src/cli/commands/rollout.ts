@@ -1,6 +1,5 @@
 // `atmos deployment rollout <d> --target t`: applies a deployment's components (SPEC 6), with progress
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
-import { appendFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
@@ -9,7 +8,7 @@ import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
 import type { TargetSpec } from '../../model/types.js';
-import { annotation, group, inGithubActions } from '../github.js';
+import { annotation, appendStepSummary, group, inGithubActions, markdownTable } from '../github.js';
 
 interface RolloutFlags {
   target?: string;
@@ -140,7 +139,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
   else if (format === 'markdown') ctx.stdout.write(markdown());
   else ctx.stdout.write(summaryText(result, show));
-  if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdown());
+  await appendStepSummary(ctx.env, markdown());
   return result.exitCode;
 }
 
@@ -219,26 +218,22 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
  * target's promotion policy.
  */
 export function markdownReport(result: RolloutResult, show: (p: string) => string, context: { promotion?: TargetSpec['promotion']; promoteFrom?: string }): string {
-  const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const rows = result.components.map((r) => {
     const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : r.build ? (r.build.image ? 'up to date' : 'would build') : '';
     const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
-    return `| \`${r.key}\` | ${statusWord(r)} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
+    return [`\`${r.key}\``, statusWord(r), seconds(r.durationMs), plan, note];
   });
   const out = [
     `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}${context.promoteFrom ? ` (promotion from ${context.promoteFrom})` : ''}`,
     '',
-    '| component | status | duration | plan | note |',
-    '|---|---|---|---|---|',
-    ...rows,
+    markdownTable(['component', 'status', 'duration', 'plan', 'note'], rows),
     '',
     counts(result),
     '',
   ];
   for (const r of result.components.filter((c) => c.planChanges?.length)) {
-    out.push(`<details><summary><code>${r.key}</code>: ${r.planChanges!.length} resource change${r.planChanges!.length === 1 ? '' : 's'}</summary>`, '', '| action | resource |', '|---|---|');
-    for (const change of r.planChanges!) out.push(`| ${change.action} | \`${cell(change.address)}\` |`);
-    out.push('', '</details>', '');
+    out.push(`<details><summary><code>${r.key}</code>: ${r.planChanges!.length} resource change${r.planChanges!.length === 1 ? '' : 's'}</summary>`, '');
+    out.push(markdownTable(['action', 'resource'], r.planChanges!.map((change) => [change.action, `\`${change.address}\``])), '', '</details>', '');
   }
   const images = result.components.filter((r) => r.build);
   if (images.length) {
