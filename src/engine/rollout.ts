@@ -77,6 +77,12 @@ export interface RolloutHooks {
    * types are assumed rolled out.
    */
   isDeployed?(key: ComponentKey): Promise<boolean>;
+  /**
+   * `--same-commit`: the commit each dependency outside `--component` must be deployed at (the one this
+   * rollout deploys), and the commit it is deployed at. A dependency elsewhere refuses the rollout:
+   * the CI job of a matrix never builds on what an earlier commit's jobs left behind.
+   */
+  sameCommit?: { expected(key: ComponentKey): string | undefined; deployed(key: ComponentKey): Promise<string | undefined> };
   /** Builds (or finds) a nixpack component's image. Without it, nixpack components are skipped. */
   buildImage?(component: ResolvedComponent, signal: AbortSignal): Promise<ImageRef>;
   /**
@@ -89,6 +95,8 @@ export interface RolloutHooks {
 /** Progress as it happens, for the command's output. */
 export interface RolloutProgress {
   started?(key: ComponentKey, type: ComponentType, at: Date): void;
+  /** A program step of a running component starts (terraform `init`, `plan`, `apply`, `output`; helmfile's). */
+  step?(key: ComponentKey, step: string): void;
   finished?(result: ComponentResult): void;
 }
 
@@ -184,6 +192,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     log: options.log,
     redactor,
     keepWorkspace: options.keepWorkspace ?? false,
+    onStep: options.progress?.step ? (key, step) => options.progress!.step!(key, step) : undefined,
   });
 
   // A plan changes nothing, so it does not need the target to itself.
@@ -204,6 +213,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
 
     if (external.length > 0) {
       const missing: string[] = [];
+      const elsewhere: string[] = [];
       for (const key of external) {
         const dependency = byKey.get(key)!;
         let deployed: boolean | undefined = options.hooks?.isDeployed ? await options.hooks.isDeployed(key) : undefined;
@@ -214,6 +224,15 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
           if (state.deployed) runtime.outputs!.set(key, state.outputs);
         }
         if (deployed === false) missing.push(key);
+        const expected = options.hooks?.sameCommit?.expected(key);
+        const at = expected !== undefined ? await options.hooks!.sameCommit!.deployed(key) : undefined;
+        if (expected !== undefined && deployed !== false && at !== expected) elsewhere.push(`${key} (at ${at?.slice(0, 12) ?? 'no commit'})`);
+      }
+      if (elsewhere.length > 0 && !planOnly) {
+        const expected = options.hooks!.sameCommit!.expected(external[0]!)!;
+        throw policyError('E_DEPENDENCY_NOT_AT_COMMIT', `--same-commit: ${elsewhere.length === 1 ? 'a dependency is' : 'dependencies are'} not deployed to ${target} at ${expected.slice(0, 12)}: ${elsewhere.join(', ')}`, {
+          hint: 'roll them out at this commit first (their jobs of the same matrix), then run this job again; nothing was changed',
+        });
       }
       // A plan goes on: what the missing dependencies would output is unknown, and their dependents say so.
       if (missing.length > 0 && !planOnly) {

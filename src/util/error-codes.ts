@@ -104,6 +104,7 @@ export const ERROR_CODES = {
   E_TESTS_REQUIRED: policy('the promoted commits have no passing tests on the source target; run `atmos deployment test` there'),
   E_SOURCE_NOT_DEPLOYED: policy('the promotion source has nothing deployed to promote or approve; roll it out first'),
   E_NO_SOURCE_IMAGE: policy('the promotion source has no image recorded for the component; roll it out there first'),
+  E_DEPENDENCY_NOT_AT_COMMIT: policy('--same-commit: a dependency is deployed at another commit; run its job of the same matrix first'),
   E_DEPENDENCY_NOT_DEPLOYED: policy('a dependency was never rolled out to the target; roll it out first'),
   E_DIRTY_INPUTS: policy('commit the deployment\'s inputs first, or pass --allow-dirty (recorded as dirty)'),
   E_COMPONENT_LOCKED: policy('the component is locked (metadata.locked: true); unlock it to roll it out'),

@@ -159,7 +159,7 @@ describe('deployment matrix', () => {
     const pipeline = parse(result.stdout) as Record<string, { extends?: string; needs?: string[]; variables?: Record<string, string>; script?: string[] }>;
     expect(Object.keys(pipeline)).toEqual(['stages', '.atmos-rollout', 'rollout terraform/vpc', 'rollout terraform/eks', 'rollout helmfile/app']);
     expect(pipeline['.atmos-rollout']!.variables).toMatchObject({ ATMOS_DEPLOYMENT: 'platform', ATMOS_TARGET: 'dev' });
-    expect(pipeline['.atmos-rollout']!.script).toEqual(['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT"']);
+    expect(pipeline['.atmos-rollout']!.script).toEqual(['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT" --same-commit']);
     expect(pipeline['rollout terraform/vpc']).toEqual({ extends: '.atmos-rollout', needs: [], variables: { ATMOS_COMPONENT: 'terraform/vpc' } });
     expect(pipeline['rollout helmfile/app']!.needs).toEqual(['rollout terraform/eks']);
   });

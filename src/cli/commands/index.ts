@@ -89,6 +89,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--approved-by <who>', description: 'approval given by an outside gate (CI), for targets that require approval' },
       { flags: '--allow-dirty', description: 'roll out although the inputs read from the working tree have uncommitted changes (recorded as dirty)' },
       { flags: '--message <why>', description: 'why this rollout happens; kept in its records, shown by history and status' },
+      { flags: '--same-commit', description: 'with --component (a CI matrix job): refuse unless its dependencies are deployed at the commit rolled out' },
       offlineWrite,
     ],
     examples: ['deployment rollout payment-service --target dev --plan', 'deployment rollout payment-service --target staging --promote-from dev --message "release 42"'],

@@ -51,7 +51,7 @@ function gitlabPipeline(deployment: string, target: string, entries: MatrixEntry
     '.atmos-rollout': {
       stage: 'rollout',
       variables: { ATMOS_DEPLOYMENT: deployment, ATMOS_TARGET: target, GIT_DEPTH: '0' },
-      script: ['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT"'],
+      script: ['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT" --same-commit'],
     },
   };
   for (const e of entries) {
