@@ -22,7 +22,7 @@ import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
-import { Deferred, renderValue } from '../stacks/template.js';
+import { Deferred, envFunc, renderValue } from '../stacks/template.js';
 import { expandContextTokens } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
@@ -40,7 +40,7 @@ interface Unrendered {
   base: ComponentBase;
 }
 
-type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
+type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked' | 'locals'>;
 
 const UNRENDERED = Symbol('atmos.unrendered');
 
@@ -109,6 +109,7 @@ export async function resolveTarget(
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
+        ...(stack.locals ? { locals: stack.locals } : {}),
         // A target may switch a component off (or lock it) in its own overrides.
         ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
@@ -273,8 +274,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     nixpack,
   };
   const funcs = {
-    // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
-    env: (name: unknown) => ws.env[String(name)] ?? '',
+    env: envFunc(ws.env),
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {

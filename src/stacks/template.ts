@@ -650,6 +650,11 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
   ge: (a, b) => (a as number) >= (b as number),
 };
 
+/** Sprig's env: the process environment (as `!env` falls back to it), empty when unset. */
+export function envFunc(env: Record<string, string | undefined>): TemplateFunc {
+  return (name) => env[String(name)] ?? '';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Public API
 

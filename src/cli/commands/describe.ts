@@ -103,6 +103,8 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     vars: c.vars,
     settings: c.settings,
     env: c.env,
+    // Only when the component (or a base) sets its own locals, as Atmos's describe shows them.
+    ...(c.locals ? { locals: c.locals } : {}),
     backend_type: c.backendType ?? null,
     backend: c.backend ?? null,
     state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
