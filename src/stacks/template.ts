@@ -702,7 +702,13 @@ export function renderString(text: string, data: Record<string, unknown>, option
       const available = missing.candidates.slice(0, 12).join(', ');
       throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${shown(state.current?.source)}`, {
         location,
-        hint: suggestion ? `did you mean "${suggestion}"?` : available ? `available: ${available}` : undefined,
+        hint: suggestion
+          ? `did you mean "${suggestion}"?`
+          : /^\.locals(\.|$)/.test(missing.expression)
+            ? 'locals are file-scoped: define it under `locals:` in this file (a local of an imported file is not visible here)'
+            : available
+              ? `available: ${available}`
+              : undefined,
       });
     }
     if (error instanceof TemplateFailure) {

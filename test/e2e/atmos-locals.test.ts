@@ -54,4 +54,16 @@ describe('locals as Atmos resolves them', () => {
     expect(plain['mock/instance-1']).not.toHaveProperty('locals');
     expect(plain['mock/instance-1']!.vars).toMatchObject({ app_name: 'acme-dev-mock-instance-1', tags: { Environment: 'dev', Namespace: 'acme' } });
   });
+
+  it('a local of an imported file is an error at the template using it, for that component only', async () => {
+    // Atmos's TestLocalsNotInherited renders "<no value>" there; ours refuses that component (docs/stacks.md).
+    const repo = fixtureRepo('locals-mixin-local', 'deploy/test', ['test-component']);
+    const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: repo, timeoutMs: 60_000 });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error[E_TEMPLATE_NAME]: stacks/deploy/test.yaml:12:30: unknown name ".locals" in template "{{ .locals.mixin_value }}"');
+    expect(result.stderr).toContain('hint: locals are file-scoped: define it under `locals:` in this file');
+    // Another component of the same file still resolves.
+    const other = await describeJson(fixtureRepo('locals-mixin-local', 'deploy/test', ['other-component']));
+    expect(other['other-component']!.vars).toEqual({ stage: 'test', inherited_var: 'from-mixin-vars', plain: 'value' });
+  });
 });
