@@ -329,6 +329,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
   for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
     collectOrigins(rendered[section], section, origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   }
+  if (base.locals) collectOrigins(base.locals, 'locals', origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   return {
     ...base,
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),

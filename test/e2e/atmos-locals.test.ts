@@ -47,6 +47,11 @@ describe('locals as Atmos resolves them', () => {
     expect(described['vpc/dev']!.locals).toEqual({ vpc_type: 'development', cidr_prefix: '10.0', extra_tag: 'dev-only' });
     expect(described['vpc/standard']!.locals).toEqual({ vpc_type: 'standard', cidr_prefix: '10.0' });
     expect(described.standalone!.locals).toEqual({ standalone_value: 'standalone-only', computed_ref: 'acme-dev' });
+    // In text, each local with the file and line that set it (the base's for an inherited one).
+    const text = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: repo, timeoutMs: 60_000 });
+    expect(text.stdout).toContain(
+      ['    locals:', '      vpc_type = "development"    # stacks/deploy/dev.yaml:27:19', '      cidr_prefix = "10.0"    # stacks/deploy/dev.yaml:19:22'].join('\n'),
+    );
     // The file's and the terraform section's locals are not kept; templates using them are resolved.
     expect(described['vpc/dev']!.vars).toMatchObject({ name: 'acme-dev-vpc', bucket: 'acme-dev-tfstate', description: 'acme-dev-vpc-dev' });
 
