@@ -200,7 +200,9 @@ export function applyLocals(doc: Section, file: string, funcs: Funcs): Section {
         let base = above;
         if (isMap(section) && !seen.includes(name)) {
           const inherits = isMap(section.metadata) && Array.isArray(section.metadata.inherits) ? section.metadata.inherits : [];
-          for (const parent of inherits) {
+          // Atmos's older `component: <base>` inherits too (first, as the stack resolution merges it).
+          const legacy = typeof section.component === 'string' && section.component !== name ? [section.component] : [];
+          for (const parent of [...legacy, ...inherits]) {
             if (typeof parent === 'string' && isMap(defs[parent])) base = { ...base, ...localsOf(parent, [...seen, name]) };
           }
         }

@@ -42,11 +42,14 @@ describe('locals as Atmos resolves them', () => {
 
   it("describe shows a component's own locals, resolved and merged over its bases', and no locals for a component without any", async () => {
     // As Atmos's TestComponentLevelLocals and TestLocalsNotInFinalOutput.
-    const repo = fixtureRepo('locals-component-level', 'deploy/dev', ['vpc/dev', 'vpc/standard', 'standalone']);
+    const repo = fixtureRepo('locals-component-level', 'deploy/dev', ['vpc/dev', 'vpc/standard', 'standalone', 'vpc/legacy']);
     const described = await describeJson(repo);
     expect(described['vpc/dev']!.locals).toEqual({ vpc_type: 'development', cidr_prefix: '10.0', extra_tag: 'dev-only' });
     expect(described['vpc/standard']!.locals).toEqual({ vpc_type: 'standard', cidr_prefix: '10.0' });
     expect(described.standalone!.locals).toEqual({ standalone_value: 'standalone-only', computed_ref: 'acme-dev' });
+    // A base named by the older `component:` key passes its locals on too, also to templates.
+    expect(described['vpc/legacy']!.locals).toEqual({ vpc_type: 'standard', cidr_prefix: '10.0', legacy_only: 'yes-legacy' });
+    expect((described['vpc/legacy']!.vars as Record<string, unknown>).kind).toBe('standard-yes-legacy');
     // In text, each local with the file and line that set it (the base's for an inherited one).
     const text = await runCli(['deployment', 'describe', 'app', '--target', 'dev'], { cwd: repo, timeoutMs: 60_000 });
     expect(text.stdout).toContain(
