@@ -40,7 +40,7 @@ interface Unrendered {
   base: ComponentBase;
 }
 
-type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked' | 'locals'>;
+type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
 
 const UNRENDERED = Symbol('atmos.unrendered');
 
@@ -80,6 +80,8 @@ export async function resolveTarget(
       backend: stack.backend,
       backend_type: stack.backendType,
       metadata: stack.metadata,
+      // Only shown (describe); evaluated here so that a local read with `!env` is sensitive.
+      ...(stack.locals ? { locals: stack.locals } : {}),
       ...(stack.remoteStateBackend ? { remote_state_backend_type: stack.remoteStateBackendType, remote_state_backend: stack.remoteStateBackend } : {}),
     };
     for (const section of SECTIONS) {
@@ -109,7 +111,6 @@ export async function resolveTarget(
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
-        ...(stack.locals ? { locals: stack.locals } : {}),
         // A target may switch a component off (or lock it) in its own overrides.
         ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
@@ -329,7 +330,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
   for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
     collectOrigins(rendered[section], section, origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   }
-  if (base.locals) collectOrigins(base.locals, 'locals', origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
+  if (isPlainObject(rendered.locals)) collectOrigins(rendered.locals, 'locals', origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   return {
     ...base,
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
@@ -337,6 +338,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     vars,
     settings,
     env,
+    ...(isPlainObject(rendered.locals) ? { locals: rendered.locals } : {}),
     backendType: typeof rendered.backend_type === 'string' ? rendered.backend_type : undefined,
     backend: isPlainObject(rendered.backend) ? rendered.backend : undefined,
     ...(isPlainObject(rendered.remote_state_backend) && typeof rendered.remote_state_backend_type === 'string'

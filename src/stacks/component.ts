@@ -15,7 +15,7 @@ export interface StackComponent {
   vars: Section;
   settings: Section;
   env: Section;
-  /** The component's own `locals` (resolved when its file was read) after its bases', when any sets some. */
+  /** The component's own `locals` (resolved when its file was read; `!env` ones as written) after its bases', when any sets some. */
   locals?: Section;
   providers?: Section;
   backendType?: string;

@@ -132,11 +132,31 @@ function render(value: unknown, locals: Section, data: Section, funcs: Funcs): u
 export async function evaluateLocalsTags(doc: Section, evaluate: (value: unknown) => Promise<unknown>): Promise<void> {
   const holders: Section[] = [doc];
   for (const [key, value] of Object.entries(doc)) if (!ROOT_KEYS.has(key) && isMap(value)) holders.push(value);
+  const components = new Set<Section>();
   if (isMap(doc.components)) {
-    for (const defs of Object.values(doc.components)) if (isMap(defs)) for (const section of Object.values(defs)) if (isMap(section)) holders.push(section);
+    for (const defs of Object.values(doc.components)) {
+      if (isMap(defs)) for (const section of Object.values(defs)) if (isMap(section)) holders.push(section), components.add(section);
+    }
   }
-  for (const holder of holders) if (isMap(holder.locals)) holder.locals = await evaluate(holder.locals);
+  for (const holder of holders) {
+    if (!isMap(holder.locals)) continue;
+    const raw = holder.locals;
+    const evaluated = (holder.locals = await evaluate(raw));
+    // A component's own local read with `!env` is kept as written (see applyLocals).
+    if (components.has(holder) && isMap(evaluated)) {
+      const tags: Section = {};
+      for (const [key, value] of Object.entries(raw)) if (value instanceof TaggedValue && value.tag === '!env') tags[key] = value;
+      if (Object.keys(tags).length) READ_FROM_ENV.set(evaluated, tags);
+    }
+  }
 }
+
+/**
+ * A component's own locals read with `!env`, as written: they stay tagged in the component, so that
+ * describe treats them as sensitive like any value read with `!env` (and reads them again with the
+ * component's environment, as its vars are).
+ */
+const READ_FROM_ENV = new WeakMap<object, Section>();
 
 /** The root locals of a file not parsed yet (one rendered as a template), for its template context. */
 export function rootLocals(doc: unknown, file: string, funcs: Funcs): Section | undefined {
@@ -224,8 +244,9 @@ export function applyLocals(doc: Section, file: string, funcs: Funcs): Section {
         // like any section and `describe` shows them (the file's and the type's locals are dropped).
         if (isMap(section.locals) && Object.keys(section.locals).length > 0) {
           const own: Section = {};
+          const tagged = READ_FROM_ENV.get(section.locals);
           for (const key of Object.keys(section.locals)) {
-            own[key] = locals[key];
+            own[key] = tagged?.[key] ?? locals[key];
             copyLocation(section.locals, key, own);
           }
           copySelfLocation(section.locals, own);

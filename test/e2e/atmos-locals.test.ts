@@ -74,4 +74,29 @@ describe('locals as Atmos resolves them', () => {
     const other = await describeJson(fixtureRepo('locals-mixin-local', 'deploy/test', ['other-component']));
     expect(other['other-component']!.vars).toEqual({ stage: 'test', inherited_var: 'from-mixin-vars', plain: 'value' });
   });
+
+  it("a component local read with !env is sensitive: hidden in describe, also inside the var built from it", async () => {
+    const dir = tempDir('atmos-locals-secret-');
+    repos.push(dir);
+    mkdirSync(join(dir, 'stacks'), { recursive: true });
+    mkdirSync(join(dir, 'components/terraform/app'), { recursive: true });
+    mkdirSync(join(dir, 'deployments'), { recursive: true });
+    writeFileSync(join(dir, 'atmos.yaml'), 'components:\n  terraform:\n    base_path: components/terraform\nstacks:\n  base_path: stacks\n');
+    writeFileSync(join(dir, 'components/terraform/app/main.tf'), 'variable "url" {\n  default = null\n}\n');
+    writeFileSync(
+      join(dir, 'stacks/dev.yaml'),
+      ['components:', '  terraform:', '    app:', '      locals:', '        token: !env LOCALS_TEST_TOKEN', '        host: db.internal', '      vars:', '        url: "https://{{ .locals.token }}@{{ .locals.host }}"', ''].join('\n'),
+    );
+    writeFileSync(join(dir, 'deployments/app.yaml'), stringify({ deployment: { name: 'app', stacks: ['dev'], components: { terraform: { app: {} } }, targets: { dev: {} } } }));
+    initRepo({}, dir);
+    const env = { LOCALS_TEST_TOKEN: 's3cr3t-t0ken' };
+    const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain('s3cr3t-t0ken');
+    const app = JSON.parse(result.stdout).resolved[0].components[0];
+    expect(app.locals).toEqual({ token: '(sensitive)', host: 'db.internal' });
+    expect(app.vars.url).toBe('https://(sensitive)@db.internal');
+    const shown = await runCli(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json', '--show-sensitive'], { cwd: dir, env, timeoutMs: 60_000 });
+    expect(JSON.parse(shown.stdout).resolved[0].components[0].locals).toEqual({ token: 's3cr3t-t0ken', host: 'db.internal' });
+  });
 });
