@@ -135,7 +135,12 @@ export async function evaluateLocalsTags(doc: Section, evaluate: (value: unknown
   const components = new Set<Section>();
   if (isMap(doc.components)) {
     for (const defs of Object.values(doc.components)) {
-      if (isMap(defs)) for (const section of Object.values(defs)) if (isMap(section)) holders.push(section), components.add(section);
+      if (!isMap(defs)) continue;
+      for (const section of Object.values(defs)) {
+        if (!isMap(section)) continue;
+        holders.push(section);
+        components.add(section);
+      }
     }
   }
   for (const holder of holders) {
@@ -178,7 +183,7 @@ function withoutLocals(section: Section): Section {
   return out;
 }
 
-/** The file with its locals resolved into its templates and its `locals` sections removed. */
+/** The file with its locals resolved into its templates, its root and type `locals` removed and each component's own resolved. */
 export function applyLocals(doc: Section, file: string, funcs: Funcs): Section {
   if (!hasLocals(doc)) return doc;
   const data: Section = {};
