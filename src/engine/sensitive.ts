@@ -109,7 +109,7 @@ export function hideSensitive(component: ResolvedComponent): ResolvedComponent {
     return value;
   };
   const copy = { ...component };
-  for (const section of ['vars', 'settings', 'env', 'backend', 'providers', 'metadata'] as const) {
+  for (const section of ['vars', 'settings', 'env', 'locals', 'backend', 'providers', 'metadata'] as const) {
     if (component[section] !== undefined) (copy as Record<string, unknown>)[section] = hide(component[section], section);
   }
   // Variables left out of terraform's are still vars (`vars.<name>`) for what is secret.

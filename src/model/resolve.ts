@@ -22,7 +22,7 @@ import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge, PendingMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
-import { Deferred, renderValue } from '../stacks/template.js';
+import { Deferred, envFunc, renderValue } from '../stacks/template.js';
 import { expandContextTokens } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
@@ -87,6 +87,8 @@ export async function resolveTarget(
       backend: stack.backend,
       backend_type: stack.backendType,
       metadata: stack.metadata,
+      // Only shown (describe); evaluated here so that a local read with `!env` is sensitive.
+      ...(stack.locals ? { locals: stack.locals } : {}),
       ...(stack.remoteStateBackend ? { remote_state_backend_type: stack.remoteStateBackendType, remote_state_backend: stack.remoteStateBackend } : {}),
     };
     for (const section of SECTIONS) {
@@ -290,8 +292,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     nixpack,
   };
   const funcs = {
-    // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
-    env: (name: unknown) => ws.env[String(name)] ?? '',
+    env: envFunc(ws.env),
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {
@@ -346,6 +347,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
   for (const section of ['vars', 'settings', 'env', 'providers', 'backend'] as const) {
     collectOrigins(rendered[section], section, origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   }
+  if (isPlainObject(rendered.locals)) collectOrigins(rendered.locals, 'locals', origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   return {
     ...base,
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
@@ -353,6 +355,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     vars,
     settings,
     env,
+    ...(isPlainObject(rendered.locals) ? { locals: rendered.locals } : {}),
     backendType: typeof rendered.backend_type === 'string' ? rendered.backend_type : undefined,
     backend: isPlainObject(rendered.backend) ? rendered.backend : undefined,
     ...(isPlainObject(rendered.remote_state_backend) && typeof rendered.remote_state_backend_type === 'string'

@@ -25,6 +25,8 @@ export interface ResolvedComponent {
   vars: Record<string, unknown>;
   settings: Record<string, unknown>;
   env: Record<string, string>;
+  /** The component's own `locals` (and its bases'), as Atmos shows them; the file's locals are not kept. */
+  locals?: Record<string, unknown>;
   backendType?: string;
   backend?: Record<string, unknown>;
   /** Atmos's `remote_state_backend_type` / `remote_state_backend` (how other tools read this state), when set. */

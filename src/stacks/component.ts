@@ -15,6 +15,8 @@ export interface StackComponent {
   vars: Section;
   settings: Section;
   env: Section;
+  /** The component's own `locals` (resolved when its file was read; `!env` ones as written) after its bases', when any sets some. */
+  locals?: Section;
   providers?: Section;
   backendType?: string;
   backend?: Section;
@@ -160,6 +162,9 @@ export function resolveStackComponent(
   const settings = layered('settings', true, true);
   const env = layered('env', true, true);
 
+  const localsLayers = [fromBases('locals'), section(component.locals)];
+  const locals = localsLayers.some(Boolean) ? (mergeAll(localsLayers, strategy) as Section) : undefined;
+
   const providerLayers = [section(typeSection.providers), ...bases.map((b) => section(b.providers)), section(component.providers)];
   const providers = providerLayers.some(Boolean) ? (mergeAll(providerLayers, strategy) as Section) : undefined;
 
@@ -221,6 +226,7 @@ export function resolveStackComponent(
     vars,
     settings,
     env,
+    ...(locals ? { locals } : {}),
     providers,
     backendType,
     backend,

@@ -13,7 +13,7 @@ import { evaluateTags, LOAD_TIME_TAGS, STACK_YAML_OPTIONS } from './functions.js
 import { checkStackKeys, STACK_SECTIONS } from './keys.js';
 import { cloneTree, deepMerge, isMap, mergeAll } from './merge.js';
 import { applyLocals, evaluateLocalsTags, rootLocals } from './locals.js';
-import { renderString } from './template.js';
+import { envFunc, renderString } from './template.js';
 
 export interface LoadStacksInput {
   config: AtmosConfig;
@@ -106,6 +106,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   /** Every file as parsed (one per template context), checked for keys Atmos does not accept. */
   const docs = new Set<Section>();
 
+  const localsFuncs = { env: envFunc(input.env) };
   const parse = (request: ImportRequest): Promise<Section> => {
     const render =
       !request.skipTemplates && (Object.keys(request.context).length > 0 || request.path.endsWith('.tmpl'));
@@ -123,7 +124,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
           // The file's own locals are in its template context, as in Atmos (when it parses before rendering).
           let context = request.context;
           try {
-            const locals = rootLocals(loadYaml(text, request.path, STACK_YAML_OPTIONS).value, request.path);
+            const locals = rootLocals(loadYaml(text, request.path, STACK_YAML_OPTIONS).value, request.path, localsFuncs);
             if (locals) context = { ...context, locals };
           } catch {
             // Not YAML until rendered (a .tmpl file): no locals to add.
@@ -156,7 +157,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         await evaluateLocalsTags(evaluated as Section, (locals) =>
           evaluateTags(locals, { env: input.env, files, baseDir: dirname(request.path), basePath, root: config.root, only: ['!env', '!exec'] }),
         );
-        return normalize(applyLocals(evaluated as Section, request.path));
+        return normalize(applyLocals(evaluated as Section, request.path, localsFuncs));
       })();
       parsed.set(key, pending);
     }

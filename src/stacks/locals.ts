@@ -1,15 +1,18 @@
 // File-scoped `locals:` of a stack file, as Atmos resolves them: root `locals`, then `<type>.locals`,
 // then a component's own `locals` (after those of the bases it inherits in the same file), each scope
 // seeing the one above it. Locals may reference each other (`{{ .locals.x }}`) in any order; they are
-// resolved before the file is merged, the file's templates are rendered with them, and the `locals`
-// sections are then dropped: locals never reach the files that import this one.
+// resolved before the file is merged, the file's templates are rendered with them, and the file's and
+// type's `locals` sections are then dropped: they never reach the files that import this one. A
+// component's own `locals` stay in it, resolved (inherited by the components based on it, shown by `describe`).
 import { configError, type SourceLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
 import { cloneTree, isMap } from './merge.js';
 import { STACK_SECTIONS } from './keys.js';
-import { renderString } from './template.js';
+import { renderString, type TemplateFunc } from './template.js';
 
 type Section = Record<string, unknown>;
+/** The template functions that need the process (Sprig's `env`). */
+type Funcs = Record<string, TemplateFunc>;
 
 const ROOT_KEYS = new Set<string>(STACK_SECTIONS);
 const LOCAL_REF = /\.locals\.([A-Za-z0-9_-]+)/g;
@@ -31,7 +34,7 @@ function lookup(data: Section, path: string): { found: boolean; value?: unknown 
  * Other YAML functions are left to the later passes (`!literal` stays literal), except in locals,
  * whose values must be known when the file is read.
  */
-function renderTree(node: unknown, data: Section, location: SourceLocation | undefined, inLocals: boolean): unknown {
+function renderTree(node: unknown, data: Section, location: SourceLocation | undefined, inLocals: boolean, funcs: Funcs): unknown {
   if (node instanceof TaggedValue) {
     if (!inLocals) return node;
     if (node.tag === '!literal') return node.value;
@@ -47,10 +50,10 @@ function renderTree(node: unknown, data: Section, location: SourceLocation | und
       const hit = lookup(data, ref[1]!);
       if (hit.found) return cloneTree(hit.value);
     }
-    return renderString(node, data, { location, missing: inLocals ? 'error' : 'keep' });
+    return renderString(node, data, { location, missing: inLocals ? 'error' : 'keep', funcs });
   }
   if (Array.isArray(node)) {
-    const list = node.map((item, index) => renderTree(item, data, locationOf(node, index) ?? location, inLocals));
+    const list = node.map((item, index) => renderTree(item, data, locationOf(node, index) ?? location, inLocals, funcs));
     node.forEach((_, index) => copyLocation(node, index, list));
     copySelfLocation(node, list);
     return list;
@@ -58,7 +61,7 @@ function renderTree(node: unknown, data: Section, location: SourceLocation | und
   if (isMap(node)) {
     const map: Section = {};
     for (const [key, item] of Object.entries(node)) {
-      map[key] = renderTree(item, data, locationOf(node, key) ?? location, inLocals);
+      map[key] = renderTree(item, data, locationOf(node, key) ?? location, inLocals, funcs);
       copyLocation(node, key, map);
     }
     copySelfLocation(node, map);
@@ -90,7 +93,7 @@ function refsOf(value: unknown, out: Set<string>): Set<string> {
  * Resolves one scope's locals over the scope above (`inherited`), in dependency order; a cycle is an
  * error printing it. `data` is the file's own settings/vars/env, which locals may read.
  */
-function resolveScope(raw: unknown, inherited: Section, data: Section, file: string): Section {
+function resolveScope(raw: unknown, inherited: Section, data: Section, file: string, funcs: Funcs): Section {
   if (raw === undefined || raw === null) return inherited;
   if (!isMap(raw)) {
     throw configError('E_STACK', `"locals" in ${file} must be a map`, { location: locationOf(raw) ?? { file, line: 1, col: 1 } });
@@ -109,7 +112,7 @@ function resolveScope(raw: unknown, inherited: Section, data: Section, file: str
     for (const ref of refsOf(raw[name], new Set())) if (ref in raw && ref !== name) visit(ref, [...path, name]);
     // A local referring to its own name reads the scope above (a component refining a file local).
     const scope = refsOf(raw[name], new Set()).has(name) ? { ...resolved, [name]: inherited[name] } : resolved;
-    resolved[name] = renderTree(raw[name], { ...data, locals: scope }, locationOf(raw, name), true);
+    resolved[name] = renderTree(raw[name], { ...data, locals: scope }, locationOf(raw, name), true, funcs);
     copyLocation(raw, name, resolved);
     done.add(name);
   };
@@ -118,8 +121,8 @@ function resolveScope(raw: unknown, inherited: Section, data: Section, file: str
 }
 
 /** Renders a section's templates with the locals in scope; names not known yet are left for after the merge. */
-function render(value: unknown, locals: Section, data: Section): unknown {
-  return renderTree(value, { ...data, locals }, locationOf(value), false);
+function render(value: unknown, locals: Section, data: Section, funcs: Funcs): unknown {
+  return renderTree(value, { ...data, locals }, locationOf(value), false, funcs);
 }
 
 /**
@@ -129,18 +132,43 @@ function render(value: unknown, locals: Section, data: Section): unknown {
 export async function evaluateLocalsTags(doc: Section, evaluate: (value: unknown) => Promise<unknown>): Promise<void> {
   const holders: Section[] = [doc];
   for (const [key, value] of Object.entries(doc)) if (!ROOT_KEYS.has(key) && isMap(value)) holders.push(value);
+  const components = new Set<Section>();
   if (isMap(doc.components)) {
-    for (const defs of Object.values(doc.components)) if (isMap(defs)) for (const section of Object.values(defs)) if (isMap(section)) holders.push(section);
+    for (const defs of Object.values(doc.components)) {
+      if (!isMap(defs)) continue;
+      for (const section of Object.values(defs)) {
+        if (!isMap(section)) continue;
+        holders.push(section);
+        components.add(section);
+      }
+    }
   }
-  for (const holder of holders) if (isMap(holder.locals)) holder.locals = await evaluate(holder.locals);
+  for (const holder of holders) {
+    if (!isMap(holder.locals)) continue;
+    const raw = holder.locals;
+    const evaluated = (holder.locals = await evaluate(raw));
+    // A component's own local read with `!env` is kept as written (see applyLocals).
+    if (components.has(holder) && isMap(evaluated)) {
+      const tags: Section = {};
+      for (const [key, value] of Object.entries(raw)) if (value instanceof TaggedValue && value.tag === '!env') tags[key] = value;
+      if (Object.keys(tags).length) READ_FROM_ENV.set(evaluated, tags);
+    }
+  }
 }
 
+/**
+ * A component's own locals read with `!env`, as written: they stay tagged in the component, so that
+ * describe treats them as sensitive like any value read with `!env` (and reads them again with the
+ * component's environment, as its vars are).
+ */
+const READ_FROM_ENV = new WeakMap<object, Section>();
+
 /** The root locals of a file not parsed yet (one rendered as a template), for its template context. */
-export function rootLocals(doc: unknown, file: string): Section | undefined {
+export function rootLocals(doc: unknown, file: string, funcs: Funcs): Section | undefined {
   if (!isMap(doc) || !('locals' in doc)) return undefined;
   const data: Section = {};
   for (const key of ['settings', 'vars', 'env']) if (isMap(doc[key])) data[key] = doc[key];
-  return resolveScope(doc.locals, {}, data, file);
+  return resolveScope(doc.locals, {}, data, file, funcs);
 }
 
 /** A copy of a section without its `locals`, keeping the source locations of the rest. */
@@ -155,12 +183,12 @@ function withoutLocals(section: Section): Section {
   return out;
 }
 
-/** The file with its locals resolved into its templates and its `locals` sections removed. */
-export function applyLocals(doc: Section, file: string): Section {
+/** The file with its locals resolved into its templates, its root and type `locals` removed and each component's own resolved. */
+export function applyLocals(doc: Section, file: string, funcs: Funcs): Section {
   if (!hasLocals(doc)) return doc;
   const data: Section = {};
   for (const key of ['settings', 'vars', 'env']) if (isMap(doc[key])) data[key] = doc[key];
-  const rootLocals = resolveScope(doc.locals, {}, data, file);
+  const rootLocals = resolveScope(doc.locals, {}, data, file, funcs);
   const out: Section = {};
   copySelfLocation(doc, out);
   const typeLocals: Record<string, Section> = {};
@@ -172,11 +200,11 @@ export function applyLocals(doc: Section, file: string): Section {
       continue;
     }
     if (!ROOT_KEYS.has(key) && isMap(value)) {
-      const locals = (typeLocals[key] = resolveScope(value.locals, rootLocals, data, file));
-      out[key] = render(withoutLocals(value), locals, data);
+      const locals = (typeLocals[key] = resolveScope(value.locals, rootLocals, data, file, funcs));
+      out[key] = render(withoutLocals(value), locals, data, funcs);
       continue;
     }
-    out[key] = render(value, rootLocals, data);
+    out[key] = render(value, rootLocals, data, funcs);
   }
   if (isMap(doc.components)) {
     const components: Section = {};
@@ -187,7 +215,7 @@ export function applyLocals(doc: Section, file: string): Section {
         components[type] = defs;
         continue;
       }
-      const above = typeLocals[type] ?? resolveScope(isMap(doc[type]) ? doc[type].locals : undefined, rootLocals, data, file);
+      const above = typeLocals[type] ?? resolveScope(isMap(doc[type]) ? doc[type].locals : undefined, rootLocals, data, file, funcs);
       // A component's locals build on those of the bases it inherits, when they are in this file.
       const memo = new Map<string, Section>();
       const localsOf = (name: string, seen: string[]): Section => {
@@ -197,11 +225,13 @@ export function applyLocals(doc: Section, file: string): Section {
         let base = above;
         if (isMap(section) && !seen.includes(name)) {
           const inherits = isMap(section.metadata) && Array.isArray(section.metadata.inherits) ? section.metadata.inherits : [];
-          for (const parent of inherits) {
+          // Atmos's older `component: <base>` inherits too (first, as the stack resolution merges it).
+          const legacy = typeof section.component === 'string' && section.component !== name ? [section.component] : [];
+          for (const parent of [...legacy, ...inherits]) {
             if (typeof parent === 'string' && isMap(defs[parent])) base = { ...base, ...localsOf(parent, [...seen, name]) };
           }
         }
-        const locals = resolveScope(isMap(section) ? section.locals : undefined, base, data, file);
+        const locals = resolveScope(isMap(section) ? section.locals : undefined, base, data, file, funcs);
         memo.set(name, locals);
         return locals;
       };
@@ -213,7 +243,22 @@ export function applyLocals(doc: Section, file: string): Section {
           scoped[name] = section;
           continue;
         }
-        scoped[name] = render(withoutLocals(section), localsOf(name, []), data);
+        const locals = localsOf(name, []);
+        const rendered = render(withoutLocals(section), locals, data, funcs) as Section;
+        // The component's own locals stay in it, resolved, as Atmos keeps them: they are inherited
+        // like any section and `describe` shows them (the file's and the type's locals are dropped).
+        if (isMap(section.locals) && Object.keys(section.locals).length > 0) {
+          const own: Section = {};
+          const tagged = READ_FROM_ENV.get(section.locals);
+          for (const key of Object.keys(section.locals)) {
+            own[key] = tagged?.[key] ?? locals[key];
+            copyLocation(section.locals, key, own);
+          }
+          copySelfLocation(section.locals, own);
+          rendered.locals = own;
+          copyLocation(section, 'locals', rendered);
+        }
+        scoped[name] = rendered;
       }
       components[type] = scoped;
     }

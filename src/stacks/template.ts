@@ -654,6 +654,11 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
   ge: (a, b) => (a as number) >= (b as number),
 };
 
+/** Sprig's env: the process environment (as `!env` falls back to it), empty when unset. */
+export function envFunc(env: Record<string, string | undefined>): TemplateFunc {
+  return (name) => env[String(name)] ?? '';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Public API
 
@@ -702,7 +707,13 @@ export function renderString(text: string, data: Record<string, unknown>, option
       const available = missing.candidates.slice(0, 12).join(', ');
       throw configError('E_TEMPLATE_NAME', `unknown name "${missing.expression}" in template ${shown(state.current?.source)}`, {
         location,
-        hint: suggestion ? `did you mean "${suggestion}"?` : available ? `available: ${available}` : undefined,
+        hint: suggestion
+          ? `did you mean "${suggestion}"?`
+          : /^\.locals(\.|$)/.test(missing.expression)
+            ? 'locals are file-scoped: define it under `locals:` in this file (a local of an imported file is not visible here)'
+            : available
+              ? `available: ${available}`
+              : undefined,
       });
     }
     if (error instanceof TemplateFailure) {

@@ -29,6 +29,8 @@ interface Case {
   env?: Record<string, string>;
   /** Dotted path in Atmos's `describe component` output → the value Atmos's test asserts. */
   expect?: Record<string, unknown>;
+  /** Paths Atmos's test asserts are not in the output (a section Atmos strips). */
+  absent?: string[];
   /** Atmos's test asserts an error here: the error code this tool must exit 2 with. */
   error?: string;
   /** Paths of `expect` (or `error`) where this tool knowingly differs, each with why. */
@@ -117,6 +119,7 @@ async function describeComponent(c: Case & { fixture: string }): Promise<{ exitC
   const deployment = { deployment: { name: 'conformance', stacks: [c.stack], components: { [type]: { [c.component]: {} } }, targets: { dev: {} } } };
   mkdirSync(join(repo, 'deployments'), { recursive: true });
   const file = join(repo, 'deployments', `${name}.yaml`);
+  mkdirSync(join(repo, 'deployments'), { recursive: true });
   writeFileSync(file, stringify({ ...deployment, deployment: { ...deployment.deployment, name } }));
   const result = await runMain(['deployment', 'describe', name, '--target', 'dev', '--format', 'json', '--show-sensitive'], { cwd: repo, env: c.env });
   if (result.exitCode !== 0) return result;
@@ -145,6 +148,14 @@ async function judgeCase(file: string, c: Case, fixture: string): Promise<void> 
     const agrees = got.found && isDeepStrictEqual(got.value, want);
     judge(path, agrees, agrees ? '' : `expected ${JSON.stringify(want)}, got ${got.found ? JSON.stringify(got.value) : '(missing)'}`);
   }
+  for (const path of c.absent ?? []) {
+    if (!described.component) {
+      judge(path, false, `describe failed (exit ${described.exitCode}): ${described.stderr.trim().slice(0, 300)}`);
+      continue;
+    }
+    const got = lookup(asAtmos(described.component), pathSegments(path));
+    judge(path, !got.found, got.found ? `expected no ${path}, got ${JSON.stringify(got.value)}` : '');
+  }
 }
 
 beforeAll(async () => {
@@ -158,7 +169,7 @@ for (const [file, spec] of files) {
     for (const c of spec.cases) {
       it(`${c.test}: ${c.stack} ${c.component}`, () => {
         expect(c.fixture ?? spec.fixture, 'a case names its fixture (or its file does)').toBeTruthy();
-        expect(c.expect ?? c.error, 'a case asserts values or an error').toBeTruthy();
+        expect(c.expect ?? c.absent ?? c.error, 'a case asserts values, absent paths or an error').toBeTruthy();
         const mine = verdicts.filter((v) => v.file === file && v.test === c.test && v.stack === c.stack && v.component === c.component);
         const regressions = mine.filter((v) => !v.agrees && v.gap === undefined).map((v) => `${v.path}: ${v.detail}`);
         const stale = mine.filter((v) => v.agrees && v.gap !== undefined).map((v) => `${v.path} agrees now: remove its gap`);

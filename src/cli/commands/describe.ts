@@ -105,6 +105,8 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     vars: c.vars,
     settings: c.settings,
     env: c.env,
+    // Only when the component (or a base) sets its own locals, as Atmos's describe shows them.
+    ...(c.locals ? { locals: c.locals } : {}),
     backend_type: c.backendType ?? null,
     backend: c.backend ?? null,
     state: c.type === 'terraform' ? stateJson(c, ws, scope) : null,
@@ -160,7 +162,7 @@ function renderText(data: DescribeData): string {
       for (const r of c.reads) out.push(`    reads:      output ${r.output} of ${r.component} (${r.path})`);
       if (c.binding) out.push(`    image:      from nixpack/${c.binding.nixpack} (bound by ${c.binding.by})`);
       if (c.state) out.push(`    state:      ${c.state.address} (${c.state.backend_type}, workspace ${c.state.workspace})`);
-      for (const section of ['vars', 'settings', 'env', 'providers', 'backend', 'remote_state_backend'] as const) {
+      for (const section of ['vars', 'settings', 'env', 'locals', 'providers', 'backend', 'remote_state_backend'] as const) {
         const value = c[section] as Record<string, unknown> | null;
         if (!value || Object.keys(value).length === 0) continue;
         const type = section === 'backend' ? c.backend_type : section === 'remote_state_backend' ? c.remote_state_backend_type : null;
