@@ -272,9 +272,13 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     workspace: `${deployment.name}-${target.name}`,
     nixpack,
   };
+  const templateEnv: Record<string, string> = { ...ws.config.templateEnv };
+  const componentTemplates = asRecord(asRecord(asRecord(asRecord(evaluated.settings).templates).settings).env);
+  for (const [name, value] of Object.entries(componentTemplates)) if (value !== null && value !== undefined) templateEnv[name] = String(value);
   const funcs = {
-    // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
-    env: (name: unknown) => ws.env[String(name)] ?? '',
+    // Sprig's env: templates.settings.env (atmos.yaml's, then the component's settings.templates.settings.env)
+    // over the process environment, as Atmos sets them while rendering; empty when unset.
+    env: (name: unknown) => templateEnv[String(name)] ?? ws.env[String(name)] ?? '',
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {
