@@ -38,6 +38,7 @@ export const STACK_YAML_TAGS = [
   '!terraform.output',
   '!terraform.state',
   '!unset',
+  '!append',
   '!literal',
 ] as const;
 

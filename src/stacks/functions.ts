@@ -106,6 +106,10 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       throw tagError(tag, 'no store is configured: this tool reads no stores', 'write the value into the stack, or read it with !env or !exec');
     case '!exec':
       return execTag(tag, ctx);
+    case '!append':
+      // The merge appended it to the earlier list, if any; after merging it is its list.
+      if (!Array.isArray(tag.value)) throw tagError(tag, 'expects a list (a YAML sequence)', 'write e.g. depends_on: !append [vpc]');
+      return evaluateTags(tag.value, ctx);
     case '!terraform.output':
     case '!terraform.state': {
       const args = argumentsOf(tag);
