@@ -155,6 +155,9 @@ beforeAll(async () => {
 
 for (const [file, spec] of files) {
   describe(`${file} (Atmos ${spec.source})`, () => {
+    it('every excluded Atmos test gives its reason', () => {
+      expect((spec.excluded ?? []).filter((e) => !e.test || !e.reason)).toEqual([]);
+    });
     for (const c of spec.cases) {
       it(`${c.test}: ${c.stack} ${c.component}`, () => {
         expect(c.fixture ?? spec.fixture, 'a case names its fixture (or its file does)').toBeTruthy();
