@@ -90,7 +90,8 @@ try {
   console.log(`  runners failed:         ${codes.filter((c) => c !== 0).length}`);
   console.log(`  records on the remote:  ${successes} success, ${failed} failed; ${atHead}/${COMPONENTS} refs at the commit`);
   console.log(`  record pushes:          ${recordPushes.length} for ${COMPONENTS} records: ${(recordPushes.length / COMPONENTS - 1).toFixed(2)} retries per record`);
-  console.log(`  note pushes:            ${notePushes.length} (SBOM notes, merged on a lost race)`);
+  // One SBOM note per rollout (each runner's): a push that loses the notes ref's race is fetched, merged, pushed again.
+  console.log(`  note pushes:            ${notePushes.length} for ${RUNNERS} SBOM notes: ${(notePushes.length / RUNNERS - 1).toFixed(2)} retries per note`);
   console.log(`  forced pushes:          ${forced.length}`);
   const ok = codes.every((c) => c === 0) && successes === COMPONENTS && failed === 0 && atHead === COMPONENTS && forced.length === 0;
   console.log(ok ? 'OK: no record lost, none forced' : 'FAILED: see above');

@@ -124,7 +124,7 @@ describe('deployment affected', () => {
     const result = await affected(dir, '--base', 'HEAD');
     expect(rows(result)).toEqual(['prod terraform/ecs-service configuration']);
     expect(result.components[0]!.changed).toEqual(['vendor.source', 'vendor.version']);
-    expect(existsSync(join(dir, '.atmos/vendor'))).toBe(false);
+    expect(existsSync(join(dir, '.atmos/vendor-cache'))).toBe(false);
   });
 
   it('writes no ref, tag or note and leaves the working tree as it was; bad arguments exit 2', async () => {

@@ -29,9 +29,11 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const flags = options as RolloutFlags;
   const deployment = args[0]!;
   const format = ctx.format ?? 'table';
-  if (!['table', 'json', 'markdown'].includes(format)) {
-    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json or markdown' });
+  if (!['table', 'json', 'markdown', 'ndjson'].includes(format)) {
+    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json, markdown or ndjson' });
   }
+  // --format ndjson: one JSON object per line as things happen, for tools following a rollout live.
+  const event = format === 'ndjson' ? (fields: Record<string, unknown>) => ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...fields })}\n`) : undefined;
   let parallelism: number | undefined;
   if (flags.parallelism !== undefined) {
     parallelism = Number(flags.parallelism);
@@ -106,8 +108,13 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log: ctx.log }) });
     },
     progress: {
-      started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
+      started: (key) => {
+        event?.({ event: 'started', component: key });
+        line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`);
+      },
+      step: (key, step) => event?.({ event: 'step', component: key, step }),
       finished: (r) => {
+        event?.({ event: 'finished', ...componentJson(r) });
         const detail =
           r.status === 'planned' && r.planCounts
             ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
@@ -137,7 +144,10 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const promotion = requireTarget(await loadDeployment(ws.config, ws.files, deployment), result.target).promotion;
   const markdown = () => markdownReport(result, (p) => relative(root, p), { promotion, promoteFrom: flags.promoteFrom });
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
-  else if (format === 'markdown') ctx.stdout.write(markdown());
+  else if (event) {
+    const { components: _, ...rest } = toJson(result);
+    event({ event: 'summary', ...rest, exit_code: result.exitCode });
+  } else if (format === 'markdown') ctx.stdout.write(markdown());
   else ctx.stdout.write(summaryText(result, show));
   await appendStepSummary(ctx.env, markdown());
   return result.exitCode;
@@ -168,19 +178,7 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
     deployment: result.deployment,
     target: result.target,
     plan: result.planOnly,
-    components: result.components.map((r) => ({
-      component: r.key,
-      type: r.type,
-      status: r.status,
-      duration_ms: r.durationMs,
-      ...(r.planCounts ? { plan: r.planCounts } : {}),
-      ...(r.planChanges ? { changes: r.planChanges } : {}),
-      ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
-      ...(r.outputs ? { outputs: r.outputs } : {}),
-      ...(r.workdir ? { workdir: r.workdir } : {}),
-      ...(r.error ? { error: r.error } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    })),
+    components: result.components.map(componentJson),
     summary: {
       succeeded: result.summary.succeeded,
       failed: result.summary.failed,
@@ -188,6 +186,23 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
       cancelled: result.summary.cancelled,
       ...(result.planOnly ? { planned: result.summary.planned, deferred: result.summary.deferred } : {}),
     },
+  };
+}
+
+/** One component of the `--format json` shape (and of an ndjson `finished` event). */
+function componentJson(r: ComponentResult): Record<string, unknown> {
+  return {
+    component: r.key,
+    type: r.type,
+    status: r.status,
+    duration_ms: r.durationMs,
+    ...(r.planCounts ? { plan: r.planCounts } : {}),
+    ...(r.planChanges ? { changes: r.planChanges } : {}),
+    ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
+    ...(r.outputs ? { outputs: r.outputs } : {}),
+    ...(r.workdir ? { workdir: r.workdir } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
   };
 }
 
