@@ -116,6 +116,19 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
       );
     }
   }
+  // stacks.inherit.metadata: false keeps a component's bases' metadata out of its own (Atmos's switch).
+  const stacksSection = isPlainObject(raw.stacks) ? raw.stacks : undefined;
+  const inherit = isPlainObject(stacksSection?.inherit) ? stacksSection.inherit : undefined;
+  if (inherit?.metadata !== undefined && typeof inherit.metadata !== 'boolean') {
+    problems.add(`stacks.inherit.metadata must be true or false, not ${describe(inherit.metadata)}`, locationOf(inherit, 'metadata') ?? at(file), 'write e.g. metadata: false');
+  }
+  // templates.settings.env: environment variables templates see (Sprig's env), over the process's.
+  const templateEnv: Record<string, string> = {};
+  const envSection = templateSettings?.env;
+  if (envSection !== undefined && envSection !== null) {
+    if (!isPlainObject(envSection)) problems.add(`templates.settings.env must be a map of names to values, not ${describe(envSection)}`, locationOf(templateSettings, 'env') ?? at(file));
+    else for (const [name, value] of Object.entries(envSection)) if (value !== null && value !== undefined) templateEnv[name] = String(value);
+  }
   const vendorBase = read('vendor.base_path');
   const config: AtmosConfig = {
     root,
@@ -129,6 +142,8 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
     listMergeStrategy,
     templateEvaluations,
     ...(templateDelimiters ? { templateDelimiters } : {}),
+    ...(inherit?.metadata === false ? { inheritMetadata: false } : {}),
+    ...(Object.keys(templateEnv).length ? { templateEnv } : {}),
     vendorManifest: vendorBase ? resolve(basePath, vendorBase) : undefined,
     raw,
   };

@@ -44,6 +44,10 @@ export interface AtmosConfig {
   templateEvaluations?: number;
   /** `templates.settings.delimiters` of atmos.yaml: the opening and closing text of a template action. */
   templateDelimiters?: [string, string];
+  /** `stacks.inherit.metadata: false`: a component's metadata is not merged with its bases'. */
+  inheritMetadata?: false;
+  /** `templates.settings.env`: environment variables set for template rendering (Sprig's `env`). */
+  templateEnv?: Record<string, string>;
   /** `vendor.base_path` of atmos.yaml (Atmos's vendor manifest), when set. */
   vendorManifest?: string;
   /** The raw parsed atmos.yaml (other Atmos keys are kept for pass-through tools). */

@@ -18,7 +18,7 @@ import type {
 import { parseComponentKey } from './types.js';
 import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
-import { loadStacks } from '../stacks/load.js';
+import { loadStacks, type StackSet } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge, PendingMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
@@ -26,6 +26,7 @@ import { Deferred, envFunc, renderValue } from '../stacks/template.js';
 import { expandContextTokens } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
+import type { ComponentType, ListMergeStrategy } from '../config/types.js';
 
 /** The sections of a component before tags and templates are evaluated (kept to re-render later). */
 interface Unrendered {
@@ -35,6 +36,8 @@ interface Unrendered {
   root: string;
   stacksBasePath: string;
   ws: Workspace;
+  /** The deployment's stacks: where `atmos.Component` finds other components. */
+  stacks: StackSet;
   /** Where a vendor entry provides this component from for this target (and its cache directory, when cached). */
   vendored?: VendoredDirectory;
   base: ComponentBase;
@@ -76,26 +79,7 @@ export async function resolveTarget(
   for (const spec of deployment.components.values()) {
     if (options.only && !options.only.includes(componentKeyOf(spec))) continue;
     const stack = resolveStackComponent(stackSet, spec.type, spec.name, spec.section);
-    // Layer 3: the target's context is merged into vars; layer 4: the target's own overrides.
-    const vars = deepMerge(stack.vars, target.context, strategy) as Record<string, unknown>;
-    const override = target.components.get(componentKeyOf(spec)) ?? {};
-    const sections: Record<string, unknown> = {
-      vars,
-      settings: stack.settings,
-      env: stack.env,
-      providers: stack.providers,
-      backend: stack.backend,
-      backend_type: stack.backendType,
-      metadata: stack.metadata,
-      // Only shown (describe); evaluated here so that a local read with `!env` is sensitive.
-      ...(stack.locals ? { locals: stack.locals } : {}),
-      ...(stack.remoteStateBackend ? { remote_state_backend_type: stack.remoteStateBackendType, remote_state_backend: stack.remoteStateBackend } : {}),
-    };
-    for (const section of SECTIONS) {
-      if (override[section] !== undefined) sections[section] = deepMerge(sections[section] ?? {}, override[section], strategy);
-    }
-    if (typeof override.backend_type === 'string') sections.backend_type = override.backend_type;
-    staged.push({ spec, sections, stack });
+    staged.push({ spec, sections: targetSections(stack, target, componentKeyOf(spec), strategy), stack });
   }
 
   const vendored = await vendorMissing(ws, deployment, target, staged.map((s) => ({ type: s.spec.type, stack: s.stack })), directoriesOf(stackSet, deployment));
@@ -111,6 +95,7 @@ export async function resolveTarget(
       root: ws.config.root,
       stacksBasePath: ws.config.stacksBasePath,
       ws,
+      stacks: stackSet,
       vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
       ...(options.useMocks ? { mocksOf: (name: string) => resolveStackComponent(stackSet, 'terraform', name).mocks } : {}),
       base: {
@@ -131,6 +116,28 @@ export async function resolveTarget(
   for (const component of components) await dropUndeclaredVars(component);
   checkBuilders(components);
   return { deployment, target, components };
+}
+
+/** A component's sections for a target: its stacks' sections, the target's context merged into vars (layer 3), the target's own overrides (layer 4). */
+function targetSections(stack: StackComponent, target: TargetSpec, key: ComponentKey, strategy: ListMergeStrategy): Record<string, unknown> {
+  const override = target.components.get(key) ?? {};
+  const sections: Record<string, unknown> = {
+    vars: deepMerge(stack.vars, target.context, strategy),
+    settings: stack.settings,
+    env: stack.env,
+    providers: stack.providers,
+    backend: stack.backend,
+    backend_type: stack.backendType,
+    metadata: stack.metadata,
+    // Only shown (describe); evaluated here so that a local read with `!env` is sensitive.
+    ...(stack.locals ? { locals: stack.locals } : {}),
+    ...(stack.remoteStateBackend ? { remote_state_backend_type: stack.remoteStateBackendType, remote_state_backend: stack.remoteStateBackend } : {}),
+  };
+  for (const section of SECTIONS) {
+    if (override[section] !== undefined) sections[section] = deepMerge(sections[section] ?? {}, override[section], strategy);
+  }
+  if (typeof override.backend_type === 'string') sections.backend_type = override.backend_type;
+  return sections;
 }
 
 /**
@@ -219,7 +226,7 @@ function componentKeyOf(spec: ComponentSpec): ComponentKey {
   return `${spec.type}/${spec.name}`;
 }
 
-async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<ResolvedComponent> {
+async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: string[] = []): Promise<ResolvedComponent> {
   const { ws, target, deployment, base } = unrendered;
   const raw = unrendered.sections;
   const rawEnv = isPlainObject(raw.env) ? raw.env : {};
@@ -291,8 +298,14 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     workspace: `${deployment.name}-${target.name}`,
     nixpack,
   };
+  const others = await referencedComponents(unrendered, runtime, evaluated, [...chain, base.key]);
+  const templateEnv: Record<string, string> = { ...ws.config.templateEnv };
+  const componentTemplates = asRecord(asRecord(asRecord(asRecord(evaluated.settings).templates).settings).env);
+  for (const [name, value] of Object.entries(componentTemplates)) if (value !== null && value !== undefined) templateEnv[name] = String(value);
   const funcs = {
-    env: envFunc(ws.env),
+    // Sprig's env: templates.settings.env (atmos.yaml's, then the component's settings.templates.settings.env)
+    // over the process environment, as Atmos sets them while rendering; empty when unset.
+    env: envFunc({ ...ws.env, ...templateEnv }),
     output: (component: unknown, key: unknown) => {
       const ref = String(component);
       if (!parseComponentKey(ref)) {
@@ -304,6 +317,44 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
         });
       }
       return outputLookup(ref, undefined, String(key));
+    },
+    // Atmos's atmos.Component: another component of the same stacks as describe shows it, its terraform
+    // outputs those recorded for this deployment and target (pending before they are known, as !terraform.output).
+    'atmos.Component': (component: unknown, stack: unknown) => {
+      const name = String(component);
+      if (stack !== data.stack && stack !== data.atmos_stack) {
+        throw configError('E_TEMPLATE', `atmos.Component "${name}" "${String(stack)}": only components of this deployment's stacks can be read`, {
+          hint: 'pass .stack as the stack: the component is read from the stacks this deployment lists',
+        });
+      }
+      const other = others.get(name);
+      if (!other) {
+        throw configError('E_TEMPLATE', `atmos.Component "${name}": no such component in the stacks of deployment ${deployment.name}`, {
+          hint: 'the component must be defined in a stack file the deployment lists, and named by a quoted literal',
+        });
+      }
+      const outputs =
+        other.type === 'terraform'
+          ? new Proxy({} as Record<string, unknown>, {
+              get: (_, key) => (typeof key === 'string' ? outputLookup(other.key, undefined, key) : undefined),
+              getOwnPropertyDescriptor: (_, key) =>
+                typeof key === 'string' ? { value: outputLookup(other.key, undefined, key), enumerable: true, configurable: true, writable: false } : undefined,
+            })
+          : undefined;
+      return {
+        atmos_component: other.name,
+        atmos_stack: data.atmos_stack,
+        stack: data.stack,
+        component: other.componentPath,
+        vars: other.vars,
+        settings: other.settings,
+        env: other.env,
+        metadata: other.metadata,
+        backend_type: other.backendType ?? '',
+        backend: other.backend ?? {},
+        providers: other.providers ?? {},
+        ...(outputs ? { outputs } : {}),
+      };
     },
   };
 
@@ -372,6 +423,49 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
       ? { vendor: { source: unrendered.vendored.source, ...(unrendered.vendored.version !== undefined ? { version: unrendered.vendored.version } : {}), cached: unrendered.vendored.dir !== undefined } }
       : {}),
   };
+}
+
+/**
+ * The components `atmos.Component "<name>"` names in these sections (a quoted literal, as Atmos's
+ * templates write it), each resolved from the same stacks for the same target: by type, terraform first.
+ */
+async function referencedComponents(
+  unrendered: Unrendered,
+  runtime: RuntimeValues,
+  sections: Record<string, unknown>,
+  chain: string[],
+): Promise<Map<string, ResolvedComponent>> {
+  const names = new Set<string>();
+  const scan = (value: unknown): void => {
+    if (typeof value === 'string') for (const m of value.matchAll(/atmos\.Component\s+(?:"([^"]+)"|`([^`]+)`)/g)) names.add((m[1] ?? m[2])!);
+    else if (Array.isArray(value)) value.forEach(scan);
+    else if (isPlainObject(value)) Object.values(value).forEach(scan);
+  };
+  scan(sections);
+  const found = new Map<string, ResolvedComponent>();
+  const { stacks, deployment, target, ws } = unrendered;
+  for (const name of names) {
+    const types = Object.keys(stacks.components).sort((a, b) => order(a) - order(b));
+    const type = types.find((t) => stacks.components[t]?.[name] !== undefined) as ComponentType | undefined;
+    if (!type) continue;
+    const key: ComponentKey = `${type}/${name}`;
+    if (chain.includes(key)) {
+      throw configError('E_TEMPLATE', `atmos.Component cycle: ${[...chain, key].join(' → ')}`, { hint: 'a component cannot read itself through atmos.Component, directly or through others' });
+    }
+    const stack = resolveStackComponent(stacks, type, name, deployment.components.get(key)?.section);
+    const other: Unrendered = {
+      ...unrendered,
+      sections: targetSections(stack, target, key, ws.config.listMergeStrategy),
+      vendored: undefined,
+      base: { key, type, name, componentPath: stack.componentPath, abstract: stack.abstract, ...switches(stack, target.components.get(key)) },
+    };
+    found.set(name, await render(other, runtime, chain));
+  }
+  return found;
+}
+
+function order(type: string): number {
+  return type === 'terraform' ? 0 : type === 'helmfile' ? 1 : 2;
 }
 
 /** Paths whose value is read with `!env`: environment variables are where credentials come from. */

@@ -175,11 +175,15 @@ export function resolveStackComponent(
     for (const key of NOT_INHERITED_METADATA) delete copy[key];
     return copy;
   });
-  const metadata = (mergeAll([...inheritedMetadata, section(component.metadata)], strategy) as Section | undefined) ?? {};
+  // Lowest first, as in Atmos: the stack-wide metadata, the bases', the component's own.
+  const withBases = (mergeAll([section(set.metadata), ...inheritedMetadata, section(component.metadata)], strategy) as Section | undefined) ?? {};
+  // With `stacks.inherit.metadata: false` the bases still give the directory (as Atmos's base component does).
+  const metadata =
+    set.inheritMetadata === false ? ((mergeAll([section(set.metadata), section(component.metadata)], strategy) as Section | undefined) ?? {}) : withBases;
 
   const legacyComponent = typeof component.component === 'string' ? component.component : undefined;
   const componentPath =
-    typeof metadata.component === 'string' && metadata.component ? metadata.component : (legacyComponent ?? name);
+    typeof withBases.component === 'string' && withBases.component ? withBases.component : (legacyComponent ?? name);
 
   let backendType: string | undefined;
   for (const layer of [typeSection, ...bases, component]) {

@@ -19,6 +19,7 @@ export const STACK_SECTIONS = [
   'vars',
   'settings',
   'env',
+  'metadata',
   'locals',
   'hooks',
   'components',
@@ -53,6 +54,8 @@ export const COMPONENT_SECTIONS = [
   'test',
 ] as const;
 
+/** The `metadata` keys a stack file may set for all its components (Atmos's list). */
+const GLOBAL_METADATA_KEYS: readonly string[] = ['labels', 'tags', 'custom', 'enabled', 'locked', 'terraform_workspace_pattern'];
 const TOP_LEVEL: readonly string[] = [...STACK_SECTIONS, ...STACK_COMPONENT_TYPES];
 const SECTIONS: readonly string[] = COMPONENT_SECTIONS;
 /** Types whose components hold only COMPONENT_SECTIONS (other types, custom ones, have keys of their own). */
@@ -72,6 +75,18 @@ export function checkStackKeys(doc: Section, types: ReadonlySet<string>, problem
       keyLocationOf(doc, key),
       `did you mean "${suggestion}"? Atmos ignores top-level keys it does not know, so nothing under it takes effect`,
     );
+  }
+  // Stack-wide metadata holds only the keys that make sense for every component, as in Atmos: a
+  // component's identity (component, inherits, type...) written there would silently do nothing.
+  if (isMap(doc.metadata)) {
+    for (const key of Object.keys(doc.metadata)) {
+      if (GLOBAL_METADATA_KEYS.includes(key)) continue;
+      problems.add(
+        `metadata.${key} cannot be set for a whole stack file`,
+        keyLocationOf(doc.metadata, key),
+        `stack-wide metadata holds only ${GLOBAL_METADATA_KEYS.join(', ')}; set ${key} under components.<type>.<name>.metadata`,
+      );
+    }
   }
   if (!isMap(doc.components)) return;
   for (const [type, defs] of Object.entries(doc.components)) {

@@ -35,6 +35,10 @@ export interface StackSet {
   vars: Section;
   settings: Section;
   env: Section;
+  /** `stacks.inherit.metadata: false` of atmos.yaml: bases' metadata is not merged into a component's. */
+  inheritMetadata?: false;
+  /** Stack-wide `metadata` (labels, tags, custom, enabled, locked, terraform_workspace_pattern): the lowest layer of every component's. */
+  metadata: Section;
   /** Type-level sections (`terraform:`, `helmfile:`, `nixpack:`...) merged: vars, settings, env, providers, backend_type, backend, overrides... */
   types: Record<string, Section>;
   /**
@@ -351,9 +355,11 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   }
   return {
     strategy,
+    ...(config.inheritMetadata === false ? { inheritMetadata: false as const } : {}),
     vars: asSection(merged.vars),
     settings: asSection(merged.settings),
     env: asSection(merged.env),
+    metadata: asSection(merged.metadata),
     types,
     components,
     definedIn,
@@ -378,7 +384,7 @@ function normalize(doc: Section): Section {
   const dropNull = (map: Section, keys: Iterable<string>) => {
     for (const key of keys) if (map[key] === null) delete map[key];
   };
-  dropNull(out, ['import', 'vars', 'settings', 'env', 'overrides', 'components']);
+  dropNull(out, ['import', 'vars', 'settings', 'env', 'metadata', 'overrides', 'components']);
   for (const [key, value] of Object.entries(out)) {
     if (value === null && !ROOT_KEYS.has(key)) delete out[key];
     if (isMap(value) && !ROOT_KEYS.has(key)) dropNull(value, ['vars', 'settings', 'env', 'overrides', 'providers', 'backend']);

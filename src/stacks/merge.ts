@@ -1,6 +1,7 @@
 // Atmos deep merge: maps recurse, anything else is replaced by the later value (type changes and
-// null included), lists follow the list merge strategy, `!unset` removes a key. Results are fresh
-// containers (inputs are never mutated or shared) that carry the location of every winning value.
+// null included), lists follow the list merge strategy, `!append` appends a list whatever the strategy,
+// `!unset` removes a key. Results are fresh containers (inputs are never mutated or shared) that carry
+// the location of every winning value.
 import type { ListMergeStrategy } from '../config/types.js';
 import { copyLocation, copySelfLocation, isPlainObject, TaggedValue } from '../util/yaml.js';
 
@@ -47,6 +48,11 @@ function mergedAfterEvaluation(value: unknown): boolean {
 
 function isUnset(value: unknown): boolean {
   return value instanceof TaggedValue && value.tag === '!unset';
+}
+
+/** `!append [..]`: a list appended to the earlier value (a list) whatever the list merge strategy, as in Atmos. */
+function appended(value: unknown): unknown[] | undefined {
+  return value instanceof TaggedValue && value.tag === '!append' && Array.isArray(value.value) ? value.value : undefined;
 }
 
 /** A fresh copy of a tree of maps and lists, with its locations; `!unset` keys are dropped. */
@@ -106,11 +112,6 @@ function mergeLists(base: unknown[], override: unknown[], strategy: ListMergeStr
 export function deepMerge(base: unknown, override: unknown, strategy: ListMergeStrategy): unknown {
   if (override === undefined) return cloneTree(base);
   if (isUnset(override)) return undefined;
-  // `!append [..]`: the items follow the earlier list whatever the strategy (over anything else, the
-  // tag stays and is evaluated to its own list).
-  if (override instanceof TaggedValue && override.tag === '!append' && Array.isArray(override.value) && Array.isArray(base)) {
-    return mergeLists(base, override.value, 'append');
-  }
   if (isMap(base) && isMap(override)) {
     const map: Record<string, unknown> = {};
     const has = (key: string) => Object.prototype.hasOwnProperty.call(override, key);
@@ -134,7 +135,16 @@ export function deepMerge(base: unknown, override: unknown, strategy: ListMergeS
     copySelfLocation(override, map);
     return map;
   }
-  if (Array.isArray(base) && Array.isArray(override)) return mergeLists(base, override, strategy);
+  // An `!append` stays one until merged onto a list (layers are merged in groups, bases first), and
+  // is a plain list once evaluated after merging (see functions.ts).
+  const append = appended(override);
+  const baseList = Array.isArray(base) ? base : appended(base);
+  if (append && baseList) {
+    const list = mergeLists(baseList, append, 'append');
+    return Array.isArray(base) ? list : new TaggedValue('!append', list, (override as TaggedValue).location);
+  }
+  if (baseList && Array.isArray(override)) return mergeLists(baseList, override, strategy);
+  // A function evaluated after merging, met by a map or a list of another layer: merged once evaluated.
   const structured = (value: unknown) => isMap(value) || Array.isArray(value);
   if ((mergedAfterEvaluation(base) && (structured(override) || override instanceof PendingMerge)) || (structured(base) && mergedAfterEvaluation(override))) {
     const layersOf = (value: unknown) => (value instanceof PendingMerge ? value.layers : [value]);

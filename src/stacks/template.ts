@@ -436,9 +436,14 @@ function evalCommand(cmd: Operand[], piped: unknown[], scope: Scope, state: Eval
   const has = (object: object, name: string) => Object.prototype.hasOwnProperty.call(object, name);
   // A bare name is a field of the data unless it is given arguments and a function has that name
   // (`{{ env "HOME" }}` calls env; `{{ env.HOME }}` reads the section), as `.env` and `env` differ in Go.
-  const call = head.kind === 'ident' && !head.path.length && (!has(state.data, head.name) || ((cmd.length > 1 || piped.length > 0) && has(state.funcs, head.name)));
+  // A dotted function name (`atmos.Component`) is one name.
+  const dotted = head.kind === 'ident' && head.path.length > 0 && has(state.funcs, [head.name, ...head.path].join('.')) ? [head.name, ...head.path].join('.') : undefined;
+  const call =
+    dotted !== undefined ||
+    (head.kind === 'ident' && !head.path.length && (!has(state.data, head.name) || ((cmd.length > 1 || piped.length > 0) && has(state.funcs, head.name))));
   if (head.kind === 'ident' && call) {
-    const fn = Object.prototype.hasOwnProperty.call(state.funcs, head.name) ? state.funcs[head.name] : undefined;
+    const fname = dotted ?? head.name;
+    const fn = Object.prototype.hasOwnProperty.call(state.funcs, fname) ? state.funcs[fname] : undefined;
     if (!fn) {
       throw new UnknownName(new Missing(head.name, [...Object.keys(state.funcs), ...rootNames], head.name));
     }

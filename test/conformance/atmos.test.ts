@@ -117,9 +117,9 @@ async function describeComponent(c: Case & { fixture: string }): Promise<{ exitC
   const type = c.type ?? 'terraform';
   const name = `conformance-${Buffer.from(`${c.stack}|${type}/${c.component}`).toString('hex').slice(0, 40)}`;
   const deployment = { deployment: { name: 'conformance', stacks: [c.stack], components: { [type]: { [c.component]: {} } }, targets: { dev: {} } } };
+  // Fixtures hold no deployments/ folder: the runner writes the only deployment there.
   mkdirSync(join(repo, 'deployments'), { recursive: true });
   const file = join(repo, 'deployments', `${name}.yaml`);
-  mkdirSync(join(repo, 'deployments'), { recursive: true });
   writeFileSync(file, stringify({ ...deployment, deployment: { ...deployment.deployment, name } }));
   const result = await runMain(['deployment', 'describe', name, '--target', 'dev', '--format', 'json', '--show-sensitive'], { cwd: repo, env: c.env });
   if (result.exitCode !== 0) return result;
@@ -166,6 +166,10 @@ beforeAll(async () => {
 
 for (const [file, spec] of files) {
   describe(`${file} (Atmos ${spec.source})`, () => {
+    // Also the one test of a file that has only excluded tests (none asserts a value this tool resolves).
+    it('every excluded Atmos test gives its reason', () => {
+      expect((spec.excluded ?? []).filter((e) => !e.test || !e.reason?.trim())).toEqual([]);
+    });
     for (const c of spec.cases) {
       it(`${c.test}: ${c.stack} ${c.component}`, () => {
         expect(c.fixture ?? spec.fixture, 'a case names its fixture (or its file does)').toBeTruthy();
@@ -175,12 +179,6 @@ for (const [file, spec] of files) {
         const stale = mine.filter((v) => v.agrees && v.gap !== undefined).map((v) => `${v.path} agrees now: remove its gap`);
         const unused = Object.keys(c.gaps ?? {}).filter((path) => !mine.some((v) => v.path === path)).map((path) => `gap ${path} names no asserted path`);
         expect([...regressions, ...stale, ...unused]).toEqual([]);
-      });
-    }
-    // A file may have only excluded tests (none of them asserts a value this tool resolves).
-    if (spec.excluded?.length) {
-      it('each excluded Atmos test says why', () => {
-        expect(spec.excluded!.filter((e) => !e.test || !e.reason?.trim())).toEqual([]);
       });
     }
   });
