@@ -22,8 +22,8 @@ import { loadStacks } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
-import { Deferred, renderValue } from '../stacks/template.js';
-import { expandContextTokens } from '../stacks/workspace.js';
+import { Deferred, renderString, renderValue } from '../stacks/template.js';
+import { atmosStackName, expandContextTokens, stackNaming } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
 
@@ -37,10 +37,12 @@ interface Unrendered {
   ws: Workspace;
   /** Where a vendor entry provides this component from for this target (and its cache directory, when cached). */
   vendored?: VendoredDirectory;
+  /** The top-level stack file Atmos would name this component's stack after (none: the deployment lists no stack file). */
+  stackFile?: { key: string; name?: string };
   base: ComponentBase;
 }
 
-type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
+type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked' | 'inheritance'>;
 
 const UNRENDERED = Symbol('atmos.unrendered');
 
@@ -103,12 +105,15 @@ export async function resolveTarget(
       stacksBasePath: ws.config.stacksBasePath,
       ws,
       vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
+      // As in Atmos, the first top-level file whose imports define the component is its stack file.
+      stackFile: stackSet.topLevel.find((top) => top.defines.has(componentKeyOf(spec))) ?? stackSet.topLevel[0],
       base: {
         key: componentKeyOf(spec),
         type: spec.type,
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
+        inheritance: stack.inherits,
         // A target may switch a component off (or lock it) in its own overrides.
         ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
@@ -263,15 +268,23 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     env: evaluated.env ?? {},
     metadata: evaluated.metadata ?? {},
     atmos_component: base.name,
-    atmos_stack: `${deployment.name}-${target.name}`,
-    // Atmos's names for the stack and the component's backend and providers sections.
-    stack: `${deployment.name}-${target.name}`,
+    // Atmos's names for the stack file and the stack (set below) and the component's backend and providers sections.
+    atmos_stack_file: unrendered.stackFile?.key ?? '',
     backend_type: evaluated.backend_type ?? '',
     backend: evaluated.backend ?? {},
     providers: evaluated.providers ?? {},
     workspace: `${deployment.name}-${target.name}`,
     nixpack,
   };
+  // Atmos's stack name (a deployment listing no stack file has none: its own `<deployment>-<target>`).
+  const stackFile = unrendered.stackFile;
+  const atmosStack = stackFile
+    ? atmosStackName(stackFile, stackNaming(ws.config.raw), { name: base.name, componentPath: base.componentPath, vars: asRecord(data.vars) }, (template) =>
+        renderString(template, { ...data, atmos_stack: stackFile.key, stack: stackFile.key }, { missing: 'keep', location: locationOf(ws.config.raw.stacks, 'name_template') }),
+      )
+    : `${deployment.name}-${target.name}`;
+  data.atmos_stack = atmosStack;
+  data.stack = atmosStack;
   const funcs = {
     // Sprig's env: the process environment (as `!env` falls back to it), empty when unset.
     env: (name: unknown) => ws.env[String(name)] ?? '',
@@ -331,6 +344,8 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
   }
   return {
     ...base,
+    atmosStack,
+    ...(stackFile ? { atmosStackFile: stackFile.key } : {}),
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
     metadata,
     vars,

@@ -93,6 +93,8 @@ function asAtmos(c: Described): Record<string, unknown> {
     workspace: c.state?.workspace,
     component: c.component_path,
     atmos_component: c.name,
+    // Atmos gives the directory's absolute path; ours is relative to the repository root.
+    component_info: { component_path: c.directory },
   };
 }
 
