@@ -7,7 +7,7 @@
 // - a value listed as a known gap agrees (the gap list is stale: remove the entry).
 // The format of a case file is described in docs/stacks.md ("Conformance with Atmos").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -117,6 +117,8 @@ async function describeComponent(c: Case & { fixture: string }): Promise<{ exitC
   const type = c.type ?? 'terraform';
   const name = `conformance-${Buffer.from(`${c.stack}|${type}/${c.component}`).toString('hex').slice(0, 40)}`;
   const deployment = { deployment: { name: 'conformance', stacks: [c.stack], components: { [type]: { [c.component]: {} } }, targets: { dev: {} } } };
+  // A fixture needs no deployments/ folder of its own.
+  mkdirSync(join(repo, 'deployments'), { recursive: true });
   const file = join(repo, 'deployments', `${name}.yaml`);
   writeFileSync(file, stringify({ ...deployment, deployment: { ...deployment.deployment, name } }));
   const result = await runMain(['deployment', 'describe', name, '--target', 'dev', '--format', 'json', '--show-sensitive'], { cwd: repo, env: c.env });
