@@ -18,7 +18,7 @@ import type {
 import { parseComponentKey } from './types.js';
 import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
-import { loadStacks } from '../stacks/load.js';
+import { loadStacks, stackKey } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
@@ -39,6 +39,8 @@ interface Unrendered {
   vendored?: VendoredDirectory;
   /** The top-level stack file Atmos would name this component's stack after (none: the deployment lists no stack file). */
   stackFile?: { key: string; name?: string };
+  /** Every stack file the deployment's stack files import (Atmos's `imports`). */
+  imports: string[];
   base: ComponentBase;
 }
 
@@ -95,6 +97,9 @@ export async function resolveTarget(
   for (const { spec, stack } of staged) {
     if (!vendored.has(`${spec.type}/${stack.componentPath}`)) await assertComponentInside(ws, spec, stack);
   }
+  // Atmos's `imports`: every stack file the stack files import, by key, sorted.
+  const topKeys = new Set(stackSet.topLevel.map((top) => top.key));
+  const imports = [...new Set(stackSet.files.map((file) => stackKey(stackSet.basePath, file)))].filter((key) => !topKeys.has(key)).sort();
   const components: ResolvedComponent[] = [];
   for (const { spec, sections, stack } of staged) {
     const unrendered: Unrendered = {
@@ -106,6 +111,7 @@ export async function resolveTarget(
       ws,
       vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
       // As in Atmos, the first top-level file whose imports define the component is its stack file.
+      imports,
       stackFile: stackSet.topLevel.find((top) => top.defines.has(componentKeyOf(spec))) ?? stackSet.topLevel[0],
       base: {
         key: componentKeyOf(spec),
@@ -113,7 +119,8 @@ export async function resolveTarget(
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
-        inheritance: stack.inherits,
+        // As Atmos lists them: the nearest base first (the reverse of the merge order), each once.
+        inheritance: [...new Set([...stack.inherits].reverse())],
         // A target may switch a component off (or lock it) in its own overrides.
         ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
@@ -346,6 +353,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues): Promise<R
     ...base,
     atmosStack,
     ...(stackFile ? { atmosStackFile: stackFile.key } : {}),
+    imports: unrendered.imports,
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
     metadata,
     vars,

@@ -23,7 +23,9 @@ export interface ResolvedComponent {
   atmosStack?: string;
   /** The key of that stack file (Atmos's `atmos_stack_file`); absent when the deployment lists no stack file. */
   atmosStackFile?: string;
-  /** The base components merged into this one, in merge order (Atmos's `inheritance`). */
+  /** Every stack file the deployment's stack files import, by key, sorted (Atmos's `imports`). */
+  imports?: string[];
+  /** The base components merged into this one, the nearest first (Atmos's `inheritance`). */
   inheritance?: string[];
   /** Absolute directory of the component (may not exist yet when vendored). */
   directory: string;

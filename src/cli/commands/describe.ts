@@ -95,6 +95,7 @@ export function componentJson(c: ResolvedComponent, ws: Workspace, scope: { depl
     atmos_stack: c.atmosStack ?? null,
     atmos_stack_file: c.atmosStackFile ?? null,
     inheritance: c.inheritance ?? [],
+    imports: c.imports ?? [],
     directory: relative(ws.config.root, c.directory) || '.',
     vendor: c.vendor ? { source: c.vendor.source, version: c.vendor.version ?? null, cached: c.vendor.cached } : null,
     abstract: c.abstract,
