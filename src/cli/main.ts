@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
+import { errorAnnotations, inGithubActions } from './github.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
 import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
@@ -142,6 +143,7 @@ export async function main(io: MainIO): Promise<number> {
     }
     if (isAtmosError(error)) {
       io.stderr.write(formatError(error, ctxRef?.cwd ?? io.cwd, Boolean(ctxRef?.color)));
+      if (inGithubActions(io.env)) io.stderr.write(errorAnnotations(error, io.env, ctxRef?.cwd ?? io.cwd));
       return error.exitCode;
     }
     io.stderr.write(bugReport(error, ctxRef?.verbose ?? false));

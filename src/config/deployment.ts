@@ -12,6 +12,7 @@ import {
   type ComponentType,
   type DeploymentSpec,
   type PromotionSpec,
+  type TestCheckSpec,
   type TargetSpec,
   type VendorSpec,
 } from './types.js';
@@ -111,6 +112,7 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
   checkWithoutEffect(spec, problems);
   checkPromotions(spec, problems);
   checkApprovalFiles(config, spec, problems);
+  checkTests(spec, problems);
   await checkStacks(config, spec, problems);
   await checkSources(config, spec, problems);
   problems.throwIfAny(
@@ -185,6 +187,18 @@ function toSpec(file: string, raw: Record<string, unknown>): DeploymentSpec {
   };
 }
 
+function toTestCheck(check: Record<string, unknown>): TestCheckSpec {
+  const http = typeof check.http === 'string' ? check.http : undefined;
+  return {
+    name: String(check.name),
+    ...(typeof check.run === 'string' ? { run: check.run } : Array.isArray(check.run) ? { run: check.run.map(String) } : {}),
+    ...(http !== undefined ? { http } : {}),
+    timeout: typeof check.timeout === 'number' ? check.timeout : 300,
+    expect: typeof check.expect === 'number' ? check.expect : http !== undefined ? 200 : 0,
+    location: locationOf(check, 'name'),
+  };
+}
+
 function toTarget(name: string, value: unknown, location: SourceLocation | undefined): TargetSpec {
   const map = isPlainObject(value) ? value : {};
   const fullForm = TARGET_KEYS.some((key) => key in map);
@@ -193,6 +207,7 @@ function toTarget(name: string, value: unknown, location: SourceLocation | undef
     labels: fullForm ? stringMap(map.labels) : {},
     context: fullForm ? (isPlainObject(map.context) ? map.context : {}) : map,
     components: new Map(),
+    tests: fullForm && Array.isArray(map.tests) ? map.tests.filter(isPlainObject).map(toTestCheck) : [],
     location,
   };
   if (fullForm && isPlainObject(map.promotion)) {
@@ -214,6 +229,8 @@ function toTarget(name: string, value: unknown, location: SourceLocation | undef
     const duties = strings(p.separation_of_duties);
     if (duties) promotion.separationOfDuties = duties.filter((s): s is 'deployer' | 'author' => s === 'deployer' || s === 'author');
     if (typeof p.ci_gate === 'boolean') promotion.ciGate = p.ci_gate;
+    const requires = strings(p.requires)?.filter((r): r is 'tests' => r === 'tests');
+    if (requires?.length) promotion.requires = requires;
     target.promotion = promotion;
   }
   if (fullForm && isPlainObject(map.components)) {
@@ -442,6 +459,27 @@ function checkPromotions(spec: DeploymentSpec, problems: ProblemList): void {
       location,
       'promotion paths must lead from entry targets (without promotion:) onwards; remove one of these sources',
     );
+  }
+}
+
+/** Test names are unique per target; a promotion that requires tests comes from targets that have some. */
+function checkTests(spec: DeploymentSpec, problems: ProblemList): void {
+  for (const target of spec.targets.values()) {
+    const seen = new Set<string>();
+    for (const check of target.tests) {
+      if (seen.has(check.name)) problems.add(`target ${target.name} has two tests named ${check.name}`, check.location, 'give each test of a target its own name');
+      seen.add(check.name);
+    }
+    if (!target.promotion?.requires?.includes('tests')) continue;
+    for (const source of target.promotion.allowedFrom) {
+      if (spec.targets.get(source)?.tests.length === 0) {
+        problems.add(
+          `target ${target.name} requires tests of its promotion source ${source}, which declares none`,
+          target.promotion.location,
+          `add tests: to target ${source}, or remove requires: [tests]`,
+        );
+      }
+    }
   }
 }
 

@@ -12,7 +12,7 @@ export const COMPONENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][
 export const COMPONENT_KEY_PATTERN = '^(terraform|helmfile|nixpack|lambda)/[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$';
 
 /** Target keys that switch a target from the shorthand (all context) to the full form. */
-export const TARGET_KEYS = ['labels', 'context', 'promotion', 'components'] as const;
+export const TARGET_KEYS = ['labels', 'context', 'promotion', 'tests', 'components'] as const;
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -178,11 +178,33 @@ export const deploymentSchema: JsonSchema = {
           type: 'boolean',
           description: 'accept --approved-by (a CI system\'s own gate approved the job); default true unless approvers or allowed_signers is set',
         },
+        requires: {
+          type: 'array',
+          description: 'gates a promotion must pass: tests (the promoted commits passed the source target\'s tests)',
+          items: { enum: ['tests'] },
+        },
+      },
+    },
+    testCheck: {
+      type: 'object',
+      description: 'a check run by `atmos deployment test`: exactly one of run (a command) or http (a URL to GET)',
+      additionalProperties: false,
+      required: ['name'],
+      oneOf: [{ required: ['run'] }, { required: ['http'] }],
+      properties: {
+        name: { $ref: '#/definitions/name', description: 'the check\'s name, unique in the target' },
+        run: {
+          description: 'the program and its arguments (a list, or one string split like a shell command line, never run by a shell); templates rendered first',
+          oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }],
+        },
+        http: { type: 'string', minLength: 1, description: 'an http(s) URL to GET; templates rendered first, e.g. {{ output "terraform/api" "url" }}/healthz' },
+        timeout: { type: 'number', exclusiveMinimum: 0, description: 'seconds before the check fails (default 300)' },
+        expect: { type: 'integer', description: 'the exit code (run, default 0) or HTTP status (http, default 200) that passes' },
       },
     },
     target: {
       description:
-        'a target; written only with keys other than labels/context/promotion/components, all of it is its context',
+        'a target; written only with keys other than labels/context/promotion/tests/components, all of it is its context',
       type: ['object', 'null'],
       if: { type: 'object', anyOf: TARGET_KEYS.map((key) => ({ required: [key] })) },
       then: {
@@ -191,6 +213,7 @@ export const deploymentSchema: JsonSchema = {
           labels: { $ref: '#/definitions/labels' },
           context: freeMap('merged into every component\'s vars for this target'),
           promotion: { $ref: '#/definitions/promotion' },
+          tests: { type: 'array', description: 'checks `atmos deployment test` runs against what this target runs', items: { $ref: '#/definitions/testCheck' } },
           components: {
             type: 'object',
             description: 'per-target overrides of the deployment\'s components',

@@ -63,6 +63,22 @@ export interface PromotionSpec {
   allowedSigners?: string;
   /** Whether `--approved-by` is accepted (`ci_gate`); unset: unless approvers or allowed_signers is set. */
   ciGate?: boolean;
+  /** `requires: [tests]`: the promoted commits must have passed the source target's tests. */
+  requires?: 'tests'[];
+  location?: SourceLocation;
+}
+
+/** One check of a target's `tests:` (`atmos deployment test`): a command, or an HTTP request. */
+export interface TestCheckSpec {
+  name: string;
+  /** The program and its arguments: a list, or one string split like a shell command line (templates rendered first). */
+  run?: string | string[];
+  /** The URL to GET (a template, e.g. with `{{ output "terraform/api" "url" }}`). */
+  http?: string;
+  /** Seconds before the check counts as failed (default 300). */
+  timeout: number;
+  /** The exit code (run) or HTTP status (http) that passes: 0 / 200 unless set. */
+  expect: number;
   location?: SourceLocation;
 }
 
@@ -80,6 +96,8 @@ export interface TargetSpec {
   labels: Record<string, string>;
   context: Record<string, unknown>;
   promotion?: PromotionSpec;
+  /** `tests:` — the checks `atmos deployment test` runs against what the target runs. */
+  tests: TestCheckSpec[];
   /** Per-target component overrides, keyed by component key. */
   components: Map<ComponentKey, Record<string, unknown>>;
   location?: SourceLocation;

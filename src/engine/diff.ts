@@ -77,15 +77,14 @@ export async function diffTargets(
     const ca = (await resolveFor(options.fromTarget, from, from.get(c.name)?.commit ?? fromHead)).find((x) => x.key === key);
     const cb = (await resolveFor(options.toTarget, to, to.get(c.name)?.commit ?? toHead)).find((x) => x.key === key);
     if (!ca || !cb) continue;
-    const fa = flatten({ vars: ca.vars, env: ca.env, settings: ca.settings });
-    const fb = flatten({ vars: cb.vars, env: cb.env, settings: cb.settings });
+    const fa = flatten(pick(ca));
+    const fb = flatten(pick(cb));
     // Compared as they are, shown hidden: a secret on either side hides both (a change is still listed).
     const ha = options.showSensitive ? fa : flatten(pick(hideSensitive(ca)));
     const hb = options.showSensitive ? fb : flatten(pick(hideSensitive(cb)));
-    for (const path of [...new Set([...fa.keys(), ...fb.keys()])].sort()) {
+    for (const path of changedPaths(pick(ca), pick(cb))) {
       const va = fa.get(path);
       const vb = fb.get(path);
-      if (JSON.stringify(va) === JSON.stringify(vb)) continue;
       const hidden = JSON.stringify(ha.get(path)) !== JSON.stringify(va) || JSON.stringify(hb.get(path)) !== JSON.stringify(vb);
       const shown = (value: unknown) => (value === undefined ? null : hidden ? HIDDEN : value);
       config.push({ component: c.name, path, from: shown(va), to: shown(vb) });
@@ -115,6 +114,13 @@ export async function diffTargets(
 
 function pick(c: ResolvedComponent): Record<string, unknown> {
   return { vars: c.vars, env: c.env, settings: c.settings };
+}
+
+/** The dotted paths (`vars.a.b`) whose values differ between two configurations, sorted; a list is one value. */
+export function changedPaths(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const fa = flatten(a);
+  const fb = flatten(b);
+  return [...new Set([...fa.keys(), ...fb.keys()])].sort().filter((path) => JSON.stringify(fa.get(path)) !== JSON.stringify(fb.get(path)));
 }
 
 function flatten(value: unknown, prefix = '', out = new Map<string, unknown>()): Map<string, unknown> {

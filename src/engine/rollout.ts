@@ -20,6 +20,7 @@ import {
   readDeployedState,
   runTerraformComponent,
   type PlanCounts,
+  type ResourceChange,
   type RunnerContext,
 } from './terraform.js';
 import { removeStaleWorkdirs, removeWorkdir, warnIfAtmosDirNotIgnored } from './workdir.js';
@@ -36,6 +37,8 @@ export interface ComponentResult {
   durationMs: number;
   /** `--plan` only. */
   planCounts?: PlanCounts;
+  /** `--plan` only: the resources the plan changes. */
+  planChanges?: ResourceChange[];
   /** `--plan` of a nixpack component: its build key, and the recorded image when it is up to date. */
   build?: { key: string; image?: string };
   /** Non-sensitive outputs only (terraform, after apply). */
@@ -74,6 +77,12 @@ export interface RolloutHooks {
    * types are assumed rolled out.
    */
   isDeployed?(key: ComponentKey): Promise<boolean>;
+  /**
+   * `--same-commit`: the commit each dependency outside `--component` must be deployed at (the one this
+   * rollout deploys), and the commit it is deployed at. A dependency elsewhere refuses the rollout:
+   * the CI job of a matrix never builds on what an earlier commit's jobs left behind.
+   */
+  sameCommit?: { expected(key: ComponentKey): string | undefined; deployed(key: ComponentKey): Promise<string | undefined> };
   /** Builds (or finds) a nixpack component's image. Without it, nixpack components are skipped. */
   buildImage?(component: ResolvedComponent, signal: AbortSignal): Promise<ImageRef>;
   /**
@@ -201,6 +210,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
 
     if (external.length > 0) {
       const missing: string[] = [];
+      const elsewhere: string[] = [];
       for (const key of external) {
         const dependency = byKey.get(key)!;
         let deployed: boolean | undefined = options.hooks?.isDeployed ? await options.hooks.isDeployed(key) : undefined;
@@ -211,6 +221,15 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
           if (state.deployed) runtime.outputs!.set(key, state.outputs);
         }
         if (deployed === false) missing.push(key);
+        const expected = options.hooks?.sameCommit?.expected(key);
+        const at = expected !== undefined ? await options.hooks!.sameCommit!.deployed(key) : undefined;
+        if (expected !== undefined && deployed !== false && at !== expected) elsewhere.push(`${key} (at ${at?.slice(0, 12) ?? 'no commit'})`);
+      }
+      if (elsewhere.length > 0 && !planOnly) {
+        const expected = options.hooks!.sameCommit!.expected(external[0]!)!;
+        throw policyError('E_DEPENDENCY_NOT_AT_COMMIT', `--same-commit: ${elsewhere.length === 1 ? 'a dependency is' : 'dependencies are'} not deployed to ${target} at ${expected.slice(0, 12)}: ${elsewhere.join(', ')}`, {
+          hint: 'roll them out at this commit first (their jobs of the same matrix), then run this job again; nothing was changed',
+        });
       }
       // A plan goes on: what the missing dependencies would output is unknown, and their dependents say so.
       if (missing.length > 0 && !planOnly) {
@@ -308,7 +327,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
           }
           if (planOnly) {
             runtime.outputs!.set(key, run.plannedOutputs ?? {});
-            return finish({ status: 'planned', planCounts: run.planCounts, workdir: run.workdir });
+            return finish({ status: 'planned', planCounts: run.planCounts, planChanges: run.planChanges, workdir: run.workdir });
           }
           runtime.outputs!.set(key, run.outputs);
           return finish({ status: 'succeeded', outputs: publicOutputs(run), workdir: run.workdir });

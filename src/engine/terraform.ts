@@ -32,6 +32,12 @@ export interface PlanCounts {
   destroy: number;
 }
 
+/** One resource a plan changes: its address and what happens to it (values are never carried). */
+export interface ResourceChange {
+  address: string;
+  action: 'create' | 'update' | 'delete' | 'replace' | 'read';
+}
+
 export interface RunnerContext extends WorkdirScope {
   /** Base environment (the process's); the component's `env` is laid over it. */
   env: NodeJS.ProcessEnv;
@@ -49,6 +55,8 @@ export interface TerraformRun {
   sensitiveOutputs: string[];
   /** --plan only: what the plan would do. */
   planCounts?: PlanCounts;
+  /** --plan only: the resources it would change, in terraform's order. */
+  planChanges?: ResourceChange[];
   /** The working directory, when it was kept. */
   workdir?: string;
 }
@@ -183,7 +191,7 @@ export async function runTerraformComponent(
       const plan = JSON.parse(shown.stdout) as TerraformPlanJson;
       const { known, sensitive } = plannedOutputs(plan);
       for (const name of sensitive) ctx.redactor.add(known[name]);
-      run = { outputs: {}, sensitiveOutputs: sensitive, planCounts: countChanges(plan), plannedOutputs: known };
+      run = { outputs: {}, sensitiveOutputs: sensitive, planCounts: countChanges(plan), planChanges: resourceChanges(plan), plannedOutputs: known };
     } else {
       await step(binary, ['apply', '-input=false', '-no-color', LOCK_TIMEOUT, PLAN_FILE], 'apply', component, ctx, workdir, env);
       const out = await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env);
@@ -331,7 +339,7 @@ export function publicOutputs(run: Pick<TerraformRun, 'outputs' | 'sensitiveOutp
 }
 
 interface TerraformPlanJson {
-  resource_changes?: { change?: { actions?: string[] } }[];
+  resource_changes?: { address?: string; change?: { actions?: string[] } }[];
   output_changes?: Record<string, { after?: unknown; after_unknown?: unknown; after_sensitive?: unknown }>;
   planned_values?: { outputs?: Record<string, { value?: unknown; sensitive?: boolean }> };
 }
@@ -357,6 +365,20 @@ export function countChanges(plan: TerraformPlanJson): PlanCounts {
     if (actions.includes('update')) counts.change++;
   }
   return counts;
+}
+
+/** The resources a plan changes (no-ops left out); a delete and a create of one address is a replace. */
+export function resourceChanges(plan: TerraformPlanJson): ResourceChange[] {
+  const changes: ResourceChange[] = [];
+  for (const change of plan.resource_changes ?? []) {
+    const actions = change.change?.actions ?? [];
+    const action: ResourceChange['action'] | undefined =
+      actions.includes('delete') && actions.includes('create')
+        ? 'replace'
+        : (['create', 'update', 'delete', 'read'] as const).find((a) => actions.includes(a));
+    if (action && change.address) changes.push({ address: change.address, action });
+  }
+  return changes;
 }
 
 /** Output values a plan already knows (the rest are known only after apply). */

@@ -15,6 +15,8 @@ import { checkPromotionSource } from '../plan/promotion.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
+  /** `--same-commit`: dependencies outside `--component` must be deployed at the commit this rollout deploys. */
+  sameCommit?: boolean;
   gitSha?: string;
   approvedBy?: string;
   allowDirty?: boolean;
@@ -98,6 +100,15 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       resolved.mode === 'promotion' ? (values) => resolvePromotion(ws, inputs, tracking.repo, resolved, spec.name, target, values, configCommits) : undefined,
     hooks: {
       isDeployed: async (key) => (await readTargetCommits(tracking.repo, spec.name, target)).has(key.slice(key.indexOf('/') + 1)),
+      ...(options.sameCommit
+        ? {
+            sameCommit: {
+              // A promotion deploys each component's own source commit; otherwise one commit for all.
+              expected: (key: string) => (resolved.mode === 'promotion' ? resolved.perComponent.get(key.slice(key.indexOf('/') + 1)) : resolved.commit),
+              deployed: async (key: string) => (await readTargetCommits(tracking.repo, spec.name, target)).get(key.slice(key.indexOf('/') + 1)),
+            },
+          }
+        : {}),
       beforeStart: async (plan) => {
         planned = plan.components;
         // Whatever the mode, files read from the working tree must be committed: the record names a
@@ -132,6 +143,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
             successCommits: async () => new Set((await readHistory(tracking.repo, inputSpec.name, { target, limit: 0, status: 'success' })).map((e) => e.git_sha)),
             approvalEvidence: (ask) => approvalEvidence(tracking.repo, { deployment: inputSpec.name, target, dir: resolved.dir, ...ask }),
             prompt: options.prompt,
+            testResults: async (source, commits) => (await import('../tracking/recorder.js')).latestTestResults(tracking.repo, inputSpec.name, source, commits),
           },
         );
         recorder = createRolloutRecorder({

@@ -39,6 +39,8 @@ export interface PolicySources {
   approvalEvidence(options: { rules: PromotionSpec; commits: string[]; authors: boolean }): Promise<{ approvals: ApprovalEvidence[]; authors: Map<string, string> }>;
   /** The [y/N] question of `approval_method: manual`. */
   prompt: Prompt;
+  /** The newest recorded test run of `target` on each of `commits` (`promotion.requires: [tests]`). */
+  testResults(target: string, commits: string[]): Promise<Map<string, { passed: boolean; timestamp: string; checks: { name: string; passed: boolean }[] }>>;
 }
 
 export interface PolicyResult {
@@ -81,6 +83,9 @@ export async function checkRolloutPolicy(
           approvers: await resolveApprovers(resolved.dir, rules),
         }
       : undefined;
+  if (resolved.mode === 'promotion' && options.promoteFrom !== undefined && rules?.requires?.includes('tests')) {
+    checkTestsPassed(options.promoteFrom, target, commits, await sources.testResults(options.promoteFrom, commits));
+  }
   const decision = checkPromotion(
     {
       deployment: spec,
@@ -99,4 +104,26 @@ export async function checkRolloutPolicy(
   );
   const approval = await obtainApproval(decision, { prompt: sources.prompt, who: options.deployer, now: options.now, deployment: spec.name, target });
   return { decision, approval };
+}
+
+/**
+ * `promotion.requires: [tests]`: every commit promoted has a test run on the source target, and its
+ * newest one passed. Refused (exit 3) naming the commits never tested and the checks that failed.
+ */
+function checkTestsPassed(
+  source: string,
+  target: string,
+  commits: string[],
+  results: Map<string, { passed: boolean; timestamp: string; checks: { name: string; passed: boolean }[] }>,
+): void {
+  const untested = [...new Set(commits)].filter((c) => !results.has(c));
+  const failed = [...results.entries()].filter(([c, r]) => commits.includes(c) && !r.passed);
+  if (untested.length === 0 && failed.length === 0) return;
+  const parts = [
+    ...untested.map((c) => `${c.slice(0, 12)} was never tested on ${source}`),
+    ...failed.map(([c, r]) => `${c.slice(0, 12)} failed ${r.checks.filter((k) => !k.passed).map((k) => k.name).join(', ')} on ${source} (${r.timestamp})`),
+  ];
+  throw policyError('E_TESTS_REQUIRED', `${target} requires passing tests on ${source} before a promotion: ${parts.join('; ')}`, {
+    hint: `run \`atmos deployment test <deployment> --target ${source}\` and fix what fails; nothing was changed`,
+  });
 }

@@ -7,6 +7,9 @@ import { GitRepo, allocateTagName, decodeComponent, remoteRefused, tagTimestamp,
 import {
   deployedBy as resolveDeployedBy,
   formatApproval,
+  formatTestResult,
+  parseTestResults,
+  type TestResultRecord,
   formatRecord,
   isoSeconds,
   parseApprovals,
@@ -179,6 +182,33 @@ export async function approvalEvidence(
     for (const c of commits) authors.set(c, (await repo.git(['show', '-s', '--format=%ae', c])).stdout.trim());
   }
   return { approvals, authors };
+}
+
+export function testResultsRef(deployment: string): string {
+  return `refs/notes/atmos/${deployment}/test-results`;
+}
+
+/** Appends a test run to the commit's `test-results` note and pushes it (as approvals are). */
+export async function recordTestResult(tracking: Tracking, result: Omit<TestResultRecord, 'apiVersion' | 'kind'>): Promise<void> {
+  const ref = testResultsRef(result.deployment);
+  await tracking.repo.addNote(ref, result.git_sha, formatTestResult(result));
+  if (tracking.remote) await pushNotes(tracking, [ref]);
+}
+
+/**
+ * The newest test run of `target` on each of `commits` (one note read per commit): what a promotion
+ * gate and `status` go by. A commit never tested is absent.
+ */
+export async function latestTestResults(repo: GitRepo, deployment: string, target: string, commits: string[]): Promise<Map<string, TestResultRecord>> {
+  const ref = testResultsRef(deployment);
+  const latest = new Map<string, TestResultRecord>();
+  if (commits.length === 0 || !(await repo.revParse(ref))) return latest;
+  for (const commit of new Set(commits)) {
+    const runs = parseTestResults(await repo.readNote(ref, commit)).filter((r) => r.target === target && r.git_sha === commit);
+    const newest = runs.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).at(-1);
+    if (newest) latest.set(commit, newest);
+  }
+  return latest;
 }
 
 export function approvalsRef(deployment: string): string {

@@ -80,6 +80,20 @@ export interface ApprovalRecord {
   [extra: string]: unknown;
 }
 
+/** One run of `atmos deployment test`: a line of the `test-results` note on the commit tested. */
+export interface TestResultRecord {
+  apiVersion: typeof API_VERSION;
+  kind: 'TestResult';
+  deployment: string;
+  target: string;
+  git_sha: string;
+  tested_by: string;
+  timestamp: string;
+  passed: boolean;
+  checks: { name: string; passed: boolean; duration_ms: number; detail: string }[];
+  ci?: unknown;
+}
+
 const DEPLOYMENT_ORDER = [
   'deployment', 'target', 'component', 'component_type', 'deployed_by', 'git_sha', 'timestamp', 'status', 'message',
   'promoted_from', 'promoted_at', 'config_sha', 'rollback_of', 'build_id', 'images', 'approval', 'dirty', 'ci', 'metadata',
@@ -261,13 +275,26 @@ export function formatApproval(approval: Omit<ApprovalRecord, 'apiVersion' | 'ki
   return `${JSON.stringify({ apiVersion: API_VERSION, kind: 'Approval', ...approval })}\n`;
 }
 
+export function formatTestResult(result: Omit<TestResultRecord, 'apiVersion' | 'kind'>): string {
+  return `${JSON.stringify({ apiVersion: API_VERSION, kind: 'TestResult', ...result })}\n`;
+}
+
 export function parseApprovals(note: string | undefined): ApprovalRecord[] {
-  const out: ApprovalRecord[] = [];
+  return parseLineRecords<ApprovalRecord>(note, 'Approval');
+}
+
+export function parseTestResults(note: string | undefined): TestResultRecord[] {
+  return parseLineRecords<TestResultRecord>(note, 'TestResult');
+}
+
+/** The JSON lines of a line-record note (approvals, test results) of one kind; other lines are skipped. */
+function parseLineRecords<T extends { kind: string }>(note: string | undefined, kind: T['kind']): T[] {
+  const out: T[] = [];
   for (const line of (note ?? '').split('\n')) {
     if (!line.trim().startsWith('{')) continue;
     try {
-      const value = JSON.parse(line) as ApprovalRecord;
-      if (value.kind === 'Approval') out.push(value);
+      const value = JSON.parse(line) as T;
+      if (value.kind === kind) out.push(value);
     } catch {
       /* a line some other tool wrote */
     }

@@ -153,6 +153,17 @@ describe('deployment matrix', () => {
     });
   });
 
+  it('--format gitlab: a child pipeline with one job per active component, each needing the jobs of its dependencies', async () => {
+    const result = await runMain(['deployment', 'matrix', 'platform', '--target', 'dev', '--format', 'gitlab'], { cwd: tree });
+    expect(result.exitCode).toBe(0);
+    const pipeline = parse(result.stdout) as Record<string, { extends?: string; needs?: string[]; variables?: Record<string, string>; script?: string[] }>;
+    expect(Object.keys(pipeline)).toEqual(['stages', '.atmos-rollout', 'rollout terraform/vpc', 'rollout terraform/eks', 'rollout helmfile/app']);
+    expect(pipeline['.atmos-rollout']!.variables).toMatchObject({ ATMOS_DEPLOYMENT: 'platform', ATMOS_TARGET: 'dev' });
+    expect(pipeline['.atmos-rollout']!.script).toEqual(['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT" --same-commit']);
+    expect(pipeline['rollout terraform/vpc']).toEqual({ extends: '.atmos-rollout', needs: [], variables: { ATMOS_COMPONENT: 'terraform/vpc' } });
+    expect(pipeline['rollout helmfile/app']!.needs).toEqual(['rollout terraform/eks']);
+  });
+
   it('refuses an unknown deployment, an unknown target and a missing target (exit 2, no output)', async () => {
     const unknown = await runMain(['deployment', 'matrix', 'payment-servce'], { cwd: example });
     expect(unknown.exitCode).toBe(2);

@@ -3,7 +3,8 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openWorkspace, resolveTarget } from '../../model/index.js';
-import { groupByWave, matrixEntries, type Matrix, type WaveMatrix } from '../../plan/matrix.js';
+import { stringify } from 'yaml';
+import { groupByWave, matrixEntries, type Matrix, type MatrixEntry, type WaveMatrix } from '../../plan/matrix.js';
 import { ProblemList } from '../../util/errors.js';
 
 export async function run(args: string[], options: { target?: string; waves?: boolean }, ctx: CommandContext): Promise<number> {
@@ -24,6 +25,10 @@ export async function run(args: string[], options: { target?: string; waves?: bo
     return 0;
   }
   const format = ctx.format ?? 'json';
+  if (format === 'gitlab') {
+    ctx.stdout.write(gitlabPipeline(resolved.deployment.name, resolved.target.name, entries));
+    return 0;
+  }
   writeResult({ ...ctx, format }, data, () =>
     renderTable(
       entries.map((e) => ({ wave: e.wave, component: e.component, type: e.type, 'depends on': e.depends_on.join(', ') || null })),
@@ -31,4 +36,26 @@ export async function run(args: string[], options: { target?: string; waves?: bo
     ),
   );
   return 0;
+}
+
+/**
+ * A GitLab child pipeline: one job per component, each `needs:` the jobs of its dependencies, so a
+ * component starts as soon as what it depends on has succeeded (no waiting for a whole wave).
+ * Every job runs `rollout --component` in a fresh checkout; `.atmos-rollout` is where a parent adds
+ * its image and setup (see docs/matrix-migrate.md).
+ */
+function gitlabPipeline(deployment: string, target: string, entries: MatrixEntry[]): string {
+  const job = (component: string) => `rollout ${component}`;
+  const pipeline: Record<string, unknown> = {
+    stages: ['rollout'],
+    '.atmos-rollout': {
+      stage: 'rollout',
+      variables: { ATMOS_DEPLOYMENT: deployment, ATMOS_TARGET: target, GIT_DEPTH: '0' },
+      script: ['npx atmos deployment rollout "$ATMOS_DEPLOYMENT" --target "$ATMOS_TARGET" --component "$ATMOS_COMPONENT" --same-commit'],
+    },
+  };
+  for (const e of entries) {
+    pipeline[job(e.component)] = { extends: '.atmos-rollout', needs: e.depends_on.map(job), variables: { ATMOS_COMPONENT: e.component } };
+  }
+  return `# atmos deployment matrix ${deployment} --target ${target} --format gitlab\n${stringify(pipeline, { lineWidth: 0 })}`;
 }

@@ -3,12 +3,12 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openDeployment, short } from '../../tracking/open.js';
-import { approvalEvidence } from '../../tracking/recorder.js';
+import { approvalEvidence, latestTestResults } from '../../tracking/recorder.js';
 import { approvalRefusal, separationOfDuties } from '../../plan/promotion.js';
 import { resolveApprovers } from '../../plan/approval.js';
 import { readTargetCommits } from '../../tracking/state.js';
 
-type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'source not deployed';
+type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'tests missing' | 'tests failed' | 'source not deployed';
 
 export async function run(args: string[], options: { offline?: boolean }, ctx: CommandContext): Promise<number> {
   const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline });
@@ -19,6 +19,9 @@ export async function run(args: string[], options: { offline?: boolean }, ctx: C
     to: string;
     state: EdgeState;
     requires_approval: boolean;
+    requires_tests: boolean;
+    /** With requires_tests and commits to promote: the newest test runs on the source passed, one failed, or one is missing. */
+    tests: 'passed' | 'failed' | 'missing' | null;
     pending_commits: string[];
     components: { component: string; from_commit: string | null; to_commit: string | null; differs: boolean }[];
   }[] = [];
@@ -45,7 +48,14 @@ export async function run(args: string[], options: { offline?: boolean }, ctx: C
         const counted = found.approvals.filter((a) => a.target === target.name && !approvalRefusal(rules, found, a.approved_by, a.git_sha, a));
         state = pending.every((c) => counted.some((a) => a.git_sha === c)) ? 'ready' : 'requires approval';
       } else state = 'ready';
-      edges.push({ from, to: target.name, state, requires_approval: target.promotion!.requiresApproval, pending_commits: pending, components });
+      // promotion.requires: [tests] — the newest test run on the source, per commit promoted, must have passed.
+      let tests: 'passed' | 'failed' | 'missing' | null = null;
+      if (target.promotion!.requires?.includes('tests') && pending.length > 0) {
+        const results = await latestTestResults(tracking.repo, spec.name, from, pending);
+        tests = pending.some((c) => !results.has(c)) ? 'missing' : pending.some((c) => !results.get(c)!.passed) ? 'failed' : 'passed';
+        if (tests !== 'passed') state = tests === 'missing' ? 'tests missing' : 'tests failed';
+      }
+      edges.push({ from, to: target.name, state, requires_approval: target.promotion!.requiresApproval, requires_tests: Boolean(target.promotion!.requires?.includes('tests')), tests, pending_commits: pending, components });
     }
   }
   const data = { deployment: spec.name, edges };

@@ -8,6 +8,8 @@ import { configError } from '../../util/errors.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
+import type { TargetSpec } from '../../model/types.js';
+import { annotation, group, inGithubActions } from '../github.js';
 
 interface RolloutFlags {
   target?: string;
@@ -21,14 +23,15 @@ interface RolloutFlags {
   allowDirty?: boolean;
   message?: string;
   offline?: boolean;
+  sameCommit?: boolean;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const flags = options as RolloutFlags;
   const deployment = args[0]!;
   const format = ctx.format ?? 'table';
-  if (!['table', 'json'].includes(format)) {
-    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table or json' });
+  if (!['table', 'json', 'markdown'].includes(format)) {
+    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json or markdown' });
   }
   let parallelism: number | undefined;
   if (flags.parallelism !== undefined) {
@@ -51,6 +54,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     if (ctx.quiet) return;
     ctx.stderr.write(ctx.isTTY ? `${text}\n` : `${ctx.now().toISOString()} ${text}\n`);
   };
+  const github = inGithubActions(ctx.env);
   const mark: Record<ComponentResult['status'], string> = {
     succeeded: colors.green('✔'),
     planned: colors.cyan('•'),
@@ -63,6 +67,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const result = await trackedRollout(ws, {
     deployment,
     promoteFrom: flags.promoteFrom,
+    sameCommit: Boolean(flags.sameCommit),
     gitSha: flags.gitSha,
     approvedBy: flags.approvedBy,
     allowDirty: Boolean(flags.allowDirty),
@@ -111,19 +116,31 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
               ? `: ${r.build.image ? 'up to date' : 'would build'} (key ${r.build.key.slice(0, 12)})`
               : '';
         const why = r.reason ? ` (${r.reason})` : '';
-        line(`${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`);
+        const title = `${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`;
+        const output = r.errorOutput && (r.status === 'failed' || ctx.verbose) ? `${r.errorOutput.replace(/^/gm, '  | ')}\n` : '';
+        if (github) {
+          // One collapsible group per component (the program's output inside), and the failure as an annotation.
+          if (!ctx.quiet || r.error) ctx.stderr.write(group(title, `${r.error ? `  error: ${r.error}\n` : ''}${output}${r.workdir ? `  working directory kept: ${show(r.workdir)}\n` : ''}`));
+          if (r.status === 'failed') ctx.stderr.write(annotation(r.error ?? 'failed', { title: `${r.key} ${statusWord(r)}`, env: ctx.env, cwd: ctx.cwd }));
+          return;
+        }
+        line(title);
         if (r.error) {
           ctx.stderr.write(`  ${colors.red('error:')} ${r.error}\n`);
-          if (r.errorOutput && (r.status === 'failed' || ctx.verbose)) ctx.stderr.write(`${r.errorOutput.replace(/^/gm, '  | ')}\n`);
+          if (output) ctx.stderr.write(output);
         }
         if (r.workdir) line(`  working directory kept: ${show(r.workdir)}`);
       },
     },
   });
 
+  const { loadDeployment, requireTarget } = await import('../../config/deployment.js');
+  const promotion = requireTarget(await loadDeployment(ws.config, ws.files, deployment), result.target).promotion;
+  const markdown = () => markdownReport(result, (p) => relative(root, p), { promotion, promoteFrom: flags.promoteFrom });
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
+  else if (format === 'markdown') ctx.stdout.write(markdown());
   else ctx.stdout.write(summaryText(result, show));
-  if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdownSummary(result, (p) => relative(root, p)));
+  if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdown());
   return result.exitCode;
 }
 
@@ -158,6 +175,7 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
       status: r.status,
       duration_ms: r.durationMs,
       ...(r.planCounts ? { plan: r.planCounts } : {}),
+      ...(r.planChanges ? { changes: r.planChanges } : {}),
       ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
       ...(r.outputs ? { outputs: r.outputs } : {}),
       ...(r.workdir ? { workdir: r.workdir } : {}),
@@ -194,15 +212,21 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
   return `${lines.join('\n')}\n`;
 }
 
-function markdownSummary(result: RolloutResult, show: (p: string) => string): string {
+/**
+ * The Markdown report of a rollout or plan: a pull-request comment body (`--format markdown`) and the
+ * GitHub job summary. Per component: status, counts, and (for a plan) each resource change by address
+ * and action — never a value, so nothing sensitive; the images a plan would build or reuse; the
+ * target's promotion policy.
+ */
+export function markdownReport(result: RolloutResult, show: (p: string) => string, context: { promotion?: TargetSpec['promotion']; promoteFrom?: string }): string {
   const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const rows = result.components.map((r) => {
     const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : r.build ? (r.build.image ? 'up to date' : 'would build') : '';
     const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
     return `| \`${r.key}\` | ${statusWord(r)} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
   });
-  return [
-    `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}`,
+  const out = [
+    `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}${context.promoteFrom ? ` (promotion from ${context.promoteFrom})` : ''}`,
     '',
     '| component | status | duration | plan | note |',
     '|---|---|---|---|---|',
@@ -210,6 +234,25 @@ function markdownSummary(result: RolloutResult, show: (p: string) => string): st
     '',
     counts(result),
     '',
+  ];
+  for (const r of result.components.filter((c) => c.planChanges?.length)) {
+    out.push(`<details><summary><code>${r.key}</code>: ${r.planChanges!.length} resource change${r.planChanges!.length === 1 ? '' : 's'}</summary>`, '', '| action | resource |', '|---|---|');
+    for (const change of r.planChanges!) out.push(`| ${change.action} | \`${cell(change.address)}\` |`);
+    out.push('', '</details>', '');
+  }
+  const images = result.components.filter((r) => r.build);
+  if (images.length) {
+    out.push('**Images**', '');
+    for (const r of images) out.push(`- \`${r.key}\`: ${r.build!.image ? `up to date, \`${r.build!.image}\`` : `would build (build key \`${r.build!.key.slice(0, 12)}\`)`}`);
+    out.push('');
+  }
+  const p = context.promotion;
+  out.push(
+    p
+      ? `**Promotion**: ${result.target} takes promotions from ${p.allowedFrom.join(', ')}${p.requiresApproval ? `; each needs an approval${p.approvalMethod ? ` (${p.approvalMethod})` : ''} — \`atmos deployment promotion-status ${result.deployment}\` shows which are approved` : '; no approval needed'}`
+      : `**Promotion**: ${result.target} takes no promotions; it is rolled out from a commit`,
     '',
-  ].join('\n');
+    '',
+  );
+  return out.join('\n');
 }

@@ -26,6 +26,23 @@ export async function run(args: string[], options: { target?: string; checkDrift
       for (const d of found) drift.set(`${target}/${d.component}`, d);
     }
   }
+  // The tests gate (`tests:` of a target): the newest run on each commit the target runs.
+  const { latestTestResults } = await import('../../tracking/recorder.js');
+  const tests = new Map<string, TestsJson>();
+  for (const target of targets) {
+    if (!spec.targets.get(target)?.tests.length) continue;
+    const commits = [...new Set(states.filter((s) => s.target === target && s.commit).map((s) => s.commit!))];
+    const results = await latestTestResults(tracking.repo, spec.name, target, commits);
+    const runs = commits.map((c) => results.get(c));
+    const failed = [...new Set(runs.flatMap((r) => r?.checks.filter((k) => !k.passed).map((k) => k.name) ?? []))];
+    const newest = runs.filter((r) => r !== undefined).sort((a, b) => b.timestamp.localeCompare(a.timestamp))[0];
+    tests.set(target, {
+      state: commits.length === 0 || runs.some((r) => r === undefined) ? 'not run' : runs.every((r) => r!.passed) ? 'passed' : 'failed',
+      tested_at: newest?.timestamp ?? null,
+      tested_by: newest?.tested_by ?? null,
+      failed_checks: failed,
+    });
+  }
   const data = {
     deployment: spec.name,
     targets: targets.map((target) => {
@@ -34,6 +51,7 @@ export async function run(args: string[], options: { target?: string; checkDrift
       for (const name of known.keys()) if (!names.some((n) => n.name === name)) names.push({ name, type: known.get(name)!.last?.component_type ?? '' });
       return {
         target,
+        tests: tests.get(target) ?? null,
         components: names.map(({ name, type }) => {
           const s = known.get(name);
           const deployed = s?.deployed;
@@ -81,12 +99,23 @@ export async function run(args: string[], options: { target?: string; checkDrift
           // Why the deployed commit was rolled out, when any record of the target says.
           ...(t.components.some((x) => x.message) ? { why: c.message ?? undefined } : {}),
         }));
-        return `target ${t.target}\n${renderTable(rows) || '  (no components)'}\n`;
+        const gate = t.tests
+          ? `tests: ${t.tests.state}${t.tests.failed_checks.length ? ` (${t.tests.failed_checks.join(', ')})` : ''}${t.tests.tested_at ? `, ${age(t.tests.tested_at, now)} ago by ${t.tests.tested_by}` : ''}\n`
+          : '';
+        return `target ${t.target}\n${renderTable(rows) || '  (no components)'}\n${gate}`;
       })
       .join('\n'),
   );
   // A plan that fails is a failed step; drift itself is a finding, reported, not an error.
   return [...drift.values()].some((d) => d.status === 'error') ? 1 : 0;
+}
+
+interface TestsJson {
+  /** The newest run on every commit the target runs passed; one failed; one commit was never tested. */
+  state: 'passed' | 'failed' | 'not run';
+  tested_at: string | null;
+  tested_by: string | null;
+  failed_checks: string[];
 }
 
 interface DriftJson {

@@ -1,0 +1,138 @@
+// Pull-request output: `rollout --plan --format markdown` (a comment body with each resource change by
+// address and action, values never shown), the plan's `changes` in JSON, and GitHub Actions workflow
+// commands (a group per component, annotations on the file and line of a configuration error).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git, gitSnapshot, initRepo, removeDir, runCli } from '../helpers/repo.js';
+
+const SECRET = 'hunter2-do-not-print';
+
+const FILES = {
+  'atmos.yaml': 'base_path: "."\n',
+  'components/terraform/net/main.tf': `
+variable "password" {
+  type      = string
+  sensitive = true
+}
+variable "zones" {
+  type = list(string)
+}
+resource "terraform_data" "subnet" {
+  for_each = toset(var.zones)
+  input    = each.key
+}
+resource "terraform_data" "secret" {
+  input = sha256(var.password)
+}
+output "count" {
+  value = length(var.zones)
+}
+`,
+  'components/terraform/broken/main.tf': `
+resource "terraform_data" "x" {
+  input = var.not_declared
+}
+`,
+  'deployments/shop.yaml': `deployment:
+  name: shop
+  components:
+    terraform:
+      net:
+        vars:
+          password: ${SECRET}
+          zones: [a, b]
+  targets:
+    dev: {}
+    staging:
+      promotion:
+        from: dev
+        requires_approval: true
+`,
+  'deployments/broken.yaml': `deployment:
+  name: broken
+  components:
+    terraform:
+      broken: {}
+  targets:
+    dev: {}
+`,
+};
+
+let repo: string;
+beforeAll(() => {
+  repo = initRepo(FILES);
+});
+afterAll(() => removeDir(repo));
+
+interface PlanJson {
+  components: { component: string; status: string; plan?: { add: number }; changes?: { address: string; action: string }[] }[];
+}
+
+describe('rollout --plan for pull requests', () => {
+  it('--format markdown: a table, each resource change by address and action, the promotion policy; no value, nothing written', async () => {
+    const before = gitSnapshot(repo);
+    const r = await runCli(['deployment', 'rollout', 'shop', '--target', 'staging', '--plan', '--format', 'markdown'], { cwd: repo });
+    expect(r.code).toBe(0);
+    const md = r.stdout;
+    expect(md).toContain('### Plan of shop to staging');
+    expect(md).toContain('| `terraform/net` | planned |');
+    expect(md).toContain('+3 ~0 -0');
+    expect(md).toContain('<details><summary><code>terraform/net</code>: 3 resource changes</summary>');
+    expect(md).toContain('| create | `terraform_data.subnet["a"]` |');
+    expect(md).toContain('| create | `terraform_data.subnet["b"]` |');
+    expect(md).toContain('| create | `terraform_data.secret` |');
+    expect(md).toContain('**Promotion**: staging takes promotions from dev; each needs an approval');
+    expect(md + r.stderr).not.toContain(SECRET);
+    expect(gitSnapshot(repo)).toBe(before);
+  });
+
+  it('--format json lists the changes; after an apply, a changed input is an update and a removed key a delete', async () => {
+    const plan = async () => {
+      const r = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--plan', '--format', 'json'], { cwd: repo });
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.stdout) as PlanJson).components[0]!;
+    };
+    expect((await plan()).changes).toEqual([
+      { address: 'terraform_data.secret', action: 'create' },
+      { address: 'terraform_data.subnet["a"]', action: 'create' },
+      { address: 'terraform_data.subnet["b"]', action: 'create' },
+    ]);
+    const applied = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo });
+    expect(applied.code).toBe(0);
+    const file = join(repo, 'deployments/shop.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(SECRET, `${SECRET}-rotated`).replace('zones: [a, b]', 'zones: [a]'));
+    git(repo, 'commit', '-qam', 'one zone, new password');
+    const next = await plan();
+    expect(next.changes).toEqual([
+      { address: 'terraform_data.secret', action: 'update' },
+      { address: 'terraform_data.subnet["b"]', action: 'delete' },
+    ]);
+    const md = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--plan', '--format', 'markdown'], { cwd: repo });
+    expect(md.stdout).toContain('| delete | `terraform_data.subnet["b"]` |');
+    expect(md.stdout).toContain('**Promotion**: dev takes no promotions');
+    expect(md.stdout).not.toContain(SECRET);
+  });
+
+  it('in GitHub Actions: a group per component, an annotation for a failed component', async () => {
+    const r = await runCli(['deployment', 'rollout', 'broken', '--target', 'dev', '--plan'], { cwd: repo, env: { GITHUB_ACTIONS: 'true' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^::group::✖ terraform\/broken failed/m);
+    expect(r.stderr).toMatch(/^::endgroup::$/m);
+    expect(r.stderr).toMatch(/^::error title=terraform\/broken failed::.+/m);
+    // Without GITHUB_ACTIONS, no workflow command.
+    const plain = await runCli(['deployment', 'rollout', 'broken', '--target', 'dev', '--plan'], { cwd: repo });
+    expect(plain.stderr).not.toContain('::');
+  });
+
+  it('in GitHub Actions: a configuration error is annotated on its file, line and column', async () => {
+    const dir = initRepo({ ...FILES, 'deployments/shop.yaml': FILES['deployments/shop.yaml'].replace('        vars:', '        varz:') });
+    try {
+      const r = await runCli(['deployment', 'validate', 'shop'], { cwd: dir, env: { GITHUB_ACTIONS: 'true' } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^::error file=deployments\/shop\.yaml,line=6,col=9,title=error\[E_[A-Z_]+\]::.*varz/m);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
