@@ -1,6 +1,7 @@
 // GitHub Actions workflow commands (https://docs.github.com/actions/reference/workflow-commands):
 // annotations that put an error on the line of the file that caused it, and collapsible groups.
 // Written only when GITHUB_ACTIONS is "true", so other CI systems and terminals never see them.
+import { appendFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import type { AtmosError, SourceLocation } from '../util/errors.js';
 import { isInside } from '../util/paths.js';
@@ -34,4 +35,15 @@ export function errorAnnotations(error: AtmosError, env: NodeJS.ProcessEnv, cwd:
 /** A collapsible block in the job log: written at once, so concurrent components never interleave inside it. */
 export function group(title: string, body: string): string {
   return `::group::${escapeData(title)}\n${body.endsWith('\n') || body === '' ? body : `${body}\n`}::endgroup::\n`;
+}
+
+/** Appends Markdown to the job summary when GitHub Actions gives one (GITHUB_STEP_SUMMARY). */
+export async function appendStepSummary(env: NodeJS.ProcessEnv, markdown: string): Promise<void> {
+  if (env.GITHUB_STEP_SUMMARY) await appendFile(env.GITHUB_STEP_SUMMARY, markdown.endsWith('\n') ? markdown : `${markdown}\n`);
+}
+
+/** A Markdown table; `|` and line breaks in cells are escaped. */
+export function markdownTable(columns: string[], rows: string[][]): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---|').join('')}`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }

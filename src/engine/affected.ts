@@ -64,7 +64,7 @@ export async function findAffected(ws: Workspace, repo: GitRepo, options: { base
 
   const open = async (commit: string) => {
     const dir = await repo.materializeCommit(commit);
-    return { ws: await workspaceAt(ws, dir, repo, commit), top: dir };
+    return { ws: await workspaceAt(ws, dir, repo, commit, 'lookup'), top: dir };
   };
   const headSide = head ? await open(head) : { ws, top };
   const baseSide = await open(base);

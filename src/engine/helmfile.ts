@@ -52,6 +52,7 @@ export async function runHelmfileComponent(
     addSensitiveValues(ctx.redactor, component);
     const args = helmfileArgs(helmfile, VALUES_FILE, options.planOnly);
     ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
+    ctx.onStep?.(component.key, options.planOnly ? 'diff' : 'apply');
     const result = await exec(binary, args, {
       cwd: workdir,
       env: { ...ctx.env, ...component.env },

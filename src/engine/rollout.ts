@@ -95,6 +95,8 @@ export interface RolloutHooks {
 /** Progress as it happens, for the command's output. */
 export interface RolloutProgress {
   started?(key: ComponentKey, type: ComponentType, at: Date): void;
+  /** A program step of a running component starts (terraform `init`, `plan`, `apply`, `output`; helmfile's). */
+  step?(key: ComponentKey, step: string): void;
   finished?(result: ComponentResult): void;
 }
 
@@ -190,6 +192,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     log: options.log,
     redactor,
     keepWorkspace: options.keepWorkspace ?? false,
+    onStep: options.progress?.step ? (key, step) => options.progress!.step!(key, step) : undefined,
   });
 
   // A plan changes nothing, so it does not need the target to itself.

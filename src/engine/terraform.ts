@@ -46,6 +46,8 @@ export interface RunnerContext extends WorkdirScope {
   /** Shared by every component of a rollout: secrets found so far. */
   redactor: Redactor;
   keepWorkspace: boolean;
+  /** Told as each program step of a component starts (`init`, `plan`, `apply`, `output`, `helmfile diff` …). */
+  onStep?(key: ResolvedComponent['key'], step: string): void;
 }
 
 export interface TerraformRun {
@@ -143,6 +145,7 @@ async function step(
   env: NodeJS.ProcessEnv,
 ): Promise<ExecResult> {
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
+  ctx.onStep?.(component.key, what);
   const run = () => exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
   let result = await run();
   // Components started together on one backend set up its storage at the same moment: terraform's pg

@@ -236,6 +236,7 @@ export async function workspaceAt(
   dir: string,
   repo: { git(args: string[]): Promise<{ stdout: string }> },
   commit: string,
+  vendor?: 'lookup',
 ): Promise<Workspace> {
   const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
   const rel = relative(top, ws.config.root);
@@ -244,7 +245,7 @@ export async function workspaceAt(
   linkSnapshotData(dir, top, rel);
   const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
   // The snapshot has no .git: an upward search would find the repository itself.
-  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline, search: false });
+  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline, search: false, ...(vendor ? { vendor } : {}) });
   opened.snapshot = { commit, dir };
   return opened;
 }

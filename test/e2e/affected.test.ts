@@ -1,7 +1,7 @@
 // `atmos deployment affected`: what a change touches, found by resolving both commits, on the bundled
 // example (three targets; stacks imported through catalogs; a nixpack source) in a real git repository.
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleRepo, git, gitSnapshot, removeDir, runCli } from '../helpers/repo.js';
 
@@ -115,6 +115,16 @@ describe('deployment affected', () => {
     expect(parsed.unresolved_at_base).toEqual(['payment-service']);
     expect(parsed.components.every((c) => c.reasons.includes('added'))).toBe(true);
     expect(parsed.components.length).toBeGreaterThan(0);
+  });
+
+  it('a vendor entry moved to another version affects the targets it selects, without vendoring anything', async () => {
+    const dir = exampleRepo('vendoring');
+    repos.push(dir);
+    edit(dir, 'deployments/web.yaml', 'version: "1.3.5"', 'version: "1.5.0"');
+    const result = await affected(dir, '--base', 'HEAD');
+    expect(rows(result)).toEqual(['prod terraform/ecs-service configuration']);
+    expect(result.components[0]!.changed).toEqual(['vendor.source', 'vendor.version']);
+    expect(existsSync(join(dir, '.atmos/vendor-cache'))).toBe(false);
   });
 
   it('writes no ref, tag or note and leaves the working tree as it was; bad arguments exit 2', async () => {

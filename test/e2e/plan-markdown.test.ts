@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitSnapshot, initRepo, removeDir, runCli } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, initRepo, removeDir, runCli } from '../helpers/repo.js';
 
 const SECRET = 'hunter2-do-not-print';
 
@@ -134,5 +134,28 @@ describe('rollout --plan for pull requests', () => {
     } finally {
       removeDir(dir);
     }
+  });
+
+  it('build --plan --format markdown: what each nixpack component would be built from; approve adds to the job summary', async () => {
+    const example = exampleRepo();
+    try {
+      const r = await runCli(['deployment', 'build', 'payment-service', '--target', 'dev', '--plan', '--format', 'markdown'], { cwd: example });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('### Build plan of payment-service for dev');
+      expect(r.stdout).toMatch(/\*\*`api`\*\* — node\/\S+ from `services\/api`, builder \S+, build key `[0-9a-f]{12}`/);
+      expect(r.stdout).toMatch(/^\| start \| npm start \|$/m);
+      const refused = await runCli(['deployment', 'build', 'payment-service', '--target', 'dev', '--format', 'markdown'], { cwd: example });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('error[E_USAGE]');
+    } finally {
+      removeDir(example);
+    }
+    const summary = join(repo, '.summary.md');
+    const approved = await runCli(['deployment', 'approve', 'shop', '--target', 'staging', '--git-sha', 'HEAD', '--message', 'release 7'], { cwd: repo, env: { GITHUB_STEP_SUMMARY: summary } });
+    expect(approved.code, approved.stderr).toBe(0);
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toContain('### Approval of shop for staging');
+    expect(text).toContain(`| \`${git(repo, 'rev-parse', 'HEAD').trim().slice(0, 12)}\` | test@example.com |`);
+    expect(text).toContain('Why: release 7');
   });
 });

@@ -9,8 +9,8 @@ import { configError } from '../../util/errors.js';
 
 export async function run(_args: string[], options: { base?: string; head?: string; matrix?: boolean }, ctx: CommandContext): Promise<number> {
   if (!options.base) throw configError('E_USAGE', 'affected needs --base <ref>', { hint: 'e.g. --base origin/main (the commit the change starts from)' });
-  // No vendoring: a vendored component is compared by its vendor entry.
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: false });
+  // Nothing is vendored: a vendored component is compared by its vendor entry (source and version).
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: 'lookup' });
   const repo = new GitRepo(ws.config.root, { env: ws.env, warn: (m) => ctx.log.warn(m) });
   const { findAffected } = await import('../../engine/affected.js');
   const affected = await findAffected(ws, repo, { base: options.base, head: options.head });

@@ -15,6 +15,7 @@ import { unknownCommit } from '../../tracking/git.js';
 import { configError, policyError } from '../../util/errors.js';
 import { ciContext } from '../../tracking/ci.js';
 import { recordMessage } from './shared.js';
+import { appendStepSummary, markdownTable } from '../github.js';
 
 export async function run(
   args: string[],
@@ -79,6 +80,16 @@ export async function run(
     await recordApproval(tracking, { deployment: spec.name, target: target.name, commit, approvedBy: who, timestamp, method: 'note', message, ci: ciContext(ctx.env), signature });
   }
   const data = { deployment: spec.name, target: target.name, approvals, pushed: Boolean(tracking.remote) };
+  await appendStepSummary(
+    ctx.env,
+    [
+      `### Approval of ${spec.name} for ${target.name}`,
+      '',
+      markdownTable(['commit', 'approved by', 'at', 'signed'], approvals.map((a) => [`\`${a.git_sha.slice(0, 12)}\``, a.approved_by, a.timestamp, a.verified ? 'verified' : a.signed ? 'yes' : 'no'])),
+      ...(message ? ['', `Why: ${message}`] : []),
+      '',
+    ].join('\n'),
+  );
   writeResult(ctx, data, () =>
     renderTable(
       data.approvals.map((a) => ({

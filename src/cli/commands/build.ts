@@ -5,6 +5,8 @@ import { renderTable, writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
 import { imageSbomRecorder } from '../../engine/image-sbom.js';
 import { buildRecordStore } from '../../tracking/build-records.js';
+import { appendStepSummary, markdownTable } from '../github.js';
+import { configError } from '../../util/errors.js';
 
 interface BuildCommandOptions {
   target?: string;
@@ -17,6 +19,7 @@ interface BuildCommandOptions {
 
 export async function run(args: string[], options: BuildCommandOptions, ctx: CommandContext): Promise<number> {
   const deployment = args[0]!;
+  if (ctx.format === 'markdown' && !options.plan) throw configError('E_USAGE', '--format markdown is for build --plan', { hint: 'add --plan, or use --format table|json|yaml' });
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: options.offline });
   const build = await import('../../build/index.js');
   if (options.plan) {
@@ -47,6 +50,10 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
         overrides: c.plan.overrides,
       })),
     };
+    if (ctx.format === 'markdown') {
+      ctx.stdout.write(buildPlanMarkdown(data));
+      return 0;
+    }
     writeResult(ctx, data, () =>
       data.components
         .map((c) =>
@@ -103,5 +110,39 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
       ['component', 'status', 'digest', 'destination'],
     ) || 'no nixpack components',
   );
+  await appendStepSummary(
+    ctx.env,
+    [
+      `### Build of ${data.deployment} for ${data.target}`,
+      '',
+      markdownTable(['component', 'status', 'image', 'build key', 'recorded'], data.components.map((c) => [`\`${c.component}\``, c.status, `\`${c.image}\``, `\`${c.build_key.slice(0, 12)}\``, c.recorded ? 'yes' : 'no'])),
+      '',
+    ].join('\n'),
+  );
   return 0;
+}
+
+/** `build --plan --format markdown`: per nixpack component, what would be built from where, for a pull-request comment. */
+function buildPlanMarkdown(data: {
+  deployment: string;
+  target: string;
+  components: { component: string; provider: string; variant: string; builder: string; source: string; build_key: string; base: string; start: string | null; image: { registry?: string; name: string }; phases: { install: string[]; build: string[] } }[];
+}): string {
+  const out = [`### Build plan of ${data.deployment} for ${data.target}`, ''];
+  if (data.components.length === 0) out.push('No nixpack components.', '');
+  for (const c of data.components) {
+    out.push(
+      `**\`${c.component}\`** — ${c.provider}/${c.variant} from \`${c.source}\`, builder ${c.builder}, build key \`${c.build_key.slice(0, 12)}\``,
+      '',
+      markdownTable(['phase', 'commands'], [
+        ['install', c.phases.install.join(' && ') || '-'],
+        ['build', c.phases.build.join(' && ') || '-'],
+        ['start', c.start ?? '-'],
+      ]),
+      '',
+      `base \`${c.base}\`, image \`${c.image.registry ? `${c.image.registry}/` : ''}${c.image.name}\``,
+      '',
+    );
+  }
+  return `${out.join('\n')}\n`;
 }

@@ -1,6 +1,5 @@
 // `atmos deployment rollout <d> --target t`: applies a deployment's components (SPEC 6), with progress
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
-import { appendFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
@@ -9,7 +8,7 @@ import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
 import type { TargetSpec } from '../../model/types.js';
-import { annotation, group, inGithubActions } from '../github.js';
+import { annotation, appendStepSummary, group, inGithubActions, markdownTable } from '../github.js';
 
 interface RolloutFlags {
   target?: string;
@@ -30,9 +29,11 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const flags = options as RolloutFlags;
   const deployment = args[0]!;
   const format = ctx.format ?? 'table';
-  if (!['table', 'json', 'markdown'].includes(format)) {
-    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json or markdown' });
+  if (!['table', 'json', 'markdown', 'ndjson'].includes(format)) {
+    throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json, markdown or ndjson' });
   }
+  // --format ndjson: one JSON object per line as things happen, for tools following a rollout live.
+  const event = format === 'ndjson' ? (fields: Record<string, unknown>) => ctx.stdout.write(`${JSON.stringify({ time: ctx.now().toISOString(), ...fields })}\n`) : undefined;
   let parallelism: number | undefined;
   if (flags.parallelism !== undefined) {
     parallelism = Number(flags.parallelism);
@@ -107,8 +108,13 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log: ctx.log }) });
     },
     progress: {
-      started: (key) => line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`),
+      started: (key) => {
+        event?.({ event: 'started', component: key });
+        line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`);
+      },
+      step: (key, step) => event?.({ event: 'step', component: key, step }),
       finished: (r) => {
+        event?.({ event: 'finished', ...componentJson(r) });
         const detail =
           r.status === 'planned' && r.planCounts
             ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
@@ -138,9 +144,12 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const promotion = requireTarget(await loadDeployment(ws.config, ws.files, deployment), result.target).promotion;
   const markdown = () => markdownReport(result, (p) => relative(root, p), { promotion, promoteFrom: flags.promoteFrom });
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
-  else if (format === 'markdown') ctx.stdout.write(markdown());
+  else if (event) {
+    const { components: _, ...rest } = toJson(result);
+    event({ event: 'summary', ...rest, exit_code: result.exitCode });
+  } else if (format === 'markdown') ctx.stdout.write(markdown());
   else ctx.stdout.write(summaryText(result, show));
-  if (ctx.env.GITHUB_STEP_SUMMARY) await appendFile(ctx.env.GITHUB_STEP_SUMMARY, markdown());
+  await appendStepSummary(ctx.env, markdown());
   return result.exitCode;
 }
 
@@ -169,19 +178,7 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
     deployment: result.deployment,
     target: result.target,
     plan: result.planOnly,
-    components: result.components.map((r) => ({
-      component: r.key,
-      type: r.type,
-      status: r.status,
-      duration_ms: r.durationMs,
-      ...(r.planCounts ? { plan: r.planCounts } : {}),
-      ...(r.planChanges ? { changes: r.planChanges } : {}),
-      ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
-      ...(r.outputs ? { outputs: r.outputs } : {}),
-      ...(r.workdir ? { workdir: r.workdir } : {}),
-      ...(r.error ? { error: r.error } : {}),
-      ...(r.reason ? { reason: r.reason } : {}),
-    })),
+    components: result.components.map(componentJson),
     summary: {
       succeeded: result.summary.succeeded,
       failed: result.summary.failed,
@@ -189,6 +186,23 @@ export function toJson(result: RolloutResult): Record<string, unknown> {
       cancelled: result.summary.cancelled,
       ...(result.planOnly ? { planned: result.summary.planned, deferred: result.summary.deferred } : {}),
     },
+  };
+}
+
+/** One component of the `--format json` shape (and of an ndjson `finished` event). */
+function componentJson(r: ComponentResult): Record<string, unknown> {
+  return {
+    component: r.key,
+    type: r.type,
+    status: r.status,
+    duration_ms: r.durationMs,
+    ...(r.planCounts ? { plan: r.planCounts } : {}),
+    ...(r.planChanges ? { changes: r.planChanges } : {}),
+    ...(r.build ? { build: { key: r.build.key, status: r.build.image ? 'up-to-date' : 'would-build', ...(r.build.image ? { image: r.build.image } : {}) } } : {}),
+    ...(r.outputs ? { outputs: r.outputs } : {}),
+    ...(r.workdir ? { workdir: r.workdir } : {}),
+    ...(r.error ? { error: r.error } : {}),
+    ...(r.reason ? { reason: r.reason } : {}),
   };
 }
 
@@ -219,26 +233,22 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
  * target's promotion policy.
  */
 export function markdownReport(result: RolloutResult, show: (p: string) => string, context: { promotion?: TargetSpec['promotion']; promoteFrom?: string }): string {
-  const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
   const rows = result.components.map((r) => {
     const plan = r.planCounts ? `+${r.planCounts.add} ~${r.planCounts.change} -${r.planCounts.destroy}` : r.build ? (r.build.image ? 'up to date' : 'would build') : '';
     const note = r.error ?? r.reason ?? (r.workdir ? `kept ${show(r.workdir)}` : '');
-    return `| \`${r.key}\` | ${statusWord(r)} | ${seconds(r.durationMs)} | ${plan} | ${cell(note)} |`;
+    return [`\`${r.key}\``, statusWord(r), seconds(r.durationMs), plan, note];
   });
   const out = [
     `### ${result.planOnly ? 'Plan' : 'Rollout'} of ${result.deployment} to ${result.target}${context.promoteFrom ? ` (promotion from ${context.promoteFrom})` : ''}`,
     '',
-    '| component | status | duration | plan | note |',
-    '|---|---|---|---|---|',
-    ...rows,
+    markdownTable(['component', 'status', 'duration', 'plan', 'note'], rows),
     '',
     counts(result),
     '',
   ];
   for (const r of result.components.filter((c) => c.planChanges?.length)) {
-    out.push(`<details><summary><code>${r.key}</code>: ${r.planChanges!.length} resource change${r.planChanges!.length === 1 ? '' : 's'}</summary>`, '', '| action | resource |', '|---|---|');
-    for (const change of r.planChanges!) out.push(`| ${change.action} | \`${cell(change.address)}\` |`);
-    out.push('', '</details>', '');
+    out.push(`<details><summary><code>${r.key}</code>: ${r.planChanges!.length} resource change${r.planChanges!.length === 1 ? '' : 's'}</summary>`, '');
+    out.push(markdownTable(['action', 'resource'], r.planChanges!.map((change) => [change.action, `\`${change.address}\``])), '', '</details>', '');
   }
   const images = result.components.filter((r) => r.build);
   if (images.length) {
