@@ -18,12 +18,12 @@ import type {
 import { parseComponentKey } from './types.js';
 import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
-import { loadStacks, type StackSet } from '../stacks/load.js';
+import { loadStacks, stackKey, type StackSet } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge, PendingMerge } from '../stacks/merge.js';
 import { evaluateTags } from '../stacks/functions.js';
-import { Deferred, envFunc, renderValue } from '../stacks/template.js';
-import { expandContextTokens } from '../stacks/workspace.js';
+import { Deferred, envFunc, renderString, renderValue } from '../stacks/template.js';
+import { atmosStackName, expandContextTokens, stackNaming } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
 import type { ComponentType, ListMergeStrategy } from '../config/types.js';
@@ -40,12 +40,16 @@ interface Unrendered {
   stacks: StackSet;
   /** Where a vendor entry provides this component from for this target (and its cache directory, when cached). */
   vendored?: VendoredDirectory;
+  /** The top-level stack file Atmos would name this component's stack after (none: the deployment lists no stack file). */
+  stackFile?: { key: string; name?: string };
+  /** Every stack file the deployment's stack files import (Atmos's `imports`). */
+  imports: string[];
   base: ComponentBase;
   /** Under `describe --use-mocks`: a terraform component's `mocks` section (undefined: it declares none). */
   mocksOf?: (component: string) => Record<string, unknown> | undefined;
 }
 
-type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked'>;
+type ComponentBase = Pick<ResolvedComponent, 'key' | 'type' | 'name' | 'componentPath' | 'abstract' | 'enabled' | 'locked' | 'inheritance'>;
 
 const UNRENDERED = Symbol('atmos.unrendered');
 
@@ -86,6 +90,9 @@ export async function resolveTarget(
   for (const { spec, stack } of staged) {
     if (!vendored.has(`${spec.type}/${stack.componentPath}`)) await assertComponentInside(ws, spec, stack);
   }
+  // Atmos's `imports`: every stack file the stack files import, by key, sorted.
+  const topKeys = new Set(stackSet.topLevel.map((top) => top.key));
+  const imports = [...new Set(stackSet.files.map((file) => stackKey(stackSet.basePath, file)))].filter((key) => !topKeys.has(key)).sort();
   const components: ResolvedComponent[] = [];
   for (const { spec, sections, stack } of staged) {
     const unrendered: Unrendered = {
@@ -98,12 +105,17 @@ export async function resolveTarget(
       stacks: stackSet,
       vendored: vendored.get(`${spec.type}/${stack.componentPath}`),
       ...(options.useMocks ? { mocksOf: (name: string) => resolveStackComponent(stackSet, 'terraform', name).mocks } : {}),
+      // As in Atmos, the first top-level file whose imports define the component is its stack file.
+      imports,
+      stackFile: stackSet.topLevel.find((top) => top.defines.has(componentKeyOf(spec))) ?? stackSet.topLevel[0],
       base: {
         key: componentKeyOf(spec),
         type: spec.type,
         name: spec.name,
         componentPath: stack.componentPath,
         abstract: stack.abstract,
+        // As Atmos lists them: the nearest base first (the reverse of the merge order), each once.
+        inheritance: [...new Set([...stack.inherits].reverse())],
         // A target may switch a component off (or lock it) in its own overrides.
         ...switches(stack, target.components.get(componentKeyOf(spec))),
       },
@@ -289,9 +301,8 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
     env: evaluated.env ?? {},
     metadata: evaluated.metadata ?? {},
     atmos_component: base.name,
-    atmos_stack: `${deployment.name}-${target.name}`,
-    // Atmos's names for the stack and the component's backend and providers sections.
-    stack: `${deployment.name}-${target.name}`,
+    // Atmos's names for the stack file and the stack (set below) and the component's backend and providers sections.
+    atmos_stack_file: unrendered.stackFile?.key ?? '',
     backend_type: evaluated.backend_type ?? '',
     backend: evaluated.backend ?? {},
     providers: evaluated.providers ?? {},
@@ -302,6 +313,15 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
   const templateEnv: Record<string, string> = { ...ws.config.templateEnv };
   const componentTemplates = asRecord(asRecord(asRecord(asRecord(evaluated.settings).templates).settings).env);
   for (const [name, value] of Object.entries(componentTemplates)) if (value !== null && value !== undefined) templateEnv[name] = String(value);
+  // Atmos's stack name (a deployment listing no stack file has none: its own `<deployment>-<target>`).
+  const stackFile = unrendered.stackFile;
+  const atmosStack = stackFile
+    ? atmosStackName(stackFile, stackNaming(ws.config.raw), { name: base.name, componentPath: base.componentPath, vars: asRecord(data.vars) }, (template) =>
+        renderString(template, { ...data, atmos_stack: stackFile.key, stack: stackFile.key }, { missing: 'keep', location: locationOf(ws.config.raw.stacks, 'name_template') }),
+      )
+    : `${deployment.name}-${target.name}`;
+  data.atmos_stack = atmosStack;
+  data.stack = atmosStack;
   const funcs = {
     // Sprig's env: templates.settings.env (atmos.yaml's, then the component's settings.templates.settings.env)
     // over the process environment, as Atmos sets them while rendering; empty when unset.
@@ -401,6 +421,9 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
   if (isPlainObject(rendered.locals)) collectOrigins(rendered.locals, 'locals', origins, ws.config.root, deployment.file, ws.config.stacksBasePath);
   return {
     ...base,
+    atmosStack,
+    ...(stackFile ? { atmosStackFile: stackFile.key } : {}),
+    imports: unrendered.imports,
     directory: unrendered.vendored?.dir ?? componentDirectory(ws, base.type, base.componentPath, vars),
     metadata,
     vars,

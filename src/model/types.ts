@@ -19,6 +19,14 @@ export interface ResolvedComponent {
   name: string;
   /** Directory of the component source relative to its type's base path (Atmos `metadata.component`). */
   componentPath: string;
+  /** Atmos's name of the component's stack (the stack file's `name:`, `stacks.name_template` / `name_pattern`, else its key). */
+  atmosStack?: string;
+  /** The key of that stack file (Atmos's `atmos_stack_file`); absent when the deployment lists no stack file. */
+  atmosStackFile?: string;
+  /** Every stack file the deployment's stack files import, by key, sorted (Atmos's `imports`). */
+  imports?: string[];
+  /** The base components merged into this one, the nearest first (Atmos's `inheritance`). */
+  inheritance?: string[];
   /** Absolute directory of the component (may not exist yet when vendored). */
   directory: string;
   metadata: Record<string, unknown>;

@@ -181,7 +181,15 @@ export function resolveStackComponent(
   const metadata =
     set.inheritMetadata === false ? ((mergeAll([section(set.metadata), section(component.metadata)], strategy) as Section | undefined) ?? {}) : withBases;
 
-  const legacyComponent = typeof component.component === 'string' ? component.component : undefined;
+  // The older `component:` key names a base or a directory; a base's own `component:` is followed, so
+  // the directory is the last one of the chain (Atmos's final base component).
+  let legacyComponent = typeof component.component === 'string' ? component.component : undefined;
+  for (const seen = new Set<string>(); legacyComponent !== undefined && !seen.has(legacyComponent); ) {
+    seen.add(legacyComponent);
+    const next = section(defs[legacyComponent])?.component;
+    if (typeof next !== 'string' || next === legacyComponent) break;
+    legacyComponent = next;
+  }
   const componentPath =
     typeof withBases.component === 'string' && withBases.component ? withBases.component : (legacyComponent ?? name);
 

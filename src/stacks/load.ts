@@ -48,6 +48,12 @@ export interface StackSet {
   components: Record<string, Record<string, Section>>;
   /** Files (absolute) that define each component, in merge order: `definedIn[type][name]`. */
   definedIn: Record<string, Record<string, string[]>>;
+  /**
+   * The top-level stack files (the deployment's `stacks:` entries, globs expanded) in order: each
+   * one's key, its manifest `name:` when set, and the components its import closure defines
+   * (`type/name`). Atmos names a stack after these (see `atmosStackName` in workspace.ts).
+   */
+  topLevel: { key: string; name?: string; defines: Set<string> }[];
   /** Every file read (absolute paths), in first-read order. */
   files: string[];
   /** The stacks base path the files are relative to. */
@@ -107,6 +113,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
   const parsed = new Map<string, Promise<Section>>();
   const layers: Section[] = [];
   const definedIn: Record<string, Record<string, string[]>> = {};
+  const topLevel: StackSet['topLevel'] = [];
   /** Every file as parsed (one per template context), checked for keys Atmos does not accept. */
   const docs = new Set<Section>();
 
@@ -196,6 +203,12 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     }
     const doc = await parse(request);
     docs.add(doc);
+    // A top-level file (a `stacks:` entry) has an empty chain; every file below it adds to its closure.
+    if (chain.length === 0) {
+      const name = typeof doc.name === 'string' && doc.name ? doc.name : undefined;
+      topLevel.push({ key: stackKey(basePath, request.path), ...(name ? { name } : {}), defines: new Set() });
+    }
+    const top = topLevel[topLevel.length - 1];
     const scope = overrideScope(doc);
     // Per file, root `overrides` < `<type>.overrides`; the importing files' overrides win over the file's.
     const everyType: TypedOverrides = Object.fromEntries(COMPONENT_TYPES.map((type) => [type, scope.global]));
@@ -211,6 +224,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
         for (const name of Object.keys(defs)) {
           const list = ((definedIn[type] ??= {})[name] ??= []);
           if (!list.includes(request.path)) list.push(request.path);
+          top?.defines.add(`${type}/${name}`);
         }
       }
     }
@@ -363,6 +377,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     types,
     components,
     definedIn,
+    topLevel,
     files: read,
     basePath,
   };

@@ -9,7 +9,7 @@ import { configError, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, keyLocationOf } from '../util/yaml.js';
 import { resolveStackComponent, type StackComponent } from './component.js';
 import { renderString } from './template.js';
-import { expandContextTokens, workspaceName } from './workspace.js';
+import { atmosStackName, expandContextTokens, workspaceName, type StackNaming } from './workspace.js';
 import type { StackSet } from './load.js';
 
 const COMPONENT_NAME_RE = new RegExp(COMPONENT_NAME_PATTERN);
@@ -17,10 +17,7 @@ const CONTEXT_VARS = ['namespace', 'tenant', 'environment', 'stage'] as const;
 const LABEL_VARS = ['tenant', 'environment', 'stage', 'region'] as const;
 
 /** What migrate needs of atmos.yaml to find the state Atmos wrote. */
-export interface AtmosNaming {
-  /** `stacks.name_template` / `stacks.name_pattern` of atmos.yaml. */
-  nameTemplate?: string;
-  namePattern?: string;
+export interface AtmosNaming extends StackNaming {
   /** The terraform components base path, relative to the repository root (`components/terraform`). */
   terraformDir: string;
 }
@@ -83,7 +80,7 @@ export function migrateStack(set: StackSet, stack: string, name: string, naming:
       const dep = componentKey(target.type, target.name);
       if (dep !== key && !depends.includes(dep)) depends.push(dep);
     }
-    return { component: key, enabled: c.enabled, depends_on: depends, ...(c.type === 'terraform' ? { adopt: adoptState(c.resolved, c.name, stack, naming) } : {}) };
+    return { component: key, enabled: c.enabled, depends_on: depends, ...(c.type === 'terraform' ? { adopt: adoptState(c.resolved, c.name, { key: stack, name: set.topLevel[0]?.name }, naming) } : {}) };
   });
   const cycle = buildGraph(components.map((c) => ({ key: c.component, dependsOn: c.depends_on }))).findCycle();
   if (cycle) {
@@ -110,22 +107,19 @@ export function migrateStack(set: StackSet, stack: string, name: string, naming:
  * The state `atmos terraform apply <component> -s <stack>` uses, as Atmos computes it
  * (BuildTerraformWorkspace in Atmos's internal/exec/stack_utils.go): the workspace is
  * `metadata.terraform_workspace_template`, else `_pattern`, else `terraform_workspace`, else the stack
- * name — followed by `-<component>` when the component names another directory — with `/` → `-`. The
- * stack name is `stacks.name_template` rendered with the component's sections, else
- * `stacks.name_pattern` with its `{var}` tokens, else the stack file's key. With the local backend
+ * name (`atmosStackName`) — followed by `-<component>` when the component names another directory —
+ * with `/` → `-`. With the local backend
  * terraform runs in the component directory, so its files are there (`terraform.tfstate`,
  * `terraform.tfstate.d/<workspace>/terraform.tfstate`, or the `path` / `workspace_dir` set, relative
  * to that directory).
  */
-function adoptState(c: StackComponent, name: string, stack: string, naming: AtmosNaming): NonNullable<MigratedComponent['adopt']> {
-  const data = { vars: c.vars, settings: c.settings, env: c.env, metadata: c.metadata, component: name, atmos_component: name, atmos_stack: stack };
-  const tokens = (pattern: string) => expandContextTokens(pattern, { name, componentPath: c.componentPath, vars: c.vars }, (token) => token);
+function adoptState(c: StackComponent, name: string, stack: { key: string; name?: string }, naming: AtmosNaming): NonNullable<MigratedComponent['adopt']> {
+  const context = { name, componentPath: c.componentPath, vars: c.vars };
+  const base = { vars: c.vars, settings: c.settings, env: c.env, metadata: c.metadata, component: name, atmos_component: name, atmos_stack_file: stack.key };
+  const stackName = atmosStackName(stack, naming, context, (template) => renderString(template, { ...base, atmos_stack: stack.key }));
+  const data = { ...base, atmos_stack: stackName, stack: stackName };
+  const tokens = (pattern: string) => expandContextTokens(pattern, context, (token) => token);
   const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
-  const stackName = naming.nameTemplate
-    ? String(renderString(naming.nameTemplate, data))
-    : naming.namePattern
-      ? tokens(naming.namePattern)
-      : stack;
   const template = text(c.metadata.terraform_workspace_template);
   const pattern = text(c.metadata.terraform_workspace_pattern);
   const workspace = workspaceName(

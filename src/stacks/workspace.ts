@@ -26,3 +26,41 @@ export function expandContextTokens(
 export function workspaceName(name: string): string {
   return name.replaceAll('/', '-');
 }
+
+/** `stacks.name_template` / `stacks.name_pattern` of atmos.yaml: how Atmos names a stack. */
+export interface StackNaming {
+  nameTemplate?: string;
+  namePattern?: string;
+}
+
+/** The naming settings of atmos.yaml's `stacks:` section (its raw form). */
+export function stackNaming(raw: Record<string, unknown>): StackNaming {
+  const stacks = raw.stacks !== null && typeof raw.stacks === 'object' && !Array.isArray(raw.stacks) ? (raw.stacks as Record<string, unknown>) : {};
+  const text = (key: string) => (typeof stacks[key] === 'string' && stacks[key] ? (stacks[key] as string) : undefined);
+  return { nameTemplate: text('name_template'), namePattern: text('name_pattern') };
+}
+
+/**
+ * A stack's name as Atmos computes it (BuildTerraformWorkspace and describe stacks): the stack
+ * file's own `name:`, else `stacks.name_template` rendered with the component's sections, else
+ * `stacks.name_pattern` with its `{var}` tokens (the file's key when a token has no value), else the
+ * file's key. `renderTemplate` renders the name template (the caller's template data and functions).
+ */
+export function atmosStackName(
+  stack: { key: string; name?: string },
+  naming: StackNaming,
+  context: { name: string; componentPath: string; vars: Record<string, unknown> },
+  renderTemplate: (template: string) => unknown,
+): string {
+  if (stack.name) return stack.name;
+  if (naming.nameTemplate) return String(renderTemplate(naming.nameTemplate));
+  if (naming.namePattern) {
+    let complete = true;
+    const name = expandContextTokens(naming.namePattern, context, (token) => {
+      complete = false;
+      return token;
+    });
+    if (complete) return name;
+  }
+  return stack.key;
+}

@@ -7,6 +7,7 @@
 // - a value listed as a known gap agrees (the gap list is stale: remove the entry).
 // The format of a case file is described in docs/stacks.md ("Conformance with Atmos").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -24,6 +25,8 @@ interface Case {
   fixture?: string;
   /** The stack file's key under the stacks base path (what `atmos describe component -s` names). */
   stack: string;
+  /** The deployment's `stacks:` when it lists more than `stack` (top-level files Atmos composes into one stack). */
+  stacks?: string[];
   component: string;
   type?: string;
   env?: Record<string, string>;
@@ -95,6 +98,8 @@ function asAtmos(c: Described): Record<string, unknown> {
     workspace: c.state?.workspace,
     component: c.component_path,
     atmos_component: c.name,
+    // Atmos gives the directory's absolute path; ours is relative to the repository root.
+    component_info: { component_path: c.directory },
   };
 }
 
@@ -115,9 +120,11 @@ function repoFor(fixture: string): string {
 async function describeComponent(c: Case & { fixture: string }): Promise<{ exitCode: number; stderr: string; component?: Described }> {
   const repo = repoFor(c.fixture);
   const type = c.type ?? 'terraform';
-  const name = `conformance-${Buffer.from(`${c.stack}|${type}/${c.component}`).toString('hex').slice(0, 40)}`;
-  const deployment = { deployment: { name: 'conformance', stacks: [c.stack], components: { [type]: { [c.component]: {} } }, targets: { dev: {} } } };
-  // Fixtures hold no deployments/ folder: the runner writes the only deployment there.
+  const stacks = c.stacks ?? [c.stack];
+  // One deployment file per stack list and component (a digest: the names share long prefixes).
+  const name = `conformance-${createHash('sha256').update(`${stacks.join(',')}|${type}/${c.component}`).digest('hex').slice(0, 20)}`;
+  const deployment = { deployment: { name: 'conformance', stacks, components: { [type]: { [c.component]: {} } }, targets: { dev: {} } } };
+  // A fixture needs no deployments/ folder of its own.
   mkdirSync(join(repo, 'deployments'), { recursive: true });
   const file = join(repo, 'deployments', `${name}.yaml`);
   writeFileSync(file, stringify({ ...deployment, deployment: { ...deployment.deployment, name } }));

@@ -99,7 +99,7 @@ describe('Sprig functions and context names in stack templates', () => {
       raw_json: '{"query":"a<b&c"}',
       escaped_json: '{"query":"a\\u003cb\\u0026c"}',
       from_env: 'ops',
-      where: 'app-dev/s3/state-bucket',
+      where: 'app/s3/state-bucket', // .stack: the stack file app has no name:, so its key (as in Atmos)
     });
   });
 });
@@ -112,7 +112,7 @@ describe('templates.settings.evaluations', () => {
 
   it('a second pass renders what the first pass produced', async () => {
     const components = await describeAll(repoFor('template-evaluations'), 'app');
-    expect(components.app!.vars).toEqual({ name: 'api', label: 'api-app-dev', greeting: 'hello api-app-dev' });
+    expect(components.app!.vars).toEqual({ name: 'api', label: 'api-app', greeting: 'hello api-app' });
   });
 
   it('one pass leaves a template that another template produced as text', async () => {

@@ -9,9 +9,9 @@ import type { AtmosConfig } from '../../model/types.js';
 import { NAME_RE } from '../../config/schema.js';
 import { renderDeployment, schemaReference } from '../../config/migrate.js';
 import { configError, didYouMean } from '../../util/errors.js';
-import { isPlainObject } from '../../util/yaml.js';
 import { loadStacks, stackKey } from '../../stacks/load.js';
 import { migrateStack } from '../../stacks/migrate.js';
+import { stackNaming } from '../../stacks/workspace.js';
 
 export interface MigrateOptions {
   fromStack?: string;
@@ -46,11 +46,8 @@ export async function run(_args: string[], options: MigrateOptions, ctx: Command
   }
 
   const set = await loadStacks({ config, files: ws.files, env: ws.env, imports: [stack] });
-  const stacksSection = isPlainObject(config.raw.stacks) ? config.raw.stacks : {};
-  const setting = (key: string) => (typeof stacksSection[key] === 'string' && stacksSection[key] ? (stacksSection[key] as string) : undefined);
   const migration = migrateStack(set, stack, name, {
-    nameTemplate: setting('name_template'),
-    namePattern: setting('name_pattern'),
+    ...stackNaming(config.raw),
     terraformDir: relative(config.root, config.terraform.basePath).split(sep).join('/') || '.',
   });
   const text = renderDeployment(migration, schemaReference(config.root, dirname(output)));
