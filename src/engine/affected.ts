@@ -103,7 +103,7 @@ async function resolveAll(ws: Workspace, top: string, options: { strict: boolean
       const spec = await loadDeployment(ws.config, ws.files, name);
       for (const target of spec.targets.keys()) {
         for (const c of (await resolveTarget(ws, name, target)).components) {
-          side.set(`${name}\0${target}\0${c.key}`, { c, dir: directoryOf(c, ws, top) });
+          side.set(`${name}\0${target}\0${c.key}`, { c, dir: directoryOf(c, top) });
         }
       }
     } catch (error) {
@@ -115,7 +115,7 @@ async function resolveAll(ws: Workspace, top: string, options: { strict: boolean
 }
 
 /** The component's directory relative to the top level, when it is in the repository (a vendored one is not: its entry is compared instead). */
-function directoryOf(c: ResolvedComponent, ws: Workspace, top: string): string | undefined {
+function directoryOf(c: ResolvedComponent, top: string): string | undefined {
   if (c.vendor || !isInside(top, c.directory)) return undefined;
   return relative(top, c.directory).split(sep).join('/');
 }

@@ -52,6 +52,15 @@ afterAll(() => {
   removeDir(repo);
 });
 
+/** A repository with one terraform component, deployment `app`, and these targets (YAML under `targets:`). */
+function appRepo(targets: string): string {
+  return initRepo({
+    'atmos.yaml': 'base_path: "."\n',
+    'components/terraform/app/main.tf': 'resource "terraform_data" "app" {\n  input = "app"\n}\n',
+    'deployments/app.yaml': `deployment:\n  name: app\n  components:\n    terraform:\n      app: {}\n  targets:\n${targets}`,
+  });
+}
+
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['deployment', ...args], { cwd: repo, env });
 const head = () => git(repo, 'rev-parse', 'HEAD').trim();
 const note = () => git(repo, 'notes', '--ref=refs/notes/atmos/shop/test-results', 'show', head());
@@ -106,24 +115,14 @@ describe('tests and the promotion gate', () => {
   });
 
   it('a failing command shows the end of its output; a check past its timeout fails, and the process is stopped', async () => {
-    const dir = initRepo({
-      'atmos.yaml': 'base_path: "."\n',
-      'components/terraform/app/main.tf': 'resource "terraform_data" "app" {\n  input = "app"\n}\n',
-      'deployments/app.yaml': `deployment:
-  name: app
-  components:
-    terraform:
-      app: {}
-  targets:
-    dev:
+    const dir = appRepo(`    dev:
       tests:
         - name: broken
           run: node -e "console.error('database unreachable'); process.exit(4)"
         - name: hangs
           run: node -e "setTimeout(() => {}, 600000)"
           timeout: 1
-`,
-    });
+`);
     try {
       expect((await runCli(['deployment', 'rollout', 'app', '--target', 'dev'], { cwd: dir })).code).toBe(0);
       const started = Date.now();
@@ -141,16 +140,7 @@ describe('tests and the promotion gate', () => {
   });
 
   it('configuration: requires [tests] from a source without tests, and two tests of one name, are errors with their location', async () => {
-    const dir = initRepo({
-      'atmos.yaml': 'base_path: "."\n',
-      'components/terraform/app/main.tf': 'resource "terraform_data" "app" {\n  input = "app"\n}\n',
-      'deployments/app.yaml': `deployment:
-  name: app
-  components:
-    terraform:
-      app: {}
-  targets:
-    dev:
+    const dir = appRepo(`    dev:
       tests:
         - name: smoke
           run: ["true"]
@@ -161,8 +151,7 @@ describe('tests and the promotion gate', () => {
       promotion:
         allowed_from: [dev, qa]
         requires: [tests]
-`,
-    });
+`);
     try {
       const r = await runCli(['deployment', 'validate', 'app'], { cwd: dir });
       expect(r.code).toBe(2);
