@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, configError, stepError } from '../util/errors.js';
 import { exec, findOnPath } from '../util/exec.js';
-import { ComponentFailure, type RunnerContext } from './terraform.js';
+import { ComponentFailure, lineOutput, type RunnerContext } from './terraform.js';
 import { addSensitiveValues } from './sensitive.js';
 import { createWorkdir, keepWorkdir, PRIVATE_UMASK, removeWorkdir, writePrivateFile } from './workdir.js';
 
@@ -53,14 +53,16 @@ export async function runHelmfileComponent(
     const args = helmfileArgs(helmfile, VALUES_FILE, options.planOnly);
     ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
     ctx.onStep?.(component.key, options.planOnly ? 'diff' : 'apply');
+    const output = lineOutput(ctx, component.key);
     const result = await exec(binary, args, {
+      ...output.options,
       cwd: workdir,
       env: { ...ctx.env, ...component.env },
       signal: ctx.signal,
       check: false,
       ownProcessGroup: true,
       umask: PRIVATE_UMASK,
-    });
+    }).finally(output.flush);
     if (result.code !== 0) {
       throw stepError('E_HELMFILE_FAILED', `${component.key}: helmfile ${options.planOnly ? 'diff' : 'apply'} failed${ctx.signal.aborted ? ' (interrupted)' : ''}`, {
         output: ctx.redactor.redact(`${result.stderr}\n${result.stdout}`.trim()),

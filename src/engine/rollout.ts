@@ -97,6 +97,8 @@ export interface RolloutProgress {
   started?(key: ComponentKey, type: ComponentType, at: Date): void;
   /** A program step of a running component starts (terraform `init`, `plan`, `apply`, `output`; helmfile's). */
   step?(key: ComponentKey, step: string): void;
+  /** A whole line terraform (init, workspace, plan, apply) or helmfile printed, secrets blanked. */
+  output?(key: ComponentKey, line: string): void;
   finished?(result: ComponentResult): void;
 }
 
@@ -193,6 +195,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
     redactor,
     keepWorkspace: options.keepWorkspace ?? false,
     onStep: options.progress?.step ? (key, step) => options.progress!.step!(key, step) : undefined,
+    onOutput: options.progress?.output ? (key, line) => options.progress!.output!(key, line) : undefined,
   });
 
   // A plan changes nothing, so it does not need the target to itself.

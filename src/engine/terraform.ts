@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, stepError } from '../util/errors.js';
-import { exec, findOnPath, tailLines, type ExecResult } from '../util/exec.js';
+import { exec, findOnPath, tailLines, type ExecOptions, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../util/logger.js';
 import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
 import { outputInputs } from '../model/terraform-variables.js';
@@ -48,6 +48,31 @@ export interface RunnerContext extends WorkdirScope {
   keepWorkspace: boolean;
   /** Told as each program step of a component starts (`init`, `plan`, `apply`, `output`, `helmfile diff` …). */
   onStep?(key: ResolvedComponent['key'], step: string): void;
+  /** `-v`: each whole line a component's program prints, as it prints it, secrets blanked. */
+  onOutput?(key: ResolvedComponent['key'], line: string): void;
+}
+
+const STREAMED_STEPS = new Set(['init', 'workspace', 'plan', 'apply']);
+
+/**
+ * exec options that hand a program's output to `ctx.onOutput` line by line (a partial line waits for
+ * its end, so lines of components running at once never mix), redacted; nothing without the callback.
+ */
+export function lineOutput(ctx: Pick<RunnerContext, 'onOutput' | 'redactor'>, key: ResolvedComponent['key']): { options: Pick<ExecOptions, 'onStdout' | 'onStderr'>; flush(): void } {
+  if (!ctx.onOutput) return { options: {}, flush: () => {} };
+  const pending = { out: '', err: '' };
+  const feed = (which: 'out' | 'err') => (chunk: string) => {
+    const lines = (pending[which] + chunk).split('\n');
+    pending[which] = lines.pop()!;
+    for (const line of lines) ctx.onOutput!(key, ctx.redactor.redact(line));
+  };
+  return {
+    options: { onStdout: feed('out'), onStderr: feed('err') },
+    flush: () => {
+      for (const which of ['out', 'err'] as const) if (pending[which]) ctx.onOutput!(key, ctx.redactor.redact(pending[which]));
+      pending.out = pending.err = '';
+    },
+  };
 }
 
 export interface TerraformRun {
@@ -146,7 +171,11 @@ async function step(
 ): Promise<ExecResult> {
   ctx.log.debug(`${component.key}: ${binary} ${args.join(' ')}`);
   ctx.onStep?.(component.key, what);
-  const run = () => exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK });
+  // Only what terraform prints for people: `output -json`, `show -json` and `state pull` print values
+  // (sensitive outputs among them) before this tool has read which ones to blank.
+  const output = lineOutput(STREAMED_STEPS.has(args[0]!) ? ctx : { redactor: ctx.redactor }, component.key);
+  const run = () =>
+    exec(binary, args, { cwd: workdir, env, signal: ctx.signal, check: false, ownProcessGroup: true, umask: PRIVATE_UMASK, ...output.options }).finally(output.flush);
   let result = await run();
   // Components started together on one backend set up its storage at the same moment: terraform's pg
   // backend creates its schema and table without a lock (the loser fails on a duplicate key) and

@@ -4,18 +4,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initRepo, removeDir, runCli } from '../helpers/repo.js';
 
+const SECRET = 'hunter2-never-printed';
 let repo: string;
 beforeAll(() => {
   repo = initRepo({
     'atmos.yaml': 'base_path: "."\n',
-    'components/terraform/a/main.tf': 'resource "terraform_data" "a" {\n  input = "a"\n}\noutput "id" {\n  value = terraform_data.a.output\n}\n',
+    'components/terraform/a/main.tf':
+      'variable "password" {\n  type      = string\n  sensitive = true\n  default   = "unset"\n}\nresource "terraform_data" "a" {\n  input = "a"\n}\nresource "terraform_data" "p" {\n  input = sha256(var.password)\n}\noutput "id" {\n  value = terraform_data.a.output\n}\noutput "password" {\n  value     = var.password\n  sensitive = true\n}\n',
     'components/terraform/b/main.tf': 'variable "a" {\n  type = string\n}\nresource "terraform_data" "b" {\n  input = var.a\n}\n',
     'components/terraform/broken/main.tf': 'resource "terraform_data" "x" {\n  input = var.missing\n}\n',
     'deployments/events.yaml': `deployment:
   name: events
   components:
     terraform:
-      a: {}
+      a: { vars: { password: ${SECRET} } }
       b: { vars: { a: '{{ output "terraform/a" "id" }}' } }
       broken: { metadata: { depends_on: [terraform/a] } }
   targets:
@@ -44,5 +46,20 @@ describe('rollout --format ndjson', () => {
     expect(index('terraform/a', 'finished')).toBeLessThan(index('terraform/b', 'started'));
     const summary = events.at(-1)!;
     expect(summary).toMatchObject({ event: 'summary', deployment: 'events', target: 'dev', exit_code: 1, summary: { succeeded: 2, failed: 1 } });
+  });
+
+  it('-v streams each program line prefixed with its component, whole lines only, secrets never; without -v none', async () => {
+    const r = await runCli(['deployment', 'rollout', 'events', '--target', 'dev', '-v', '--component', 'terraform/a', '--component', 'terraform/b'], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('['));
+    expect(lines.some((l) => l.startsWith('[terraform/a] Terraform has been successfully initialized!'))).toBe(true);
+    expect(lines.some((l) => /^\[terraform\/b\] Apply complete! Resources: \d+ added/.test(l))).toBe(true);
+    for (const line of lines) expect(line).toMatch(/^\[terraform\/(a|b)\] /);
+    expect(r.stderr).not.toContain(SECRET);
+    // Machine-readable steps (output -json: sensitive values before they are known to be) are not streamed.
+    expect(lines.some((l) => l.includes('"sensitive"'))).toBe(false);
+    const quiet = await runCli(['deployment', 'rollout', 'events', '--target', 'dev', '--component', 'terraform/a'], { cwd: repo });
+    expect(quiet.code).toBe(0);
+    expect(quiet.stderr).not.toMatch(/^\[terraform\//m);
   });
 });

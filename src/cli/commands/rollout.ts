@@ -113,6 +113,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`);
       },
       step: (key, step) => event?.({ event: 'step', component: key, step }),
+      // -v: the programs' own output, each line whole and prefixed with its component.
+      ...(ctx.verbose ? { output: (key: string, text: string) => ctx.stderr.write(`${colors.dim(`[${key}]`)} ${text}\n`) } : {}),
       finished: (r) => {
         event?.({ event: 'finished', ...componentJson(r) });
         const detail =
