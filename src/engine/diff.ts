@@ -7,7 +7,7 @@ import { isInside } from '../util/paths.js';
 import { resolveTarget, type Workspace } from '../model/index.js';
 import type { DeploymentSpec, ResolvedComponent } from '../model/types.js';
 import type { GitRepo } from '../tracking/git.js';
-import { deployedImages, readStatus, type ComponentState } from '../tracking/state.js';
+import { deployedCommits, deployedImages, readStatus, type ComponentState } from '../tracking/state.js';
 import { HIDDEN, hideSensitive } from './sensitive.js';
 
 export async function diffTargets(
@@ -39,8 +39,7 @@ export async function diffTargets(
   });
 
   // The commit each target runs "as a whole": its most recently deployed one.
-  const head = (m: Map<string, ComponentState>) =>
-    [...m.values()].filter((s) => s.commit).sort((x, y) => (y.deployed?.timestamp ?? '').localeCompare(x.deployed?.timestamp ?? ''))[0]?.commit;
+  const head = (m: Map<string, ComponentState>) => deployedCommits([...m.values()])[0];
   const fromHead = head(from);
   const toHead = head(to);
   const log = async (range: string) => {

@@ -9,7 +9,7 @@ import type { ComponentKey, DeploymentSpec } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
 import { outputsReadByChecks, renderCheck } from '../model/checks.js';
 import type { GitRepo } from '../tracking/git.js';
-import { readStatus } from '../tracking/state.js';
+import { deployedCommits, deployedImages, readStatus } from '../tracking/state.js';
 import { configError, isAtmosError, policyError, stepError } from '../util/errors.js';
 import { exec, tailLines } from '../util/exec.js';
 import { resolveAtCommit } from './drift.js';
@@ -45,9 +45,8 @@ export async function runTargetTests(
   if (states.length === 0) {
     throw policyError('E_TARGET_NOT_DEPLOYED', `${spec.name} has nothing deployed to ${target} to test`, { hint: `roll out to ${target} first` });
   }
-  const newest = [...states].sort((a, b) => (b.deployed?.timestamp ?? '').localeCompare(a.deployed?.timestamp ?? ''));
-  const commits = [...new Set(newest.map((s) => s.commit!))];
-  const images = Object.fromEntries(states.flatMap((s) => Object.entries(s.deployed?.images ?? {})));
+  const commits = deployedCommits(states);
+  const images = deployedImages(states);
   // The configuration, scripts and templates of the newest commit the target runs.
   const at = await resolveAtCommit(ws, repo, { deployment: spec.name, target, commit: commits[0]!, images });
   const redactor = new Redactor();

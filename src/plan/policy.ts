@@ -40,7 +40,7 @@ export interface PolicySources {
   /** The [y/N] question of `approval_method: manual`. */
   prompt: Prompt;
   /** The newest recorded test run of `target` on each of `commits` (`promotion.requires: [tests]`). */
-  testResults(target: string, commits: string[]): Promise<Map<string, { passed: boolean; timestamp: string; checks: { name: string; passed: boolean }[] }>>;
+  testResults(target: string, commits: string[]): Promise<Map<string, TestRunSummary>>;
 }
 
 export interface PolicyResult {
@@ -106,19 +106,35 @@ export async function checkRolloutPolicy(
   return { decision, approval };
 }
 
+/** What the tests gate reads of a recorded test run. */
+export interface TestRunSummary {
+  passed: boolean;
+  timestamp: string;
+  checks: { name: string; passed: boolean }[];
+}
+
+/**
+ * The tests gate over `commits`, given the newest test run on each: the commits never tested, those
+ * whose newest run failed, and the verdict (`untested` first). Read by the promotion check, `status`
+ * and `promotion-status`, so all three judge alike.
+ */
+export function testsGate<R extends TestRunSummary>(
+  commits: string[],
+  results: Map<string, R>,
+): { state: 'passed' | 'failed' | 'untested'; untested: string[]; failed: [string, R][] } {
+  const unique = [...new Set(commits)];
+  const untested = unique.filter((c) => !results.has(c));
+  const failed = unique.filter((c) => results.has(c) && !results.get(c)!.passed).map((c): [string, R] => [c, results.get(c)!]);
+  return { state: untested.length ? 'untested' : failed.length ? 'failed' : 'passed', untested, failed };
+}
+
 /**
  * `promotion.requires: [tests]`: every commit promoted has a test run on the source target, and its
  * newest one passed. Refused (exit 3) naming the commits never tested and the checks that failed.
  */
-function checkTestsPassed(
-  source: string,
-  target: string,
-  commits: string[],
-  results: Map<string, { passed: boolean; timestamp: string; checks: { name: string; passed: boolean }[] }>,
-): void {
-  const untested = [...new Set(commits)].filter((c) => !results.has(c));
-  const failed = [...results.entries()].filter(([c, r]) => commits.includes(c) && !r.passed);
-  if (untested.length === 0 && failed.length === 0) return;
+function checkTestsPassed(source: string, target: string, commits: string[], results: Map<string, TestRunSummary>): void {
+  const { state, untested, failed } = testsGate(commits, results);
+  if (state === 'passed') return;
   const parts = [
     ...untested.map((c) => `${c.slice(0, 12)} was never tested on ${source}`),
     ...failed.map(([c, r]) => `${c.slice(0, 12)} failed ${r.checks.filter((k) => !k.passed).map((k) => k.name).join(', ')} on ${source} (${r.timestamp})`),

@@ -261,6 +261,12 @@ export function parseWhen(text: string, now: Date, flag: string, endOfDay = fals
   return new Date(dateOnly && endOfDay ? time + 86_399_000 : time);
 }
 
+/** The commits the given components are deployed at, the most recently deployed first, each once. */
+export function deployedCommits(states: ComponentState[]): string[] {
+  const deployed = states.filter((s) => s.commit).sort((a, b) => (b.deployed?.timestamp ?? '').localeCompare(a.deployed?.timestamp ?? ''));
+  return [...new Set(deployed.map((s) => s.commit!))];
+}
+
 /** The images (component → image@digest) the given components' deployed records name. */
 export function deployedImages(states: ComponentState[]): Record<string, string> {
   const images: Record<string, string> = {};

@@ -6,6 +6,7 @@ import { openDeployment, short } from '../../tracking/open.js';
 import { approvalEvidence, latestTestResults } from '../../tracking/recorder.js';
 import { approvalRefusal, separationOfDuties } from '../../plan/promotion.js';
 import { resolveApprovers } from '../../plan/approval.js';
+import { testsGate } from '../../plan/policy.js';
 import { readTargetCommits } from '../../tracking/state.js';
 
 type EdgeState = 'ready' | 'up to date' | 'requires approval' | 'tests missing' | 'tests failed' | 'source not deployed';
@@ -51,8 +52,8 @@ export async function run(args: string[], options: { offline?: boolean }, ctx: C
       // promotion.requires: [tests] — the newest test run on the source, per commit promoted, must have passed.
       let tests: 'passed' | 'failed' | 'missing' | null = null;
       if (target.promotion!.requires?.includes('tests') && pending.length > 0) {
-        const results = await latestTestResults(tracking.repo, spec.name, from, pending);
-        tests = pending.some((c) => !results.has(c)) ? 'missing' : pending.some((c) => !results.get(c)!.passed) ? 'failed' : 'passed';
+        const gate = testsGate(pending, await latestTestResults(tracking.repo, spec.name, from, pending)).state;
+        tests = gate === 'untested' ? 'missing' : gate;
         if (tests !== 'passed') state = tests === 'missing' ? 'tests missing' : 'tests failed';
       }
       edges.push({ from, to: target.name, state, requires_approval: target.promotion!.requiresApproval, requires_tests: Boolean(target.promotion!.requires?.includes('tests')), tests, pending_commits: pending, components });

@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { age, approvalText, openDeployment, short } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
+import { testsGate } from '../../plan/policy.js';
 import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
 
 export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
@@ -33,11 +34,11 @@ export async function run(args: string[], options: { target?: string; checkDrift
     if (!spec.targets.get(target)?.tests.length) continue;
     const commits = [...new Set(states.filter((s) => s.target === target && s.commit).map((s) => s.commit!))];
     const results = await latestTestResults(tracking.repo, spec.name, target, commits);
-    const runs = commits.map((c) => results.get(c));
-    const failed = [...new Set(runs.flatMap((r) => r?.checks.filter((k) => !k.passed).map((k) => k.name) ?? []))];
-    const newest = runs.filter((r) => r !== undefined).sort((a, b) => b.timestamp.localeCompare(a.timestamp))[0];
+    const gate = testsGate(commits, results);
+    const failed = [...new Set(gate.failed.flatMap(([, r]) => r.checks.filter((k) => !k.passed).map((k) => k.name)))];
+    const newest = [...results.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp))[0];
     tests.set(target, {
-      state: commits.length === 0 || runs.some((r) => r === undefined) ? 'not run' : runs.every((r) => r!.passed) ? 'passed' : 'failed',
+      state: commits.length === 0 || gate.state === 'untested' ? 'not run' : gate.state,
       tested_at: newest?.timestamp ?? null,
       tested_by: newest?.tested_by ?? null,
       failed_checks: failed,
