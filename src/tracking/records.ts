@@ -147,6 +147,9 @@ function scalar(text: string): { value: unknown } | undefined {
     }
   }
   if (/^'([^']|'')*'$/.test(text)) return { value: text.slice(1, -1).replace(/''/g, "'") };
+  // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
+  // it is all digits, or digits, one `e` and digits (a float).
+  if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? undefined : { value: text };
   // Anything YAML could read as another type (floats, dates in 1.1, .inf…) goes to the full parser.
   if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text) && !/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return undefined;
   return { value: text };

@@ -55,6 +55,21 @@ describe('record messages', () => {
     }
   });
 
+  it('reads plain object ids as YAML does: a string, or a number when it is all digits or digits-e-digits', async () => {
+    const { parse } = await import('yaml');
+    const ids = [
+      '39ed7b9a39ff0c1d2e3f4a5b6c7d8e9f00112233',
+      '1234567890123456789012345678901234567890',
+      '1234567890123456789e12345678901234567890',
+      '12345678901234567890123456789012345678ee',
+      '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+    ];
+    for (const id of ids) {
+      const body = `git_sha: ${id}\nrollback_of: ${id}\nimages:\n  api: ${id}\n`;
+      expect(parseRecord(`atmos.tools/v1alpha1\nkind: Deployment\n---\n${body}`)!.fields).toEqual(parse(body));
+    }
+  });
+
   it('reads a record a newer tool wrote with another version and fields', () => {
     const parsed = parseRecord('atmos.tools/v1beta1\nkind: Deployment\n---\ndeployment: d\nnew_thing: 3\n')!;
     expect(parsed.apiVersion).toBe('atmos.tools/v1beta1');
