@@ -213,6 +213,38 @@ export class GitRepo {
     return found;
   }
 
+  /**
+   * Every ref under `patterns` with the object it points at, type and raw bytes, from the one
+   * `git for-each-ref` that lists them (no cat-file). Undefined when an object is missing: git then
+   * stops listing, and the caller reads object by object with catFileBatch, which reports each.
+   */
+  async forEachRefObject(patterns: string[]): Promise<{ refname: string; object: CatFileObject }[] | undefined> {
+    // Framed by the object's size, so that no byte of a message (a NUL, a forged separator) can
+    // make one record read as another.
+    const args = ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(raw:size)%00%(raw)', ...patterns];
+    const result = await this.git(args, { check: false });
+    if (result.code !== 0) {
+      if (/missing object/.test(result.stderr)) return undefined;
+      throw stepError('E_COMMAND_FAILED', `git ${args.join(' ')} exited with code ${result.code}`, { output: result.stderr.trim() });
+    }
+    const bytes = result.stdoutBytes;
+    const out: { refname: string; object: CatFileObject }[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const a = bytes.indexOf(0, at);
+      const b = bytes.indexOf(0, a + 1);
+      const c = bytes.indexOf(0, b + 1);
+      const d = bytes.indexOf(0, c + 1);
+      if (d < 0) break;
+      const size = Number(bytes.toString('latin1', c + 1, d));
+      out.push({
+        refname: bytes.toString('utf8', at, a),
+        object: { oid: bytes.toString('latin1', a + 1, b), type: bytes.toString('latin1', b + 1, c), size, content: bytes.subarray(d + 1, d + 1 + size) },
+      });
+      at = d + 1 + size + 1; // each record ends with a LF
+    }
+    return out;
+  }
+
   /** The type of each object (`commit`, `blob`, …; undefined when missing), one `cat-file --batch-check`. */
   async objectTypes(oids: string[]): Promise<Map<string, string | undefined>> {
     const types = new Map<string, string | undefined>();

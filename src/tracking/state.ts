@@ -1,6 +1,6 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
-import { GitRepo, decodeComponent, encodeComponent } from './git.js';
+import { GitRepo, decodeComponent, encodeComponent, type CatFileObject } from './git.js';
 import { checkDeploymentTag, type DeploymentRecord, type DeploymentStatus } from './records.js';
 import { configError } from '../util/errors.js';
 
@@ -63,7 +63,6 @@ interface TagName {
   /** Sort key: `<YYYY-MM-DDTHH-MM-SSZ>` and the `.n` suffix. */
   stamp: string;
   seq: number;
-  time: number;
 }
 
 interface Listing {
@@ -71,18 +70,27 @@ interface Listing {
   tags: TagName[];
 }
 
-const STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z(?:\.(\d+))?$/;
+type Objects = Map<string, CatFileObject | undefined>;
+
+const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z(?:\.(\d+))?$/;
 
 /** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
 async function list(repo: GitRepo, deployment: string, target?: string, what: 'both' | 'tags' = 'both'): Promise<Listing> {
   const scope = target ? `${deployment}/${target}/` : `${deployment}/`;
   const patterns = [`refs/tags/atmos/deployments/${scope}`];
   if (what === 'both') patterns.unshift(`refs/atmos/deployments/${scope}`);
-  const rows = await repo.forEachRef(patterns, ['refname', 'objectname']);
+  return listing(deployment, await repo.forEachRef(patterns, ['refname', 'objectname']));
+}
+
+/** The deployment refs and well-named deployment tags among `rows` (in their order). */
+function listing(deployment: string, rows: { refname: string; objectname: string }[]): Listing {
   const refs = new Map<string, Map<string, string>>();
   const tags: TagName[] = [];
   const refPrefix = `refs/atmos/deployments/${deployment}/`;
   const tagPrefix = `refs/tags/atmos/deployments/${deployment}/`;
+  // Thousands of tags share a few target/component segments: decode each once.
+  const decoded = new Map<string, string>();
+  const decode = (segment: string) => decoded.get(segment) ?? decoded.set(segment, decodeComponent(segment)).get(segment)!;
   for (const row of rows) {
     if (row.refname.startsWith(refPrefix)) {
       const parts = row.refname.slice(refPrefix.length).split('/');
@@ -99,27 +107,37 @@ async function list(repo: GitRepo, deployment: string, target?: string, what: 'b
         ref: row.refname,
         oid: row.objectname,
         target: parts[0]!,
-        component: decodeComponent(parts[1]!),
-        stamp: parts[2]!.replace(/\.\d+$/, ''),
-        seq: m[5] ? Number(m[5]) : 1,
-        time: Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`),
+        component: decode(parts[1]!),
+        stamp: m[1] ? parts[2]!.slice(0, 20) : parts[2]!,
+        seq: m[1] ? Number(m[1]) : 1,
       });
     }
   }
   return { refs, tags };
 }
 
+/** The time a tag's name says (only the --since/--until filters need it). */
+function tagTime(tag: TagName): number {
+  const s = tag.stamp;
+  return Date.parse(`${s.slice(0, 13)}:${s.slice(14, 16)}:${s.slice(17, 19)}Z`);
+}
+
 function newestFirst(a: TagName, b: TagName): number {
   return a.stamp === b.stamp ? b.seq - a.seq : a.stamp < b.stamp ? 1 : -1;
 }
 
+/** Reads the objects of `oids` not read yet into `objects`, with one cat-file --batch. */
+async function readObjects(repo: GitRepo, objects: Objects, oids: string[]): Promise<void> {
+  const wanted = [...new Set(oids.filter((oid) => !objects.has(oid)))];
+  for (const [oid, object] of await repo.catFileBatch(wanted)) objects.set(oid, object);
+}
+
 /**
- * Reads the tag objects (one cat-file --batch) and checks each with checkDeploymentTag. A tag that is
- * not a valid record of its name (garbage, a forgery, a tag moved onto another object) is left out
- * and reported once: it never counts as a deployment, successful or not.
+ * Checks the tags' objects (read before into `objects`) with checkDeploymentTag. A tag that is not a
+ * valid record of its name (garbage, a forgery, a tag moved onto another object) is left out and
+ * reported once: it never counts as a deployment, successful or not.
  */
-async function readTags(repo: GitRepo, deployment: string, tags: TagName[]): Promise<HistoryEntry[]> {
-  const objects = await repo.catFileBatch(tags.map((t) => t.oid));
+function readTags(repo: GitRepo, deployment: string, tags: TagName[], objects: Objects): HistoryEntry[] {
   const out: HistoryEntry[] = [];
   for (const tag of tags) {
     const object = objects.get(tag.oid);
@@ -136,12 +154,13 @@ async function readTags(repo: GitRepo, deployment: string, tags: TagName[]): Pro
 
 /**
  * Drops (and reports once) deployment refs that do not point at a commit: a ref whose object is
- * missing or is not a commit is not a deployment, whatever put it there.
+ * missing or is not a commit is not a deployment, whatever put it there. `objects`, when given, holds
+ * the refs' objects already read.
  */
-async function checkRefs(repo: GitRepo, deployment: string, refs: Listing['refs']): Promise<void> {
+async function checkRefs(repo: GitRepo, deployment: string, refs: Listing['refs'], objects?: Objects): Promise<void> {
   const oids = [...refs.values()].flatMap((m) => [...m.values()]);
   if (oids.length === 0) return;
-  const types = await repo.objectTypes(oids);
+  const types = objects ? new Map(oids.map((oid) => [oid, objects.get(oid)?.type])) : await repo.objectTypes(oids);
   for (const [t, components] of refs) {
     for (const [c, oid] of components) {
       const type = types.get(oid);
@@ -153,29 +172,43 @@ async function checkRefs(repo: GitRepo, deployment: string, refs: Listing['refs'
 }
 
 /**
+ * Tags read ahead of need: one cat-file of the newest few per component usually holds both the last
+ * attempt and the deployed record, and of a page of history the tags past it that replace invalid
+ * ones. Only the tags a result needs are checked (and reported when invalid).
+ */
+const AHEAD = 5;
+
+/**
  * Per target and component: the deployed commit (the ref), the last attempt (newest tag) and the
  * record of the deployed commit. Components with tags but no ref (never succeeded) are included.
  */
 export async function readStatus(repo: GitRepo, deployment: string, target?: string): Promise<ComponentState[]> {
   const { refs, tags } = await list(repo, deployment, target);
-  await checkRefs(repo, deployment, refs);
   const groups = new Map<string, TagName[]>();
   for (const tag of tags) {
     const key = `${tag.target}\0${tag.component}`;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(tag);
+    const group = groups.get(key);
+    if (group) group.push(tag);
+    else groups.set(key, [tag]);
   }
+  for (const group of groups.values()) group.sort(newestFirst);
+  // One cat-file --batch: the refs' commits (to check they are commits) and the newest tags.
+  const objects: Objects = new Map();
+  const refOids = [...refs.values()].flatMap((m) => [...m.values()]);
+  await readObjects(repo, objects, [...refOids, ...[...groups.values()].flatMap((g) => g.slice(0, AHEAD).map((t) => t.oid))]);
+  await checkRefs(repo, deployment, refs, objects);
   const states = new Map<string, ComponentState>();
   for (const [t, components] of refs) for (const [c, commit] of components) states.set(`${t}\0${c}`, { target: t, component: c, commit });
-  for (const [key, group] of groups) {
-    const [t, c] = key.split('\0') as [string, string];
-    if (!states.has(key)) states.set(key, { target: t, component: c });
-    group.sort(newestFirst);
+  for (const key of groups.keys()) {
+    if (!states.has(key)) {
+      const [t, c] = key.split('\0') as [string, string];
+      states.set(key, { target: t, component: c });
+    }
   }
   // The newest tag per component first: it is usually the deployed record too.
   const wanted: TagName[] = [];
   for (const group of groups.values()) wanted.push(...group.slice(0, 1));
-  const entries = await readTags(repo, deployment, wanted);
+  const entries = readTags(repo, deployment, wanted, objects);
   const byKey = new Map<string, HistoryEntry[]>();
   for (const e of entries) {
     const key = `${tagTarget(e.tag)}\0${e.component}`;
@@ -188,12 +221,14 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
     state.deployed = read.find((e) => e.status === 'success' && e.git_sha === state.commit);
   }
   // After a failed attempt the deployed commit's record is older than the newest tag (and a tag that
-  // is not a valid record is no attempt at all): look further back in growing windows (one cat-file
-  // per round), never reading a whole history at once.
+  // is not a valid record is no attempt at all): look further back in growing windows, never reading
+  // a whole history at once (a window not read ahead is read with the next one, in one cat-file).
   for (let from = 1, size = 4; ; from += size, size *= 4) {
     const missing = [...states.entries()].filter(([key, s]) => (!s.last || (!s.deployed && s.commit)) && (groups.get(key)?.length ?? 0) > from);
     if (missing.length === 0) break;
-    const more = await readTags(repo, deployment, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size)));
+    const window = missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size));
+    if (window.some((t) => !objects.has(t.oid))) await readObjects(repo, objects, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + 5 * size).map((t) => t.oid)));
+    const more = readTags(repo, deployment, window, objects);
     for (const [, state] of missing) {
       const mine = more.filter((e) => e.component === state.component && tagTarget(e.tag) === state.target);
       state.last ??= mine[0];
@@ -222,25 +257,46 @@ export async function readTargetCommits(repo: GitRepo, deployment: string, targe
  * not valid records are skipped (and reported), and more are read so that `limit` still holds.
  */
 export async function readHistory(repo: GitRepo, deployment: string, filter: HistoryFilter = {}): Promise<HistoryEntry[]> {
+  const limit = filter.limit ?? 50;
+  const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
+  const everything = filter.status !== undefined || limit === 0;
+  // Every record of a target, a component or the deployment: listed and read by one for-each-ref
+  // (git reads the objects as it lists them; there is nothing to select first).
+  if (everything && !filter.since && !filter.until && (filter.component === undefined || filter.target !== undefined)) {
+    const scope = [deployment, filter.target, filter.component === undefined ? undefined : encodeComponent(filter.component)].filter((s) => s !== undefined).join('/');
+    const rows = await repo.forEachRefObject([`refs/tags/atmos/deployments/${scope}/`]);
+    if (rows) {
+      const objects: Objects = new Map(rows.map((r) => [r.object.oid, r.object]));
+      const { tags } = listing(deployment, rows.map((r) => ({ refname: r.refname, objectname: r.object.oid })));
+      const selected = filter.component === undefined ? tags : tags.filter((t) => t.component === filter.component);
+      selected.sort(newestFirst);
+      const entries = readTags(repo, deployment, selected, objects).filter(wanted);
+      return limit > 0 ? entries.slice(0, limit) : entries;
+    }
+    // An object is missing (a damaged repository): read what there is, object by object, below.
+  }
   const { tags } = await list(repo, deployment, filter.target, 'tags');
   const selected = tags.filter(
     (t) =>
       (filter.component === undefined || t.component === filter.component) &&
-      (filter.since === undefined || t.time >= filter.since.getTime()) &&
-      (filter.until === undefined || t.time <= filter.until.getTime()),
+      (filter.since === undefined || tagTime(t) >= filter.since.getTime()) &&
+      (filter.until === undefined || tagTime(t) <= filter.until.getTime()),
   );
   selected.sort(newestFirst);
-  const limit = filter.limit ?? 50;
-  const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
-  if (filter.status !== undefined || limit === 0) {
-    const entries = (await readTags(repo, deployment, selected)).filter(wanted);
+  const objects: Objects = new Map();
+  if (everything) {
+    await readObjects(repo, objects, selected.map((t) => t.oid));
+    const entries = readTags(repo, deployment, selected, objects).filter(wanted);
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
+  // A page: its tags and a few past it (read ahead in case some are not valid records), checked in
+  // order until the page is full.
   const entries: HistoryEntry[] = [];
   for (let from = 0; entries.length < limit && from < selected.length; ) {
     const batch = selected.slice(from, from + limit - entries.length);
+    if (batch.some((t) => !objects.has(t.oid))) await readObjects(repo, objects, selected.slice(from, from + batch.length + AHEAD).map((t) => t.oid));
     from += batch.length;
-    entries.push(...(await readTags(repo, deployment, batch)));
+    entries.push(...readTags(repo, deployment, batch, objects));
   }
   return entries;
 }
