@@ -125,12 +125,13 @@ export class GitRepo {
   }
 
   /** Runs git in the repository with argument arrays; throws a step error (exit 1) on failure unless told. */
-  async git(args: string[], opts: { input?: string | Buffer; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+  async git(args: string[], opts: { input?: string | Buffer; check?: boolean; env?: NodeJS.ProcessEnv; onStdoutBytes?: (chunk: Buffer) => void } = {}): Promise<ExecResult> {
     return exec('git', args, {
       cwd: this.dir,
       env: { ...(this.options.env ?? process.env), ...opts.env, GIT_TERMINAL_PROMPT: '0' },
       input: opts.input,
       check: opts.check,
+      onStdoutBytes: opts.onStdoutBytes,
       signal: this.options.signal,
       ownProcessGroup: this.options.ownProcessGroup,
     });
@@ -215,34 +216,37 @@ export class GitRepo {
 
   /**
    * Every ref under `patterns` with the object it points at, type and raw bytes, from the one
-   * `git for-each-ref` that lists them (no cat-file). Undefined when an object is missing: git then
-   * stops listing, and the caller reads object by object with catFileBatch, which reports each.
+   * `git for-each-ref` that lists them (no cat-file), each given to `each` as git writes it (in ref
+   * name order). False when an object is missing: git then stops listing (`each` may have seen some
+   * refs), and the caller reads object by object with catFileBatch, which reports each one.
    */
-  async forEachRefObject(patterns: string[]): Promise<{ refname: string; object: CatFileObject }[] | undefined> {
+  async forEachRefObject(patterns: string[], each: (refname: string, object: CatFileObject) => void): Promise<boolean> {
     // Framed by the object's size, so that no byte of a message (a NUL, a forged separator) can
     // make one record read as another.
     const args = ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(raw:size)%00%(raw)', ...patterns];
-    const result = await this.git(args, { check: false });
-    if (result.code !== 0) {
-      if (/missing object/.test(result.stderr)) return undefined;
-      throw stepError('E_COMMAND_FAILED', `git ${args.join(' ')} exited with code ${result.code}`, { output: result.stderr.trim() });
-    }
-    const bytes = result.stdoutBytes;
-    const out: { refname: string; object: CatFileObject }[] = [];
-    for (let at = 0; at < bytes.length; ) {
-      const a = bytes.indexOf(0, at);
-      const b = bytes.indexOf(0, a + 1);
-      const c = bytes.indexOf(0, b + 1);
-      const d = bytes.indexOf(0, c + 1);
-      if (d < 0) break;
-      const size = Number(bytes.toString('latin1', c + 1, d));
-      out.push({
-        refname: bytes.toString('utf8', at, a),
-        object: { oid: bytes.toString('latin1', a + 1, b), type: bytes.toString('latin1', b + 1, c), size, content: bytes.subarray(d + 1, d + 1 + size) },
-      });
-      at = d + 1 + size + 1; // each record ends with a LF
-    }
-    return out;
+    let pending: Buffer | undefined;
+    const onStdoutBytes = (chunk: Buffer) => {
+      const bytes = pending ? Buffer.concat([pending, chunk]) : chunk;
+      let at = 0;
+      for (;;) {
+        const a = bytes.indexOf(0, at);
+        const b = a < 0 ? -1 : bytes.indexOf(0, a + 1);
+        const c = b < 0 ? -1 : bytes.indexOf(0, b + 1);
+        const d = c < 0 ? -1 : bytes.indexOf(0, c + 1);
+        if (d < 0) break;
+        const size = Number(bytes.toString('latin1', c + 1, d));
+        const end = d + 1 + size + 1; // each record ends with a LF
+        if (end > bytes.length) break;
+        const object = { oid: bytes.toString('latin1', a + 1, b), type: bytes.toString('latin1', b + 1, c), size, content: bytes.subarray(d + 1, d + 1 + size) };
+        each(bytes.toString('utf8', at, a), object);
+        at = end;
+      }
+      pending = at < bytes.length ? bytes.subarray(at) : undefined;
+    };
+    const result = await this.git(args, { check: false, onStdoutBytes });
+    if (result.code === 0) return true;
+    if (/missing object/.test(result.stderr)) return false;
+    throw stepError('E_COMMAND_FAILED', `git ${args.join(' ')} exited with code ${result.code}`, { output: result.stderr.trim() });
   }
 
   /** The type of each object (`commit`, `blob`, …; undefined when missing), one `cat-file --batch-check`. */

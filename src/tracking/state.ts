@@ -87,10 +87,7 @@ function listing(deployment: string, rows: { refname: string; objectname: string
   const refs = new Map<string, Map<string, string>>();
   const tags: TagName[] = [];
   const refPrefix = `refs/atmos/deployments/${deployment}/`;
-  const tagPrefix = `refs/tags/atmos/deployments/${deployment}/`;
-  // Thousands of tags share a few target/component segments: decode each once.
-  const decoded = new Map<string, string>();
-  const decode = (segment: string) => decoded.get(segment) ?? decoded.set(segment, decodeComponent(segment)).get(segment)!;
+  const tagName = tagNames(deployment);
   for (const row of rows) {
     if (row.refname.startsWith(refPrefix)) {
       const parts = row.refname.slice(refPrefix.length).split('/');
@@ -98,22 +95,29 @@ function listing(deployment: string, rows: { refname: string; objectname: string
       const [t, c] = parts as [string, string];
       if (!refs.has(t)) refs.set(t, new Map());
       refs.get(t)!.set(decodeComponent(c), row.objectname);
-    } else if (row.refname.startsWith(tagPrefix)) {
-      const parts = row.refname.slice(tagPrefix.length).split('/');
-      if (parts.length !== 3) continue;
-      const m = STAMP.exec(parts[2]!);
-      if (!m) continue;
-      tags.push({
-        ref: row.refname,
-        oid: row.objectname,
-        target: parts[0]!,
-        component: decode(parts[1]!),
-        stamp: m[1] ? parts[2]!.slice(0, 20) : parts[2]!,
-        seq: m[1] ? Number(m[1]) : 1,
-      });
+    } else {
+      const tag = tagName(row.refname, row.objectname);
+      if (tag) tags.push(tag);
     }
   }
   return { refs, tags };
+}
+
+/** Reads deployment tag names (`refs/tags/atmos/deployments/<d>/<t>/<c>/<stamp>[.n]`); undefined for others. */
+function tagNames(deployment: string): (refname: string, oid: string) => TagName | undefined {
+  const tagPrefix = `refs/tags/atmos/deployments/${deployment}/`;
+  // Thousands of tags share a few component segments: each is decoded once.
+  const decoded = new Map<string, string>();
+  return (refname, oid) => {
+    if (!refname.startsWith(tagPrefix)) return undefined;
+    const parts = refname.slice(tagPrefix.length).split('/');
+    if (parts.length !== 3) return undefined;
+    const m = STAMP.exec(parts[2]!);
+    if (!m) return undefined;
+    let component = decoded.get(parts[1]!);
+    if (component === undefined) decoded.set(parts[1]!, (component = decodeComponent(parts[1]!)));
+    return { ref: refname, oid, target: parts[0]!, component, stamp: m[1] ? parts[2]!.slice(0, 20) : parts[2]!, seq: m[1] ? Number(m[1]) : 1 };
+  };
 }
 
 /** The time a tag's name says (only the --since/--until filters need it). */
@@ -138,18 +142,26 @@ async function readObjects(repo: GitRepo, objects: Objects, oids: string[]): Pro
  * reported once: it never counts as a deployment, successful or not.
  */
 function readTags(repo: GitRepo, deployment: string, tags: TagName[], objects: Objects): HistoryEntry[] {
+  return entriesOf(repo, tags.map((tag) => ({ tag, checked: checkTag(deployment, tag, objects.get(tag.oid)) })));
+}
+
+type Checked = ReturnType<typeof checkDeploymentTag>;
+
+/** The valid records among checked tags, in their order; the others reported once. */
+function entriesOf(repo: GitRepo, checks: { tag: TagName; checked: Checked }[]): HistoryEntry[] {
   const out: HistoryEntry[] = [];
-  for (const tag of tags) {
-    const object = objects.get(tag.oid);
+  for (const { tag, checked } of checks) {
     const name = tag.ref.slice('refs/tags/'.length);
-    const checked =
-      !object ? { problem: 'its object is missing' }
-      : object.type !== 'tag' ? { problem: `it is a lightweight tag on a ${object.type}, not an annotated record` }
-      : checkDeploymentTag(object.content.toString('utf8'), { deployment, target: tag.target, component: tag.component });
     if ('record' in checked) out.push({ ...checked.record, tag: name });
     else repo.warnOnce(`ignoring tag ${name}: ${checked.problem}`);
   }
   return out;
+}
+
+function checkTag(deployment: string, tag: TagName, object: CatFileObject | undefined): Checked {
+  return !object ? { problem: 'its object is missing' }
+    : object.type !== 'tag' ? { problem: `it is a lightweight tag on a ${object.type}, not an annotated record` }
+    : checkDeploymentTag(object.content.toString('utf8'), { deployment, target: tag.target, component: tag.component });
 }
 
 /**
@@ -264,13 +276,15 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   // (git reads the objects as it lists them; there is nothing to select first).
   if (everything && !filter.since && !filter.until && (filter.component === undefined || filter.target !== undefined)) {
     const scope = [deployment, filter.target, filter.component === undefined ? undefined : encodeComponent(filter.component)].filter((s) => s !== undefined).join('/');
-    const rows = await repo.forEachRefObject([`refs/tags/atmos/deployments/${scope}/`]);
-    if (rows) {
-      const objects: Objects = new Map(rows.map((r) => [r.object.oid, r.object]));
-      const { tags } = listing(deployment, rows.map((r) => ({ refname: r.refname, objectname: r.object.oid })));
-      const selected = filter.component === undefined ? tags : tags.filter((t) => t.component === filter.component);
-      selected.sort(newestFirst);
-      const entries = readTags(repo, deployment, selected, objects).filter(wanted);
+    // Each record is checked as git writes it; the order (and what is reported) is settled at the end.
+    const read: { tag: TagName; checked: Checked }[] = [];
+    const tagName = tagNames(deployment);
+    const complete = await repo.forEachRefObject([`refs/tags/atmos/deployments/${scope}/`], (refname, object) => {
+      const tag = tagName(refname, object.oid);
+      if (tag && (filter.component === undefined || tag.component === filter.component)) read.push({ tag, checked: checkTag(deployment, tag, object) });
+    });
+    if (complete) {
+      const entries = entriesOf(repo, read.sort((a, b) => newestFirst(a.tag, b.tag))).filter(wanted);
       return limit > 0 ? entries.slice(0, limit) : entries;
     }
     // An object is missing (a damaged repository): read what there is, object by object, below.

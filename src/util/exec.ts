@@ -14,6 +14,8 @@ export interface ExecOptions {
   /** Called with each chunk of output as it arrives (output is still captured). */
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
+  /** Called with each chunk of output as bytes, which is then not captured: large output read as it arrives. */
+  onStdoutBytes?: (chunk: Buffer) => void;
   /** Throw a step error (exit 1) when the program exits non-zero. Default true. */
   check?: boolean;
   /** Exit codes that count as success when `check` is on (default [0]). */
@@ -69,6 +71,7 @@ export async function exec(file: string, args: readonly string[], options: ExecO
       else options.signal.addEventListener('abort', onAbort, { once: true });
     }
     child.stdout.on('data', (chunk: Buffer) => {
+      if (options.onStdoutBytes) return options.onStdoutBytes(chunk);
       stdout.push(chunk);
       options.onStdout?.(chunk.toString('utf8'));
     });
