@@ -118,12 +118,12 @@ export interface ParsedRecord {
 
 /** Parses a record message; undefined when it is not one of ours (a tag someone else wrote). */
 export function parseRecord(message: string): ParsedRecord | undefined {
-  const m = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n([\s\S]*)$/.exec(message.replace(/\r\n/g, '\n'));
+  const m = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n([\s\S]*)$/.exec(message.includes('\r') ? message.replace(/\r\n/g, '\n') : message);
   if (!m) return undefined;
   let body: unknown;
   try {
     // A signed tag appends its signature after the message; it is not part of the record.
-    const text = m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '');
+    const text = m[3]!.includes('-----BEGIN ') ? m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '') : m[3]!;
     body = parseSimpleYaml(text) ?? parse(text);
   } catch {
     return undefined;
@@ -214,7 +214,7 @@ export function checkDeploymentRecord(message: string): { record: DeploymentReco
   const parsed = parseRecord(message);
   if (!parsed) return { problem: 'its message is not an atmos record' };
   if (parsed.kind !== 'Deployment') return { problem: `it is a ${parsed.kind} record, not a Deployment` };
-  const f = { ...parsed.fields };
+  const f = parsed.fields; // parsed here, ours to change
   for (const key of ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status']) {
     if (typeof f[key] !== 'string' || f[key] === '') return { problem: `${key} is ${shapeOf(f[key])}` };
   }

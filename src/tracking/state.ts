@@ -152,7 +152,8 @@ function entriesOf(repo: GitRepo, checks: { tag: TagName; checked: Checked }[]):
   const out: HistoryEntry[] = [];
   for (const { tag, checked } of checks) {
     const name = tag.ref.slice('refs/tags/'.length);
-    if ('record' in checked) out.push({ ...checked.record, tag: name });
+    // The record was parsed for this read alone: it takes its tag name as it is.
+    if ('record' in checked) out.push(Object.assign(checked.record, { tag: name }));
     else repo.warnOnce(`ignoring tag ${name}: ${checked.problem}`);
   }
   return out;
