@@ -7,6 +7,7 @@ import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { errorAnnotations, inGithubActions } from './github.js';
+import { helpWidth } from './help.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
 import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
@@ -15,8 +16,8 @@ export interface MainIO {
   argv: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** The clock commands read (default: the system's). */
   now?: () => Date;
@@ -68,6 +69,9 @@ export async function main(io: MainIO): Promise<number> {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Help is wrapped for the streams it is written to (the build renders it for a non-terminal).
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
       // Usage errors found by the parser carry their code like every other error.
       outputError: (s, write) => write(s.replace(/^error:/, 'error[E_USAGE]:')),
     })
