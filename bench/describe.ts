@@ -1,13 +1,16 @@
-// Benchmark (issue: foundation): a generated repository with 5,000 stack files and 200 deployments
-// (an org/tenant/region tree, shared catalog files, inheritance). Measures the CLI process for
-// `describe` of one deployment against parsing every stack file with the same YAML library, and
-// `atmos --help`. Run: npx tsx bench/describe.ts   (after npm run build)
-import { execFileSync, spawnSync } from 'node:child_process';
+// Benchmark (issue: foundation; start-up figures of the performance issue): a generated repository
+// with 5,000 stack files and 200 deployments (an org/tenant/region tree, shared catalog files,
+// inheritance). The figures: the CLI process for `describe` of one deployment and for `atmos --help`,
+// each against `node -e 0` in alternation (Node's own start-up is the floor of any command); and, as
+// extra rows, `describe` in-process against parsing every stack file with the same YAML library.
+// Run: npx tsx bench/describe.ts   (after npm run build)
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { alternate, ms, report, timeProcess } from './lib/figures.js';
 
 const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
 const ORGS = 5;
@@ -67,28 +70,6 @@ function generate(root: string): string[] {
   return stackFiles;
 }
 
-function timeProcess(args: string[], cwd: string, runs: number): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`atmos ${args.join(' ')} failed: ${result.stderr}`);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
-
-function timeNode(runs: number): number {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const start = process.hrtime.bigint();
-    spawnSync(process.execPath, ['-e', '0']);
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-}
-
 const require = createRequire(import.meta.url);
 const root = mkdtempSync(join(tmpdir(), 'atmos-bench-describe-'));
 try {
@@ -112,19 +93,48 @@ try {
   };
   const [parseAll] = fresh(['-e', parseScript], 3) as [number];
   const [inProcess, filesRead] = fresh(['--input-type=module', '-e', describeScript], 5) as [number, number];
-  const scanStart = process.hrtime.bigint();
-  execFileSync(process.execPath, ['-e', parseScript]);
-  const scanProcess = Number(process.hrtime.bigint() - scanStart) / 1e6;
-  const describe = timeProcess(['deployment', 'describe', 'd17', '--target', 'dev', '--format', 'json'], root, 7);
-  const nodeStart = timeNode(7);
-  const help = timeProcess(['--help'], root, 11);
+  const scanProcess = timeProcess(process.execPath, ['-e', parseScript]);
+  const atmos = (args: string[]) => () => timeProcess(process.execPath, [cli, ...args], { cwd: root });
+  const node = () => timeProcess(process.execPath, ['-e', '0']);
+  const describe = await alternate(atmos(['deployment', 'describe', 'd17', '--target', 'dev', '--format', 'json']), node, 11);
+  const help = await alternate(atmos(['--help']), node, 15);
   console.log(`stack files: ${files.length}, deployments: ${DEPLOYMENTS}; files read by describe d17: ${filesRead}`);
-  console.log(`node -e 0 (process start-up on this machine): ${nodeStart.toFixed(0)} ms`);
-  console.log(`parse every stack file, in-process:            ${parseAll.toFixed(0)} ms`);
-  console.log(`parse every stack file, as a process:          ${scanProcess.toFixed(0)} ms`);
-  console.log(`describe d17, in-process (fresh process):       ${inProcess.toFixed(1)} ms   -> ${(parseAll / inProcess).toFixed(0)}x faster than parsing every file (goal >= 20x)`);
-  console.log(`atmos deployment describe d17, as a process:   ${describe.toFixed(0)} ms   (goal < 500 ms) -> ${(scanProcess / describe).toFixed(1)}x faster than the scan process`);
-  console.log(`atmos --help, as a process:                    ${help.toFixed(0)} ms   (goal < 150 ms)`);
+  report({
+    id: 'describe.process',
+    what: `\`describe\` of one deployment in a ${files.length.toLocaleString('en')}-file stack tree, as a process`,
+    value: ms(describe.a),
+    floor: `\`node -e 0\` ${ms(describe.b)}`,
+    ratio: describe.ratio,
+    goal: '≤ 1.5×',
+    met: describe.ratio <= 1.5,
+  });
+  report({
+    id: 'help.process',
+    what: '`atmos --help`, as a process',
+    value: ms(help.a),
+    floor: `\`node -e 0\` ${ms(help.b)}`,
+    ratio: help.ratio,
+    goal: '≤ 1.2×',
+    met: help.ratio <= 1.2,
+  });
+  report({
+    id: 'describe.in-process',
+    what: `\`describe\` in-process (${filesRead} files read) vs parsing every stack file in-process`,
+    value: `${inProcess.toFixed(1)} ms`,
+    floor: `parse all ${ms(parseAll)}`,
+    ratio: inProcess / parseAll,
+    goal: '≤ 0.05× (20× faster)',
+    met: inProcess / parseAll <= 0.05,
+  });
+  report({
+    id: 'describe.scan',
+    what: '`describe` process vs a process parsing every stack file',
+    value: ms(describe.a),
+    floor: `scan ${ms(scanProcess)}`,
+    ratio: describe.a / scanProcess,
+    goal: '< 1×',
+    met: describe.a < scanProcess,
+  });
 } finally {
   // ATMOS_BENCH_KEEP=1 leaves the generated repository for profiling.
   if (process.env.ATMOS_BENCH_KEEP) console.log(`repository kept: ${root}`);

@@ -7,3 +7,18 @@ cpSync(new URL('../src/sbom/schemas', import.meta.url), new URL('../dist/sbom/sc
 // The CycloneDX schema validator, compiled once here rather than in every process.
 import { execFileSync } from 'node:child_process';
 execFileSync(process.execPath, [new URL('./compile-cdx-validator.cjs', import.meta.url).pathname], { stdio: 'inherit' });
+// Every command's --help, rendered once through main() for bin.ts to print without loading the CLI.
+import { writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+const { main } = await import('../dist/cli/main.js');
+const { deploymentCommands, vendorCommands } = await import('../dist/cli/commands/index.js');
+const helpKeys = ['', 'deployment', 'vendor', ...deploymentCommands.map((c) => `deployment ${c.name}`), ...vendorCommands.map((c) => `vendor ${c.name}`)];
+const help = {};
+for (const key of helpKeys) {
+  let out = '';
+  const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
+  const code = await main({ argv: [...(key ? key.split(' ') : []), '--help'], env: {}, cwd: process.cwd(), stdout: sink, stderr: sink, stdin: process.stdin });
+  if (code !== 0) throw new Error(`atmos ${key} --help exited ${code}: ${out}`);
+  help[key] = out;
+}
+writeFileSync(new URL('../dist/cli/help.json', import.meta.url), `${JSON.stringify(help)}\n`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { bugReport, main } from './main.js';
+import { readFileSync } from 'node:fs';
+import { helpKey, helpWidth, HELP_WIDTH } from './help.js';
 
 // A reader that stops early (`atmos deployment history d | head -3`) closes the pipe: what follows
 // is written nowhere, quietly, and the command still runs to its end (a rollout still records what it
@@ -8,19 +9,38 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-main({
-  argv: process.argv.slice(2),
-  env: process.env,
-  cwd: process.cwd(),
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-}).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(bugReport(error, process.argv.includes('-v') || process.argv.includes('--verbose')));
-    process.exitCode = 1;
-  },
-);
+const argv = process.argv.slice(2);
+const help = renderedHelp(argv);
+if (help !== undefined) {
+  // A pure help request: the text the build rendered through main() (help.ts says when it applies).
+  process.stdout.write(help);
+} else {
+  // Loaded only now, so that help does not pay for the CLI's modules.
+  const { bugReport, main } = await import('./main.js');
+  await main({
+    argv,
+    env: process.env,
+    cwd: process.cwd(),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(bugReport(error, process.argv.includes('-v') || process.argv.includes('--verbose')));
+      process.exitCode = 1;
+    },
+  );
+}
+
+function renderedHelp(args: string[]): string | undefined {
+  const key = helpKey(args);
+  if (key === undefined || helpWidth(process.stdout) !== HELP_WIDTH) return undefined;
+  try {
+    return (JSON.parse(readFileSync(new URL('./help.json', import.meta.url), 'utf8')) as Record<string, string>)[key];
+  } catch {
+    return undefined; // not built (e.g. run from the sources): main() renders it
+  }
+}

@@ -7,6 +7,7 @@ import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { errorAnnotations, inGithubActions } from './github.js';
+import { helpWidth } from './help.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
 import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
@@ -15,8 +16,8 @@ export interface MainIO {
   argv: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** The clock commands read (default: the system's). */
   now?: () => Date;
@@ -68,6 +69,9 @@ export async function main(io: MainIO): Promise<number> {
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      // Help is wrapped for the streams it is written to (the build renders it for a non-terminal).
+      getOutHelpWidth: () => helpWidth(io.stdout),
+      getErrHelpWidth: () => helpWidth(io.stderr),
       // Usage errors found by the parser carry their code like every other error.
       outputError: (s, write) => write(s.replace(/^error:/, 'error[E_USAGE]:')),
     })
@@ -120,13 +124,13 @@ export async function main(io: MainIO): Promise<number> {
   };
 
   const deployment = program.command('deployment').description('build, roll out and track deployments');
-  addCommands(deployment, deploymentCommands);
+  addCommands(deployment, commandsToAdd(args, 'deployment', deploymentCommands));
   if (vendorCommands.length) {
     const vendor = program
       .command('vendor')
       .description('vendor components just in time, per deployment and target')
       .addHelpText('after', '\n"atmos vendor pull" and "vendor status" without --deployment are handed to the Atmos CLI.');
-    addCommands(vendor, vendorCommands);
+    addCommands(vendor, commandsToAdd(args, 'vendor', vendorCommands));
   }
 
   // Pushes made before this run (by a caller in the same process) are not this command's to report.
@@ -199,6 +203,11 @@ function helpAsOption(args: string[]): string[] {
 }
 
 function firstCommandWord(args: string[]): string | undefined {
+  const at = commandWordIndex(args);
+  return at === undefined ? undefined : args[at];
+}
+
+function commandWordIndex(args: string[]): number | undefined {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (VALUE_FLAGS.has(a)) {
@@ -206,9 +215,22 @@ function firstCommandWord(args: string[]): string | undefined {
       continue;
     }
     if (a.startsWith('-')) continue;
-    return a;
+    return i;
   }
   return undefined;
+}
+
+/**
+ * The commands of `group` to register: only the one being run, when argv names one of them and asks
+ * for no help (registering every command and its options is most of main's own start-up); otherwise
+ * all, so that help, unknown names and their suggestions are what they always were.
+ */
+function commandsToAdd(args: string[], group: string, specs: CommandSpec[]): CommandSpec[] {
+  const at = commandWordIndex(args);
+  if (at === undefined || args[at] !== group || args.some((a) => a === '--help' || a === '-h')) return specs;
+  const verb = firstCommandWord(args.slice(at + 1));
+  const spec = specs.find((s) => s.name === verb);
+  return spec ? [spec] : specs;
 }
 
 /** `deployment …` and the vendor commands that name a deployment (or need none) are ours. */

@@ -1,0 +1,119 @@
+// Start-up: a process loads only what its command needs. `--help` prints the text the build rendered
+// through main() (dist/cli/help.json) without loading the CLI's packages, and it is the same text;
+// `describe` gives the same output as before while its `git rev-parse` overlaps reading the files.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentCommands, vendorCommands } from '../../src/cli/commands/index.js';
+import { exampleRepo, git, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { runMain } from '../helpers/run-main.js';
+
+let dir: string;
+let recorder: string;
+
+beforeAll(() => {
+  dir = tempDir();
+  // Preloaded into the CLI process: at exit, writes the CommonJS modules (every npm package the CLI
+  // uses is one) that were loaded.
+  recorder = join(dir, 'record-modules.cjs');
+  writeFileSync(recorder, "process.on('exit', () => require('node:fs').writeFileSync(process.env.ATMOS_TEST_MODULES, Object.keys(require.cache).join('\\n')));\n");
+});
+afterAll(() => removeDir(dir));
+
+/** The npm packages a CLI process loaded. */
+async function packagesLoaded(args: string[], cwd: string): Promise<{ code: number; stdout: string; packages: string[] }> {
+  const out = join(dir, `modules-${Math.random().toString(36).slice(2)}.txt`);
+  const result = await runCli(args, { cwd, env: { NODE_OPTIONS: `--require ${recorder}`, ATMOS_TEST_MODULES: out } });
+  const { readFileSync } = await import('node:fs');
+  const files = readFileSync(out, 'utf8').split('\n');
+  const packages = new Set(files.map((f) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(f)?.[1]).filter((p): p is string => Boolean(p)));
+  return { code: result.code, stdout: result.stdout, packages: [...packages].sort() };
+}
+
+describe('atmos --help', () => {
+  const forms: string[][] = [
+    ['--help'],
+    ['-h'],
+    ['help'],
+    ['deployment', '--help'],
+    ['help', 'deployment', 'rollout'],
+    ['vendor', '-h'],
+    ...deploymentCommands.map((c) => ['deployment', c.name, '--help']),
+    ...vendorCommands.map((c) => ['vendor', c.name, '--help']),
+  ];
+
+  it('every help request prints exactly what main() renders, with exit code 0', async () => {
+    const cwd = tempDir();
+    try {
+      const results = await Promise.all(forms.map(async (argv) => [argv, await runCli(argv, { cwd }), await runMain(argv, { cwd })] as const));
+      for (const [argv, cli, rendered] of results) {
+        expect(cli.code, argv.join(' ')).toBe(0);
+        expect(rendered.exitCode).toBe(0);
+        expect(cli.stdout, argv.join(' ')).toBe(rendered.stdout);
+        expect(cli.stderr).toBe('');
+      }
+    } finally {
+      removeDir(cwd);
+    }
+  });
+
+  it('loads none of the CLI packages (commander, yaml, ...)', async () => {
+    const result = await packagesLoaded(['--help'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: atmos /);
+    expect(result.packages).toEqual([]);
+  });
+
+  it('with other options is still answered by main(), with the same text', async () => {
+    const viaMain = await runMain(['deployment', 'describe', '--help'], { cwd: dir });
+    const result = await packagesLoaded(['--no-color', 'deployment', 'describe', '--help'], dir);
+    expect(result.code).toBe(0);
+    expect(result.packages).toContain('commander');
+    expect(result.stdout).toBe(viaMain.stdout);
+  });
+});
+
+describe('atmos deployment describe', () => {
+  let repo: string;
+  beforeAll(() => {
+    repo = exampleRepo();
+  });
+  afterAll(() => removeDir(repo));
+
+  it('prints the same bytes as main() in-process', async () => {
+    const args = ['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'];
+    const cli = await runCli(args, { cwd: repo });
+    const inProcess = await runMain(args, { cwd: repo });
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toBe(inProcess.stdout);
+  });
+
+  it('resolves git.sha and git.branch from the `git rev-parse` it runs beside reading the files', async () => {
+    const small = initRepo({
+      'atmos.yaml': 'components:\n  terraform:\n    base_path: components/terraform\n',
+      'components/terraform/app/main.tf': 'variable "rev" {\n  type = string\n}\nvariable "branch" {\n  type = string\n}\n',
+      'deployments/app.yaml':
+        'deployment:\n  name: app\n  components:\n    terraform:\n      app:\n        vars:\n          rev: !git.sha\n          branch: "{{ git.branch }}"\n  targets:\n    dev: {}\n',
+    });
+    try {
+      const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], { cwd: small });
+      expect(result.code, result.stderr).toBe(0);
+      const vars = JSON.parse(result.stdout).resolved[0].components[0].vars;
+      expect(vars).toMatchObject({ rev: git(small, 'rev-parse', 'HEAD').trim(), branch: 'main' });
+    } finally {
+      removeDir(small);
+    }
+  });
+
+  it('loads only the packages it uses: no schema validator, SBOM, archive or build libraries', async () => {
+    const result = await packagesLoaded(['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'], repo);
+    expect(result.code).toBe(0);
+    expect(result.packages).toEqual(['commander', 'picocolors', 'yaml']);
+  });
+
+  it('an unknown deployment is still exit 2 with its error, not a git error', async () => {
+    const result = await runCli(['deployment', 'describe', 'nope'], { cwd: repo });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error\[E_UNKNOWN_DEPLOYMENT\]: unknown deployment "nope"/);
+  });
+});
