@@ -62,6 +62,7 @@ function runCdxgen(bin: string, project: string): CdxResult {
       env: { ...process.env, FETCH_LICENSE: 'false', CDXGEN_NO_BANNER: 'true', CDX_MAVEN_INCLUDE_TEST_SCOPE: 'false' },
     });
   } catch (error) {
+    rmSync(join(out, '..'), { recursive: true, force: true });
     return { purls: new Map(), ms: performance.now() - started, error: (error as Error).message.split('\n')[0] };
   }
   const ms = performance.now() - started;
@@ -69,7 +70,7 @@ function runCdxgen(bin: string, project: string): CdxResult {
   const deps = new Map((bom.dependencies ?? []).map((d) => [d.ref, d.dependsOn?.length ?? 0]));
   const purls = new Map<string, { hashes: string[]; deps: number }>();
   for (const c of bom.components ?? []) if (c.purl) purls.set(normal(c.purl), { hashes: (c.hashes ?? []).map((h) => h.content.toLowerCase()), deps: deps.get(c['bom-ref'] ?? '') ?? 0 });
-  rmSync(out, { force: true });
+  rmSync(join(out, '..'), { recursive: true, force: true });
   return { purls, ms };
 }
 
@@ -162,4 +163,6 @@ try {
 } finally {
   rmSync(small, { recursive: true, force: true });
   rmSync(large, { recursive: true, force: true });
+  // cdxgen's temporary install (node_modules/.bin/cdxgen → the prefix)
+  if (cdxgen) rmSync(resolve(cdxgen, '../../..'), { recursive: true, force: true });
 }
