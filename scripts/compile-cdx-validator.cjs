@@ -47,19 +47,24 @@ writeFileSync(
   "module.exports = { ...require('ajv-formats/dist/formats').fullFormats, 'idn-email': require('ajv-formats-draft2019/formats/idn-email'), 'iri-reference': true };\n",
 );
 
-/** JSON with object keys sorted: two JSON values are deep-equal exactly when these strings are equal. */
+/**
+ * JSON with object keys sorted: two JSON values are deep-equal exactly when these strings are equal.
+ * JSON.stringify with the sorted list of every key the value uses writes each object's keys in that
+ * order (and leaves none out): native, about twice as fast as sorting and joining in JavaScript.
+ */
 function canonicalJson(value) {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  let out;
-  if (Array.isArray(value)) {
-    out = '[';
-    for (let k = 0; k < value.length; k++) out += (k ? ',' : '') + canonicalJson(value[k]);
-    return `${out}]`;
-  }
-  const keys = Object.keys(value).sort();
-  out = '{';
-  for (let k = 0; k < keys.length; k++) out += `${k ? ',' : ''}${JSON.stringify(keys[k])}:${canonicalJson(value[keys[k]])}`;
-  return `${out}}`;
+  const names = new Set();
+  const collect = (v) => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) for (let k = 0; k < v.length; k++) collect(v[k]);
+    else for (const key of Object.keys(v)) {
+      names.add(key);
+      collect(v[key]);
+    }
+  };
+  collect(value);
+  return JSON.stringify(value, [...names].sort());
 }
 
 /**
