@@ -1,15 +1,22 @@
 // SBOM quality and speed: for each fixture project, the packages our readers find (in-process time)
 // against what cdxgen finds from the same lock files (its CLI, offline), compared by purl, hash and
 // edges. cdxgen is installed on demand into a temporary directory, never as a project dependency.
-// Run: npx tsx bench/sbom.ts [--no-cdxgen]
+// Then scale: the SBOM of generated package-lock.json files of 2,500 and 25,000 packages, timed as the
+// whole path a build takes (read the lock, build the CycloneDX document, serialize it, validate it with
+// the precompiled validator of dist/), and the same 2,500-package project through cdxgen.
+// Run: npx tsx bench/sbom.ts [--no-cdxgen]   (after npm run build)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { scanLockFiles } from '../src/sbom/lockfiles.js';
 import { scanTerraform } from '../src/sbom/terraform.js';
 import { scanHelmfile } from '../src/sbom/helmfile.js';
 import type { ScanResult } from '../src/sbom/model.js';
+import { alternate, median, report, s, timeMsAsync, timeProcess } from './lib/figures.js';
+import { generateNpmLock } from '../test/helpers/npm-lock.js';
+import { sbomOfProject } from './lib/sbom-path.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURES = join(ROOT, 'test/fixtures/sbom');
@@ -55,6 +62,7 @@ function runCdxgen(bin: string, project: string): CdxResult {
       env: { ...process.env, FETCH_LICENSE: 'false', CDXGEN_NO_BANNER: 'true', CDX_MAVEN_INCLUDE_TEST_SCOPE: 'false' },
     });
   } catch (error) {
+    rmSync(join(out, '..'), { recursive: true, force: true });
     return { purls: new Map(), ms: performance.now() - started, error: (error as Error).message.split('\n')[0] };
   }
   const ms = performance.now() - started;
@@ -62,7 +70,7 @@ function runCdxgen(bin: string, project: string): CdxResult {
   const deps = new Map((bom.dependencies ?? []).map((d) => [d.ref, d.dependsOn?.length ?? 0]));
   const purls = new Map<string, { hashes: string[]; deps: number }>();
   for (const c of bom.components ?? []) if (c.purl) purls.set(normal(c.purl), { hashes: (c.hashes ?? []).map((h) => h.content.toLowerCase()), deps: deps.get(c['bom-ref'] ?? '') ?? 0 });
-  rmSync(out, { force: true });
+  rmSync(join(out, '..'), { recursive: true, force: true });
   return { purls, ms };
 }
 
@@ -94,4 +102,67 @@ for (const project of PROJECTS) {
     }
   }
   console.log(row.join('\t'));
+}
+
+// --- Scale -----------------------------------------------------------------------------------------
+
+/** A source directory holding a generated lock of `count` packages. */
+function lockProject(count: number): string {
+  const dir = mkdtempSync(join(tmpdir(), `atmos-bench-sbom-${count}-`));
+  const { lock, packageJson } = generateNpmLock(count);
+  writeFileSync(join(dir, 'package.json'), packageJson);
+  writeFileSync(join(dir, 'package-lock.json'), lock);
+  return dir;
+}
+
+const DIST = join(ROOT, 'dist');
+const runPath = (dir: string): Promise<number> => sbomOfProject(DIST, dir);
+
+console.log('\nScale: the SBOM path of a build (read the lock, build the CycloneDX document, serialize, validate), in process, median');
+const small = lockProject(2_500);
+const large = lockProject(25_000);
+try {
+  await runPath(small); // modules loaded and the validator required once, as in a build process
+  const times = async (dir: string, runs: number) => {
+    const xs: number[] = [];
+    for (let i = 0; i < runs; i++) xs.push(await timeMsAsync(() => runPath(dir)));
+    return median(xs);
+  };
+  const t2500 = await times(small, 5);
+  const t25000 = await times(large, 3);
+  const per = (t: number, n: number) => `${((t * 1000) / n).toFixed(0)} µs/package`;
+  report({ id: 'sbom.2500', what: 'SBOM of a 2,500-package npm lock (read, document, validate, serialize)', value: `${s(t2500)} (${per(t2500, 2_500)})`, goal: '< 0.2 s (a tenth of the 25,000 goal)', met: t2500 < 200 });
+  const ratio = t25000 / t2500;
+  report({
+    id: 'sbom.25000',
+    what: 'SBOM of a 25,000-package npm lock (same path)',
+    value: `${s(t25000)} (${per(t25000, 25_000)})`,
+    floor: `2,500 packages ${s(t2500)}`,
+    ratio,
+    goal: '< 2 s, ratio ≤ 11× (linear)',
+    met: t25000 < 2000 && ratio <= 11,
+  });
+
+  if (cdxgen) {
+    // One process each, alternating: ours (node, the built modules, the same path) against cdxgen on
+    // the same 2,500-package project.
+    const out = join(mkdtempSync(join(tmpdir(), 'cdxgen-out-')), 'bom.json');
+    const env = { ...process.env, FETCH_LICENSE: 'false', CDXGEN_NO_BANNER: 'true' };
+    const code = `import(${JSON.stringify(pathToFileURL(join(ROOT, 'bench/lib/sbom-path.mjs')).href)}).then((m) => m.sbomOfProject(${JSON.stringify(DIST)}, ${JSON.stringify(small)}))`;
+    const ours = () => timeProcess(process.execPath, ['-e', code]);
+    const theirs = () => timeProcess(cdxgen, ['-o', out, '--no-install-deps', '--spec-version', '1.6', '-t', 'npm', small], { env, timeout: 600_000 });
+    try {
+      const r = await alternate(ours, theirs, 3);
+      report({ id: 'sbom.cdxgen', what: 'SBOM of the 2,500-package npm lock, one process', value: s(r.a), floor: `cdxgen ${s(r.b)}`, ratio: r.ratio, goal: '≤ 1× cdxgen', met: r.ratio <= 1 });
+    } catch (error) {
+      console.log(`cdxgen on the generated lock failed: ${(error as Error).message.split('\n')[0]}`);
+    } finally {
+      rmSync(join(out, '..'), { recursive: true, force: true });
+    }
+  }
+} finally {
+  rmSync(small, { recursive: true, force: true });
+  rmSync(large, { recursive: true, force: true });
+  // cdxgen's temporary install (node_modules/.bin/cdxgen → the prefix)
+  if (cdxgen) rmSync(resolve(cdxgen, '../../..'), { recursive: true, force: true });
 }

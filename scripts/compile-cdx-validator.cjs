@@ -1,16 +1,24 @@
 // Compiles the official CycloneDX 1.6 JSON schema (the one @cyclonedx/cyclonedx-library validates with,
 // with the same ajv options and formats) into standalone validation code in dist/, so validating an
 // SBOM takes milliseconds instead of compiling the schema in every process.
+// One keyword is compiled differently: `uniqueItems` on arrays of objects, which ajv checks by comparing
+// every pair of items (fast-deep-equal) — quadratic, 93% of the time of a 25,000-package SBOM. Here
+// each item's canonical JSON (keys sorted) goes into a Map instead: linear, the same verdict for JSON
+// data, and the same error (keyword, path, params i/j, message) as ajv's pairwise loop.
+// Usage: node scripts/compile-cdx-validator.cjs [output directory]   (default dist/sbom)
 const { readFileSync, writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 const Ajv = require('ajv').default;
 const { _ } = require('ajv');
+const ajvUniqueItems = require('ajv/dist/vocabularies/validation/uniqueItems').default;
+const { getSchemaTypes, checkDataTypes, DataType } = require('ajv/dist/compile/validate/dataType');
+const { useFunc } = require('ajv/dist/compile/util');
 const standaloneCode = require('ajv/dist/standalone').default;
 const addFormats = require('ajv-formats');
 const addFormats2019 = require('ajv-formats-draft2019');
 const { _Resources } = require('@cyclonedx/cyclonedx-library');
 
-const out = join(__dirname, '..', 'dist', 'sbom');
+const out = process.argv[2] ?? join(__dirname, '..', 'dist', 'sbom');
 const files = _Resources.FILES;
 const read = (path) => JSON.parse(readFileSync(path, 'utf8'));
 const schemas = {
@@ -26,6 +34,8 @@ const ajv = new Ajv({
   schemas,
   code: { source: true, formats: _`require("./cdx-formats.cjs")` },
 });
+ajv.removeKeyword('uniqueItems');
+ajv.addKeyword(linearUniqueItems());
 addFormats(ajv);
 addFormats2019(ajv, { formats: ['idn-email'] });
 ajv.addFormat('iri-reference', true);
@@ -36,3 +46,99 @@ writeFileSync(
   join(out, 'cdx-formats.cjs'),
   "module.exports = { ...require('ajv-formats/dist/formats').fullFormats, 'idn-email': require('ajv-formats-draft2019/formats/idn-email'), 'iri-reference': true };\n",
 );
+
+/**
+ * JSON with object keys sorted: two JSON values are deep-equal exactly when these strings are equal.
+ * JSON.stringify with the sorted list of every key the value uses writes each object's keys in that
+ * order (and leaves none out): native, about twice as fast as sorting and joining in JavaScript.
+ */
+function canonicalJson(value) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const names = new Set();
+  const collect = (v) => {
+    if (v === null || typeof v !== 'object') return;
+    if (Array.isArray(v)) for (let k = 0; k < v.length; k++) collect(v[k]);
+    else for (const key of Object.keys(v)) {
+      names.add(key);
+      collect(v[key]);
+    }
+  };
+  collect(value);
+  return JSON.stringify(value, [...names].sort());
+}
+
+/**
+ * ajv's `uniqueItems` (ajv/lib/vocabularies/validation/uniqueItems.ts) with its pairwise loop replaced.
+ * Arrays of scalars keep ajv's own linear loop. For the others, ajv reports the highest index i that
+ * equals an earlier item, and j, the highest such earlier index; one pass from the start, remembering
+ * the last index of each canonical form, finds the same pair.
+ */
+function linearUniqueItems() {
+  // Inlined into the standalone code (a named function expression, so it can call itself).
+  canonicalJson.code = `(${canonicalJson.toString()})`;
+  return {
+    ...ajvUniqueItems,
+    code(cxt) {
+      const { gen, data, $data, schema, parentSchema, schemaCode, it } = cxt;
+      if (!$data && !schema) return;
+      const valid = gen.let('valid');
+      const itemTypes = parentSchema.items ? getSchemaTypes(parentSchema.items) : [];
+      cxt.block$data(valid, validateUniqueItems, _`${schemaCode} === false`);
+      cxt.ok(valid);
+
+      function validateUniqueItems() {
+        const i = gen.let('i', _`${data}.length`);
+        const j = gen.let('j');
+        cxt.setParams({ i, j });
+        gen.assign(valid, true);
+        gen.if(_`${i} > 1`, () => (canOptimize() ? loopScalars(i, j) : loopCanonical(i, j)));
+      }
+
+      function canOptimize() {
+        return itemTypes.length > 0 && !itemTypes.some((t) => t === 'object' || t === 'array');
+      }
+
+      // As ajv has it.
+      function loopScalars(i, j) {
+        const item = gen.name('item');
+        const wrongType = checkDataTypes(itemTypes, item, it.opts.strictNumbers, DataType.Wrong);
+        const indices = gen.const('indices', _`{}`);
+        gen.for(_`;${i}--;`, () => {
+          gen.let(item, _`${data}[${i}]`);
+          gen.if(wrongType, _`continue`);
+          if (itemTypes.length > 1) gen.if(_`typeof ${item} == "string"`, _`${item} += "_"`);
+          gen
+            .if(_`typeof ${indices}[${item}] == "number"`, () => {
+              gen.assign(j, _`${indices}[${item}]`);
+              cxt.error();
+              gen.assign(valid, false).break();
+            })
+            .code(_`${indices}[${item}] = ${i}`);
+        });
+      }
+
+      function loopCanonical(i, j) {
+        const canonical = useFunc(gen, canonicalJson);
+        const seen = gen.const('seen', _`new Map()`);
+        const dup = gen.let('dup');
+        const k = gen.name('k');
+        const key = gen.name('key');
+        const earlier = gen.name('earlier');
+        gen.for(_`let ${k} = 0; ${k} < ${i}; ${k}++`, () => {
+          gen.const(key, _`${canonical}(${data}[${k}])`);
+          gen.const(earlier, _`${seen}.get(${key})`);
+          gen.if(_`${earlier} !== undefined`, () => {
+            gen.assign(dup, k);
+            gen.assign(j, earlier);
+          });
+          gen.code(_`${seen}.set(${key}, ${k})`);
+        });
+        gen.if(_`${dup} !== undefined`, () => {
+          gen.assign(i, dup);
+          cxt.error();
+          gen.assign(valid, false);
+        });
+      }
+    },
+  };
+}

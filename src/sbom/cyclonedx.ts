@@ -22,7 +22,7 @@ export function deploymentRef(deployment: string): string {
   return `deployment/${deployment}`;
 }
 
-/** The CycloneDX document as a JSON value (not yet validated). */
+/** The CycloneDX document as a JSON value, plain JSON data (not yet validated). */
 export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOptions = {}): Promise<Record<string, unknown>> {
   const CDX = await import('@cyclonedx/cyclonedx-library');
   const { Models, Enums, Spec, Serialize } = CDX;
@@ -122,9 +122,13 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
 // cdx-validator.cjs beside this file (scripts/compile-cdx-validator.cjs: same schema, ajv options and
 // formats as the library's strict validator). Where that file is absent (running from sources), the
 // library compiles it. Either way one validator per process is kept (a memo of an immutable value).
-let compiled: Promise<{ validate(data: string): Promise<unknown> }> | undefined;
-function strictValidator(): Promise<{ validate(data: string): Promise<unknown> }> {
-  compiled ??= precompiledValidator() ?? libraryValidator();
+// The precompiled validator takes the parsed document as it is; the library's takes text.
+type JsonValidator = { validate(data: string | Record<string, unknown>): Promise<unknown> };
+let compiled: Promise<JsonValidator> | undefined;
+function strictValidator(): Promise<JsonValidator> {
+  compiled ??=
+    precompiledValidator() ??
+    libraryValidator().then((library) => ({ validate: (data: string | Record<string, unknown>) => library.validate(typeof data === 'string' ? data : JSON.stringify(data)) }));
   return compiled;
 }
 
@@ -134,7 +138,7 @@ function libraryValidator(): Promise<{ validate(data: string): Promise<unknown> 
 
 type StandaloneValidate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
 
-function precompiledValidator(): Promise<{ validate(data: string): Promise<unknown> }> | undefined {
+function precompiledValidator(): Promise<JsonValidator> | undefined {
   const require = createRequire(import.meta.url);
   let validate: StandaloneValidate;
   try {
@@ -143,16 +147,24 @@ function precompiledValidator(): Promise<{ validate(data: string): Promise<unkno
     return undefined;
   }
   return Promise.resolve({
-    validate: async (data: string) => (validate(JSON.parse(data)) ? null : (validate.errors ?? [])),
+    // ajv here neither coerces nor fills in defaults: the document is read, never changed.
+    validate: async (data: string | Record<string, unknown>) => (validate(typeof data === 'string' ? JSON.parse(data) : data) ? null : (validate.errors ?? [])),
   });
 }
 
 /** Validates against the official CycloneDX 1.6 JSON schema (strict); throws with the first problems. */
 export async function validateCycloneDx(json: Record<string, unknown> | string): Promise<void> {
+  // An object is validated as the JSON it stands for (`undefined` members dropped, dates as strings).
+  await validateDocument(typeof json === 'string' ? json : (JSON.parse(JSON.stringify(json)) as Record<string, unknown>));
+}
+
+/**
+ * Validates text, or a value that is already plain JSON data as JSON.parse gives it — what toCycloneDx
+ * returns — without serializing and parsing it again (megabytes for a large lock file).
+ */
+export async function validateDocument(json: Record<string, unknown> | string): Promise<void> {
   const validator = await strictValidator();
-  const errors = (await validator.validate(typeof json === 'string' ? json : JSON.stringify(json))) as
-    | { instancePath: string; message?: string }[]
-    | null;
+  const errors = (await validator.validate(json)) as { instancePath: string; message?: string }[] | null;
   if (errors) {
     throw stepError('E_SBOM_INVALID', `the CycloneDX document is not valid against the CycloneDX 1.6 schema (${errors.length} problems)`, {
       problems: errors.slice(0, 10).map((e) => ({ message: `${e.instancePath || '/'}: ${e.message ?? 'invalid'}` })),
@@ -164,7 +176,7 @@ export async function validateCycloneDx(json: Record<string, unknown> | string):
 /** Builds the document and validates it: what callers store or print. */
 export async function cycloneDxDocument(sbom: DeploymentSbom, options: CycloneDxOptions = {}): Promise<Record<string, unknown>> {
   const json = await toCycloneDx(sbom, options);
-  await validateCycloneDx(json);
+  await validateDocument(json);
   return json;
 }
 

@@ -60,11 +60,12 @@ async function readOne(path: string, shown: string): Promise<ScanResult | undefi
     case 'package-lock.json':
     case 'npm-shrinkwrap.json': {
       const { readPackageLock } = await import('./readers/npm.js');
-      const scan = readPackageLock(input);
+      // Parsed once for the reader and the manifest check (megabytes for a large tree).
+      const lock = safeJson(text) as { packages?: Record<string, unknown>; dependencies?: Record<string, unknown> } | undefined;
+      const scan = readPackageLock(input, lock);
       const manifestText = await sibling('package.json');
       const manifest = manifestText ? readNodeManifest(manifestText) : undefined;
       if (manifest && !scan.warnings.some((w) => w.line !== undefined)) {
-        const lock = safeJson(text) as { packages?: Record<string, unknown>; dependencies?: Record<string, unknown> } | undefined;
         const has = (n: string) => Boolean(lock?.packages?.[`node_modules/${n}`] ?? lock?.dependencies?.[n]);
         checkDeclared(scan, [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies)], has, shownSibling('package.json'), shown);
       }

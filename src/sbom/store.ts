@@ -70,7 +70,7 @@ export async function attachSbom(
   };
   const existing = await readSbomNote(repo, deployment, commit);
   const merged = mergeSboms(existing, added);
-  const { toCycloneDx, validateCycloneDx } = await import('./cyclonedx.js');
+  const { toCycloneDx, validateDocument } = await import('./cyclonedx.js');
   const doc = await toCycloneDx(merged, { toolVersion: options.toolVersion });
   const text = `${JSON.stringify(doc)}\n`;
   const size = Buffer.byteLength(text);
@@ -79,7 +79,8 @@ export async function attachSbom(
       hint: 'leave vendored or generated lock files out of the component source, or split the component',
     });
   }
-  await validateCycloneDx(text);
+  // `text` is JSON.stringify(doc) and doc is plain JSON data: validating doc validates the note.
+  await validateDocument(doc);
   // Another writer may have added components since we read: merge again with what is there now.
   let written = text;
   await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (written = current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));

@@ -29,10 +29,11 @@ interface V1Entry {
   dependencies?: Record<string, V1Entry>;
 }
 
-export function readPackageLock(input: LockInput): ScanResult {
+/** `parsed`: the lock already parsed from `input.text` by the caller (a large lock is parsed once). */
+export function readPackageLock(input: LockInput, parsed?: unknown): ScanResult {
   let lock: { lockfileVersion?: number; packages?: Record<string, LockEntry>; dependencies?: Record<string, V1Entry> };
   try {
-    lock = JSON.parse(input.text);
+    lock = (parsed ?? JSON.parse(input.text)) as typeof lock;
   } catch (error) {
     return jsonError(input, error);
   }
