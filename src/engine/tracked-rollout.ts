@@ -12,6 +12,7 @@ import { isInside } from '../util/paths.js';
 import { ciContext } from '../tracking/ci.js';
 import type { Prompt } from '../plan/approval.js';
 import { checkPromotionSource } from '../plan/promotion.js';
+import { timedPhase } from '../util/phases.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
@@ -182,12 +183,12 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       onComponentFinished: async (componentResult) => {
         const component = planned.find((c) => c.key === componentResult.key);
         if (component) finished.push({ component, result: componentResult });
-        await recorder?.onComponentFinished(componentResult);
+        await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
   });
 
-  await attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log);
+  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log));
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
     options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
   }
