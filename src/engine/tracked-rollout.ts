@@ -112,6 +112,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         : {}),
       beforeStart: async (plan) => {
         planned = plan.components;
+        // The SBOM note is written at the end: its library loads while the first components run.
+        if (plan.components.some((c) => c.type === 'terraform' || c.type === 'helmfile')) void import('../sbom/cyclonedx.js').then((m) => m.preloadCycloneDx(), () => {});
         // Whatever the mode, files read from the working tree must be committed: the record names a
         // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction. A
         // promotion reuses images, so it reads no nixpack source.
@@ -235,11 +237,11 @@ async function resolvePromotion(
 export async function workspaceAt(
   ws: Workspace,
   dir: string,
-  repo: { git(args: string[]): Promise<{ stdout: string }> },
+  repo: Pick<import('../tracking/git.js').GitRepo, 'topLevel'>,
   commit: string,
   vendor?: 'lookup',
 ): Promise<Workspace> {
-  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await repo.topLevel();
   const rel = relative(top, ws.config.root);
   const root = join(dir, rel);
   if (root === ws.config.root) return ws;

@@ -105,18 +105,38 @@ function pendingRef(ref: string): string {
 export const NO_REMOTE = 'none';
 
 const ZERO = /^0+$/;
+/** A full object id (sha1 or sha256). */
+const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * What does not change while one command runs — the hash format, the top level, the configured
+ * remotes, config values — read once and shared by a repository and the copies made of it
+ * (`shielded`, `withOptions`), so that a rollout does not ask git the same question from each part.
+ */
+interface RepoFacts {
+  zero?: Promise<string>;
+  top?: Promise<string>;
+  remotes?: Promise<string[]>;
+  config: Map<string, Promise<string | undefined>>;
+}
 
 export class GitRepo {
   readonly dir: string;
   private readonly options: GitRepoOptions;
-  private zeroOid?: string;
+  private readonly facts: RepoFacts;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
   private readonly warned = new Set<string>();
 
-  constructor(dir: string, options: GitRepoOptions = {}) {
+  constructor(dir: string, options: GitRepoOptions = {}, facts?: RepoFacts) {
     this.dir = dir;
     this.options = options;
+    this.facts = facts ?? { config: new Map() };
+  }
+
+  /** The same repository with other options (signal, warnings, fallback identity), sharing what was read. */
+  withOptions(options: GitRepoOptions): GitRepo {
+    return new GitRepo(this.dir, options, this.facts);
   }
 
   /** The environment the command runs with (for other programs started on the repository's behalf). */
@@ -142,7 +162,7 @@ export class GitRepo {
    * foreground group) does not reach — a cancelled rollout is still recorded as `cancelled`.
    */
   shielded(): GitRepo {
-    return new GitRepo(this.dir, { ...this.options, signal: undefined, ownProcessGroup: true });
+    return new GitRepo(this.dir, { ...this.options, signal: undefined, ownProcessGroup: true }, this.facts);
   }
 
   /** Object id the revision names, or undefined when it names nothing. */
@@ -162,12 +182,17 @@ export class GitRepo {
   }
 
   /** The all-zeros object id of this repository's hash (40 for sha1, 64 for sha256). */
-  async zero(): Promise<string> {
-    if (!this.zeroOid) {
-      const result = await this.git(['rev-parse', '--show-object-format'], { check: false });
-      this.zeroOid = '0'.repeat(result.stdout.trim() === 'sha256' ? 64 : 40);
-    }
-    return this.zeroOid;
+  zero(): Promise<string> {
+    this.facts.zero ??= this.git(['rev-parse', '--show-object-format'], { check: false }).then((r) => '0'.repeat(r.stdout.trim() === 'sha256' ? 64 : 40));
+    return this.facts.zero;
+  }
+
+  /** The top level of the working tree (`rev-parse --show-toplevel`). */
+  topLevel(): Promise<string> {
+    this.facts.top ??= this.git(['rev-parse', '--show-toplevel']).then((r) => r.stdout.trim());
+    // A failure is not remembered: the next caller sees it again.
+    this.facts.top.catch(() => (this.facts.top = undefined));
+    return this.facts.top;
   }
 
   /**
@@ -272,10 +297,17 @@ export class GitRepo {
     return { name: name || 'atmos', email: email || this.options.fallbackEmail || 'atmos@localhost' };
   }
 
-  async configGet(key: string): Promise<string | undefined> {
-    const result = await this.git(['config', '--get', key], { check: false });
-    const value = result.stdout.trim();
-    return result.code === 0 && value ? value : undefined;
+  configGet(key: string): Promise<string | undefined> {
+    let value = this.facts.config.get(key);
+    if (!value) {
+      value = this.git(['config', '--get', key], { check: false }).then((result) => {
+        const text = result.stdout.trim();
+        return result.code === 0 && text ? text : undefined;
+      });
+      this.facts.config.set(key, value);
+      value.catch(() => this.facts.config.delete(key));
+    }
+    return value;
   }
 
   /** Writes an annotated tag object (not its ref) and returns its id; `git mktag` validates it. */
@@ -313,8 +345,30 @@ export class GitRepo {
 
   /** The note on `commit` in `namespaceRef` (`refs/notes/atmos/<d>/<ns>`), or undefined. */
   async readNote(namespaceRef: string, commit: string): Promise<string | undefined> {
-    const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
-    return result.code === 0 ? result.stdout : undefined;
+    if (!OID.test(commit)) {
+      const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
+      return result.code === 0 ? result.stdout : undefined;
+    }
+    return (await this.noteAndRef(namespaceRef, commit)).note;
+  }
+
+  /**
+   * The notes ref's commit and the note on `commit` (a full object id) in one `git cat-file --batch`
+   * (`git notes show` is two processes): the note is a blob at the commit's id in the notes tree,
+   * whole or split into 2-character directories (git's fanout), so each of those paths is asked for.
+   * Read one after the other, the ref and the note may disagree only if the ref moved in between,
+   * which the compare-and-swap that follows (addNote) then refuses.
+   */
+  private async noteAndRef(namespaceRef: string, commit: string): Promise<{ ref?: string; note?: string }> {
+    const paths = [0, 1, 2, 3].map((levels) => {
+      const dirs = Array.from({ length: levels }, (_, i) => commit.slice(2 * i, 2 * i + 2));
+      return [...dirs, commit.slice(2 * levels)].join('/');
+    });
+    const names = [namespaceRef, ...paths.map((path) => `${namespaceRef}:${path}`)];
+    const found = await this.catFileBatch(names);
+    const ref = found.get(namespaceRef);
+    const note = names.slice(1).map((name) => found.get(name)).find((o) => o?.type === 'blob');
+    return { ref: ref?.type === 'commit' ? ref.oid : undefined, note: note?.content.toString('utf8') };
   }
 
   /**
@@ -335,12 +389,15 @@ export class GitRepo {
     const incoming = typeof content === 'string' ? content : content.toString('utf8');
     if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
     const scratch = `refs/notes/atmos-scratch/${randomUUID()}`;
+    let scratchLeft = true;
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        const old = (await this.revParse(namespaceRef)) ?? '';
+        // A full commit id: the ref and the note in one process; anything else is resolved by git notes.
+        const read = OID.test(commit) ? await this.noteAndRef(namespaceRef, commit) : undefined;
+        const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
         if (old) await this.git(['update-ref', scratch, old]);
-        else await this.git(['update-ref', '-d', scratch]);
-        const merged = merge(old ? await this.readNote(scratch, commit) : undefined, incoming);
+        else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
+        const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, incoming);
         const size = Buffer.byteLength(merged);
         if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
         if (size > NOTE_WARN_BYTES && attempt === 0) {
@@ -348,7 +405,13 @@ export class GitRepo {
         }
         await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
         try {
-          await this.updateRefs([{ ref: namespaceRef, newValue: (await this.revParse(scratch))!, oldValue: old }]);
+          // The notes ref moves and the private copy goes in one transaction.
+          const written = (await this.revParse(scratch))!;
+          await this.updateRefs([
+            { ref: namespaceRef, newValue: written, oldValue: old },
+            { ref: scratch, newValue: '', oldValue: written },
+          ]);
+          scratchLeft = false;
           return;
         } catch (error) {
           if (!(error instanceof AtmosError) || error.code !== 'E_TARGET_CHANGED') throw error;
@@ -359,7 +422,7 @@ export class GitRepo {
         hint: 'many processes are writing notes at once; run the command again',
       });
     } finally {
-      await this.git(['update-ref', '-d', scratch], { check: false });
+      if (scratchLeft) await this.git(['update-ref', '-d', scratch], { check: false });
     }
   }
 
@@ -391,7 +454,7 @@ export class GitRepo {
   async materializeCommit(commit: string): Promise<string> {
     const sha = await this.resolveCommit(commit);
     if (!sha) throw unknownCommit(commit);
-    const top = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+    const top = await this.topLevel();
     const root = join(top, '.atmos', 'snapshots');
     const dest = join(root, sha);
     if (await exists(dest)) {
@@ -459,9 +522,10 @@ export class GitRepo {
   }
 
   /** Names of the configured remotes. */
-  async remotes(): Promise<string[]> {
-    const result = await this.git(['remote'], { check: false });
-    return result.stdout.split('\n').map((r) => r.trim()).filter(Boolean);
+  remotes(): Promise<string[]> {
+    this.facts.remotes ??= this.git(['remote'], { check: false }).then((result) => result.stdout.split('\n').map((r) => r.trim()).filter(Boolean));
+    this.facts.remotes.catch(() => (this.facts.remotes = undefined));
+    return this.facts.remotes;
   }
 
   /**

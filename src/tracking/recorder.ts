@@ -60,7 +60,7 @@ export async function openTracking(options: {
     });
   }
   const who = await resolveDeployedBy(options.env, probe);
-  const repo = new GitRepo(options.cwd, { env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
+  const repo = probe.withOptions({ env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
   const remote = await repo.trackingRemote(options.remote);
   if (remote && options.offline) {
     options.log?.debug(`offline: records are neither fetched from nor pushed to ${remote}`);
@@ -107,7 +107,7 @@ export async function resolveRolloutCommit(
   options: { deployment: string; target: string; promoteFrom?: string; gitSha?: string },
 ): Promise<RolloutCommit> {
   const { repo } = tracking;
-  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await repo.topLevel();
   if (options.promoteFrom !== undefined && options.gitSha !== undefined) {
     throw configError('E_USAGE', '--promote-from and --git-sha cannot be used together', {
       hint: 'a promotion deploys the commits the source target runs; a rollback names one commit',
@@ -150,7 +150,7 @@ export async function resolveRolloutCommit(
  * that refuses the rollout is the policy's (plan/policy.ts).
  */
 export async function uncommittedInputs(tracking: Tracking, paths: string[]): Promise<string | undefined> {
-  const top = (await tracking.repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await tracking.repo.topLevel();
   const inside = [...new Set(paths.map((p) => resolve(top, p)).filter((p) => isInside(top, p, { strictly: true })).map((p) => relative(top, p)))];
   if (!(await tracking.repo.isDirty(inside))) return undefined;
   const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);
