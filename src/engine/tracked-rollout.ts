@@ -80,8 +80,15 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     },
     // A promotion reuses the source's images; otherwise consumers of an image this run does not build
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
+    // (A deployment without nixpack components runs no image: nothing to read.)
     images: new Map(
-      Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : deployedImages(await readStatus(tracking.repo, spec.name, target))).map(
+      Object.entries(
+        resolved.mode === 'promotion'
+          ? resolved.sourceImages
+          : [...inputSpec.components.values()].some((c) => c.type === 'nixpack')
+            ? deployedImages(await readStatus(tracking.repo, spec.name, target))
+            : {},
+      ).map(
         ([name, ref]) => [name, parseImageRef(imageFromRecord(ws.config.root, ref))],
       ),
     ),
