@@ -59,9 +59,12 @@ export async function openTracking(options: {
       hint: 'deployments are tracked in git: run `git init` and commit the repository first',
     });
   }
+  // Two independent questions to git, asked at once; a failure is reported in this order all the same.
+  const remoteRead = probe.trackingRemote(options.remote);
+  remoteRead.catch(() => {});
   const who = await resolveDeployedBy(options.env, probe);
   const repo = probe.withOptions({ env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
-  const remote = await repo.trackingRemote(options.remote);
+  const remote = await remoteRead;
   if (remote && options.offline) {
     options.log?.debug(`offline: records are neither fetched from nor pushed to ${remote}`);
     return { repo, offlineFrom: remote, deployedBy: who };
@@ -508,8 +511,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
       images[component] = image;
     },
     async beforeStart(plan) {
-      expected = await readTargetCommits(repo, deployment, target, { raw: true });
-      expectedRecords = await readTargetRecords(repo, deployment, target);
+      [expected, expectedRecords] = await Promise.all([readTargetCommits(repo, deployment, target, { raw: true }), readTargetRecords(repo, deployment, target)]);
       if (plan.planOnly) return;
       if (tracking.remote) {
         // A record written offline would be overwritten or lost by rolling out over it: sync first.
