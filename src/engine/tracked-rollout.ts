@@ -195,7 +195,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
-  });
+  }).finally(() => recorder?.close());
 
   await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log));
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {

@@ -1,9 +1,11 @@
 // The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
@@ -120,10 +122,111 @@ interface RepoFacts {
   config: Map<string, Promise<string | undefined>>;
 }
 
+/**
+ * A git process kept open for the many small writes of one command (`hash-object --stdin-paths`,
+ * `update-ref --stdin`): writing a record then costs a line on a pipe, not a process. Requests are
+ * answered one at a time, in order; git exits on a refused transaction, and the next request starts
+ * it again. While idle it does not keep Node running.
+ */
+class KeptProcess {
+  private child?: ChildProcessWithoutNullStreams;
+  private out = '';
+  private err = '';
+  private pending?: { done: (lines: string[]) => boolean; resolve: (answer: KeptAnswer) => void };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly repo: { dir: string; env: NodeJS.ProcessEnv; ownProcessGroup?: boolean },
+    private readonly args: string[],
+  ) {}
+
+  /** Writes `input`; resolves with the lines answered once `done` says the answer is complete, or when git exits. */
+  request(input: string, done: (lines: string[]) => boolean): Promise<KeptAnswer> {
+    const answer = this.queue.then(
+      () =>
+        new Promise<KeptAnswer>((resolve) => {
+          const child = this.start();
+          this.out = '';
+          this.err = '';
+          this.pending = { done, resolve };
+          hold(child, true);
+          child.stdin.write(input);
+        }),
+    );
+    this.queue = answer;
+    return answer;
+  }
+
+  close(): void {
+    if (!this.child) return;
+    hold(this.child, false);
+    this.child.stdin.end();
+    this.child = undefined;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn('git', this.args, {
+      cwd: this.repo.dir,
+      env: { ...this.repo.env, GIT_TERMINAL_PROMPT: '0' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: this.repo.ownProcessGroup ?? false,
+    });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      this.out += chunk;
+      const lines = this.out.split('\n').slice(0, -1);
+      if (this.pending?.done(lines)) this.answer({ lines });
+    });
+    child.stderr.on('data', (chunk: string) => (this.err += chunk));
+    // A git that died: EPIPE on its stdin is reported by 'close' with what it said.
+    child.stdin.on('error', () => {});
+    const ended = (stderr: string) => {
+      if (this.child === child) this.child = undefined;
+      this.answer({ lines: this.out.split('\n'), exited: stderr.trim() || 'git exited' });
+    };
+    child.on('error', (error) => ended(`${this.err}${error.message}`));
+    child.on('close', () => ended(this.err));
+    this.child = child;
+    return child;
+  }
+
+  private answer(answer: KeptAnswer): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    if (this.child) hold(this.child, false);
+    pending.resolve(answer);
+  }
+}
+
+interface KeptAnswer {
+  lines: string[];
+  /** git exited instead of answering: what it said. */
+  exited?: string;
+}
+
+/** Keeps Node running for a kept process while it owes an answer, and not while it is idle. */
+function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as { ref?(): void; unref?(): void }[]) {
+    if (on) handle.ref?.();
+    else handle.unref?.();
+  }
+}
+
+/** The kept processes of `GitRepo.keptOpen`, and a private directory for the tag objects they hash. */
+interface KeptProcesses {
+  hashObject: KeptProcess;
+  updateRef: KeptProcess;
+  scratch?: string;
+}
+
 export class GitRepo {
   readonly dir: string;
   private readonly options: GitRepoOptions;
   private readonly facts: RepoFacts;
+  private kept?: KeptProcesses;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
   private readonly warned = new Set<string>();
@@ -132,6 +235,30 @@ export class GitRepo {
     this.dir = dir;
     this.options = options;
     this.facts = facts ?? { config: new Map() };
+  }
+
+  /**
+   * The same repository writing tag objects and ref transactions through two git processes kept open
+   * until `close` (a rollout writes one record per component): the same objects and transactions,
+   * without a process each.
+   */
+  keptOpen(): GitRepo {
+    const repo = new GitRepo(this.dir, this.options, this.facts);
+    const how = { dir: this.dir, env: this.env, ownProcessGroup: this.options.ownProcessGroup };
+    repo.kept = {
+      hashObject: new KeptProcess(how, ['hash-object', '-t', 'tag', '-w', '--no-filters', '--stdin-paths']),
+      updateRef: new KeptProcess(how, ['update-ref', '--stdin']),
+    };
+    return repo;
+  }
+
+  /** Ends the processes of `keptOpen` (nothing otherwise). */
+  close(): void {
+    if (!this.kept) return;
+    this.kept.hashObject.close();
+    this.kept.updateRef.close();
+    if (this.kept.scratch) rmSync(this.kept.scratch, { recursive: true, force: true });
+    this.kept.scratch = undefined;
   }
 
   /** The same repository with other options (signal, warnings, fallback identity), sharing what was read. */
@@ -274,9 +401,16 @@ export class GitRepo {
       else lines.push(`update ${u.ref} ${value} ${norm(u.oldValue)}`);
     }
     lines.push('prepare', 'commit', '');
-    const result = await this.git(['update-ref', '--stdin'], { input: lines.join('\n'), check: false });
-    if (result.code === 0) return;
-    const stderr = result.stderr.trim();
+    let stderr: string;
+    if (this.kept) {
+      const answer = await this.kept.updateRef.request(lines.join('\n'), (said) => said.includes('commit: ok'));
+      if (answer.exited === undefined) return;
+      stderr = answer.exited;
+    } else {
+      const result = await this.git(['update-ref', '--stdin'], { input: lines.join('\n'), check: false });
+      if (result.code === 0) return;
+      stderr = result.stderr.trim();
+    }
     if (/cannot lock ref|reference already exists|is at .* but expected|unable to resolve reference|expected/.test(stderr)) {
       throw refConflict(updates, stderr);
     }
@@ -322,8 +456,26 @@ export class GitRepo {
       '',
       message.endsWith('\n') ? message : `${message}\n`,
     ].join('\n');
+    // An identity git would not write as is (`<`, `>`, a line break) is left to mktag to refuse, as before.
+    if (this.kept && !/[<>\n]/.test(`${who.name}${who.email}`)) return this.hashTagObject(body);
     const result = await this.git(['mktag'], { input: body });
     return result.stdout.trim();
+  }
+
+  /** The tag object `body` written by the kept `hash-object` (the bytes mktag would write, hence the same id). */
+  private async hashTagObject(body: string): Promise<string> {
+    const kept = this.kept!;
+    kept.scratch ??= mkdtempSync(join(tmpdir(), 'atmos-tags-'));
+    const file = join(kept.scratch, randomUUID());
+    await writeFile(file, body, { mode: 0o600 });
+    try {
+      const answer = await kept.hashObject.request(`${file}\n`, (said) => said.length >= 1);
+      const oid = answer.lines[0]?.trim() ?? '';
+      if (answer.exited !== undefined || !OID.test(oid)) throw stepError('E_GIT_TAG', 'git could not write the tag object', { output: answer.exited });
+      return oid;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /**

@@ -320,6 +320,8 @@ export interface RolloutRecorder {
   setImage(component: string, image: string): void;
   /** What was written, in order. */
   readonly recorded: RecordedComponent[];
+  /** Ends the git processes kept open for the records. */
+  close(): void;
 }
 
 /**
@@ -337,7 +339,8 @@ export interface RolloutRecorder {
 export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder {
   const { deployment, target, resolved } = options;
   // Records are written after a Ctrl-C too (a cancelled component is recorded as such).
-  const tracking = { ...options.tracking, repo: options.tracking.repo.shielded() };
+  // Tag objects and ref transactions go through two git processes kept open until `close`.
+  const tracking = { ...options.tracking, repo: options.tracking.repo.shielded().keptOpen() };
   const { repo } = tracking;
   const now = options.now ?? (() => new Date());
   const images: Record<string, string> = { ...resolved.sourceImages, ...options.images };
@@ -507,6 +510,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
 
   return {
     recorded,
+    close: () => repo.close(),
     setImage(component, image) {
       images[component] = image;
     },
