@@ -120,7 +120,9 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       beforeStart: async (plan) => {
         planned = plan.components;
         // The SBOM note is written at the end: its library loads while the first components run.
-        if (plan.components.some((c) => c.type === 'terraform' || c.type === 'helmfile')) void import('../sbom/cyclonedx.js').then((m) => m.preloadCycloneDx(), () => {});
+        if (plan.components.some((c) => c.type === 'terraform' || c.type === 'helmfile')) {
+          void import('../sbom/index.js').then(() => import('../sbom/cyclonedx.js')).then((m) => m.preloadCycloneDx(), () => {});
+        }
         // Whatever the mode, files read from the working tree must be committed: the record names a
         // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction. A
         // promotion reuses images, so it reads no nixpack source.
@@ -195,9 +197,14 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
-  }).finally(() => recorder?.close());
+  }).catch((error: unknown) => {
+    recorder?.close();
+    throw error;
+  });
 
-  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log));
+  // Written like the records (through their kept git processes, safe from Ctrl-C), which then end.
+  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, options.log));
+  recorder?.close();
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
     options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
   }

@@ -157,6 +157,11 @@ class KeptProcess {
     return answer;
   }
 
+  /** Starts git now, so that the first request does not wait for it. */
+  warm(): void {
+    hold(this.start(), false);
+  }
+
   close(): void {
     if (!this.child) return;
     hold(this.child, false);
@@ -249,6 +254,9 @@ export class GitRepo {
       hashObject: new KeptProcess(how, ['hash-object', '-t', 'tag', '-w', '--no-filters', '--stdin-paths']),
       updateRef: new KeptProcess(how, ['update-ref', '--stdin']),
     };
+    // Started now (a rollout opens them before its first component runs), idle until the first record.
+    repo.kept.hashObject.warm();
+    repo.kept.updateRef.warm();
     return repo;
   }
 
@@ -547,7 +555,9 @@ export class GitRepo {
         // A full commit id: the ref and the note in one process; anything else is resolved by git notes.
         const read = OID.test(commit) ? await this.noteAndRef(namespaceRef, commit) : undefined;
         const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
-        if (old) await this.git(['update-ref', scratch, old]);
+        // The private copy is new the first time (a transaction, on a kept process when there is one).
+        if (old && attempt === 0) await this.updateRefs([{ ref: scratch, newValue: old, oldValue: '' }]);
+        else if (old) await this.git(['update-ref', scratch, old]);
         else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
         const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, incoming);
         const size = Buffer.byteLength(merged);

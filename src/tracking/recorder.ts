@@ -320,6 +320,8 @@ export interface RolloutRecorder {
   setImage(component: string, image: string): void;
   /** What was written, in order. */
   readonly recorded: RecordedComponent[];
+  /** The repository the records are written with: out of reach of Ctrl-C, writing through kept processes until `close`. */
+  readonly repo: GitRepo;
   /** Ends the git processes kept open for the records. */
   close(): void;
 }
@@ -510,6 +512,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
 
   return {
     recorded,
+    repo,
     close: () => repo.close(),
     setImage(component, image) {
       images[component] = image;
@@ -517,6 +520,9 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
     async beforeStart(plan) {
       [expected, expectedRecords] = await Promise.all([readTargetCommits(repo, deployment, target, { raw: true }), readTargetRecords(repo, deployment, target)]);
       if (plan.planOnly) return;
+      // The tagger identity and the hash format, read while the first components run rather than when the first one ends.
+      void repo.identity().catch(() => {});
+      void repo.zero().catch(() => {});
       if (tracking.remote) {
         // A record written offline would be overwritten or lost by rolling out over it: sync first.
         const names = new Set((plan.components ?? []).map((c) => c.name));
