@@ -3,7 +3,7 @@
 // limits, commit snapshots, and remote sync that never forces.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
@@ -220,11 +220,10 @@ function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
   }
 }
 
-/** The kept processes of `GitRepo.keptOpen`, and a private directory for the tag objects they hash. */
+/** The kept processes of `GitRepo.keptOpen`. */
 interface KeptProcesses {
   hashObject: KeptProcess;
   updateRef: KeptProcess;
-  scratch?: string;
 }
 
 export class GitRepo {
@@ -265,8 +264,6 @@ export class GitRepo {
     if (!this.kept) return;
     this.kept.hashObject.close();
     this.kept.updateRef.close();
-    if (this.kept.scratch) rmSync(this.kept.scratch, { recursive: true, force: true });
-    this.kept.scratch = undefined;
   }
 
   /** The same repository with other options (signal, warnings, fallback identity), sharing what was read. */
@@ -473,9 +470,9 @@ export class GitRepo {
   /** The tag object `body` written by the kept `hash-object` (the bytes mktag would write, hence the same id). */
   private async hashTagObject(body: string): Promise<string> {
     const kept = this.kept!;
-    kept.scratch ??= mkdtempSync(join(tmpdir(), 'atmos-tags-'));
-    const file = join(kept.scratch, randomUUID());
-    await writeFile(file, body, { mode: 0o600 });
+    // A file of its own, created exclusively and private, removed as soon as git has read it.
+    const file = join(tmpdir(), `atmos-tag-${randomUUID()}`);
+    await writeFile(file, body, { mode: 0o600, flag: 'wx' });
     try {
       const answer = await kept.hashObject.request(`${file}\n`, (said) => said.length >= 1);
       const oid = answer.lines[0]?.trim() ?? '';
