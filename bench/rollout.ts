@@ -1,30 +1,40 @@
-// Rollout benchmark (issue #3): run with `npx tsx bench/rollout.ts` after `npm run build`.
-// 1. Eight independent components whose apply takes about a second, at parallelism 1, 2 and 4, against
-//    ceil(8/P) x the wall time of rolling out one of them. Goal: at most 1.2x.
-// 2. A chain of ten components against the same terraform commands run by a plain shell loop.
-//    Goal: at most 10% overhead.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Rollout benchmark (issue #17, "Orchestration overhead"): run with `npx tsx bench/rollout.ts` after
+// `npm run build`. Every figure alternates the tool and its shell equivalent (A/B, medians; runs from
+// ATMOS_BENCH_RUNS, default 5 for the chain and 3 for the wide deployment) so that a busy machine
+// slows both sides alike. Each side starts from an empty terraform state every run.
+//
+// rollout.chain    A chain of ten `terraform_data` components (each reads the previous one's output)
+//                  against the same terraform commands in a shell loop: copy the module, write the
+//                  backend and variables, init, plan -out, apply, output (fed to the next one).
+// rollout.records  The share of the chain's rollout spent writing the records (tag objects, refs) and
+//                  the SBOM note: the rollout times those phases itself when ATMOS_PHASE_LOG names a file
+//                  (src/util/phases.ts, one JSON line per phase); share = median of (record + sbom time)
+//                  / the run's wall time. Phases on the critical path only: nothing else runs meanwhile.
+// rollout.p1/p2    Eight independent components whose apply sleeps one second, at --parallelism 1 and
+//                  2, against the same terraform commands for the eight run one after the other (P=1)
+//                  or as two shell loops of four running at once (P=2).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alternate, median, report, s, timeProcess } from './lib/figures.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
+const RUNS = Number(process.env.ATMOS_BENCH_RUNS) || undefined;
 
-function write(root: string, files: Record<string, string>): void {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
+const LINK = `variable "previous" {
+  type    = string
+  default = ""
 }
-
-function repository(deployment: string): string {
-  const root = mkdtempSync(join(tmpdir(), 'atmos-bench-'));
-  write(root, {
-    '.gitignore': '.atmos/\n',
-    'atmos.yaml': 'base_path: "."\n',
-    'components/terraform/sleepy/main.tf': `
-variable "seconds" {
+resource "terraform_data" "x" {
+  input = var.previous
+}
+output "id" {
+  value = terraform_data.x.id
+}
+`;
+const SLEEPY = `variable "seconds" {
   type = number
 }
 resource "terraform_data" "x" {
@@ -36,22 +46,25 @@ resource "terraform_data" "x" {
 output "id" {
   value = terraform_data.x.id
 }
-`,
-    'components/terraform/link/main.tf': `
-variable "previous" {
-  type    = string
-  default = ""
+`;
+
+function write(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
 }
-resource "terraform_data" "x" {
-  input = var.previous
-}
-output "id" {
-  value = terraform_data.x.id
-}
-`,
-    [`deployments/${deployment.split('\n')[1]!.trim().slice('name: '.length)}.yaml`]: deployment,
+
+/** A committed repository with the two modules and one deployment (target `bench`). */
+function repository(name: string, components: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'atmos-bench-rollout-'));
+  write(root, {
+    '.gitignore': '.atmos/\nloop*/\n',
+    'atmos.yaml': 'base_path: "."\n',
+    'components/terraform/link/main.tf': LINK,
+    'components/terraform/sleepy/main.tf': SLEEPY,
+    [`deployments/${name}.yaml`]: `deployment:\n  name: ${name}\n  components:\n    terraform:\n${components}  targets:\n    bench: {}\n`,
   });
-  // Rollouts deploy committed inputs and record them in git.
   const identity = ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com'];
   execFileSync('git', ['init', '-q'], { cwd: root });
   execFileSync('git', ['add', '-A'], { cwd: root });
@@ -59,82 +72,87 @@ output "id" {
   return root;
 }
 
-function rollout(root: string, args: string[]): number {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [CLI, 'deployment', 'rollout', ...args, '-q'], { cwd: root, encoding: 'utf8', env: { ...process.env, ATMOS_DEPLOYED_BY: 'bench@example.com' } });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (r.status !== 0) throw new Error(`rollout ${args.join(' ')} exited ${r.status}\n${r.stderr}`);
-  return seconds;
+/** One rollout of target `bench` from an empty state (the shell side starts from nothing too). */
+function rollout(root: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): number {
+  rmSync(join(root, '.atmos', 'state'), { recursive: true, force: true });
+  return timeProcess(process.execPath, [CLI, 'deployment', 'rollout', name, '--target', 'bench', '-q', ...extra], {
+    cwd: root,
+    env: { ...process.env, ATMOS_DEPLOYED_BY: 'bench@example.com', ...env },
+  });
 }
 
-const fmt = (s: number) => `${s.toFixed(2)}s`;
-
-function independent(): void {
-  const components = Array.from({ length: 8 }, (_, i) => `      n${i}:\n        component: sleepy\n        vars:\n          seconds: 1\n`).join('');
-  const targets = ['one0', 'one1', 'one2', 'p1', 'p2', 'p4', 'warm'].map((t) => `    ${t}: {}\n`).join('');
-  const root = repository(`deployment:\n  name: wide\n  components:\n    terraform:\n${components}  targets:\n${targets}`);
-  try {
-    rollout(root, ['wide', '--target', 'warm', '--component', 'n0']); // plugin cache, disk caches
-    // Best of three: on a shared machine a single sample says more about the neighbours than about us.
-    const ones = [0, 1, 2].map((i) => rollout(root, ['wide', '--target', `one${i}`, '--component', 'n0']));
-    const one = Math.min(...ones);
-    console.log(`8 independent components (apply ~1 s each); one component alone: ${fmt(one)} (best of ${ones.map(fmt).join(' ')})`);
-    console.log('parallelism  wall time  ceil(8/P) x one  ratio  (goal <= 1.20)');
-    for (const p of [1, 2, 4]) {
-      const wall = rollout(root, ['wide', '--target', `p${p}`, '--parallelism', String(p)]);
-      const ideal = Math.ceil(8 / p) * one;
-      console.log(`${String(p).padStart(11)}  ${fmt(wall).padStart(9)}  ${fmt(ideal).padStart(15)}  ${(wall / ideal).toFixed(2).padStart(5)}`);
-    }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+/** The terraform commands for one component, as a user would type them (sh; `$prev` feeds `previous`). */
+function componentScript(root: string, loop: string, module: string, component: string, vars: string): string {
+  return `d="${loop}/${component}"; mkdir -p "$d"; cp "${root}/components/terraform/${module}/main.tf" "$d/"
+printf '{"terraform":{"backend":{"local":{"path":"${loop}/state/${component}.tfstate"}}}}' > "$d/backend.tf.json"
+printf '%s' ${vars} > "$d/vars.tfvars.json"
+cd "$d"
+export TF_DATA_DIR="$d/.terraform" TF_IN_AUTOMATION=1 TF_INPUT=0
+terraform init -input=false -no-color >/dev/null
+terraform plan -input=false -no-color -out=plan.tfplan -var-file=vars.tfvars.json >/dev/null
+terraform apply -input=false -no-color plan.tfplan >/dev/null
+`;
 }
 
-function chain(): void {
+function shell(root: string, name: string, script: string): number {
+  const file = join(root, `${name}.sh`);
+  writeFileSync(file, `set -e\n${script}`);
+  rmSync(join(root, name), { recursive: true, force: true });
+  return timeProcess('sh', [file], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function chain(): Promise<void> {
   const components = Array.from({ length: 10 }, (_, i) => {
     const dep = i === 0 ? '' : `        metadata:\n          depends_on: ["terraform/c${i - 1}"]\n`;
     const vars = i === 0 ? '' : `        vars:\n          previous: '{{ output "terraform/c${i - 1}" "id" }}'\n`;
     return `      c${i}:\n        component: link\n${dep}${vars}`;
   }).join('');
-  const runs = 3;
-  const targets = ['warm', ...Array.from({ length: runs }, (_, i) => `run${i}`)].map((t) => `    ${t}: {}\n`).join('');
-  const root = repository(`deployment:\n  name: chain\n  components:\n    terraform:\n${components}  targets:\n${targets}`);
+  const root = repository('chain', components);
+  const loop = join(root, 'loop');
+  const script = `prev=""\nfor i in 0 1 2 3 4 5 6 7 8 9; do\n${componentScript(root, loop, 'link', 'c$i', `"{\\"previous\\":\\"$prev\\"}"`)}prev=$(terraform output -raw id)\ndone\n`;
+  const phases = join(root, 'phases.jsonl');
+  const shares: number[] = [];
   try {
-    rollout(root, ['chain', '--target', 'warm']);
-
-    // The same terraform commands, one component after the other, from a plain shell loop: copy the
-    // module, write backend and variables, init, plan -out, apply, output -json (fed to the next one).
-    const script = (loop: string) => `set -e
-prev=""
-for i in 0 1 2 3 4 5 6 7 8 9; do
-  d="${loop}/c$i"; mkdir -p "$d"; cp "${root}/components/terraform/link/main.tf" "$d/"
-  printf '{"terraform":{"backend":{"local":{"path":"${loop}/state/c%s.tfstate"}}}}' "$i" > "$d/backend.tf.json"
-  printf '{"previous":"%s"}' "$prev" > "$d/vars.tfvars.json"
-  cd "$d"
-  export TF_DATA_DIR="$d/.terraform" TF_IN_AUTOMATION=1 TF_INPUT=0
-  terraform init -input=false -no-color >/dev/null
-  terraform plan -input=false -no-color -out=plan.tfplan -var-file=vars.tfvars.json >/dev/null
-  terraform apply -input=false -no-color plan.tfplan >/dev/null
-  prev=$(terraform output -raw id)
-done
-`;
-    // Interleaved runs, best of each: on a shared machine the noise is larger than the difference.
-    const tool: number[] = [];
-    const plain: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      tool.push(rollout(root, ['chain', '--target', `run${i}`]));
-      writeFileSync(join(root, `loop${i}.sh`), script(join(root, `loop${i}`)));
-      const started = process.hrtime.bigint();
-      execFileSync('sh', [join(root, `loop${i}.sh`)], { stdio: ['ignore', 'ignore', 'ignore'] });
-      plain.push(Number(process.hrtime.bigint() - started) / 1e9);
-    }
-    const best = (xs: number[]) => Math.min(...xs);
-    console.log(`\nchain of 10 components (best of ${runs}, runs: rollout ${tool.map(fmt).join(' ')}; loop ${plain.map(fmt).join(' ')})`);
-    console.log(`rollout ${fmt(best(tool))}, plain shell loop ${fmt(best(plain))}, overhead ${(((best(tool) - best(plain)) / best(plain)) * 100).toFixed(1)}% (goal <= 10%)`);
+    const r = await alternate(
+      (i) => {
+        rmSync(phases, { force: true });
+        const wall = rollout(root, 'chain', [], { ATMOS_PHASE_LOG: phases });
+        const spent = readFileSync(phases, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { phase: string; ms: number });
+        if (i >= 0) shares.push(spent.reduce((sum, p) => sum + p.ms, 0) / wall);
+        return wall;
+      },
+      () => shell(root, 'loop', script),
+      RUNS ?? 5,
+    );
+    report({ id: 'rollout.chain', what: 'rollout of a chain of 10 `terraform_data` components', value: s(r.a), floor: `the same terraform commands in a shell loop ${s(r.b)}`, ratio: r.ratio, goal: '≤ 1.10×', met: r.ratio <= 1.1 });
+    const share = median(shares);
+    report({ id: 'rollout.records', what: '… of which records (tags, refs) and the SBOM note', value: `${(share * 100).toFixed(1)}%`, goal: '≤ 3%', met: share <= 0.03 });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
 
-independent();
-chain();
+async function independent(): Promise<void> {
+  const names = Array.from({ length: 8 }, (_, i) => `n${i}`);
+  const root = repository('wide', names.map((n) => `      ${n}:\n        component: sleepy\n        vars:\n          seconds: 1\n`).join(''));
+  const one = (loop: string, n: string) => `${componentScript(root, loop, 'sleepy', n, `'{"seconds":1}'`)}terraform output -json >/dev/null\n`;
+  // `cd` in one component's commands must not move the next one's: each runs in a subshell.
+  const sequence = (loop: string, list: string[]) => list.map((n) => `(\n${one(loop, n)})\n`).join('');
+  try {
+    for (const p of [1, 2]) {
+      const loops = Array.from({ length: p }, (_, k) => names.filter((_, i) => i % p === k));
+      const script = p === 1 ? sequence(join(root, 'loop'), names) : `${loops.map((list, k) => `(\n${sequence(join(root, 'loop', `l${k}`), list)}) &\np${k}=$!\n`).join('')}${loops.map((_, k) => `wait $p${k}\n`).join('')}`;
+      const r = await alternate(
+        () => rollout(root, 'wide', ['--parallelism', String(p)]),
+        () => shell(root, 'loop', script),
+        RUNS ?? 3,
+      );
+      report({ id: `rollout.p${p}`, what: `8 independent ~1 s components, P=${p}`, value: s(r.a), floor: `the same terraform commands, ${p === 1 ? 'one after the other' : 'two shell loops at once'} ${s(r.b)}`, ratio: r.ratio, goal: '≤ 1.05×', met: r.ratio <= 1.05 });
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+await chain();
+await independent();

@@ -1,7 +1,7 @@
 // The terraform / OpenTofu runner: one component in its own working directory — init, workspace,
 // plan -out, apply of that plan, output -json — with sensitive values kept out of what it reports.
 import { join } from 'node:path';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
 import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, tailLines, type ExecOptions, type ExecResult } from '../util/exec.js';
@@ -226,8 +226,12 @@ export async function runTerraformComponent(
       run = { outputs: {}, sensitiveOutputs: sensitive, planCounts: countChanges(plan), planChanges: resourceChanges(plan), plannedOutputs: known };
     } else {
       await step(binary, ['apply', '-input=false', '-no-color', LOCK_TIMEOUT, PLAN_FILE], 'apply', component, ctx, workdir, env);
-      const out = await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env);
-      run = splitOutputs(JSON.parse(out.stdout || '{}') as TerraformOutputsJson, ctx.redactor, await derivedFromSecrets(workdir, component, ctx.redactor));
+      // A local state is read where terraform just wrote it: the same values as `output -json`, without a process.
+      ctx.onStep?.(component.key, 'output');
+      const outputs =
+        (await localStateOutputs(component, ctx)) ??
+        (JSON.parse((await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env)).stdout || '{}') as TerraformOutputsJson);
+      run = splitOutputs(outputs, ctx.redactor, await derivedFromSecrets(workdir, component, ctx.redactor));
     }
     // The plan file embeds every variable value, sensitive ones included.
     await rm(join(workdir, PLAN_FILE), { force: true });
@@ -336,6 +340,26 @@ export async function readDeployedState(binary: string, component: ResolvedCompo
 }
 
 type TerraformOutputsJson = Record<string, { value: unknown; sensitive?: boolean }>;
+
+/**
+ * The outputs of a component on the local backend, read from its state file (format version 4, whose
+ * `outputs` are what `terraform output -json` prints: value, type, sensitive); undefined for any other
+ * backend or a state this does not recognise (an encrypted OpenTofu state, say), which
+ * `terraform output -json` then reads.
+ */
+async function localStateOutputs(component: ResolvedComponent, ctx: RunnerContext): Promise<TerraformOutputsJson | undefined> {
+  const backend = (backendConfig(component, stateDirectory(ctx, component.name), ctx.root).terraform as { backend?: Record<string, { path?: string; workspace_dir?: string }> }).backend?.local;
+  if (!backend?.path || !backend.workspace_dir) return undefined;
+  const workspace = terraformWorkspace(component, ctx);
+  const file = workspace === 'default' ? backend.path : join(backend.workspace_dir, workspace, 'terraform.tfstate');
+  try {
+    const state = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown; outputs?: unknown };
+    if (state.version !== 4 || !state.outputs || typeof state.outputs !== 'object' || Array.isArray(state.outputs)) return undefined;
+    return state.outputs as TerraformOutputsJson;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Outputs whose expression names a variable fed with a secret — one the module marks sensitive, or

@@ -12,6 +12,7 @@ import { isInside } from '../util/paths.js';
 import { ciContext } from '../tracking/ci.js';
 import type { Prompt } from '../plan/approval.js';
 import { checkPromotionSource } from '../plan/promotion.js';
+import { timedPhase } from '../util/phases.js';
 
 export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'runtime'> {
   promoteFrom?: string;
@@ -79,8 +80,15 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     },
     // A promotion reuses the source's images; otherwise consumers of an image this run does not build
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
+    // (A deployment without nixpack components runs no image: nothing to read.)
     images: new Map(
-      Object.entries(resolved.mode === 'promotion' ? resolved.sourceImages : deployedImages(await readStatus(tracking.repo, spec.name, target))).map(
+      Object.entries(
+        resolved.mode === 'promotion'
+          ? resolved.sourceImages
+          : [...inputSpec.components.values()].some((c) => c.type === 'nixpack')
+            ? deployedImages(await readStatus(tracking.repo, spec.name, target))
+            : {},
+      ).map(
         ([name, ref]) => [name, parseImageRef(imageFromRecord(ws.config.root, ref))],
       ),
     ),
@@ -111,6 +119,10 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         : {}),
       beforeStart: async (plan) => {
         planned = plan.components;
+        // The SBOM note is written at the end: its library loads while the first components run.
+        if (plan.components.some((c) => c.type === 'terraform' || c.type === 'helmfile')) {
+          void import('../sbom/index.js').then(() => import('../sbom/cyclonedx.js')).then((m) => m.preloadCycloneDx(), () => {});
+        }
         // Whatever the mode, files read from the working tree must be committed: the record names a
         // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction. A
         // promotion reuses images, so it reads no nixpack source.
@@ -182,12 +194,17 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       onComponentFinished: async (componentResult) => {
         const component = planned.find((c) => c.key === componentResult.key);
         if (component) finished.push({ component, result: componentResult });
-        await recorder?.onComponentFinished(componentResult);
+        await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
+  }).catch((error: unknown) => {
+    recorder?.close();
+    throw error;
   });
 
-  await attachInfrastructureSbom(inputs, tracking.repo, spec.name, resolved.commit, finished, options.log);
+  // Written like the records (through their kept git processes, safe from Ctrl-C), which then end.
+  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, options.log));
+  recorder?.close();
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
     options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
   }
@@ -234,11 +251,11 @@ async function resolvePromotion(
 export async function workspaceAt(
   ws: Workspace,
   dir: string,
-  repo: { git(args: string[]): Promise<{ stdout: string }> },
+  repo: Pick<import('../tracking/git.js').GitRepo, 'topLevel'>,
   commit: string,
   vendor?: 'lookup',
 ): Promise<Workspace> {
-  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await repo.topLevel();
   const rel = relative(top, ws.config.root);
   const root = join(dir, rel);
   if (root === ws.config.root) return ws;

@@ -22,10 +22,30 @@ export function deploymentRef(deployment: string): string {
   return `deployment/${deployment}`;
 }
 
+// The parts used at run time only: the package's root also loads its validation part (ajv and its
+// formats), which a run never uses (the validator is precompiled, see strictValidator).
+let parts: Promise<[typeof import('@cyclonedx/cyclonedx-library/Models'), typeof import('@cyclonedx/cyclonedx-library/Enums'), typeof import('@cyclonedx/cyclonedx-library/Spec'), typeof import('@cyclonedx/cyclonedx-library/Serialize')]> | undefined;
+function libraryParts(): NonNullable<typeof parts> {
+  parts ??= Promise.all([
+    import('@cyclonedx/cyclonedx-library/Models'),
+    import('@cyclonedx/cyclonedx-library/Enums'),
+    import('@cyclonedx/cyclonedx-library/Spec'),
+    import('@cyclonedx/cyclonedx-library/Serialize'),
+  ]);
+  parts.catch(() => (parts = undefined));
+  return parts;
+}
+
+/** Starts loading the library and the validator (a rollout does while its first component runs); a failure is met again when they are used. */
+export function preloadCycloneDx(): void {
+  libraryParts().catch(() => {});
+  // Only the precompiled validator: compiling the schema (running from sources) takes most of a second.
+  compiled ??= precompiledValidator();
+}
+
 /** The CycloneDX document as a JSON value, plain JSON data (not yet validated). */
 export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOptions = {}): Promise<Record<string, unknown>> {
-  const CDX = await import('@cyclonedx/cyclonedx-library');
-  const { Models, Enums, Spec, Serialize } = CDX;
+  const [Models, Enums, Spec, Serialize] = await libraryParts();
   const scopeOf = (s: Scope) => (s === 'dev' ? Enums.ComponentScope.Excluded : s === 'optional' ? Enums.ComponentScope.Optional : Enums.ComponentScope.Required);
   const typeOf = (k: PackageKind) =>
     ({
@@ -40,7 +60,7 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
   const props = (pairs: [string, string][]) => new Models.PropertyRepository(pairs.map(([n, v]) => new Models.Property(n, v)));
   const hashes = (list: Hash[]) => {
     const dict = new Models.HashDictionary();
-    for (const h of list) dict.set(h.alg as unknown as import('@cyclonedx/cyclonedx-library').Enums.HashAlgorithm, h.content);
+    for (const h of list) dict.set(h.alg as unknown as import('@cyclonedx/cyclonedx-library/Enums').HashAlgorithm, h.content);
     return dict;
   };
 

@@ -1,9 +1,11 @@
 // The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
@@ -105,18 +107,168 @@ function pendingRef(ref: string): string {
 export const NO_REMOTE = 'none';
 
 const ZERO = /^0+$/;
+/** A full object id (sha1 or sha256). */
+const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * What does not change while one command runs — the hash format, the top level, the configured
+ * remotes, config values — read once and shared by a repository and the copies made of it
+ * (`shielded`, `withOptions`), so that a rollout does not ask git the same question from each part.
+ */
+interface RepoFacts {
+  zero?: Promise<string>;
+  top?: Promise<string>;
+  remotes?: Promise<string[]>;
+  config: Map<string, Promise<string | undefined>>;
+}
+
+/**
+ * A git process kept open for the many small writes of one command (`hash-object --stdin-paths`,
+ * `update-ref --stdin`): writing a record then costs a line on a pipe, not a process. Requests are
+ * answered one at a time, in order; git exits on a refused transaction, and the next request starts
+ * it again. While idle it does not keep Node running.
+ */
+class KeptProcess {
+  private child?: ChildProcessWithoutNullStreams;
+  private out = '';
+  private err = '';
+  private pending?: { done: (lines: string[]) => boolean; resolve: (answer: KeptAnswer) => void };
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly repo: { dir: string; env: NodeJS.ProcessEnv; ownProcessGroup?: boolean },
+    private readonly args: string[],
+  ) {}
+
+  /** Writes `input`; resolves with the lines answered once `done` says the answer is complete, or when git exits. */
+  request(input: string, done: (lines: string[]) => boolean): Promise<KeptAnswer> {
+    const answer = this.queue.then(
+      () =>
+        new Promise<KeptAnswer>((resolve) => {
+          const child = this.start();
+          this.out = '';
+          this.err = '';
+          this.pending = { done, resolve };
+          hold(child, true);
+          child.stdin.write(input);
+        }),
+    );
+    this.queue = answer;
+    return answer;
+  }
+
+  /** Starts git now, so that the first request does not wait for it. */
+  warm(): void {
+    hold(this.start(), false);
+  }
+
+  close(): void {
+    if (!this.child) return;
+    hold(this.child, false);
+    this.child.stdin.end();
+    this.child = undefined;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const child = spawn('git', this.args, {
+      cwd: this.repo.dir,
+      env: { ...this.repo.env, GIT_TERMINAL_PROMPT: '0' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: this.repo.ownProcessGroup ?? false,
+    });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      this.out += chunk;
+      const lines = this.out.split('\n').slice(0, -1);
+      if (this.pending?.done(lines)) this.answer({ lines });
+    });
+    child.stderr.on('data', (chunk: string) => (this.err += chunk));
+    // A git that died: EPIPE on its stdin is reported by 'close' with what it said.
+    child.stdin.on('error', () => {});
+    const ended = (stderr: string) => {
+      if (this.child === child) this.child = undefined;
+      this.answer({ lines: this.out.split('\n'), exited: stderr.trim() || 'git exited' });
+    };
+    child.on('error', (error) => ended(`${this.err}${error.message}`));
+    child.on('close', () => ended(this.err));
+    this.child = child;
+    return child;
+  }
+
+  private answer(answer: KeptAnswer): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    if (this.child) hold(this.child, false);
+    pending.resolve(answer);
+  }
+}
+
+interface KeptAnswer {
+  lines: string[];
+  /** git exited instead of answering: what it said. */
+  exited?: string;
+}
+
+/** Keeps Node running for a kept process while it owes an answer, and not while it is idle. */
+function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
+  for (const handle of [child, child.stdin, child.stdout, child.stderr] as { ref?(): void; unref?(): void }[]) {
+    if (on) handle.ref?.();
+    else handle.unref?.();
+  }
+}
+
+/** The kept processes of `GitRepo.keptOpen`. */
+interface KeptProcesses {
+  hashObject: KeptProcess;
+  updateRef: KeptProcess;
+}
 
 export class GitRepo {
   readonly dir: string;
   private readonly options: GitRepoOptions;
-  private zeroOid?: string;
+  private readonly facts: RepoFacts;
+  private kept?: KeptProcesses;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
   private readonly warned = new Set<string>();
 
-  constructor(dir: string, options: GitRepoOptions = {}) {
+  constructor(dir: string, options: GitRepoOptions = {}, facts?: RepoFacts) {
     this.dir = dir;
     this.options = options;
+    this.facts = facts ?? { config: new Map() };
+  }
+
+  /**
+   * The same repository writing tag objects and ref transactions through two git processes kept open
+   * until `close` (a rollout writes one record per component): the same objects and transactions,
+   * without a process each.
+   */
+  keptOpen(): GitRepo {
+    const repo = new GitRepo(this.dir, this.options, this.facts);
+    const how = { dir: this.dir, env: this.env, ownProcessGroup: this.options.ownProcessGroup };
+    repo.kept = {
+      hashObject: new KeptProcess(how, ['hash-object', '-t', 'tag', '-w', '--no-filters', '--stdin-paths']),
+      updateRef: new KeptProcess(how, ['update-ref', '--stdin']),
+    };
+    // Started now (a rollout opens them before its first component runs), idle until the first record.
+    repo.kept.hashObject.warm();
+    repo.kept.updateRef.warm();
+    return repo;
+  }
+
+  /** Ends the processes of `keptOpen` (nothing otherwise). */
+  close(): void {
+    if (!this.kept) return;
+    this.kept.hashObject.close();
+    this.kept.updateRef.close();
+  }
+
+  /** The same repository with other options (signal, warnings, fallback identity), sharing what was read. */
+  withOptions(options: GitRepoOptions): GitRepo {
+    return new GitRepo(this.dir, options, this.facts);
   }
 
   /** The environment the command runs with (for other programs started on the repository's behalf). */
@@ -143,7 +295,7 @@ export class GitRepo {
    * foreground group) does not reach — a cancelled rollout is still recorded as `cancelled`.
    */
   shielded(): GitRepo {
-    return new GitRepo(this.dir, { ...this.options, signal: undefined, ownProcessGroup: true });
+    return new GitRepo(this.dir, { ...this.options, signal: undefined, ownProcessGroup: true }, this.facts);
   }
 
   /** Object id the revision names, or undefined when it names nothing. */
@@ -163,12 +315,17 @@ export class GitRepo {
   }
 
   /** The all-zeros object id of this repository's hash (40 for sha1, 64 for sha256). */
-  async zero(): Promise<string> {
-    if (!this.zeroOid) {
-      const result = await this.git(['rev-parse', '--show-object-format'], { check: false });
-      this.zeroOid = '0'.repeat(result.stdout.trim() === 'sha256' ? 64 : 40);
-    }
-    return this.zeroOid;
+  zero(): Promise<string> {
+    this.facts.zero ??= this.git(['rev-parse', '--show-object-format'], { check: false }).then((r) => '0'.repeat(r.stdout.trim() === 'sha256' ? 64 : 40));
+    return this.facts.zero;
+  }
+
+  /** The top level of the working tree (`rev-parse --show-toplevel`). */
+  topLevel(): Promise<string> {
+    this.facts.top ??= this.git(['rev-parse', '--show-toplevel']).then((r) => r.stdout.trim());
+    // A failure is not remembered: the next caller sees it again.
+    this.facts.top.catch(() => (this.facts.top = undefined));
+    return this.facts.top;
   }
 
   /**
@@ -285,9 +442,16 @@ export class GitRepo {
       else lines.push(`update ${u.ref} ${value} ${norm(u.oldValue)}`);
     }
     lines.push('prepare', 'commit', '');
-    const result = await this.git(['update-ref', '--stdin'], { input: lines.join('\n'), check: false });
-    if (result.code === 0) return;
-    const stderr = result.stderr.trim();
+    let stderr: string;
+    if (this.kept) {
+      const answer = await this.kept.updateRef.request(lines.join('\n'), (said) => said.includes('commit: ok'));
+      if (answer.exited === undefined) return;
+      stderr = answer.exited;
+    } else {
+      const result = await this.git(['update-ref', '--stdin'], { input: lines.join('\n'), check: false });
+      if (result.code === 0) return;
+      stderr = result.stderr.trim();
+    }
     if (/cannot lock ref|reference already exists|is at .* but expected|unable to resolve reference|expected/.test(stderr)) {
       throw refConflict(updates, stderr);
     }
@@ -308,10 +472,17 @@ export class GitRepo {
     return { name: name || 'atmos', email: email || this.options.fallbackEmail || 'atmos@localhost' };
   }
 
-  async configGet(key: string): Promise<string | undefined> {
-    const result = await this.git(['config', '--get', key], { check: false });
-    const value = result.stdout.trim();
-    return result.code === 0 && value ? value : undefined;
+  configGet(key: string): Promise<string | undefined> {
+    let value = this.facts.config.get(key);
+    if (!value) {
+      value = this.git(['config', '--get', key], { check: false }).then((result) => {
+        const text = result.stdout.trim();
+        return result.code === 0 && text ? text : undefined;
+      });
+      this.facts.config.set(key, value);
+      value.catch(() => this.facts.config.delete(key));
+    }
+    return value;
   }
 
   /** Writes an annotated tag object (not its ref) and returns its id; `git mktag` validates it. */
@@ -326,8 +497,26 @@ export class GitRepo {
       '',
       message.endsWith('\n') ? message : `${message}\n`,
     ].join('\n');
+    // An identity git would not write as is (`<`, `>`, a line break) is left to mktag to refuse, as before.
+    if (this.kept && !/[<>\n]/.test(`${who.name}${who.email}`)) return this.hashTagObject(body);
     const result = await this.git(['mktag'], { input: body });
     return result.stdout.trim();
+  }
+
+  /** The tag object `body` written by the kept `hash-object` (the bytes mktag would write, hence the same id). */
+  private async hashTagObject(body: string): Promise<string> {
+    const kept = this.kept!;
+    // A file of its own, created exclusively and private, removed as soon as git has read it.
+    const file = join(tmpdir(), `atmos-tag-${randomUUID()}`);
+    await writeFile(file, body, { mode: 0o600, flag: 'wx' });
+    try {
+      const answer = await kept.hashObject.request(`${file}\n`, (said) => said.length >= 1);
+      const oid = answer.lines[0]?.trim() ?? '';
+      if (answer.exited !== undefined || !OID.test(oid)) throw stepError('E_GIT_TAG', 'git could not write the tag object', { output: answer.exited });
+      return oid;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /**
@@ -349,8 +538,30 @@ export class GitRepo {
 
   /** The note on `commit` in `namespaceRef` (`refs/notes/atmos/<d>/<ns>`), or undefined. */
   async readNote(namespaceRef: string, commit: string): Promise<string | undefined> {
-    const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
-    return result.code === 0 ? result.stdout : undefined;
+    if (!OID.test(commit)) {
+      const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
+      return result.code === 0 ? result.stdout : undefined;
+    }
+    return (await this.noteAndRef(namespaceRef, commit)).note;
+  }
+
+  /**
+   * The notes ref's commit and the note on `commit` (a full object id) in one `git cat-file --batch`
+   * (`git notes show` is two processes): the note is a blob at the commit's id in the notes tree,
+   * whole or split into 2-character directories (git's fanout), so each of those paths is asked for.
+   * Read one after the other, the ref and the note may disagree only if the ref moved in between,
+   * which the compare-and-swap that follows (addNote) then refuses.
+   */
+  private async noteAndRef(namespaceRef: string, commit: string): Promise<{ ref?: string; note?: string }> {
+    const paths = [0, 1, 2, 3].map((levels) => {
+      const dirs = Array.from({ length: levels }, (_, i) => commit.slice(2 * i, 2 * i + 2));
+      return [...dirs, commit.slice(2 * levels)].join('/');
+    });
+    const names = [namespaceRef, ...paths.map((path) => `${namespaceRef}:${path}`)];
+    const found = await this.catFileBatch(names);
+    const ref = found.get(namespaceRef);
+    const note = names.slice(1).map((name) => found.get(name)).find((o) => o?.type === 'blob');
+    return { ref: ref?.type === 'commit' ? ref.oid : undefined, note: note?.content.toString('utf8') };
   }
 
   /**
@@ -371,12 +582,17 @@ export class GitRepo {
     const incoming = typeof content === 'string' ? content : content.toString('utf8');
     if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
     const scratch = `refs/notes/atmos-scratch/${randomUUID()}`;
+    let scratchLeft = true;
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        const old = (await this.revParse(namespaceRef)) ?? '';
-        if (old) await this.git(['update-ref', scratch, old]);
-        else await this.git(['update-ref', '-d', scratch]);
-        const merged = merge(old ? await this.readNote(scratch, commit) : undefined, incoming);
+        // A full commit id: the ref and the note in one process; anything else is resolved by git notes.
+        const read = OID.test(commit) ? await this.noteAndRef(namespaceRef, commit) : undefined;
+        const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
+        // The private copy is new the first time (a transaction, on a kept process when there is one).
+        if (old && attempt === 0) await this.updateRefs([{ ref: scratch, newValue: old, oldValue: '' }]);
+        else if (old) await this.git(['update-ref', scratch, old]);
+        else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
+        const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, incoming);
         const size = Buffer.byteLength(merged);
         if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
         if (size > NOTE_WARN_BYTES && attempt === 0) {
@@ -384,7 +600,13 @@ export class GitRepo {
         }
         await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
         try {
-          await this.updateRefs([{ ref: namespaceRef, newValue: (await this.revParse(scratch))!, oldValue: old }]);
+          // The notes ref moves and the private copy goes in one transaction.
+          const written = (await this.revParse(scratch))!;
+          await this.updateRefs([
+            { ref: namespaceRef, newValue: written, oldValue: old },
+            { ref: scratch, newValue: '', oldValue: written },
+          ]);
+          scratchLeft = false;
           return;
         } catch (error) {
           if (!(error instanceof AtmosError) || error.code !== 'E_TARGET_CHANGED') throw error;
@@ -395,7 +617,7 @@ export class GitRepo {
         hint: 'many processes are writing notes at once; run the command again',
       });
     } finally {
-      await this.git(['update-ref', '-d', scratch], { check: false });
+      if (scratchLeft) await this.git(['update-ref', '-d', scratch], { check: false });
     }
   }
 
@@ -427,7 +649,7 @@ export class GitRepo {
   async materializeCommit(commit: string): Promise<string> {
     const sha = await this.resolveCommit(commit);
     if (!sha) throw unknownCommit(commit);
-    const top = (await this.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+    const top = await this.topLevel();
     const root = join(top, '.atmos', 'snapshots');
     const dest = join(root, sha);
     if (await exists(dest)) {
@@ -495,9 +717,10 @@ export class GitRepo {
   }
 
   /** Names of the configured remotes. */
-  async remotes(): Promise<string[]> {
-    const result = await this.git(['remote'], { check: false });
-    return result.stdout.split('\n').map((r) => r.trim()).filter(Boolean);
+  remotes(): Promise<string[]> {
+    this.facts.remotes ??= this.git(['remote'], { check: false }).then((result) => result.stdout.split('\n').map((r) => r.trim()).filter(Boolean));
+    this.facts.remotes.catch(() => (this.facts.remotes = undefined));
+    return this.facts.remotes;
   }
 
   /**

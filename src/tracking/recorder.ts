@@ -59,9 +59,12 @@ export async function openTracking(options: {
       hint: 'deployments are tracked in git: run `git init` and commit the repository first',
     });
   }
+  // Two independent questions to git, asked at once; a failure is reported in this order all the same.
+  const remoteRead = probe.trackingRemote(options.remote);
+  remoteRead.catch(() => {});
   const who = await resolveDeployedBy(options.env, probe);
-  const repo = new GitRepo(options.cwd, { env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
-  const remote = await repo.trackingRemote(options.remote);
+  const repo = probe.withOptions({ env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
+  const remote = await remoteRead;
   if (remote && options.offline) {
     options.log?.debug(`offline: records are neither fetched from nor pushed to ${remote}`);
     return { repo, offlineFrom: remote, deployedBy: who };
@@ -107,7 +110,7 @@ export async function resolveRolloutCommit(
   options: { deployment: string; target: string; promoteFrom?: string; gitSha?: string },
 ): Promise<RolloutCommit> {
   const { repo } = tracking;
-  const top = (await repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await repo.topLevel();
   if (options.promoteFrom !== undefined && options.gitSha !== undefined) {
     throw configError('E_USAGE', '--promote-from and --git-sha cannot be used together', {
       hint: 'a promotion deploys the commits the source target runs; a rollback names one commit',
@@ -150,7 +153,7 @@ export async function resolveRolloutCommit(
  * that refuses the rollout is the policy's (plan/policy.ts).
  */
 export async function uncommittedInputs(tracking: Tracking, paths: string[]): Promise<string | undefined> {
-  const top = (await tracking.repo.git(['rev-parse', '--show-toplevel'])).stdout.trim();
+  const top = await tracking.repo.topLevel();
   const inside = [...new Set(paths.map((p) => resolve(top, p)).filter((p) => isInside(top, p, { strictly: true })).map((p) => relative(top, p)))];
   if (!(await tracking.repo.isDirty(inside))) return undefined;
   const status = await tracking.repo.git(['status', '--porcelain=v1', '--untracked-files=all', '--', ...inside.map((p) => `:(literal)${p}`)]);
@@ -317,6 +320,10 @@ export interface RolloutRecorder {
   setImage(component: string, image: string): void;
   /** What was written, in order. */
   readonly recorded: RecordedComponent[];
+  /** The repository the records are written with: out of reach of Ctrl-C, writing through kept processes until `close`. */
+  readonly repo: GitRepo;
+  /** Ends the git processes kept open for the records. */
+  close(): void;
 }
 
 /**
@@ -334,7 +341,8 @@ export interface RolloutRecorder {
 export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder {
   const { deployment, target, resolved } = options;
   // Records are written after a Ctrl-C too (a cancelled component is recorded as such).
-  const tracking = { ...options.tracking, repo: options.tracking.repo.shielded() };
+  // Tag objects and ref transactions go through two git processes kept open until `close`.
+  const tracking = { ...options.tracking, repo: options.tracking.repo.shielded().keptOpen() };
   const { repo } = tracking;
   const now = options.now ?? (() => new Date());
   const images: Record<string, string> = { ...resolved.sourceImages, ...options.images };
@@ -504,13 +512,17 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
 
   return {
     recorded,
+    repo,
+    close: () => repo.close(),
     setImage(component, image) {
       images[component] = image;
     },
     async beforeStart(plan) {
-      expected = await readTargetCommits(repo, deployment, target, { raw: true });
-      expectedRecords = await readTargetRecords(repo, deployment, target);
+      [expected, expectedRecords] = await Promise.all([readTargetCommits(repo, deployment, target, { raw: true }), readTargetRecords(repo, deployment, target)]);
       if (plan.planOnly) return;
+      // The tagger identity and the hash format, read while the first components run rather than when the first one ends.
+      void repo.identity().catch(() => {});
+      void repo.zero().catch(() => {});
       if (tracking.remote) {
         // A record written offline would be overwritten or lost by rolling out over it: sync first.
         const names = new Set((plan.components ?? []).map((c) => c.name));
