@@ -104,7 +104,8 @@ export function normalizeEntries(entries: LayerEntry[]): LayerEntry[] {
  */
 export const SEGMENT_SIZE = 1 << 20;
 /** Names the scheme in caches of written layers: another scheme gives other bytes. */
-export const LAYER_SCHEME = `fflate 0.8.3, level ${GZIP_LEVEL}, segments of ${SEGMENT_SIZE} bytes, one member`;
+const DEFLATE_MEM = 4;
+export const LAYER_SCHEME = `fflate 0.8.3, level ${GZIP_LEVEL}, mem ${DEFLATE_MEM}, segments of ${SEGMENT_SIZE} bytes, one member`;
 const WINDOW = 32768;
 
 /**
@@ -120,7 +121,9 @@ function deflateSegment(
 ): Uint8Array {
   const out: Uint8Array[] = [];
   let length = 0;
-  const deflate = new fflate.Deflate({ level, ...(dictionary.length ? { dictionary } : {}) }, (chunk) => {
+  // mem 4: a 2^16-entry hash table (fflate's default for a stream is 2^20, allocated per segment),
+  // a third less time for the same output size on source code.
+  const deflate = new fflate.Deflate({ level, mem: DEFLATE_MEM, ...(dictionary.length ? { dictionary } : {}) }, (chunk) => {
     out.push(chunk);
     length += chunk.length;
   });
@@ -157,6 +160,7 @@ const FFLATE = requireHere.resolve('fflate');
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const fflate = require(${JSON.stringify(FFLATE)});
+const DEFLATE_MEM = ${DEFLATE_MEM};
 const deflateSegment = ${deflateSegment.toString()};
 parentPort.on('message', ({ index, data, dictionary, last, level }) => {
   const out = deflateSegment(fflate, data, dictionary, last, level);
