@@ -143,9 +143,10 @@ async function headGit(ws: Workspace): Promise<RuntimeValues['git']> {
   if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
   const { GitRepo } = await import('../tracking/git.js');
   const repo = new GitRepo(ws.config.root, { env: ws.env });
-  const sha = await repo.resolveCommit('HEAD');
+  // Both at once: each is a process, and neither needs the other.
+  const [sha, symbolic] = await Promise.all([repo.resolveCommit('HEAD'), repo.git(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false })]);
   if (!sha) return undefined;
-  const branch = (await repo.git(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false })).stdout.trim();
+  const branch = symbolic.stdout.trim();
   return { sha, shortSha: sha.slice(0, 7), ...(branch ? { branch } : {}) };
 }
 

@@ -24,8 +24,13 @@ const ALWAYS_SKIPPED = new Set(['.git', '.atmos']);
 export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv, snapshot?: { commit: string; dir: string }): Promise<SourceTree> {
   const abs = join(root, rel);
   if (snapshot) return readCommitTree(abs, snapshot, env);
-  const staged = await new GitRepo(abs, { env }).git(['ls-files', '-s', '-z', '--', '.'], { check: false });
+  // Both listings at once (two processes; neither needs the other).
+  const repo = new GitRepo(abs, { env });
+  const changedArgs = ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.'];
+  const [staged, listed] = await Promise.all([repo.git(['ls-files', '-s', '-z', '--', '.'], { check: false }), repo.git(changedArgs, { check: false })]);
   if (staged.code !== 0) return walkTree(abs);
+  // A failure of the second listing alone is reported as git reports it (run again, checked).
+  const changed = listed.code === 0 ? listed : await repo.git(changedArgs);
   const lines: string[] = [];
   const tracked = new Map<string, string>();
   for (const record of staged.stdout.split('\0')) {
@@ -34,7 +39,6 @@ export async function readSourceTree(root: string, rel: string, env: NodeJS.Proc
     const [mode, oid] = record.slice(0, tab).split(' ');
     tracked.set(record.slice(tab + 1), `${mode} ${oid}`);
   }
-  const changed = await new GitRepo(abs, { env }).git(['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.']);
   const deleted = new Set<string>();
   const modified = new Set<string>();
   for (const record of changed.stdout.split('\0')) {

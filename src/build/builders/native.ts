@@ -2,14 +2,14 @@
 // of the source under .atmos/build/, then writes the layers itself — dependencies (reused while
 // the lock files and install commands do not change) then the application.
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants, copyFileSync, cpSync, createReadStream, existsSync, linkSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtmosError, stepError } from '../../util/errors.js';
 import { exec } from '../../util/exec.js';
 import { resolveBase } from '../base.js';
 import { imageConfigFor, writeImage } from '../image.js';
-import { collectTree, writeLayerFile, type LayerEntry, type LayerResult } from '../layer.js';
+import { collectTree, entriesFromFiles, LAYER_SCHEME, workerCount, writeLayerFile, writeTar, type LayerEntry, type LayerResult } from '../layer.js';
 import { copySourceFiles } from '../source.js';
 import { commandText, type Command } from '../types.js';
 import type { Builder, BuilderContext } from './types.js';
@@ -35,62 +35,156 @@ export const nativeBuilder: Builder = {
 
     const work = join(ctx.scratch, 'work');
     await rm(work, { recursive: true, force: true });
-    copySourceFiles(join(ctx.root, plan.source), work, ctx.files);
+    const sourceDir = join(ctx.root, plan.source);
+    const listed = new Set(ctx.files);
     const env = { ...ctx.env, ...plan.env };
-
     const install = plan.phases.install;
-    if (install.cmds.length) {
-      const depsKey = dependencyKey(work, install.cmds, install.lockFiles, plan.env);
-      const cached = join(ctx.root, '.atmos', 'cache', 'deps', depsKey);
-      if (install.paths.length && existsSync(join(cached, '.complete'))) {
-        ctx.log.debug(`${ctx.component}: dependencies unchanged (${depsKey.slice(0, 12)}), reusing them`);
-        for (const path of install.paths) if (existsSync(join(cached, path))) cpSync(join(cached, path), join(work, path), { recursive: true, verbatimSymlinks: true });
-      } else {
-        for (const command of install.cmds) await runCommand('install', command, work, env, ctx);
-        if (install.paths.length) {
-          await rm(cached, { recursive: true, force: true });
-          await mkdir(cached, { recursive: true });
-          for (const path of install.paths) if (existsSync(join(work, path))) cpSync(join(work, path), join(cached, path), { recursive: true, verbatimSymlinks: true });
-          await import('node:fs/promises').then((fs) => fs.writeFile(join(cached, '.complete'), depsKey));
+    const build = plan.phases.build;
+    const prefix = plan.workdir.replace(/^\/+|\/+$/g, '');
+    const under = (file: string, dir: string) => file === dir || file.startsWith(`${dir}/`);
+    // The dependency cache key reads the lock files the build copies (listed ones), from the source.
+    const depsKey = install.cmds.length ? dependencyKey(sourceDir, listed, install.cmds, install.lockFiles, plan.env) : undefined;
+    const cached = depsKey ? join(ctx.root, '.atmos', 'cache', 'deps', depsKey) : undefined;
+    const depsCached = !!cached && install.paths.length > 0 && existsSync(join(cached, '.complete'));
+    // A copy of the source is needed only where a command runs in it (or where cached dependencies
+    // would be merged with dependency files of the source itself); otherwise the layers are written
+    // from the source files and the dependency cache as they are, to the same bytes.
+    const needsWork = build.cmds.length > 0 || (install.cmds.length > 0 && !depsCached) || ctx.files.some((f) => install.paths.some((p) => under(f, p)) && depsCached);
+
+    let depsFrom: { path: string; dir: string }[] = [];
+    let appEntries: () => LayerEntry[];
+    if (needsWork) {
+      copySourceFiles(sourceDir, work, ctx.files);
+      if (install.cmds.length) {
+        if (depsCached) {
+          ctx.log.debug(`${ctx.component}: dependencies unchanged (${depsKey!.slice(0, 12)}), reusing them`);
+          for (const path of install.paths) if (existsSync(join(cached!, path))) cpSync(join(cached!, path), join(work, path), COPY);
+        } else {
+          for (const command of install.cmds) await runCommand('install', command, work, env, ctx);
+          if (install.paths.length) {
+            await rm(cached!, { recursive: true, force: true });
+            await mkdir(cached!, { recursive: true });
+            for (const path of install.paths) if (existsSync(join(work, path))) cpSync(join(work, path), join(cached!, path), COPY);
+            await writeFile(join(cached!, '.complete'), depsKey!);
+          }
         }
       }
+      for (const command of build.cmds) await runCommand('build', command, work, env, ctx);
+      const depPaths = install.paths.filter((p) => existsSync(join(work, p)));
+      depsFrom = depPaths.map((path) => ({ path, dir: join(work, path) }));
+      const skip = (rel: string) => depPaths.includes(rel);
+      const appDir = plan.output ? join(work, plan.output) : work;
+      if (plan.output && !existsSync(appDir)) throw noOutput(ctx.component, plan.output);
+      appEntries = () => collectTree(appDir, prefix, plan.output ? () => false : skip);
+    } else {
+      if (depsCached) {
+        ctx.log.debug(`${ctx.component}: dependencies unchanged (${depsKey!.slice(0, 12)}), reusing them`);
+        depsFrom = install.paths.filter((p) => existsSync(join(cached!, p))).map((path) => ({ path, dir: join(cached!, path) }));
+      }
+      const depPaths = [...depsFrom.map((d) => d.path), ...install.paths.filter((p) => ctx.files.some((f) => under(f, p)))];
+      const inDeps = (f: string) => depPaths.some((p) => under(f, p));
+      if (!depsCached) {
+        // Dependency folders that are part of the source (no install command ran).
+        for (const path of depPaths) depsFrom.push({ path, dir: join(sourceDir, path) });
+      }
+      if (plan.output && !ctx.files.some((f) => f.startsWith(`${plan.output}/`))) throw noOutput(ctx.component, plan.output);
+      appEntries = () =>
+        plan.output
+          ? entriesFromFiles(join(sourceDir, plan.output!), ctx.files.filter((f) => f.startsWith(`${plan.output}/`)).map((f) => f.slice(plan.output!.length + 1)), prefix)
+          : entriesFromFiles(sourceDir, ctx.files.filter((f) => !inDeps(f)), prefix);
     }
-    for (const command of plan.phases.build.cmds) await runCommand('build', command, work, env, ctx);
 
-    const prefix = plan.workdir.replace(/^\/+|\/+$/g, '');
-    const depPaths = install.paths.filter((p) => existsSync(join(work, p)));
     const layers: LayerResult[] = [];
     const stats: { layer: string; bytes: number; seconds: number }[] = [];
-    const addLayer = async (name: string, entries: LayerEntry[]) => {
+    const workers = workerCount(ctx.env);
+    const addLayer = async (name: string, entries: LayerEntry[], reusable: boolean) => {
       if (!entries.length) return;
       const started = performance.now();
-      const temp = ctx.layout.tempPath();
-      const result = await writeLayerFile(temp, entries, { mtime: ctx.mtime });
-      await ctx.layout.adopt(temp, result.digest);
+      const result = reusable ? await reusedLayer(ctx, entries, workers) : await newLayer(ctx, entries, workers);
       layers.push(result);
       stats.push({ layer: name, bytes: result.tarSize, seconds: (performance.now() - started) / 1000 });
     };
-    const deps: LayerEntry[] = depPaths.flatMap((p) => [{ path: `${prefix}/${p}`, type: 'dir' as const }, ...collectTree(join(work, p), `${prefix}/${p}`)]);
-    await addLayer('dependencies', deps);
-    const skip = (rel: string) => depPaths.includes(rel);
-    const appDir = plan.output ? join(work, plan.output) : work;
-    if (plan.output && !existsSync(appDir)) {
-      throw stepError('E_BUILD_OUTPUT', `the build of ${ctx.component} produced no ${plan.output}/ folder`, { hint: 'check the build command' });
-    }
-    await addLayer('application', [{ path: prefix, type: 'dir' }, ...collectTree(appDir, prefix, plan.output ? () => false : skip)]);
+    const deps: LayerEntry[] = depsFrom.flatMap(({ path, dir }) => [{ path: `${prefix}/${path}`, type: 'dir' as const }, ...collectTree(dir, `${prefix}/${path}`)]);
+    // Dependencies that came from the cache are most likely a layer written before.
+    await addLayer('dependencies', deps, depsCached);
+    await addLayer('application', [{ path: prefix, type: 'dir' }, ...appEntries()], false);
     const image = await writeImage(ctx.layout, base, layers, imageConfigFor(plan, base), ctx.mtime);
     return { manifest: image.manifest, base, stats };
   },
 };
 
-function dependencyKey(work: string, cmds: Command[], lockFiles: string[], env: Record<string, string>): string {
+/** Copies that share storage where the file system can (reflinks), else plain copies. */
+const COPY = { recursive: true, verbatimSymlinks: true, mode: constants.COPYFILE_FICLONE };
+
+function noOutput(component: string, output: string): Error {
+  return stepError('E_BUILD_OUTPUT', `the build of ${component} produced no ${output}/ folder`, { hint: 'check the build command' });
+}
+
+/** Hashes the install commands, the environment and the lock files the build copies (listed ones). */
+function dependencyKey(source: string, listed: Set<string>, cmds: Command[], lockFiles: string[], env: Record<string, string>): string {
   const hash = createHash('sha256').update(JSON.stringify({ cmds, env }));
   for (const file of lockFiles) {
-    const path = join(work, file);
+    const path = join(source, file);
     hash.update(`\0${file}\0`);
-    if (existsSync(path)) hash.update(readFileSync(path));
+    if (listed.has(file) && existsSync(path)) hash.update(readFileSync(path));
   }
   return hash.digest('hex');
+}
+
+async function newLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number): Promise<LayerResult> {
+  const temp = ctx.layout.tempPath();
+  const result = await writeLayerFile(temp, entries, { mtime: ctx.mtime, workers });
+  await ctx.layout.adopt(temp, result.digest);
+  return result;
+}
+
+/**
+ * A layer that was most likely written before (dependencies from the cache): its tar is hashed
+ * without compressing it, and a layer written earlier from the same tar (same diff id, same gzip
+ * scheme) is reused — from the layout, else from `.atmos/cache/layers/` after checking its digest.
+ * Otherwise it is written, and remembered under its diff id.
+ */
+async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number): Promise<LayerResult> {
+  const dir = join(ctx.root, '.atmos', 'cache', 'layers');
+  const { size: tarSize, diffId } = await writeTar(entries, ctx.mtime, async () => {});
+  const known = join(dir, `${diffId.slice('sha256:'.length)}.json`);
+  let entry: { scheme?: string; digest?: string; size?: number } | undefined;
+  try {
+    entry = JSON.parse(readFileSync(known, 'utf8'));
+  } catch {
+    entry = undefined;
+  }
+  if (entry?.scheme === LAYER_SCHEME && typeof entry.digest === 'string' && typeof entry.size === 'number') {
+    const result = { digest: entry.digest, diffId, size: entry.size, tarSize };
+    if (ctx.layout.hasBlob(entry.digest)) return result;
+    const blob = join(dir, 'blobs', entry.digest.slice('sha256:'.length));
+    if (existsSync(blob) && (await fileDigest(blob)) === entry.digest) {
+      const temp = ctx.layout.tempPath();
+      linkOrCopy(blob, temp);
+      await ctx.layout.adopt(temp, entry.digest);
+      return result;
+    }
+  }
+  const result = await newLayer(ctx, entries, workers);
+  await mkdir(join(dir, 'blobs'), { recursive: true });
+  const blob = join(dir, 'blobs', result.digest.slice('sha256:'.length));
+  if (!existsSync(blob)) linkOrCopy(ctx.layout.blobPath(result.digest), blob);
+  await writeFile(known, JSON.stringify({ scheme: LAYER_SCHEME, digest: result.digest, size: result.size }));
+  return result;
+}
+
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to, constants.COPYFILE_FICLONE);
+  }
+}
+
+async function fileDigest(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Runs one command of a phase; a failure is a step error carrying the command's output. */
