@@ -119,6 +119,18 @@ describeWith('script')('rollout on a terminal', () => {
     expect(existsSync(join(repo, '.atmos/locks')) ? readdirSync(join(repo, '.atmos/locks')) : []).toEqual([]);
   });
 
+  it('--git-sha asks without planning ahead (a plan reads the working tree) and says so', async () => {
+    const repo = shop();
+    const refs = gitSnapshot(repo);
+    const r = await runCliOnTerminal(['deployment', 'rollout', 'shop', '--target', 'dev', '--git-sha', git(repo, 'rev-parse', 'HEAD')], { cwd: repo, input: 'no\n' });
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stdout).toContain('resource changes are not planned ahead of a --git-sha rollout');
+    expect(r.stdout).not.toContain('to add');
+    expect(r.stdout).toContain('Apply to dev? [y/N]');
+    expect(gitSnapshot(repo)).toBe(refs);
+    expect(stateFiles(repo)).toEqual([]);
+  });
+
   it('with CI set, a terminal gets plain timestamped lines and no question', async () => {
     const repo = shop();
     const r = await runCliOnTerminal(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo, env: { CI: 'true' } });

@@ -2,17 +2,15 @@
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import type { CommandContext } from '../context.js';
+import { createLogger, type CommandContext } from '../context.js';
 import { configError, policyError } from '../../util/errors.js';
-import { createLogger } from '../context.js';
 import { renderTable } from '../output.js';
 import { animates, inCi, liveView } from '../progress.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutProgress, RolloutResult } from '../../engine/rollout.js';
 import type { ResourceChange } from '../../engine/terraform.js';
-import type { Workspace } from '../../model/index.js';
-import type { ResolvedComponent } from '../../model/types.js';
+import type { TrackedRolloutOptions } from '../../engine/tracked-rollout.js';
 import type { TargetSpec } from '../../model/types.js';
 import { annotation, appendStepSummary, group, inGithubActions, markdownTable } from '../github.js';
 
@@ -119,7 +117,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     },
   });
 
-  const rolloutOptions = {
+  const rolloutOptions: Omit<TrackedRolloutOptions, 'planOnly' | 'progress'> = {
     deployment,
     promoteFrom: flags.promoteFrom,
     sameCommit: Boolean(flags.sameCommit),
@@ -138,7 +136,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     now: ctx.now,
     command: commandLine(deployment, flags),
     // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
-    buildImage: async (inputs: Workspace, component: ResolvedComponent, signal: AbortSignal) => {
+    buildImage: async (inputs, component, signal) => {
       const { ensureBuilt } = await import('../../build/index.js');
       const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
       const { buildRecordStore } = await import('../../tracking/build-records.js');
@@ -155,7 +153,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       if (!image) throw new Error(`${component.key}: the build produced no image`);
       return image;
     },
-    planImage: async (inputs: Workspace, component: ResolvedComponent) => {
+    planImage: async (inputs, component) => {
       const { planImage } = await import('../../build/index.js');
       const { buildRecordStore } = await import('../../tracking/build-records.js');
       return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log }) });
@@ -290,7 +288,7 @@ const SYMBOL: Record<ResourceChange['action'], string> = { create: '+', update: 
  * again at the end, so it cannot scroll by unseen. `--plan` prints it, and the question before a
  * rollout on a terminal follows it.
  */
-export function changesView(result: RolloutResult, colors: ReturnType<typeof pc.createColors>): string {
+function changesView(result: RolloutResult, colors: ReturnType<typeof pc.createColors>): string {
   const out: string[] = [];
   const destroyed: string[] = [];
   const paint = (action: ResourceChange['action'], text: string) =>
