@@ -13,7 +13,7 @@ import type { Figure } from './lib/figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 // The concurrency benchmark takes about ten minutes and reports counts, not ratios: run it by itself.
-const SCRIPTS = ['rollout', 'describe', 'history', 'build', 'sbom'];
+const SCRIPTS = ['rollout', 'describe', 'history', 'validate', 'build', 'vendor', 'sbom'];
 const START = '<!-- performance table: written by `npx tsx bench/all.ts --write-readme` -->';
 const END = '<!-- end of performance table -->';
 

@@ -6,25 +6,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alternate, report, timeProcess, ms } from './lib/figures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = resolve(here, '../dist/cli/bin.js');
 const RUNS = 9;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function time(args: string[], cwd: string): number {
-  const samples: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [cli, ...args], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' }, encoding: 'utf8' });
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  }
-  return median(samples);
+function run(args: string[], cwd: string): number {
+  return timeProcess(process.execPath, [cli, ...args], { cwd, env: { ...process.env, CI: 'true', NO_COLOR: '1' } });
 }
 
 const repo = mkdtempSync(join(tmpdir(), 'atmos-bench-validate-'));
@@ -34,11 +23,20 @@ try {
   git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '-m', 'example');
-  const validate = time(['deployment', 'validate', '--all'], repo);
-  const describe = time(['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'], repo);
-  console.log(`validate --all (every target planned): ${validate.toFixed(0)} ms median of ${RUNS}`);
-  console.log(`describe of one target:                ${describe.toFixed(0)} ms median of ${RUNS}`);
-  console.log(`ratio: ${(validate / describe).toFixed(2)}x (target: <= 1.5x)`);
+  const r = await alternate(
+    () => run(['deployment', 'validate', '--all'], repo),
+    () => run(['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'], repo),
+    RUNS,
+  );
+  report({
+    id: 'validate.all',
+    what: '`validate --all` of the example (3 targets planned and checked), as a process',
+    value: ms(r.a),
+    floor: `\`describe\` of one target ${ms(r.b)}`,
+    ratio: r.ratio,
+    goal: '≤ 1.5×',
+    met: r.ratio <= 1.5,
+  });
 } finally {
   rmSync(repo, { recursive: true, force: true });
 }
