@@ -315,6 +315,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         }
         if (component.type === 'nixpack') {
           if (!options.hooks?.buildImage) return finish({ status: 'skipped', reason: 'images are not built by rollout yet' });
+          options.progress?.step?.(key, 'build');
           runtime.images!.set(component.name, await options.hooks.buildImage(component, signal));
           return finish({ status: 'succeeded' });
         }
