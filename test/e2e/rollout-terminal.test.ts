@@ -124,6 +124,16 @@ describeWith('script')('rollout on a terminal', () => {
     expect(existsSync(join(repo, '.atmos/locks')) ? readdirSync(join(repo, '.atmos/locks')) : []).toEqual([]);
   });
 
+  it('Ctrl-C at the question: exit 130, nothing written', async () => {
+    const repo = shop();
+    const refs = gitSnapshot(repo);
+    const r = await runCliOnTerminal(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo, input: '\x03', inputAfter: '[y/N]' });
+    expect(r.code, r.stdout).toBe(130);
+    expect(r.stdout).toContain('interrupted: nothing was changed');
+    expect(gitSnapshot(repo)).toBe(refs);
+    expect(stateFiles(repo)).toEqual([]);
+  });
+
   it('--git-sha asks without planning ahead (a plan reads the working tree) and says so', async () => {
     const repo = shop();
     const refs = gitSnapshot(repo);

@@ -126,7 +126,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     allowDirty: Boolean(flags.allowDirty),
     message,
     interactive: ctx.interactive,
-    prompt: terminalPrompt(ctx.stdin, err),
+    prompt: terminalPrompt(ctx.stdin, err, ctx.signal),
     target: flags.target,
     components: flags.component,
     parallelism,
@@ -181,6 +181,10 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         }
       }
       const answer = (await rolloutOptions.prompt(`Apply to ${target}? [y/N] `)).toLowerCase();
+      if (ctx.signal.aborted) {
+        err.write('\ninterrupted: nothing was changed\n');
+        return 130;
+      }
       if (answer !== 'y' && answer !== 'yes') {
         throw policyError('E_ROLLOUT_NOT_CONFIRMED', `rollout of ${deployment} to ${target} was not confirmed`, { hint: 'nothing was changed; --yes applies without asking' });
       }
