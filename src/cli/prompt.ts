@@ -3,8 +3,8 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Prompt } from '../plan/approval.js';
 
-/** Reads one line from `stdin` (without closing it). */
-export function readLine(stdin: Readable): Promise<string> {
+/** Reads one line from `stdin` (without closing it); an empty one when `signal` aborts (Ctrl-C). */
+export function readLine(stdin: Readable, signal?: AbortSignal): Promise<string> {
   return new Promise((resolve) => {
     let text = '';
     const onData = (chunk: Buffer | string) => {
@@ -13,22 +13,26 @@ export function readLine(stdin: Readable): Promise<string> {
       if (eol >= 0) finish(text.slice(0, eol));
     };
     const onEnd = () => finish(text);
+    const onAbort = () => finish('');
     const finish = (line: string) => {
       stdin.off('data', onData);
       stdin.off('end', onEnd);
+      signal?.removeEventListener('abort', onAbort);
       stdin.pause();
       resolve(line.trim());
     };
+    if (signal?.aborted) return finish('');
+    signal?.addEventListener('abort', onAbort);
     stdin.on('data', onData);
     stdin.on('end', onEnd);
     stdin.resume();
   });
 }
 
-/** A prompt on the terminal: the question on stderr, the answer one line of stdin. */
-export function terminalPrompt(stdin: Readable, stderr: Writable): Prompt {
+/** A prompt on the terminal: the question on stderr, the answer one line of stdin (none after Ctrl-C). */
+export function terminalPrompt(stdin: Readable, stderr: Writable, signal?: AbortSignal): Prompt {
   return (question) => {
     stderr.write(question);
-    return readLine(stdin);
+    return readLine(stdin, signal);
   };
 }

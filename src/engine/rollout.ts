@@ -288,7 +288,12 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
       }
     };
 
-    const task = async (key: string, signal: AbortSignal): Promise<TaskStatus> => record(key, await runComponent(key, signal));
+    const task = async (key: string, signal: AbortSignal): Promise<TaskStatus> => {
+      const status = await runComponent(key, signal);
+      // Writing its record (a tag, the target's ref, a push) is a step people may wait on too.
+      if (!planOnly && options.hooks?.onComponentFinished) options.progress?.step?.(key, 'recording');
+      return record(key, status);
+    };
     const runComponent = async (key: string, signal: AbortSignal): Promise<TaskStatus> => {
       const component = byKey.get(key)!;
       const started = now();
@@ -310,6 +315,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         }
         if (component.type === 'nixpack') {
           if (!options.hooks?.buildImage) return finish({ status: 'skipped', reason: 'images are not built by rollout yet' });
+          options.progress?.step?.(key, 'build');
           runtime.images!.set(component.name, await options.hooks.buildImage(component, signal));
           return finish({ status: 'succeeded' });
         }

@@ -94,6 +94,7 @@ export const ERROR_CODES = {
   E_TEST_URL: usage('a test\'s http: renders to something that is not an http(s) URL'),
   // Refused by policy
   E_APPROVAL_DECLINED: policy('the rollout was not approved at the prompt; nothing was changed'),
+  E_ROLLOUT_NOT_CONFIRMED: policy('the changes shown were not confirmed at the prompt; nothing was changed (--yes does not ask)'),
   E_APPROVAL_REQUIRED: policy('record an approval (`atmos deployment approve`) or pass --approved-by where allowed'),
   E_NOT_AN_APPROVER: policy('only the approvers of the target may approve; the hint lists them'),
   E_SIGNATURE_NOT_ALLOWED: policy('the approval signature is not by a key in the target\'s allowed_signers'),

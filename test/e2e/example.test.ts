@@ -24,6 +24,8 @@ describe('the main job on the bundled example', () => {
   it('validates, describes, builds and rolls out to dev', () => {
     expect(script.status, `${script.stdout}\n${script.stderr}`).toBe(0);
     expect(script.stdout).toContain('rollout of payment-service to dev: 5 succeeded, 0 failed, 0 skipped, 0 cancelled');
+    // Without a terminal, a line as each step starts: the image's build among them.
+    expect(script.stderr).toMatch(/Z · nixpack\/api build$/m);
   });
 
   it('records every component of dev at the example commit', () => {

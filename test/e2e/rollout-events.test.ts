@@ -36,9 +36,9 @@ describe('rollout --format ndjson', () => {
     const events = r.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Event);
     for (const e of events) expect(Date.parse(e.time)).not.toBeNaN();
     const of = (component: string) => events.filter((e) => e.component === component).map((e) => (e.event === 'step' ? `step ${e.step}` : e.event === 'finished' ? `finished ${e.status}` : e.event));
-    expect(of('terraform/a')).toEqual(['started', 'step init', 'step plan', 'step apply', 'step output', 'finished succeeded']);
-    expect(of('terraform/b')).toEqual(['started', 'step init', 'step plan', 'step apply', 'step output', 'finished succeeded']);
-    expect(of('terraform/broken')).toEqual(['started', 'step init', 'step plan', 'finished failed']);
+    expect(of('terraform/a')).toEqual(['started', 'step init', 'step plan', 'step apply', 'step output', 'step recording', 'finished succeeded']);
+    expect(of('terraform/b')).toEqual(['started', 'step init', 'step plan', 'step apply', 'step output', 'step recording', 'finished succeeded']);
+    expect(of('terraform/broken')).toEqual(['started', 'step init', 'step plan', 'step recording', 'finished failed']);
     const broken = events.find((e) => e.component === 'terraform/broken' && e.event === 'finished')!;
     expect(broken.error).toContain('terraform plan failed');
     // b reads a's output: it starts only after a finished.

@@ -83,6 +83,7 @@ export const deploymentCommands: CommandSpec[] = [
       { flags: '--component <component>', description: 'only this component (type/name or name); repeatable', repeatable: true },
       { flags: '--parallelism <n>', description: 'components run at once (default: number of CPUs)' },
       { flags: '--plan', description: 'init and plan only: print +add ~change -destroy per component' },
+      { flags: '-y, --yes', description: 'apply without asking (on a terminal, rollout first shows what will change and asks)' },
       { flags: '--keep-workspace', description: 'keep each working directory (.atmos/workdir/...) after success' },
       { flags: '--promote-from <target>', description: "deploy the commits and images the source target runs, with this target's configuration" },
       { flags: '--git-sha <sha>', description: 'deploy this commit (its files, not the working tree); a rollback when the target ran it before' },

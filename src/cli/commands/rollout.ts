@@ -2,11 +2,15 @@
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import type { CommandContext } from '../context.js';
-import { configError } from '../../util/errors.js';
+import { createLogger, type CommandContext } from '../context.js';
+import { configError, policyError } from '../../util/errors.js';
+import { renderTable } from '../output.js';
+import { animates, inCi, liveView } from '../progress.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
-import type { ComponentResult, RolloutResult } from '../../engine/rollout.js';
+import type { ComponentResult, RolloutProgress, RolloutResult } from '../../engine/rollout.js';
+import type { ResourceChange } from '../../engine/terraform.js';
+import type { TrackedRolloutOptions } from '../../engine/tracked-rollout.js';
 import type { TargetSpec } from '../../model/types.js';
 import { annotation, appendStepSummary, group, inGithubActions, markdownTable } from '../github.js';
 
@@ -23,6 +27,7 @@ interface RolloutFlags {
   message?: string;
   offline?: boolean;
   sameCommit?: boolean;
+  yes?: boolean;
 }
 
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
@@ -50,12 +55,18 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const colors = pc.createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
-  // On a terminal: short lines; otherwise (CI, pipes) every line starts with its ISO time.
+  const github = inGithubActions(ctx.env);
+  // On a terminal: running components redrawn in place; otherwise (CI, pipes) one line per event,
+  // each starting with its ISO time. Everything for people goes through `err`, so the live lines are
+  // redrawn below it.
+  const live = animates(ctx) && !github ? await liveView(ctx.stderr, { now: ctx.now, decorate: (text) => `${colors.cyan('◌')} ${text}` }) : undefined;
+  const err = live?.stream ?? ctx.stderr;
+  const log = live ? createLogger(err, { quiet: ctx.quiet, verbose: ctx.verbose, color: ctx.color }) : ctx.log;
   const line = (text: string) => {
     if (ctx.quiet) return;
-    ctx.stderr.write(ctx.isTTY ? `${text}\n` : `${ctx.now().toISOString()} ${text}\n`);
+    if (live) live.print(`${text}\n`);
+    else ctx.stderr.write(`${ctx.now().toISOString()} ${text}\n`);
   };
-  const github = inGithubActions(ctx.env);
   const mark: Record<ComponentResult['status'], string> = {
     succeeded: colors.green('✔'),
     planned: colors.cyan('•'),
@@ -65,7 +76,48 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     deferred: colors.cyan('○'),
   };
 
-  const result = await trackedRollout(ws, {
+  /** Progress of a plan or a rollout; `emit` the ndjson events (none for the plan shown before the question). */
+  const progress = (planOnly: boolean, emit: typeof event): RolloutProgress => ({
+    started: (key, _type, at) => {
+      emit?.({ event: 'started', component: key });
+      if (live) live.started(key, planOnly ? 'planning' : 'starting', at);
+      else line(`${colors.dim('▶')} ${key} ${planOnly ? 'planning' : 'rolling out'}`);
+    },
+    step: (key, step) => {
+      emit?.({ event: 'step', component: key, step });
+      if (live) live.step(key, step);
+      else line(`${colors.dim('·')} ${key} ${step}`);
+    },
+    // -v: the programs' own output, each line whole and prefixed with its component.
+    ...(ctx.verbose ? { output: (key: string, text: string) => err.write(`${colors.dim(`[${key}]`)} ${text}\n`) } : {}),
+    finished: (r) => {
+      emit?.({ event: 'finished', ...componentJson(r) });
+      live?.done(r.key);
+      const detail =
+        r.status === 'planned' && r.planCounts
+          ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
+          : r.build
+            ? `: ${r.build.image ? 'up to date' : 'would build'} (key ${r.build.key.slice(0, 12)})`
+            : '';
+      const why = r.reason ? ` (${r.reason})` : '';
+      const title = `${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`;
+      const output = r.errorOutput && (r.status === 'failed' || ctx.verbose) ? `${r.errorOutput.replace(/^/gm, '  | ')}\n` : '';
+      if (github) {
+        // One collapsible group per component (the program's output inside), and the failure as an annotation.
+        if (!ctx.quiet || r.error) ctx.stderr.write(group(title, `${r.error ? `  error: ${r.error}\n` : ''}${output}${r.workdir ? `  working directory kept: ${show(r.workdir)}\n` : ''}`));
+        if (r.status === 'failed') ctx.stderr.write(annotation(r.error ?? 'failed', { title: `${r.key} ${statusWord(r)}`, env: ctx.env, cwd: ctx.cwd }));
+        return;
+      }
+      line(title);
+      if (r.error) {
+        err.write(`  ${colors.red('error:')} ${r.error}\n`);
+        if (output) err.write(output);
+      }
+      if (r.workdir) line(`  working directory kept: ${show(r.workdir)}`);
+    },
+  });
+
+  const rolloutOptions: Omit<TrackedRolloutOptions, 'planOnly' | 'progress'> = {
     deployment,
     promoteFrom: flags.promoteFrom,
     sameCommit: Boolean(flags.sameCommit),
@@ -74,14 +126,13 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     allowDirty: Boolean(flags.allowDirty),
     message,
     interactive: ctx.interactive,
-    prompt: terminalPrompt(ctx.stdin, ctx.stderr),
+    prompt: terminalPrompt(ctx.stdin, err, ctx.signal),
     target: flags.target,
     components: flags.component,
     parallelism,
-    planOnly: Boolean(flags.plan),
     keepWorkspace: Boolean(flags.keepWorkspace),
     signal: ctx.signal,
-    log: ctx.log,
+    log,
     now: ctx.now,
     command: commandLine(deployment, flags),
     // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
@@ -94,9 +145,9 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         target: flags.target,
         components: [component.name],
         signal,
-        log: ctx.log,
-        onBuilt: imageSbomRecorder(inputs, ctx.log),
-        records: buildRecordStore(inputs, { signal, log: ctx.log }),
+        log,
+        onBuilt: imageSbomRecorder(inputs, log),
+        records: buildRecordStore(inputs, { signal, log }),
       });
       const image = images.get(component.name);
       if (!image) throw new Error(`${component.key}: the build produced no image`);
@@ -105,44 +156,44 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     planImage: async (inputs, component) => {
       const { planImage } = await import('../../build/index.js');
       const { buildRecordStore } = await import('../../tracking/build-records.js');
-      return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log: ctx.log }) });
+      return planImage(inputs, { deployment, target: flags.target, component: component.name, records: buildRecordStore(inputs, { log }) });
     },
-    progress: {
-      started: (key) => {
-        event?.({ event: 'started', component: key });
-        line(`${colors.dim('▶')} ${key} ${flags.plan ? 'planning' : 'rolling out'}`);
-      },
-      step: (key, step) => event?.({ event: 'step', component: key, step }),
-      // -v: the programs' own output, each line whole and prefixed with its component.
-      ...(ctx.verbose ? { output: (key: string, text: string) => ctx.stderr.write(`${colors.dim(`[${key}]`)} ${text}\n`) } : {}),
-      finished: (r) => {
-        event?.({ event: 'finished', ...componentJson(r) });
-        const detail =
-          r.status === 'planned' && r.planCounts
-            ? ` ${colors.green(`+${r.planCounts.add}`)} ${colors.yellow(`~${r.planCounts.change}`)} ${colors.red(`-${r.planCounts.destroy}`)}`
-            : r.build
-              ? `: ${r.build.image ? 'up to date' : 'would build'} (key ${r.build.key.slice(0, 12)})`
-              : '';
-        const why = r.reason ? ` (${r.reason})` : '';
-        const title = `${mark[r.status]} ${r.key} ${statusWord(r)}${detail}${why}${r.durationMs > 0 || r.status !== 'skipped' ? ` ${seconds(r.durationMs)}` : ''}`;
-        const output = r.errorOutput && (r.status === 'failed' || ctx.verbose) ? `${r.errorOutput.replace(/^/gm, '  | ')}\n` : '';
-        if (github) {
-          // One collapsible group per component (the program's output inside), and the failure as an annotation.
-          if (!ctx.quiet || r.error) ctx.stderr.write(group(title, `${r.error ? `  error: ${r.error}\n` : ''}${output}${r.workdir ? `  working directory kept: ${show(r.workdir)}\n` : ''}`));
-          if (r.status === 'failed') ctx.stderr.write(annotation(r.error ?? 'failed', { title: `${r.key} ${statusWord(r)}`, env: ctx.env, cwd: ctx.cwd }));
-          return;
-        }
-        line(title);
-        if (r.error) {
-          ctx.stderr.write(`  ${colors.red('error:')} ${r.error}\n`);
-          if (output) ctx.stderr.write(output);
-        }
-        if (r.workdir) line(`  working directory kept: ${show(r.workdir)}`);
-      },
-    },
-  });
+  };
 
   const { loadDeployment, requireTarget } = await import('../../config/deployment.js');
+  let result: RolloutResult;
+  try {
+    // On a terminal a person confirms what will change before anything does (docs/decisions.md):
+    // the components are planned first, the changes shown, and only "y" goes on. CI never waits.
+    if (!flags.plan && !flags.yes && ctx.interactive && ctx.isTTY && !inCi(ctx.env)) {
+      let target: string;
+      if (flags.promoteFrom !== undefined || flags.gitSha !== undefined) {
+        // A plan reads the working tree, not the commit these deploy: it would show the wrong changes.
+        target = requireTarget(await loadDeployment(ws.config, ws.files, deployment), flags.target).name;
+        err.write(`resource changes are not planned ahead of a ${flags.promoteFrom !== undefined ? '--promote-from' : '--git-sha'} rollout (a plan reads the working tree)\n`);
+      } else {
+        const planned = await trackedRollout(ws, { ...rolloutOptions, planOnly: true, progress: progress(true, undefined) });
+        target = planned.target;
+        err.write(changesView(planned, colors));
+        if (planned.exitCode !== 0) {
+          err.write(`${summaryText(planned, show)}${planned.interrupted ? '' : 'nothing was applied: the plan failed\n'}`);
+          return planned.exitCode;
+        }
+      }
+      const answer = (await rolloutOptions.prompt(`Apply to ${target}? [y/N] `)).toLowerCase();
+      if (ctx.signal.aborted) {
+        err.write('\ninterrupted: nothing was changed\n');
+        return 130;
+      }
+      if (answer !== 'y' && answer !== 'yes') {
+        throw policyError('E_ROLLOUT_NOT_CONFIRMED', `rollout of ${deployment} to ${target} was not confirmed`, { hint: 'nothing was changed; --yes applies without asking' });
+      }
+    }
+    result = await trackedRollout(ws, { ...rolloutOptions, planOnly: Boolean(flags.plan), progress: progress(Boolean(flags.plan), event) });
+  } finally {
+    live?.stop();
+  }
+
   const promotion = requireTarget(await loadDeployment(ws.config, ws.files, deployment), result.target).promotion;
   const markdown = () => markdownReport(result, (p) => relative(root, p), { promotion, promoteFrom: flags.promoteFrom });
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
@@ -150,7 +201,12 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     const { components: _, ...rest } = toJson(result);
     event({ event: 'summary', ...rest, exit_code: result.exitCode });
   } else if (format === 'markdown') ctx.stdout.write(markdown());
-  else ctx.stdout.write(summaryText(result, show));
+  else {
+    // A plan shows what it would change; on a terminal a table closes a rollout.
+    if (result.planOnly) ctx.stdout.write(changesView(result, colors));
+    else if (ctx.isTTY) ctx.stdout.write(`${summaryTable(result)}\n`);
+    ctx.stdout.write(summaryText(result, show));
+  }
   await appendStepSummary(ctx.env, markdown());
   return result.exitCode;
 }
@@ -226,6 +282,46 @@ function summaryText(result: RolloutResult, show: (p: string) => string): string
     for (const dir of result.keptWorkdirs) lines.push(`  ${show(dir)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+const SYMBOL: Record<ResourceChange['action'], string> = { create: '+', update: '~', delete: '-', replace: '-/+', read: '<=' };
+
+/**
+ * What a plan would change, for people: per component its resource changes by action and address
+ * (never a value), what waits for an upstream apply, the images it would build; every destroy named
+ * again at the end, so it cannot scroll by unseen. `--plan` prints it, and the question before a
+ * rollout on a terminal follows it.
+ */
+function changesView(result: RolloutResult, colors: ReturnType<typeof pc.createColors>): string {
+  const out: string[] = [];
+  const destroyed: string[] = [];
+  const paint = (action: ResourceChange['action'], text: string) =>
+    action === 'delete' || action === 'replace' ? colors.red(colors.bold(text)) : action === 'create' ? colors.green(text) : action === 'update' ? colors.yellow(text) : text;
+  for (const r of result.components) {
+    if (r.status === 'planned' && r.planCounts) {
+      out.push(`${r.key}: ${r.planCounts.add} to add, ${r.planCounts.change} to change, ${r.planCounts.destroy} to destroy`);
+      for (const change of r.planChanges ?? []) {
+        out.push(`  ${paint(change.action, `${SYMBOL[change.action].padEnd(3)} ${change.address} (${change.action})`)}`);
+        if (change.action === 'delete' || change.action === 'replace') destroyed.push(`${r.key} ${change.address}`);
+      }
+    } else if (r.status === 'planned' && r.build) out.push(`${r.key}: ${r.build.image ? `image up to date (${r.build.image})` : `image would be built (key ${r.build.key.slice(0, 12)})`}`);
+    else if (r.status === 'planned') out.push(`${r.key}: planned${r.type === 'helmfile' ? ' (helmfile diff; -v shows it)' : ''}`);
+    // Its inputs come from a dependency's apply: it is planned when the rollout reaches it.
+    else if (r.status === 'deferred') out.push(`${r.key}: ${(r.reason ?? 'deferred').replace(/^cannot plan before /, 'planned after ')}`);
+    else out.push(`${r.key}: ${statusWord(r)}${r.error ? `: ${r.error}` : r.reason ? ` (${r.reason})` : ''}`);
+  }
+  if (destroyed.length > 0) {
+    out.push(colors.red(colors.bold(`! ${destroyed.length} resource${destroyed.length === 1 ? '' : 's'} will be destroyed: ${destroyed.join(', ')}`)));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** The table closing a rollout on a terminal: each component's status, duration and what it waited for. */
+function summaryTable(result: RolloutResult): string {
+  return renderTable(
+    result.components.map((r) => ({ component: r.key, status: statusWord(r), duration: seconds(r.durationMs), note: r.error ?? r.reason ?? '' })),
+    ['component', 'status', 'duration', 'note'],
+  );
 }
 
 /**
