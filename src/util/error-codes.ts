@@ -134,6 +134,7 @@ export const ERROR_CODES = {
   E_FETCH_FAILED: step('git fetch from the tracking remote failed; check it is reachable, or use --offline'),
   E_PUSH_FAILED: step('git push failed; the records are kept locally, `atmos deployment sync` pushes them'),
   E_GIT_UPDATE_REF: step('git could not update a ref; see git\'s output'),
+  E_GIT_TAG: step('git could not write a tag object; see git\'s output'),
   E_BAD_DIGEST: step('an image digest is not a sha256 digest'),
   E_DIGEST_MISMATCH: step('the registry returned other bytes than asked for; check the registry'),
   E_BUILDER_DOCKERFILE: step('the native builder does not run Dockerfiles; choose docker, podman or buildah'),
