@@ -25,6 +25,7 @@ const scripts = only.length ? only : SCRIPTS;
 const dir = mkdtempSync(join(tmpdir(), 'atmos-bench-all-'));
 const file = join(dir, 'figures.jsonl');
 let failed = false;
+const scriptOf: string[] = []; // the script that reported each figure, in order
 try {
   for (const name of scripts) {
     console.log(`\n== bench/${name}.ts`);
@@ -37,6 +38,8 @@ try {
       console.error(`bench/${name}.ts exited ${r.status}`);
       failed = true;
     }
+    const reported = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).length : 0;
+    while (scriptOf.length < reported) scriptOf.push(name);
   }
   const figures: Figure[] = existsSync(file)
     ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figure)
@@ -49,7 +52,7 @@ try {
     '',
     '| what | ours | floor or peer | ratio | goal | met |',
     '|---|---|---|---|---|---|',
-    ...figures.map((f) => `| ${f.what} | ${f.value} | ${f.floor ?? '—'} | ${f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`} | ${f.goal} | ${f.met ? 'yes' : '**no**'} |`),
+    ...figures.map((f, i) => `| ${f.what} (\`bench/${scriptOf[i]}.ts\`) | ${f.value} | ${f.floor ?? '—'} | ${f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`} | ${f.goal} | ${f.met ? 'yes' : '**no**'} |`),
     END,
   ];
   const table = lines.join('\n');
