@@ -45,6 +45,8 @@ try {
     ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Figure)
     : [];
   const cpu = cpus();
+  // A pipe inside a cell (`tar | gzip`) would end the cell.
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
   const lines = [
     START,
     `Measured on ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), Node ${process.version}; each ratio is`,
@@ -52,7 +54,7 @@ try {
     '',
     '| what | ours | floor or peer | ratio | goal | met |',
     '|---|---|---|---|---|---|',
-    ...figures.map((f, i) => `| ${f.what} (\`bench/${scriptOf[i]}.ts\`) | ${f.value} | ${f.floor ?? '—'} | ${f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`} | ${f.goal} | ${f.met ? 'yes' : '**no**'} |`),
+    ...figures.map((f, i) => `| ${cell(f.what)} (\`bench/${scriptOf[i]}.ts\`) | ${cell(f.value)} | ${cell(f.floor ?? '—')} | ${f.ratio === undefined ? '—' : `${f.ratio.toFixed(2)}×`} | ${cell(f.goal)} | ${f.met ? 'yes' : '**no**'} |`),
     END,
   ];
   const table = lines.join('\n');
