@@ -157,18 +157,24 @@ describeWith('script')('rollout on a terminal', () => {
   });
 
   it('-v with two components at once under the live view: every program line whole and prefixed', async () => {
-    const repo = initRepo({
-      'atmos.yaml': 'base_path: "."\n',
-      'components/terraform/x/main.tf': CHATTY('x'),
-      'components/terraform/y/main.tf': CHATTY('y'),
-      'deployments/pair.yaml': 'deployment:\n  name: pair\n  components:\n    terraform:\n      x: {}\n      y: {}\n  targets:\n    dev: {}\n',
-    });
-    repos.push(repo);
+    const repo = pair();
     const r = await runCliOnTerminal(['deployment', 'rollout', 'pair', '--target', 'dev', '--yes', '-v', '--parallelism', '2'], { cwd: repo });
     expect(r.code, r.stdout).toBe(0);
     expectWholeLines(plainLines(r.stdout));
   });
 });
+
+/** Two independent components, x and y, each printing 300 numbered lines while it applies. */
+function pair(): string {
+  const repo = initRepo({
+    'atmos.yaml': 'base_path: "."\n',
+    'components/terraform/x/main.tf': CHATTY('x'),
+    'components/terraform/y/main.tf': CHATTY('y'),
+    'deployments/pair.yaml': 'deployment:\n  name: pair\n  components:\n    terraform:\n      x: {}\n      y: {}\n  targets:\n    dev: {}\n',
+  });
+  repos.push(repo);
+  return repo;
+}
 
 /** Each of x's and y's 300 numbered lines arrived once, whole, after its own component's prefix. */
 function expectWholeLines(lines: string[]): void {
@@ -180,13 +186,7 @@ function expectWholeLines(lines: string[]): void {
 }
 
 it('without a terminal: no escape code, no question, one timestamped line per event; -v lines of two components never mix', async () => {
-  const repo = initRepo({
-    'atmos.yaml': 'base_path: "."\n',
-    'components/terraform/x/main.tf': CHATTY('x'),
-    'components/terraform/y/main.tf': CHATTY('y'),
-    'deployments/pair.yaml': 'deployment:\n  name: pair\n  components:\n    terraform:\n      x: {}\n      y: {}\n  targets:\n    dev: {}\n',
-  });
-  repos.push(repo);
+  const repo = pair();
   const r = await runCli(['deployment', 'rollout', 'pair', '--target', 'dev', '-v', '--parallelism', '2'], { cwd: repo, env: { CI: '' } });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stdout + r.stderr).not.toContain(ESCAPE);
