@@ -8,7 +8,7 @@ import { exec, findOnPath, tailLines, type ExecOptions, type ExecResult } from '
 import type { Logger } from '../util/logger.js';
 import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
 import { outputInputs } from '../model/terraform-variables.js';
-import { stateDirectory, terraformWorkspace } from '../model/state-address.js';
+import { backendTypeOf, LOCAL_BACKEND, stateAddress, stateDirectory, terraformWorkspace } from '../model/state-address.js';
 import {
   backendConfig,
   createWorkdir,
@@ -348,10 +348,9 @@ type TerraformOutputsJson = Record<string, { value: unknown; sensitive?: boolean
  * `terraform output -json` then reads.
  */
 async function localStateOutputs(component: ResolvedComponent, ctx: RunnerContext): Promise<TerraformOutputsJson | undefined> {
-  const backend = (backendConfig(component, stateDirectory(ctx, component.name), ctx.root).terraform as { backend?: Record<string, { path?: string; workspace_dir?: string }> }).backend?.local;
-  if (!backend?.path || !backend.workspace_dir) return undefined;
-  const workspace = terraformWorkspace(component, ctx);
-  const file = workspace === 'default' ? backend.path : join(backend.workspace_dir, workspace, 'terraform.tfstate');
+  if (backendTypeOf(component) !== LOCAL_BACKEND) return undefined;
+  // The state file of the component's workspace, by the one rule that says where a state is.
+  const file = stateAddress(component, ctx, ctx.env).address;
   try {
     const state = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown; outputs?: unknown };
     if (state.version !== 4 || !state.outputs || typeof state.outputs !== 'object' || Array.isArray(state.outputs)) return undefined;
