@@ -1,7 +1,6 @@
 // Base images: `scratch`, an `oci:<path>[:tag|@digest]` layout, or a registry reference pulled
 // once and cached by digest under `.atmos/cache/base-images/` (an OCI layout), so later builds of
 // a digest-pinned base — or of a tag already pulled, when the registry cannot be reached — need no network.
-import { copyFile, link } from 'node:fs/promises';
 import { arch } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AtmosError, configError, stepError } from '../util/errors.js';
@@ -160,12 +159,5 @@ async function assemble(
 }
 
 export async function linkBlob(from: Layout, to: Layout, digest: string): Promise<void> {
-  if (to.hasBlob(digest)) return;
-  const temp = to.tempPath();
-  try {
-    await link(from.blobPath(digest), temp);
-  } catch {
-    await copyFile(from.blobPath(digest), temp);
-  }
-  await to.adopt(temp, digest);
+  await to.adoptFile(from.blobPath(digest), digest);
 }

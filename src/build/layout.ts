@@ -1,8 +1,8 @@
 // OCI image layouts on disk (index.json, oci-layout, blobs/sha256/…): the output without a
 // registry, the local store images are pushed from, and the cache of pulled base images.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stepError } from '../util/errors.js';
 
@@ -50,6 +50,14 @@ export class Layout {
     else await rename(temp, this.blobPath(digest));
   }
 
+  /** Stores the file at `path` (whose digest the caller knows) as a blob, sharing its storage where it can. */
+  async adoptFile(path: string, digest: string): Promise<void> {
+    if (this.hasBlob(digest)) return;
+    const temp = this.tempPath();
+    await linkOrCopy(path, temp);
+    await this.adopt(temp, digest);
+  }
+
   /** Stores bytes (a manifest or config serialized once) and returns their descriptor. */
   async putBytes(bytes: Buffer, mediaType: string): Promise<Descriptor> {
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -94,6 +102,15 @@ export class Layout {
     if (!ref) return manifests.length === 1 ? manifests[0] : undefined;
     if (ref.startsWith('sha256:')) return manifests.find((m) => m.digest === ref) ?? (this.hasBlob(ref) ? { mediaType: MANIFEST_MEDIA_TYPE, digest: ref, size: await this.blobSize(ref) } : undefined);
     return manifests.find((m) => m.annotations?.[REF_NAME] === ref);
+  }
+}
+
+/** A hard link to `from` at `to`, else a copy (a reflink where the file system has them). */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to, constants.COPYFILE_FICLONE);
   }
 }
 

@@ -2,7 +2,7 @@
 // of the source under .atmos/build/, then writes the layers itself — dependencies (reused while
 // the lock files and install commands do not change) then the application.
 import { createHash } from 'node:crypto';
-import { constants, copyFileSync, cpSync, createReadStream, existsSync, linkSync, readFileSync } from 'node:fs';
+import { constants, cpSync, createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtmosError, stepError } from '../../util/errors.js';
@@ -10,6 +10,7 @@ import { exec } from '../../util/exec.js';
 import { resolveBase } from '../base.js';
 import { imageConfigFor, writeImage } from '../image.js';
 import { collectTree, entriesFromFiles, LAYER_SCHEME, workerCount, writeLayerFile, writeTar, type LayerEntry, type LayerResult } from '../layer.js';
+import { linkOrCopy } from '../layout.js';
 import { copySourceFiles } from '../source.js';
 import { commandText, type Command } from '../types.js';
 import type { Builder, BuilderContext } from './types.js';
@@ -159,26 +160,16 @@ async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: 
     if (ctx.layout.hasBlob(entry.digest)) return result;
     const blob = join(dir, 'blobs', entry.digest.slice('sha256:'.length));
     if (existsSync(blob) && (await fileDigest(blob)) === entry.digest) {
-      const temp = ctx.layout.tempPath();
-      linkOrCopy(blob, temp);
-      await ctx.layout.adopt(temp, entry.digest);
+      await ctx.layout.adoptFile(blob, entry.digest);
       return result;
     }
   }
   const result = await newLayer(ctx, entries, workers);
   await mkdir(join(dir, 'blobs'), { recursive: true });
   const blob = join(dir, 'blobs', result.digest.slice('sha256:'.length));
-  if (!existsSync(blob)) linkOrCopy(ctx.layout.blobPath(result.digest), blob);
+  if (!existsSync(blob)) await linkOrCopy(ctx.layout.blobPath(result.digest), blob);
   await writeFile(known, JSON.stringify({ scheme: LAYER_SCHEME, digest: result.digest, size: result.size }));
   return result;
-}
-
-function linkOrCopy(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to, constants.COPYFILE_FICLONE);
-  }
 }
 
 async function fileDigest(file: string): Promise<string> {
