@@ -174,22 +174,8 @@ export function workerCount(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(value) && value > 0 ? value : availableParallelism();
 }
 
-/** CRC32 (node:zlib's where Node has it; the same polynomial either way). */
-const crc32: (data: Uint8Array, value: number) => number =
-  (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ??
-  (() => {
-    const table = new Int32Array(256);
-    for (let i = 0; i < 256; i++) {
-      let c = i;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[i] = c;
-    }
-    return (data: Uint8Array, value: number) => {
-      let c = ~value;
-      for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 255]! ^ (c >>> 8);
-      return ~c >>> 0;
-    };
-  })();
+/** CRC32 for the gzip trailer: node:zlib's (Node 20.15 and later; package.json asks for 20.19). */
+const crc32 = (zlib as unknown as { crc32: (data: Uint8Array, value: number) => number }).crc32;
 
 /**
  * Writes the entries as a gzipped tar to `file` (created or truncated), hashing both the compressed
