@@ -11,10 +11,10 @@ import { configError, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { Layout, type Descriptor } from './layout.js';
 import { checkImageTag, makePlan, sourceDirOf } from './plan.js';
-import type { BuildPlan, BuilderName } from './types.js';
+import type { BuildPlan, BuilderName, BuildProgress } from './types.js';
 import type { BaseImage } from './base.js';
 
-export type { BuildPlan, BuilderName, ProviderName, Command } from './types.js';
+export type { BuildPlan, BuilderName, ProviderName, Command, BuildProgress, LayerProgress } from './types.js';
 export { makePlan } from './plan.js';
 
 /** What the SBOM needs to describe a built image (passed to `onBuilt`). */
@@ -63,6 +63,8 @@ export interface BuildOptions {
   /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
   onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
   records: BuildRecords;
+  /** Told each image's steps and layers as they happen (the CLI shows them). */
+  progress?: BuildProgress;
 }
 
 export interface ComponentBuildResult {
@@ -259,7 +261,11 @@ export async function buildDeployment(ws: Workspace, options: BuildOptions): Pro
       results.push({ component, status: 'up-to-date', digest: ref.digest, image: ref.image, build_key: key, provider: plan.provider, builder, tag: tag ?? null, destination: destinationOf(plan, layout.dir, ref.image), pushed, recorded: true, ref });
       continue;
     }
-    results.push(await buildOne(ws, options, item, { layout, target, gitSha }));
+    try {
+      results.push(await buildOne(ws, options, item, { layout, target, gitSha }));
+    } finally {
+      options.progress?.done?.(component);
+    }
   }
   return { deployment: options.deployment, target, components: results };
 }
@@ -310,8 +316,11 @@ async function buildOne(
   const builder = getBuilder(builderName);
   await builder.checkAvailable(ws.env);
   const registryOptions = { env: ws.env, signal: options.signal, log: options.log };
+  // The time printed at the end covers everything done for this image: build, push, SBOM and record.
   const started = performance.now();
+  const step = (name: string) => options.progress?.step?.(component, name);
   options.log.info(`${component}: building (${plan.provider}/${plan.variant}, builder ${builderName})`);
+  step('building');
   const result = await builder.build({
     root,
     deployment: options.deployment,
@@ -325,12 +334,14 @@ async function buildOne(
     registry: registryOptions,
     log: options.log,
     signal: options.signal,
+    ...(options.progress ? { progress: { step, layer: (layer) => options.progress?.layer?.(component, layer) } } : {}),
   });
   const tag = options.tag ?? plan.image.tag ?? key.slice(0, 12);
   await deps.layout.tag(result.manifest, tag);
   const digest = result.manifest.digest;
   let pushed = false;
   if (plan.image.registry && !options.skipPush) {
+    step('push');
     await pushTo(plan, deps.layout, result.manifest, tag, result.base, ws.env, options);
     pushed = true;
   }
@@ -338,8 +349,6 @@ async function buildOne(
   const published = !plan.image.registry || pushed;
   // An image that was built but not pushed has no published reference: it is not recorded.
   const localRef = published ? ref : refFor({ ...plan, image: { ...plan.image, registry: undefined } }, digest, deps.layout.dir);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  options.log.info(`${component}: built ${digest} in ${seconds}s → ${published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir}${pushed ? ` (pushed ${tag})` : ''}`);
   const built: BuiltComponent = {
     deployment: options.deployment,
     target: deps.target,
@@ -354,11 +363,13 @@ async function buildOne(
     gitSha: deps.gitSha,
     buildKey: key,
   };
+  if (options.onBuilt) step('sbom');
   const sbom = options.onBuilt ? await options.onBuilt(built) : undefined;
   let recorded = false;
   if (published) {
     if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
     else {
+      step('recording');
       await options.records.record({
         deployment: options.deployment,
         component,
@@ -376,6 +387,8 @@ async function buildOne(
       recorded = true;
     }
   }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  options.log.info(`${component}: built ${digest} in ${seconds}s → ${published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir}${pushed ? ` (pushed ${tag})` : ''}`);
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
 }
 
@@ -399,7 +412,7 @@ async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag
 /** Builds the nixpack components that have no build record yet; returns every one's image. */
 export async function ensureBuilt(
   ws: Workspace,
-  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; records: BuildRecords },
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; records: BuildRecords; progress?: BuildProgress },
 ): Promise<Map<string, ImageRef>> {
   const summary = await buildDeployment(ws, options);
   return new Map(summary.components.map((c) => [c.component, c.ref]));

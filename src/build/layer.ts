@@ -182,7 +182,11 @@ const crc32 = (zlib as unknown as { crc32: (data: Uint8Array, value: number) => 
  * bytes (the digest) and the tar (the diff id) as it goes. `workers` (default workerCount()) only
  * changes how fast: the bytes are the same for any number.
  */
-export async function writeLayerFile(file: string, entries: LayerEntry[], options: { mtime: number; level?: number; workers?: number }): Promise<LayerResult> {
+export async function writeLayerFile(
+  file: string,
+  entries: LayerEntry[],
+  options: { mtime: number; level?: number; workers?: number; /** Called after each write with the compressed bytes written so far. */ onWritten?: (bytes: number) => void },
+): Promise<LayerResult> {
   const level = options.level ?? GZIP_LEVEL;
   const fd = openSync(file, 'w');
   const compressed = createHash('sha256');
@@ -191,6 +195,7 @@ export async function writeLayerFile(file: string, entries: LayerEntry[], option
     compressed.update(bytes);
     size += bytes.length;
     writeSync(fd, bytes);
+    options.onWritten?.(size);
   };
   // No name, no time; XFL 0 and OS 3 (Unix), as gzip writes them.
   write(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]));

@@ -68,3 +68,24 @@ export function commandText(command: Command): string {
 function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+/** A layer as it is written: compressed bytes so far, `done` once complete (`reused`: a layer written earlier, taken as is). */
+export interface LayerProgress {
+  name: string;
+  bytes: number;
+  done: boolean;
+  reused?: boolean;
+}
+
+/**
+ * What a build reports while it runs, per image (by component name), for the caller to show:
+ * nothing in the build writes to a terminal.
+ */
+export interface BuildProgress {
+  /** The image's build is at `step` (`building`, `base image`, `install`, `build`, `push`, `sbom`, `recording`). */
+  step?(component: string, step: string): void;
+  /** A layer of the image is being written. */
+  layer?(component: string, layer: LayerProgress): void;
+  /** The image's build ended, however it ended. */
+  done?(component: string): void;
+}

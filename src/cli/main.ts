@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
+import { plainOutput } from './progress.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { errorAnnotations, inGithubActions } from './github.js';
 import { helpWidth } from './help.js';
@@ -80,7 +81,8 @@ export async function main(io: MainIO): Promise<number> {
 
   const makeContext = (): CommandContext => {
     const g = program.opts<{ chdir?: string; config?: string; format?: string; color: boolean; quiet?: boolean; verbose?: boolean }>();
-    const color = g.color && !io.env.NO_COLOR && Boolean(io.stdout.isTTY);
+    // NO_COLOR and TERM=dumb: no escape code at all (progress.ts decides the same for redrawn lines).
+    const color = g.color && !plainOutput(io.env) && Boolean(io.stdout.isTTY);
     const base = g.chdir ?? io.env.ATMOS_BASE_PATH;
     const ctx: CommandContext = {
       cwd: base ? resolve(io.cwd, base) : io.cwd,

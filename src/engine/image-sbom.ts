@@ -3,8 +3,10 @@
 import type { Workspace } from '../model/index.js';
 import type { BuiltComponent } from '../build/index.js';
 import type { Logger } from '../util/logger.js';
+import type { LockFileProgress } from '../sbom/index.js';
 
-export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComponent) => Promise<{ sbomDigest?: string }> {
+/** `onPackages` is told, per component, the packages read so far from its lock files. */
+export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (component: string, read: LockFileProgress) => void): (built: BuiltComponent) => Promise<{ sbomDigest?: string }> {
   return async (built) => {
     if (!built.gitSha) return {};
     try {
@@ -20,6 +22,7 @@ export function imageSbomRecorder(ws: Workspace, log: Logger): (built: BuiltComp
         image: { digest: built.image.digest, registry: built.image.registry, repository: built.image.repository, tag: built.tag },
         commit: built.gitSha,
         relativeTo: ws.config.root,
+        ...(onPackages ? { onProgress: (read: LockFileProgress) => onPackages(built.component, read) } : {}),
       });
       const repo = new GitRepo(ws.config.root, { env: ws.env });
       const { digest } = await attachSbom(repo, built.deployment, built.gitSha, bom);

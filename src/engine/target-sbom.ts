@@ -2,7 +2,7 @@
 // generated from the files at that commit when the note is missing. The command renders it.
 import { stat } from 'node:fs/promises';
 import type { ComponentSpec } from '../model/types.js';
-import type { ComponentSbom, DeploymentSbom, ImageInfo } from '../sbom/index.js';
+import type { ComponentSbom, DeploymentSbom, ImageInfo, LockFileProgress } from '../sbom/index.js';
 import { short, type OpenedDeployment } from '../tracking/open.js';
 import { readStatus } from '../tracking/state.js';
 import { AtmosError, configError, isAtmosError, stepError } from '../util/errors.js';
@@ -11,6 +11,8 @@ import { AtmosError, configError, isAtmosError, stepError } from '../util/errors
 export interface SbomContext {
   log: { info(message: string): void; debug(message: string): void };
   now: () => Date;
+  /** Told, per component generated from files, the packages read so far, and when it is done. */
+  progress?: { packages(key: string, read: LockFileProgress): void; done(key: string): void };
 }
 
 /** The SBOM of each selected component at the commit the target runs (or `gitSha`). */
@@ -117,7 +119,12 @@ async function generateAtCommit(
           ctx.log.debug(`no build plan for ${rc.key} at ${short(commit)}: ${(error as Error).message}`);
         }
       }
-      out.push(await componentSbom(rc, { root, commit, plan, image: images.get(rc.name) }));
+      const progress = ctx.progress;
+      try {
+        out.push(await componentSbom(rc, { root, commit, plan, image: images.get(rc.name), ...(progress ? { onProgress: (read: LockFileProgress) => progress.packages(rc.key, read) } : {}) }));
+      } finally {
+        progress?.done(rc.key);
+      }
     }
     return out;
   } catch (error) {

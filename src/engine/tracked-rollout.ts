@@ -31,6 +31,12 @@ export interface TrackedRolloutOptions extends Omit<RolloutOptions, 'hooks' | 'r
   buildImage: (ws: Workspace, component: ResolvedComponent, signal: AbortSignal) => Promise<ImageRef>;
   /** `--plan`: a nixpack component's build key and recorded image, if any, without building anything. */
   planImage: (ws: Workspace, component: ResolvedComponent) => Promise<{ buildKey: string; image?: ImageRef }>;
+  /**
+   * A person's go-ahead, asked once everything that can refuse the rollout before it applies (locks,
+   * dependencies, dirty inputs, promotion and approval policy) has allowed it, and before anything is
+   * written; it refuses by throwing.
+   */
+  confirm?: (target: string) => Promise<void>;
 }
 
 export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptions): Promise<RolloutResult> {
@@ -158,6 +164,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
             testResults: async (source, commits) => (await import('../tracking/recorder.js')).latestTestResults(tracking.repo, inputSpec.name, source, commits),
           },
         );
+        await options.confirm?.(target);
         recorder = createRolloutRecorder({
           tracking,
           deployment: spec.name,

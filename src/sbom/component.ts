@@ -28,6 +28,8 @@ export interface NixpackSbomInput {
   commit?: string;
   /** Warnings name files relative to this directory (the repository root). */
   relativeTo?: string;
+  /** Told the packages read so far from the lock files. */
+  onProgress?: import('./lockfiles.js').ScanOptions['onProgress'];
 }
 
 export interface DirectoryComponentInput {
@@ -43,7 +45,7 @@ export interface DirectoryComponentInput {
 
 export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<ComponentSbom> {
   const { scanLockFiles } = await import('./lockfiles.js');
-  const app = await scanLockFiles(input.sourceDir, { relativeTo: input.relativeTo });
+  const app = await scanLockFiles(input.sourceDir, { relativeTo: input.relativeTo, onProgress: input.onProgress });
   const system: ScanResult = { packages: [], direct: [], warnings: [], incomplete: false };
   if (input.baseImage) {
     const base = imagePackage(input.baseImage);

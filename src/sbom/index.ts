@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { isInside } from '../util/paths.js';
 import type { ResolvedComponent } from '../model/types.js';
 import type { ComponentSbom } from './model.js';
-import type { ImageInfo } from './component.js';
+import type { ImageInfo, NixpackSbomInput } from './component.js';
 import { configError } from '../util/errors.js';
 
 export type { ComponentSbom, DeploymentSbom, SbomPackage, SbomWarning, ScanResult, Hash, Scope } from './model.js';
@@ -17,6 +17,7 @@ export { toCycloneDx, validateCycloneDx, cycloneDxDocument, fromCycloneDx } from
 export { toSpdx, validateSpdx, spdxDocument } from './spdx.js';
 export { renderSummary, renderDiff, diffSboms, toJsonShape } from './summary.js';
 export { scanLockFiles } from './lockfiles.js';
+export type { LockFileProgress } from './lockfiles.js';
 export { scanTerraform } from './terraform.js';
 export { scanHelmfile } from './helmfile.js';
 
@@ -32,6 +33,8 @@ export interface ComponentSbomExtras {
   /** TF_DATA_DIR of that working directory, when not `<workdir>/.terraform`. */
   dataDir?: string;
   commit?: string;
+  /** Told the packages read so far from a nixpack component's lock files. */
+  onProgress?: NixpackSbomInput['onProgress'];
 }
 
 /** The SBOM of one resolved component, whatever its type. */
@@ -53,6 +56,7 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
         aptPkgs: extras.plan?.aptPkgs ?? stringList(component.vars.apt_pkgs),
         baseImage: baseRef ?? stringOf((component.vars.image as Record<string, unknown> | undefined)?.base),
         image: extras.image,
+        onProgress: extras.onProgress,
       });
     }
     case 'terraform':

@@ -26,6 +26,15 @@ export interface ScanOptions {
   relativeTo?: string;
   /** Look into subdirectories too (monorepos). Default true. */
   recursive?: boolean;
+  /** Told after each lock file is read (large trees take a while). */
+  onProgress?: (read: LockFileProgress) => void;
+}
+
+/** Packages read so far from the lock files found, and how many of those files are read. */
+export interface LockFileProgress {
+  packages: number;
+  files: number;
+  of: number;
 }
 
 /** Reads every lock file under `dir` into one inventory. */
@@ -34,7 +43,16 @@ export async function scanLockFiles(dir: string, options: ScanOptions = {}): Pro
   const patterns = options.recursive === false ? [...LOCK_FILES] : LOCK_FILES.map((f) => `**/${f}`);
   const found = (await glob(patterns, { cwd: dir, ignore: SKIP, dot: false })).sort();
   const base = options.relativeTo ?? dir;
-  const scans = await Promise.all(found.map((file) => readOne(join(dir, file), relative(base, join(dir, file)) || file)));
+  const progress = { packages: 0, files: 0, of: found.length };
+  const scans = await Promise.all(
+    found.map(async (file) => {
+      const scan = await readOne(join(dir, file), relative(base, join(dir, file)) || file);
+      progress.files++;
+      progress.packages += scan?.packages.length ?? 0;
+      options.onProgress?.({ ...progress });
+      return scan;
+    }),
+  );
   return mergeScans(scans.filter((s): s is ScanResult => s !== undefined));
 }
 

@@ -46,6 +46,24 @@ export interface EnsureVendoredOptions {
   log: Logger;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Told each source as it is fetched (instead of a log line) and what it came to. */
+  progress?: VendorProgress;
+}
+
+/** A source being vendored: for which component, and its place among the components this call vendors. */
+export interface VendorFetch {
+  component: string;
+  source: string;
+  version?: string;
+  index: number;
+  of: number;
+}
+
+/** What vendoring reports while it fetches, for the caller to show. */
+export interface VendorProgress {
+  fetching?(fetch: VendorFetch): void;
+  /** Fetched and stored in the cache: its size and number of files. */
+  fetched?(fetch: VendorFetch, stored: { bytes: number; files: number }): void;
 }
 
 /** How a component was obtained: from the cache (lock or index), or fetched now. */
@@ -94,7 +112,7 @@ export async function ensureVendored(
   // Within one call, one fetch per source@version even when several components share it.
   const fetched = new Map<string, Promise<{ digest: string; size: number; files: number }>>();
 
-  for (const { componentPath, type, entry } of needed) {
+  for (const [at, { componentPath, type, entry }] of needed.entries()) {
     const version = entry.version;
     const source = renderTemplate(entry.source, { version, component: entry.component ?? componentPath }, entry.location);
     const locked = lock.components[componentPath];
@@ -139,7 +157,12 @@ export async function ensureVendored(
       };
       let pending = fetched.get(key);
       if (!pending) {
-        pending = fetchIntoCache(paths, use, ws, options, entry, mismatch);
+        const fetch: VendorFetch = { component: name, source: use.source, version: use.version, index: at + 1, of: needed.length };
+        options.progress?.fetching?.(fetch);
+        pending = fetchIntoCache(paths, use, ws, options, entry, mismatch).then((stored) => {
+          options.progress?.fetched?.(fetch, { bytes: stored.size, files: stored.files });
+          return stored;
+        });
         fetched.set(key, pending);
       }
       const got = await pending;
@@ -273,7 +296,7 @@ async function fetchIntoCache(
   const parsed = parseSource(use.source, use.baseDir, entry.location);
   const staging = await stagingDir(paths);
   try {
-    options.log.info(`vendoring ${use.source}${use.version ? ` (${use.version})` : ''}`);
+    if (!options.progress) options.log.info(`vendoring ${use.source}${use.version ? ` (${use.version})` : ''}`);
     const fetchedRoot = await fetchSource(parsed, join(staging, 'raw'), use.source, { env: ws.env, signal: options.signal });
     const tree = join(staging, 'tree');
     await copyFiltered(fetchedRoot, parsed.subdir, tree, use.include, use.exclude);

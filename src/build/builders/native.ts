@@ -32,6 +32,7 @@ export const nativeBuilder: Builder = {
     }
     // The base is resolved first: a base that cannot be pulled fails before any command runs.
     await ctx.layout.init();
+    ctx.progress?.step('base image');
     const base = await resolveBase(plan.base, { root: ctx.root, output: ctx.layout, registry: ctx.registry, log: ctx.log });
 
     const work = join(ctx.scratch, 'work');
@@ -61,6 +62,7 @@ export const nativeBuilder: Builder = {
           ctx.log.debug(`${ctx.component}: dependencies unchanged (${depsKey!.slice(0, 12)}), reusing them`);
           for (const path of install.paths) if (existsSync(join(cached!, path))) cpSync(join(cached!, path), join(work, path), COPY);
         } else {
+          ctx.progress?.step('install');
           for (const command of install.cmds) await runCommand('install', command, work, env, ctx);
           if (install.paths.length) {
             await rm(cached!, { recursive: true, force: true });
@@ -70,6 +72,7 @@ export const nativeBuilder: Builder = {
           }
         }
       }
+      if (build.cmds.length) ctx.progress?.step('build');
       for (const command of build.cmds) await runCommand('build', command, work, env, ctx);
       const depPaths = install.paths.filter((p) => existsSync(join(work, p)));
       depsFrom = depPaths.map((path) => ({ path, dir: join(work, path) }));
@@ -101,7 +104,9 @@ export const nativeBuilder: Builder = {
     const addLayer = async (name: string, entries: LayerEntry[], reusable: boolean) => {
       if (!entries.length) return;
       const started = performance.now();
-      const result = reusable ? await reusedLayer(ctx, entries, workers) : await newLayer(ctx, entries, workers);
+      const written = ctx.progress ? (bytes: number) => ctx.progress!.layer({ name, bytes, done: false }) : undefined;
+      const result = reusable ? await reusedLayer(ctx, entries, workers, written) : await newLayer(ctx, entries, workers, written);
+      ctx.progress?.layer({ name, bytes: result.size, done: true, reused: result.reused });
       layers.push(result);
       stats.push({ layer: name, bytes: result.tarSize, seconds: (performance.now() - started) / 1000 });
     };
@@ -132,9 +137,9 @@ function dependencyKey(source: string, listed: Set<string>, cmds: Command[], loc
   return hash.digest('hex');
 }
 
-async function newLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number): Promise<LayerResult> {
+async function newLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number, onWritten?: (bytes: number) => void): Promise<LayerResult & { reused?: boolean }> {
   const temp = ctx.layout.tempPath();
-  const result = await writeLayerFile(temp, entries, { mtime: ctx.mtime, workers });
+  const result = await writeLayerFile(temp, entries, { mtime: ctx.mtime, workers, onWritten });
   await ctx.layout.adopt(temp, result.digest);
   return result;
 }
@@ -145,7 +150,7 @@ async function newLayer(ctx: BuilderContext, entries: LayerEntry[], workers: num
  * scheme) is reused — from the layout, else from `.atmos/cache/layers/` after checking its digest.
  * Otherwise it is written, and remembered under its diff id.
  */
-async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number): Promise<LayerResult> {
+async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: number, onWritten?: (bytes: number) => void): Promise<LayerResult & { reused?: boolean }> {
   const dir = join(ctx.root, '.atmos', 'cache', 'layers');
   const { size: tarSize, diffId } = await writeTar(entries, ctx.mtime, async () => {});
   const known = join(dir, `${diffId.slice('sha256:'.length)}.json`);
@@ -156,7 +161,7 @@ async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: 
     entry = undefined;
   }
   if (entry?.scheme === LAYER_SCHEME && typeof entry.digest === 'string' && typeof entry.size === 'number') {
-    const result = { digest: entry.digest, diffId, size: entry.size, tarSize };
+    const result = { digest: entry.digest, diffId, size: entry.size, tarSize, reused: true };
     if (ctx.layout.hasBlob(entry.digest)) return result;
     const blob = join(dir, 'blobs', entry.digest.slice('sha256:'.length));
     if (existsSync(blob) && (await fileDigest(blob)) === entry.digest) {
@@ -164,7 +169,7 @@ async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: 
       return result;
     }
   }
-  const result = await newLayer(ctx, entries, workers);
+  const result = await newLayer(ctx, entries, workers, onWritten);
   await mkdir(join(dir, 'blobs'), { recursive: true });
   const blob = join(dir, 'blobs', result.digest.slice('sha256:'.length));
   if (!existsSync(blob)) await linkOrCopy(ctx.layout.blobPath(result.digest), blob);

@@ -2,7 +2,7 @@
 import type { BaseImage } from '../base.js';
 import type { Layout, Descriptor } from '../layout.js';
 import type { RegistryOptions } from '../registry.js';
-import type { BuildPlan, BuilderName } from '../types.js';
+import type { BuildPlan, BuilderName, LayerProgress } from '../types.js';
 import type { Logger } from '../../util/logger.js';
 
 export interface BuilderContext {
@@ -22,6 +22,8 @@ export interface BuilderContext {
   registry: RegistryOptions;
   log: Logger;
   signal?: AbortSignal;
+  /** This image's progress: its steps and the layers as they are written. */
+  progress?: { step(step: string): void; layer(layer: LayerProgress): void };
 }
 
 export interface BuilderResult {

@@ -75,18 +75,28 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
     );
     return 0;
   }
-  const summary = await build.buildDeployment(ws, {
-    deployment,
-    target: options.target,
-    components: options.component,
-    skipPush: options.skipPush,
-    tag: options.tag,
-    signal: ctx.signal,
-    log: ctx.log,
-    now: ctx.now,
-    onBuilt: imageSbomRecorder(ws, ctx.log),
-    records: buildRecordStore(ws, { signal: ctx.signal, log: ctx.log }),
-  });
+  // Each image's step, layers and bytes written, and the packages its SBOM reads: redrawn on a terminal.
+  const { openProgress, buildProgress } = await import('../progress.js');
+  const out = await openProgress(ctx);
+  const progress = buildProgress(out);
+  let summary: Awaited<ReturnType<typeof build.buildDeployment>>;
+  try {
+    summary = await build.buildDeployment(ws, {
+      deployment,
+      target: options.target,
+      components: options.component,
+      skipPush: options.skipPush,
+      tag: options.tag,
+      signal: ctx.signal,
+      log: out.log,
+      now: ctx.now,
+      onBuilt: imageSbomRecorder(ws, out.log, progress.packages),
+      records: buildRecordStore(ws, { signal: ctx.signal, log: out.log }),
+      progress,
+    });
+  } finally {
+    out.stop();
+  }
   const data = {
     deployment: summary.deployment,
     target: summary.target,

@@ -2,10 +2,10 @@
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
 import { relative } from 'node:path';
 import pc from 'picocolors';
-import { createLogger, type CommandContext } from '../context.js';
+import type { CommandContext } from '../context.js';
 import { configError, policyError } from '../../util/errors.js';
 import { renderTable } from '../output.js';
-import { animates, inCi, liveView } from '../progress.js';
+import { buildProgress, inCi, openProgress } from '../progress.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutProgress, RolloutResult } from '../../engine/rollout.js';
@@ -59,14 +59,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   // On a terminal: running components redrawn in place; otherwise (CI, pipes) one line per event,
   // each starting with its ISO time. Everything for people goes through `err`, so the live lines are
   // redrawn below it.
-  const live = animates(ctx) && !github ? await liveView(ctx.stderr, { now: ctx.now, decorate: (text) => `${colors.cyan('◌')} ${text}` }) : undefined;
-  const err = live?.stream ?? ctx.stderr;
-  const log = live ? createLogger(err, { quiet: ctx.quiet, verbose: ctx.verbose, color: ctx.color }) : ctx.log;
-  const line = (text: string) => {
-    if (ctx.quiet) return;
-    if (live) live.print(`${text}\n`);
-    else ctx.stderr.write(`${ctx.now().toISOString()} ${text}\n`);
-  };
+  const out = await openProgress(ctx, { animate: !github });
+  const { live, err, log, line } = out;
   const mark: Record<ComponentResult['status'], string> = {
     succeeded: colors.green('✔'),
     planned: colors.cyan('•'),
@@ -140,14 +134,17 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
       const { ensureBuilt } = await import('../../build/index.js');
       const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
       const { buildRecordStore } = await import('../../tracking/build-records.js');
+      // The build's steps, layers and SBOM packages show on the component's own line.
+      const building = buildProgress(out, { key: component.key });
       const images = await ensureBuilt(inputs, {
         deployment,
         target: flags.target,
         components: [component.name],
         signal,
         log,
-        onBuilt: imageSbomRecorder(inputs, log),
+        onBuilt: imageSbomRecorder(inputs, log, building.packages),
         records: buildRecordStore(inputs, { signal, log }),
+        progress: building,
       });
       const image = images.get(component.name);
       if (!image) throw new Error(`${component.key}: the build produced no image`);
@@ -161,37 +158,43 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   };
 
   const { loadDeployment, requireTarget } = await import('../../config/deployment.js');
+  /** Ends the rollout before anything is applied, with this exit code and text (the plan failed, Ctrl-C). */
+  class NotApplied extends Error {
+    constructor(readonly exitCode: number, readonly text: string) {
+      super(text);
+    }
+  }
+  // On a terminal a person confirms what will change before anything does (docs/decisions.md): once
+  // the checks that can refuse the rollout have passed (so a refusal never follows a "y"), the
+  // components are planned, the changes shown, and only "y" goes on. CI never waits.
+  const confirm =
+    !flags.plan && !flags.yes && ctx.interactive && ctx.isTTY && !inCi(ctx.env)
+      ? async (target: string) => {
+          if (flags.promoteFrom !== undefined || flags.gitSha !== undefined) {
+            // A plan reads the working tree, not the commit these deploy: it would show the wrong changes.
+            err.write(`resource changes are not planned ahead of a ${flags.promoteFrom !== undefined ? '--promote-from' : '--git-sha'} rollout (a plan reads the working tree)\n`);
+          } else {
+            const planned = await trackedRollout(ws, { ...rolloutOptions, planOnly: true, progress: progress(true, undefined) });
+            err.write(changesView(planned, colors));
+            if (planned.exitCode !== 0) throw new NotApplied(planned.exitCode, `${summaryText(planned, show)}${planned.interrupted ? '' : 'nothing was applied: the plan failed\n'}`);
+          }
+          const answer = (await rolloutOptions.prompt(`Apply to ${target}? [y/N] `)).toLowerCase();
+          if (ctx.signal.aborted) throw new NotApplied(130, '\ninterrupted: nothing was changed\n');
+          if (answer !== 'y' && answer !== 'yes') {
+            throw policyError('E_ROLLOUT_NOT_CONFIRMED', `rollout of ${deployment} to ${target} was not confirmed`, { hint: 'nothing was changed; --yes applies without asking' });
+          }
+        }
+      : undefined;
   let result: RolloutResult;
   try {
-    // On a terminal a person confirms what will change before anything does (docs/decisions.md):
-    // the components are planned first, the changes shown, and only "y" goes on. CI never waits.
-    if (!flags.plan && !flags.yes && ctx.interactive && ctx.isTTY && !inCi(ctx.env)) {
-      let target: string;
-      if (flags.promoteFrom !== undefined || flags.gitSha !== undefined) {
-        // A plan reads the working tree, not the commit these deploy: it would show the wrong changes.
-        target = requireTarget(await loadDeployment(ws.config, ws.files, deployment), flags.target).name;
-        err.write(`resource changes are not planned ahead of a ${flags.promoteFrom !== undefined ? '--promote-from' : '--git-sha'} rollout (a plan reads the working tree)\n`);
-      } else {
-        const planned = await trackedRollout(ws, { ...rolloutOptions, planOnly: true, progress: progress(true, undefined) });
-        target = planned.target;
-        err.write(changesView(planned, colors));
-        if (planned.exitCode !== 0) {
-          err.write(`${summaryText(planned, show)}${planned.interrupted ? '' : 'nothing was applied: the plan failed\n'}`);
-          return planned.exitCode;
-        }
-      }
-      const answer = (await rolloutOptions.prompt(`Apply to ${target}? [y/N] `)).toLowerCase();
-      if (ctx.signal.aborted) {
-        err.write('\ninterrupted: nothing was changed\n');
-        return 130;
-      }
-      if (answer !== 'y' && answer !== 'yes') {
-        throw policyError('E_ROLLOUT_NOT_CONFIRMED', `rollout of ${deployment} to ${target} was not confirmed`, { hint: 'nothing was changed; --yes applies without asking' });
-      }
-    }
-    result = await trackedRollout(ws, { ...rolloutOptions, planOnly: Boolean(flags.plan), progress: progress(Boolean(flags.plan), event) });
+    result = await trackedRollout(ws, { ...rolloutOptions, confirm, planOnly: Boolean(flags.plan), progress: progress(Boolean(flags.plan), event) });
+  } catch (error) {
+    if (!(error instanceof NotApplied)) throw error;
+    out.stop();
+    ctx.stderr.write(error.text);
+    return error.exitCode;
   } finally {
-    live?.stop();
+    out.stop();
   }
 
   const promotion = requireTarget(await loadDeployment(ws.config, ws.files, deployment), result.target).promotion;

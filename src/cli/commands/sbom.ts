@@ -35,9 +35,19 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const toolVersion = await readToolVersion();
 
   const { loadTargetSbom } = await import('../../engine/target-sbom.js');
-  const sbom = await loadTargetSbom(opened, ctx, target, selected, options.gitSha);
-  if (options.diffTarget !== undefined) {
-    const other = await loadTargetSbom(opened, ctx, options.diffTarget, selected, undefined);
+  // An SBOM generated from a commit's files reads its lock files: the packages read so far, redrawn on a terminal.
+  const { openProgress, sbomProgress } = await import('../progress.js');
+  const out = await openProgress(ctx);
+  const reading = { log: out.log, now: ctx.now, progress: sbomProgress(out) };
+  let sbom: Awaited<ReturnType<typeof loadTargetSbom>>;
+  let other: typeof sbom | undefined;
+  try {
+    sbom = await loadTargetSbom(opened, reading, target, selected, options.gitSha);
+    if (options.diffTarget !== undefined) other = await loadTargetSbom(opened, reading, options.diffTarget, selected, undefined);
+  } finally {
+    out.stop();
+  }
+  if (options.diffTarget !== undefined && other) {
     const { diffSboms, renderDiff } = await import('../../sbom/summary.js');
     const diff = diffSboms(target, sbom, options.diffTarget, other);
     writeResult(ctx, diff, () => renderDiff(diff), ['summary']);
