@@ -51,16 +51,16 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
 
   const { openWorkspace } = await import('../../model/index.js');
   const { trackedRollout } = await import('../../engine/tracked-rollout.js');
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: flags.offline });
+  const github = inGithubActions(ctx.env);
+  // On a terminal: running components redrawn in place; otherwise (CI, pipes) one line per event,
+  // each starting with its ISO time. Everything for people goes through `err` (and `log`), so the
+  // live lines are redrawn below it.
+  const out = await openProgress(ctx, { animate: !github });
+  const { live, err, log, line } = out;
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log, offline: flags.offline });
   const colors = pc.createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
-  const github = inGithubActions(ctx.env);
-  // On a terminal: running components redrawn in place; otherwise (CI, pipes) one line per event,
-  // each starting with its ISO time. Everything for people goes through `err`, so the live lines are
-  // redrawn below it.
-  const out = await openProgress(ctx, { animate: !github });
-  const { live, err, log, line } = out;
   const mark: Record<ComponentResult['status'], string> = {
     succeeded: colors.green('✔'),
     planned: colors.cyan('•'),
