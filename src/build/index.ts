@@ -388,6 +388,8 @@ async function buildOne(
     }
   }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  // Its running line goes before the line that stays (buildDeployment ends it too when the build fails).
+  options.progress?.done?.(component);
   options.log.info(`${component}: built ${digest} in ${seconds}s → ${published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir}${pushed ? ` (pushed ${tag})` : ''}`);
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
 }
