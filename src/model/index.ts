@@ -57,6 +57,8 @@ export interface WorkspaceOptions {
   env: NodeJS.ProcessEnv;
   /** Where vendoring reports progress; default: warnings on stderr. */
   log?: Logger;
+  /** Told each source vendoring fetches (see vendor's EnsureVendoredOptions.progress). */
+  vendorProgress?: import('../vendor/index.js').VendorProgress;
   /**
    * Set false to never vendor (resolution then sees only what the repository holds); `lookup` to use
    * what the vendor cache already holds and fetch or write nothing (validate, describe: a component
@@ -151,7 +153,7 @@ export async function openWorkspace(options: WorkspaceOptions): Promise<Workspac
     ws.vendor = async (deployment, target, componentPaths, components) => {
       const { ensureVendored, findVendored } = await import('../vendor/index.js');
       if (options.vendor === 'lookup') return findVendored(ws, deployment, target, { components, componentPaths, log });
-      return ensureVendored(ws, deployment, target, { components, componentPaths, log });
+      return ensureVendored(ws, deployment, target, { components, componentPaths, log, ...(options.vendorProgress ? { progress: options.vendorProgress } : {}) });
     };
   }
   return ws;

@@ -1,5 +1,6 @@
-// `vendor pull` tells people which source it fetches (n of m) and what it came to: a redrawn line on
-// a terminal (a pseudo-terminal from util-linux `script`), timestamped lines without one.
+// `vendor pull` (and a rollout vendoring just in time) tells people which source it fetches (n of m)
+// and what it came to: a redrawn line on a terminal (a pseudo-terminal from util-linux `script`),
+// timestamped lines without one.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { removeDir, runCli } from '../helpers/repo.js';
 import { describeWith } from '../helpers/requires.js';
@@ -60,6 +61,17 @@ it('without a terminal: a timestamped line per source fetched, n of m, with its 
   const again = await runCli(PULL, { cwd: repo, env: { CI: '' } });
   expect(again.code, again.stderr).toBe(0);
   expect(again.stderr).not.toMatch(/fetching|fetched/);
+});
+
+it('a rollout vendoring just in time shows the sources it fetches the same way, before the components run', async () => {
+  const repo = shop();
+  const r = await runCli(['deployment', 'rollout', 'shop', '--target', 'dev'], { cwd: repo, env: { CI: '' } });
+  expect(r.code, r.stderr).toBe(0);
+  const lines = r.stderr.split('\n');
+  const fetched = lines.findIndex((l) => /Z ✔ terraform\/ecr fetched git::\S+\/\/ecr\?ref=v1\.3\.5 \(v1\.3\.5\) \(2 of 2\): [\d.]+ B in 1 file$/.test(l));
+  expect(fetched, r.stderr).toBeGreaterThanOrEqual(0);
+  expect(lines.findIndex((l) => /Z · terraform\/ecs-service fetching git::\S+ \(v1\.5\.0\) \(1 of 2\)$/.test(l))).toBeGreaterThanOrEqual(0);
+  expect(lines.findIndex((l) => l.endsWith('▶ terraform/ecr rolling out'))).toBeGreaterThan(fetched);
 });
 
 describeWith('script')('vendor pull on a terminal', () => {

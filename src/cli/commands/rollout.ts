@@ -5,7 +5,7 @@ import pc from 'picocolors';
 import type { CommandContext } from '../context.js';
 import { configError, policyError } from '../../util/errors.js';
 import { renderTable } from '../output.js';
-import { buildProgress, inCi, openProgress } from '../progress.js';
+import { buildProgress, inCi, openProgress, vendorProgress } from '../progress.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
 import type { ComponentResult, RolloutProgress, RolloutResult } from '../../engine/rollout.js';
@@ -57,7 +57,8 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   // live lines are redrawn below it.
   const out = await openProgress(ctx, { animate: !github });
   const { live, err, log, line } = out;
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log, offline: flags.offline });
+  // Just-in-time vendoring shows the sources it fetches like `vendor pull` does.
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log, vendorProgress: vendorProgress(out), offline: flags.offline });
   const colors = pc.createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
