@@ -1,7 +1,8 @@
-// How long work shows its progress to people. On a terminal: one line per running component, redrawn
-// in place with its step and elapsed time (like terraform's "[20s elapsed]"), under the lines that stay
-// (finished components, warnings, `-v` output). Elsewhere (pipes, CI, NO_COLOR, TERM=dumb, tests): one
-// timestamped line per event, never an escape code.
+// How long work shows its progress to people — a rollout's components, the images a build writes, the
+// sources vendoring fetches, the packages an SBOM reads. On a terminal: one line per running piece of
+// work, redrawn in place with its step and elapsed time (like terraform's "[20s elapsed]"), under the
+// lines that stay (finished components, warnings, `-v` output). Elsewhere (pipes, CI, NO_COLOR,
+// TERM=dumb, tests): one timestamped line per event, never an escape code.
 import { Writable } from 'node:stream';
 import pc from 'picocolors';
 import { createLogger, type CommandContext } from './context.js';
@@ -127,12 +128,12 @@ export async function openProgress(ctx: CommandContext, options: { animate?: boo
   const colors = pc.createColors(ctx.color);
   const live = (options.animate ?? true) && animates(ctx) ? await liveView(ctx.stderr, { now: ctx.now, decorate: (text) => `${colors.cyan('◌')} ${text}` }) : undefined;
   const err = live?.stream ?? ctx.stderr;
-  let stopped = false;
   const line = (text: string) => {
     if (ctx.quiet) return;
     if (live) live.print(`${text}\n`);
     else ctx.stderr.write(`${ctx.now().toISOString()} ${text}\n`);
   };
+  let stopped = false;
   return {
     live,
     err,
@@ -143,6 +144,7 @@ export async function openProgress(ctx: CommandContext, options: { animate?: boo
       else if (!detail) line(`${colors.dim('·')} ${key} ${text}`);
     },
     done: (key) => live?.done(key),
+    // Called on every way out of a command, so more than once.
     stop: () => {
       if (!stopped) live?.stop();
       stopped = true;
