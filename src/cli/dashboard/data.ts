@@ -21,6 +21,7 @@ export interface DeploymentData {
 export const SBOM_COMMITS_PER_TARGET = 5;
 /** Up to this many targets every pair gets a diff; beyond, only promotion edges and neighbours. */
 const ALL_PAIRS_UP_TO = 6;
+const CONCURRENCY = 4;
 
 /** Runs `atmos deployment <name> …` with `--format json` and returns what it printed, parsed. */
 export async function commandJson(name: string, args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<unknown> {
@@ -60,8 +61,10 @@ export async function deploymentData(name: string, ctx: CommandContext, options:
   const files: DataFile[] = [];
   const offline = { offline: true };
   const add = async (path: string, command: string, args: string[], opts: Record<string, unknown>, cli: string) => {
+    const started = Date.now();
     try {
       files.push({ path, command: cli, json: await commandJson(command, args, opts, ctx) });
+      ctx.log.debug(`dashboard: ${cli} (${Date.now() - started} ms)`);
     } catch (error) {
       // One part that cannot be read (an SBOM of a commit without its files, say) leaves a hole, not no site.
       if (!isAtmosError(error)) throw error;
@@ -77,16 +80,23 @@ export async function deploymentData(name: string, ctx: CommandContext, options:
 
   const graph = json<GraphJson>(files, 'promotion-graph.json');
   const targets = graph?.targets.map((t) => t.name) ?? [];
-  for (const [from, to] of targetPairs(targets, graph?.edges ?? [])) {
-    await add(`diff/${from}..${to}.json`, 'diff', [d], { ...offline, fromTarget: from, toTarget: to }, `atmos deployment diff ${d} --from-target ${from} --to-target ${to} --format json`);
-    await add(`sbom-diff/${from}..${to}.json`, 'sbom', [d], { ...offline, target: from, diffTarget: to }, `atmos deployment sbom ${d} --target ${from} --diff-target ${to} --format json`);
-  }
   const history = json<HistoryJson>(files, 'history.json');
+  // The diffs and SBOMs read snapshots and files more than git: a few at once (all read-only).
+  const jobs: (() => Promise<void>)[] = [];
+  for (const [from, to] of targetPairs(targets, graph?.edges ?? [])) {
+    jobs.push(() => add(`diff/${from}..${to}.json`, 'diff', [d], { ...offline, fromTarget: from, toTarget: to }, `atmos deployment diff ${d} --from-target ${from} --to-target ${to} --format json`));
+    jobs.push(() => add(`sbom-diff/${from}..${to}.json`, 'sbom', [d], { ...offline, target: from, diffTarget: to }, `atmos deployment sbom ${d} --target ${from} --diff-target ${to} --format json`));
+  }
   for (const target of targets) {
     for (const sha of sbomCommits(history?.entries ?? [], target)) {
-      await add(`sbom/${target}/${sha}.json`, 'sbom', [d], { ...offline, target, gitSha: sha }, `atmos deployment sbom ${d} --target ${target} --git-sha ${sha} --format json`);
+      jobs.push(() => add(`sbom/${target}/${sha}.json`, 'sbom', [d], { ...offline, target, gitSha: sha }, `atmos deployment sbom ${d} --target ${target} --git-sha ${sha} --format json`));
     }
   }
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+  }));
+  // Files in a stable order, whatever finished first.
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { name, files };
 }
 

@@ -51,6 +51,8 @@ export function edgeCommands(deployment: string, edge: { from: string; to: strin
 }
 
 const NODE_HEIGHT = 52;
+/** Colours as SVG attributes, so the file is readable on its own (the page's CSS adds dashes and fonts). */
+const COLOURS: Record<EdgeClass, string> = { ready: '#1a7f37', 'up-to-date': '#6e7781', 'requires-approval': '#9a6700', gated: '#cf222e' };
 const CHAR = 7.6; // average width of a character of the 13px sans-serif font the SVG uses
 
 /** The edges with their class and commands, and the SVG of the laid-out graph. */
@@ -76,11 +78,11 @@ export function promotionGraphSvg(input: GraphInput): { svg: string; edges: Grap
   const w = Math.ceil(size.width ?? 0);
   const h = Math.ceil(size.height ?? 0);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="promotion-graph" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-labelledby="graph-title-${esc(input.deployment)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="promotion-graph" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="sans-serif" font-size="13" role="img" aria-labelledby="graph-title-${esc(input.deployment)}">`,
     `<title id="graph-title-${esc(input.deployment)}">promotion graph of ${esc(input.deployment)}</title>`,
     '<defs>',
     ...(['ready', 'up-to-date', 'requires-approval', 'gated'] as const).map(
-      (c) => `<marker id="arrow-${c}" class="edge-${c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z"/></marker>`,
+      (c) => `<marker id="arrow-${c}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0 0L10 5L0 10z" fill="${COLOURS[c]}"/></marker>`,
     ),
     '</defs>',
   ];
@@ -91,8 +93,8 @@ export function promotionGraphSvg(input: GraphInput): { svg: string; edges: Grap
     const tip = [`${e.from} → ${e.to}: ${e.state}`, ...e.commands].join('\n');
     parts.push(
       `<g class="edge edge-${e.class}" data-from="${esc(e.from)}" data-to="${esc(e.to)}" data-state="${esc(e.state)}"><title>${esc(tip)}</title>`,
-      `<path d="${d}" marker-end="url(#arrow-${e.class})"/>`,
-      laid.x === undefined ? '' : `<text x="${round(laid.x)}" y="${round(laid.y! + 4)}" text-anchor="middle">${esc(e.state)}</text>`,
+      `<path d="${d}" fill="none" stroke="${COLOURS[e.class]}" stroke-width="2" marker-end="url(#arrow-${e.class})"/>`,
+      laid.x === undefined ? '' : `<text x="${round(laid.x)}" y="${round(laid.y! - 6)}" text-anchor="middle" fill="${COLOURS[e.class]}">${esc(e.state)}</text>`,
       '</g>',
     );
   }
@@ -100,10 +102,10 @@ export function promotionGraphSvg(input: GraphInput): { svg: string; edges: Grap
     const n = g.node(t.name);
     const x = round(n.x - n.width / 2);
     const y = round(n.y - n.height / 2);
-    const marks = `${t.entry ? ' (entry)' : ''}${t.requires_approval ? ' 🔒' : ''}`;
+    const marks = `${t.entry ? ' (entry)' : ''}${t.requires_approval ? ' (approval)' : ''}`;
     parts.push(
       `<g class="node${t.entry ? ' entry' : ''}" data-target="${esc(t.name)}">`,
-      `<rect x="${x}" y="${y}" width="${round(n.width)}" height="${round(n.height)}" rx="6"/>`,
+      `<rect x="${x}" y="${y}" width="${round(n.width)}" height="${round(n.height)}" rx="6" fill="#fff" stroke="#57606a" stroke-width="${t.entry ? 2.4 : 1.2}"/>`,
       `<text x="${round(n.x)}" y="${round(n.y - 5)}" text-anchor="middle" class="name">${esc(t.name)}${esc(marks)}</text>`,
       `<text x="${round(n.x)}" y="${round(n.y + 14)}" text-anchor="middle" class="caption">${esc(input.caption(t.name))}</text>`,
       '</g>',
