@@ -184,8 +184,8 @@
       select('status', 'status', options(function (e) { return e.status; })) +
       '<label>from<input type="date" name="since" value="' + esc(query.get('since') || '') + '"></label>' +
       '<label>to<input type="date" name="until" value="' + esc(query.get('until') || '') + '"></label>' +
-      '<button type="reset">clear</button></form>');
-    html.push('<p id="count" class="muted" aria-live="polite"></p><div class="scroll"><table class="timeline"><thead><tr><th scope="col">time</th><th scope="col">target</th><th scope="col">component</th><th scope="col">status</th><th scope="col">commit</th><th scope="col" class="wide">by</th><th scope="col" class="wide">notes</th></tr></thead><tbody id="timeline"></tbody></table></div>');
+      '<button type="button" id="clear">clear</button></form>');
+    html.push('<p id="count" class="muted" aria-live="polite"></p><div class="scroll"><table class="timeline"><thead><tr><th scope="col">time</th><th scope="col">target</th><th scope="col">component</th><th scope="col">status</th><th scope="col">commit</th><th scope="col" class="wide">by</th><th scope="col" class="wide">notes</th></tr></thead><tbody id="timeline"></tbody></table></div><p><button type="button" id="more"></button> <button type="button" id="all">show all</button></p>');
     main.innerHTML = html.join('');
     var form = document.getElementById('filters');
     var apply = function () {
@@ -195,39 +195,70 @@
       timeline(d, entries, q);
     };
     form.addEventListener('change', apply);
-    form.addEventListener('reset', function () { setTimeout(apply, 0); });
+    document.getElementById('clear').addEventListener('click', function () {
+      FILTERS.forEach(function (k) { form.elements[k].value = ''; });
+      apply();
+    });
     timeline(d, entries, query);
     return undefined;
   }
 
+  /** Rows are added CHUNK at a time (more as the end scrolls into view): a long history opens at once. */
+  var CHUNK = 200;
+  var observer = null;
+
   function timeline(d, entries, q) {
     var f = {};
     FILTERS.forEach(function (k) { f[k] = q.get(k) || ''; });
-    var rows = [];
-    var day = '';
-    var shown = 0;
-    for (var i = 0; i < entries.length; i++) {
-      var e = entries[i];
-      if ((f.target && e.target !== f.target) || (f.component && e.component !== f.component) || (f.who && (e.deployed_by || '') !== f.who) || (f.status && e.status !== f.status)) continue;
+    var shown = entries.filter(function (e) {
+      if ((f.target && e.target !== f.target) || (f.component && e.component !== f.component) || (f.who && (e.deployed_by || '') !== f.who) || (f.status && e.status !== f.status)) return false;
       var date = String(e.timestamp).slice(0, 10);
-      if ((f.since && date < f.since) || (f.until && date > f.until)) continue;
-      shown++;
-      if (date !== day) {
-        day = date;
-        rows.push('<tr class="day"><th colspan="7" scope="rowgroup">' + esc(date) + '</th></tr>');
+      return !((f.since && date < f.since) || (f.until && date > f.until));
+    });
+    var body = document.getElementById('timeline');
+    var more = document.getElementById('more');
+    var done = 0;
+    var day = '';
+    var add = function (n) {
+      var rows = [];
+      var end = Math.min(shown.length, done + n);
+      for (; done < end; done++) {
+        var e = shown[done];
+        var date = String(e.timestamp).slice(0, 10);
+        if (date !== day) {
+          day = date;
+          rows.push('<tr class="day"><th colspan="7" scope="rowgroup">' + esc(date) + '</th></tr>');
+        }
+        rows.push(row(d, e));
       }
-      var notes = [];
-      if (typeof e.message === 'string') notes.push('“' + esc(e.message) + '”');
-      if (e.promoted_from) notes.push('promoted from ' + esc(e.promoted_from));
-      if (e.rollback_of) notes.push('rollback of ' + esc(short(e.rollback_of)));
-      if (e.approval) notes.push('approved by ' + esc(approvalText(e.approval)));
-      if (e.dirty) notes.push('dirty');
-      if (e.metadata && e.metadata.error) notes.push(esc(e.metadata.error));
-      rows.push('<tr class="s-' + esc(e.status) + '"><td><a href="' + link(['d', d.name, 'record', e.tag]) + '">' + esc(String(e.timestamp).slice(11)) + '</a></td><td>' + esc(e.target) + '</td><td>' + esc(e.component) +
-        '</td><td>' + status(e.status) + '</td><td><code>' + esc(short(e.git_sha)) + '</code></td><td class="wide">' + esc(e.deployed_by) + '</td><td class="wide">' + notes.join(', ') + '</td></tr>');
+      body.insertAdjacentHTML('beforeend', rows.join(''));
+      more.hidden = document.getElementById('all').hidden = done >= shown.length;
+      more.textContent = 'show ' + Math.min(CHUNK, shown.length - done) + ' more of ' + (shown.length - done);
+    };
+    body.innerHTML = shown.length ? '' : '<tr><td colspan="7" class="empty">No record matches.</td></tr>';
+    document.getElementById('count').textContent = shown.length + ' of ' + entries.length + ' records';
+    more.onclick = function () { add(CHUNK); };
+    document.getElementById('all').onclick = function () { add(shown.length); };
+    add(CHUNK);
+    if (observer) observer.disconnect();
+    if (window.IntersectionObserver) {
+      observer = new IntersectionObserver(function (seen) {
+        if (seen[0].isIntersecting && done < shown.length) add(CHUNK);
+      }, { rootMargin: '400px' });
+      observer.observe(more);
     }
-    document.getElementById('timeline').innerHTML = rows.join('') || '<tr><td colspan="7" class="empty">No record matches.</td></tr>';
-    document.getElementById('count').textContent = shown + ' of ' + entries.length + ' records';
+  }
+
+  function row(d, e) {
+    var notes = [];
+    if (typeof e.message === 'string') notes.push('“' + esc(e.message) + '”');
+    if (e.promoted_from) notes.push('promoted from ' + esc(e.promoted_from));
+    if (e.rollback_of) notes.push('rollback of ' + esc(short(e.rollback_of)));
+    if (e.approval) notes.push('approved by ' + esc(approvalText(e.approval)));
+    if (e.dirty) notes.push('dirty');
+    if (e.metadata && e.metadata.error) notes.push(esc(e.metadata.error));
+    return '<tr class="s-' + esc(e.status) + '"><td><a href="' + link(['d', d.name, 'record', e.tag]) + '">' + esc(String(e.timestamp).slice(11)) + '</a></td><td>' + esc(e.target) + '</td><td>' + esc(e.component) +
+      '</td><td>' + status(e.status) + '</td><td><code>' + esc(short(e.git_sha)) + '</code></td><td class="wide">' + esc(e.deployed_by) + '</td><td class="wide">' + notes.join(', ') + '</td></tr>';
   }
 
   // ---- one record --------------------------------------------------------------------------------
