@@ -67,8 +67,9 @@ export function promotionGraphSvg(input: GraphInput): { svg: string; edges: Grap
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 24, ranksep: 110, edgesep: 16, marginx: 12, marginy: 12 });
   g.setDefaultEdgeLabel(() => ({}));
+  const label = (t: GraphInput['graph']['targets'][number]) => `${t.name}${t.entry ? ' (entry)' : ''}${t.requires_approval ? ' (approval)' : ''}`;
   for (const t of input.graph.targets) {
-    const width = Math.max(120, 24 + CHAR * Math.max(t.name.length + 2, input.caption(t.name).length));
+    const width = Math.max(120, 28 + CHAR * Math.max(label(t).length, input.caption(t.name).length));
     g.setNode(t.name, { width, height: NODE_HEIGHT });
   }
   for (const e of edges) g.setEdge(e.from, e.to, { width: CHAR * e.state.length + 8, height: 16, labelpos: 'c' });
@@ -102,11 +103,10 @@ export function promotionGraphSvg(input: GraphInput): { svg: string; edges: Grap
     const n = g.node(t.name);
     const x = round(n.x - n.width / 2);
     const y = round(n.y - n.height / 2);
-    const marks = `${t.entry ? ' (entry)' : ''}${t.requires_approval ? ' (approval)' : ''}`;
     parts.push(
       `<g class="node${t.entry ? ' entry' : ''}" data-target="${esc(t.name)}">`,
       `<rect x="${x}" y="${y}" width="${round(n.width)}" height="${round(n.height)}" rx="6" fill="#fff" stroke="#57606a" stroke-width="${t.entry ? 2.4 : 1.2}"/>`,
-      `<text x="${round(n.x)}" y="${round(n.y - 5)}" text-anchor="middle" class="name">${esc(t.name)}${esc(marks)}</text>`,
+      `<text x="${round(n.x)}" y="${round(n.y - 5)}" text-anchor="middle" class="name">${esc(label(t))}</text>`,
       `<text x="${round(n.x)}" y="${round(n.y + 14)}" text-anchor="middle" class="caption">${esc(input.caption(t.name))}</text>`,
       '</g>',
     );

@@ -56,9 +56,14 @@
     if (!j) return '<p class="empty">Not in this site.</p>';
     return '<p class="empty">' + esc(d.commands[path]) + ' failed: ' + esc(j.error) + (j.hint ? ' (' + esc(j.hint) + ')' : '') + '</p>';
   }
+  /** The target pairs with a diff in the site, in the deployment file's order of targets. */
   function pairs(d) {
+    var g = file(d, 'promotion-graph.json');
+    var order = g ? g.targets.map(function (t) { return t.name; }) : [];
     return Object.keys(d.files).filter(function (p) { return /^diff\//.test(p); }).map(function (p) {
       return p.slice(5, -5).split('..');
+    }).sort(function (a, b) {
+      return order.indexOf(a[0]) - order.indexOf(b[0]) || order.indexOf(a[1]) - order.indexOf(b[1]);
     });
   }
   function approvalText(a) {
