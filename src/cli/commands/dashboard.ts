@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { CommandContext } from '../context.js';
 import { configError } from '../../util/errors.js';
 import { openDeployment } from '../../tracking/open.js';
+import { openTracking } from '../../tracking/recorder.js';
 import { openWorkspace } from '../../model/index.js';
 import { GitRepo } from '../../tracking/git.js';
 
@@ -30,13 +31,9 @@ export async function run(_args: string[], options: Options, ctx: CommandContext
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: options.offline });
   const root = ws.config.root;
   const out = resolve(ctx.cwd, options.out ?? resolve(root, '.atmos/dashboard'));
-  const names = options.deployment ? [options.deployment] : undefined;
   // The records are fetched from the tracking remote once (unless --offline); every part then reads them locally.
-  if (names) await openDeployment(ctx, names[0]!, { offline: options.offline });
-  else if (!options.offline) {
-    const { openTracking } = await import('../../tracking/recorder.js');
-    await openTracking({ cwd: root, env: ctx.env, remote: ws.config.remote, signal: ctx.signal, log: ctx.log, fetch: true });
-  }
+  if (options.deployment) await openDeployment(ctx, options.deployment, { offline: options.offline });
+  else await openTracking({ cwd: root, env: ctx.env, remote: ws.config.remote, signal: ctx.signal, log: ctx.log, fetch: true, offline: options.offline });
   const { generateSite } = await import('../dashboard/site.js');
   const generate = async () => {
     const started = Date.now();
