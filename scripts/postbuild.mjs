@@ -4,6 +4,8 @@ chmodSync(new URL('../dist/cli/bin.js', import.meta.url), 0o755);
 // Schemas the SBOM code validates against at run time live beside it in dist/.
 import { cpSync } from 'node:fs';
 cpSync(new URL('../src/sbom/schemas', import.meta.url), new URL('../dist/sbom/schemas', import.meta.url), { recursive: true });
+// The dashboard's page (HTML, CSS, JS) is copied into every site it writes.
+cpSync(new URL('../src/cli/dashboard/site', import.meta.url), new URL('../dist/cli/dashboard/site', import.meta.url), { recursive: true });
 // The CycloneDX schema validator, compiled once here rather than in every process.
 import { execFileSync } from 'node:child_process';
 execFileSync(process.execPath, [new URL('./compile-cdx-validator.cjs', import.meta.url).pathname], { stdio: 'inherit' });

@@ -32,7 +32,7 @@ describe('the CI example', () => {
   it('calls only commands and flags the CLI has', () => {
     const workflow = parse(readFileSync(join(PROJECT_ROOT, 'examples/ci/github-actions.yml'), 'utf8'));
     const calls = invocations(workflow);
-    expect(calls.map((c) => c.command).sort()).toEqual(['affected', 'matrix', 'rollout', 'rollout', 'rollout', 'rollout', 'status', 'test']);
+    expect(calls.map((c) => c.command).sort()).toEqual(['affected', 'dashboard', 'matrix', 'rollout', 'rollout', 'rollout', 'rollout', 'status', 'test']);
     for (const call of calls) {
       const spec = deploymentCommands.find((c) => c.name === call.command);
       expect(spec, call.line).toBeDefined();

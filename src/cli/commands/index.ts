@@ -189,6 +189,20 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./promotion-status.js'),
   },
   {
+    name: 'dashboard',
+    description: 'write a static site (overview, promotion graph, history, records, diffs) from the records; --serve serves it',
+    options: [
+      { flags: '--out <dir>', description: 'folder to write the site into (default: .atmos/dashboard)' },
+      { flags: '--deployment <deployment>', description: 'only this deployment (default: every deployment)' },
+      { flags: '--check-drift', description: 'also run a plan per deployed terraform component and show drift (as status --check-drift)' },
+      { flags: '--serve', description: 'serve the site on 127.0.0.1, read-only, generating it again when the records change' },
+      { flags: '--port <n>', description: 'with --serve: the port (default 8808; 0 takes any free one)' },
+      { flags: '--offline', description: 'do not fetch tracking refs and notes from the remote first' },
+    ],
+    examples: ['deployment dashboard --out site', 'deployment dashboard --deployment payment-service --serve --port 8808'],
+    load: () => import('./dashboard.js'),
+  },
+  {
     name: 'matrix',
     args: '<deployment>',
     description: 'CI job matrix (JSON) of the active components of a target, with rollout waves',
