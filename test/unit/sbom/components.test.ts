@@ -73,6 +73,48 @@ describe('helmfile', () => {
     expect(scan.packages.find((p) => p.id === 'helm-release:ingress')).toMatchObject({ name: 'nginx', version: '15.3.1' });
     expect(scan.direct).toEqual(['helm-release:cache', 'helm-release:ingress', 'helm-release:local-chart']);
   });
+  it('a local chart: Chart.yaml name/version/appVersion, dependencies pinned by Chart.lock, images its values pin by digest', async () => {
+    const scan = await scanHelmfile(join(FIXTURES, 'helmfile'));
+    const worker = scan.packages.find((p) => p.id === 'helm-release:local-chart')!;
+    expect(worker).toMatchObject({ name: 'worker', version: '1.4.2', source: 'charts/worker/Chart.yaml' });
+    expect(worker.purl).toBeUndefined(); // a chart of the repository is published nowhere
+    expect(worker.properties).toContainEqual(['atmos:helm:app-version', '2.0.1']);
+    expect(worker.properties).toContainEqual(['atmos:helm:chart-path', 'charts/worker']);
+    const pg = scan.packages.find((p) => p.name === 'postgresql')!;
+    // Chart.yaml says ~13.2.0; Chart.lock pins 13.2.24; an OCI repository, with the reference helm pulls.
+    expect(pg).toMatchObject({ version: '13.2.24', purl: 'pkg:helm/postgresql@13.2.24?repository_url=oci%3A%2F%2Fregistry-1.docker.io%2Fbitnamicharts' });
+    expect(pg.externalRefs).toEqual([{ type: 'distribution', url: 'oci://registry-1.docker.io/bitnamicharts/postgresql:13.2.24' }]);
+    const common = scan.packages.find((p) => p.name === 'common')!;
+    expect(common).toMatchObject({ version: '0.1.0', source: 'charts/common/Chart.yaml' });
+    const images = scan.packages.filter((p) => p.kind === 'container').map((p) => p.purl);
+    expect(images.sort()).toEqual([
+      `pkg:oci/migrate@sha256:${'2'.repeat(64)}?repository_url=ghcr.io%2Facme%2Fmigrate&tag=1.0`,
+      `pkg:oci/statsd-exporter@sha256:${'3'.repeat(64)}?repository_url=docker.io%2Fprom%2Fstatsd-exporter`,
+      `pkg:oci/worker@sha256:${'1'.repeat(64)}?repository_url=ghcr.io%2Facme%2Fworker&tag=2.0.1`,
+    ]);
+    // busybox:1.36 is pinned by tag only: not exact, not listed.
+    expect(scan.packages.some((p) => p.name === 'busybox')).toBe(false);
+    expect(worker.dependsOn.sort()).toEqual([common.id, pg.id, ...scan.packages.filter((p) => p.kind === 'container').map((p) => p.id)].sort());
+    const oci = scan.packages.find((p) => p.id === 'helm-release:ingress')!;
+    expect(oci.externalRefs).toEqual([{ type: 'distribution', url: 'oci://registry-1.docker.io/bitnamicharts/nginx:15.3.1' }]);
+  });
+  it('a local chart without Chart.yaml, or a dependency without Chart.lock: warnings, incomplete', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, {
+        'helmfile.yaml': 'releases:\n  - name: a\n    chart: ./charts/missing\n  - name: b\n    chart: ./charts/b\n',
+        'charts/b/Chart.yaml': 'name: b\nversion: 1.0.0\ndependencies:\n  - name: redis\n    version: ">=18"\n    repository: https://charts.bitnami.com/bitnami\n',
+      });
+      const scan = await scanHelmfile(dir);
+      expect(scan.incomplete).toBe(true);
+      expect(scan.warnings.map((w) => `${w.file}: ${w.message}`)).toEqual([
+        'charts/missing/Chart.yaml: the chart has no readable Chart.yaml: its version and dependencies are unknown',
+        'charts/b/Chart.yaml: dependency redis: no pinned version (run `helm dependency update` to write Chart.lock)',
+      ]);
+    } finally {
+      removeDir(dir);
+    }
+  });
   it('a release without a pinned version or lock: warning with its line, incomplete', async () => {
     const dir = tempDir();
     try {
