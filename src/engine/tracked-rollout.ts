@@ -303,7 +303,7 @@ async function attachInfrastructureSbom(
   if (done.length === 0) return;
   try {
     const { componentSbom, attachSbom } = await import('../sbom/index.js');
-    const boms = await Promise.all(done.map(({ component }) => componentSbom(component, { root: ws.config.root, commit })));
+    const boms = await Promise.all(done.map(({ component, result }) => componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest })));
     await attachSbom(repo, deployment, commit, boms);
     const { shareSbomNote } = await import('./image-sbom.js');
     await shareSbomNote(ws, repo, deployment, log);

@@ -31,6 +31,8 @@ export interface ComponentSbomExtras {
   workdir?: string;
   /** TF_DATA_DIR of that working directory, when not `<workdir>/.terraform`. */
   dataDir?: string;
+  /** Terraform: the `modules.json` init wrote in a working directory since removed. */
+  modulesManifest?: string;
   commit?: string;
 }
 
@@ -56,7 +58,7 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
       });
     }
     case 'terraform':
-      return terraformComponentSbom({ ...base, directory: extras.workdir ?? component.directory, dataDir: extras.dataDir });
+      return terraformComponentSbom({ ...base, directory: extras.workdir ?? component.directory, dataDir: extras.dataDir, modulesManifest: extras.modulesManifest });
     case 'helmfile':
       return helmfileComponentSbom({ ...base, directory: extras.workdir ?? component.directory });
     default:

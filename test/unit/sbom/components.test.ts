@@ -50,6 +50,19 @@ describe('terraform', () => {
       removeDir(dir);
     }
   });
+  it('a registry module with a version constraint and no modules.json: no version, the constraint kept, a warning', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, { 'main.tf': 'module "ecr" {\n  source  = "terraform-aws-modules/ecr/aws"\n  version = "~> 2.0"\n}\n' });
+      const scan = await scanTerraform(dir);
+      expect(scan.packages[0]).toMatchObject({ version: undefined, purl: 'pkg:terraform/terraform-aws-modules/ecr/aws' });
+      expect(scan.packages[0]!.properties).toContainEqual(['atmos:terraform:constraint', '~> 2.0']);
+      expect(scan.incomplete).toBe(true);
+      expect(scan.warnings).toEqual([{ file: 'main.tf', line: 1, message: 'module "ecr": version "~> 2.0" is a constraint, not a version (the one terraform init chose is not known here)' }]);
+    } finally {
+      removeDir(dir);
+    }
+  });
   it('an unclosed block is a located warning and marks the inventory incomplete', async () => {
     const dir = tempDir();
     try {
