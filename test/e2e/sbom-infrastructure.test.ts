@@ -110,6 +110,9 @@ describe('the SBOM note of a rollout: infrastructure', () => {
       'h1:zT1ZbegaAYHwQa+QwIFugArWikRJI9dqohj8xb0GY88= zh:3248aae6a2198f3ec8394218d05bd5e42be59f43a3a7c0b71c66ec0df08b69e7',
     ]);
     expect(prop(net, 'atmos:incomplete')).toEqual([]);
+    const summary = await runCli(['deployment', 'sbom', 'infra', '--target', 'dev', '--component', 'net'], { cwd: repo, env: env() });
+    expect(summary.stdout).toContain('└── ./modules/vpc (in the repository)\n');
+    expect(summary.stdout).toContain('└── hashicorp/null v3.2.2\n');
   });
 
   it('helmfile: a local chart with its Chart.yaml version, its Chart.lock-pinned OCI dependency, and the images its values pin by digest', async () => {
