@@ -111,6 +111,39 @@ describe('helmfile', () => {
     const oci = scan.packages.find((p) => p.id === 'helm-release:ingress')!;
     expect(oci.externalRefs).toEqual([{ type: 'distribution', url: 'oci://registry-1.docker.io/bitnamicharts/nginx:15.3.1' }]);
   });
+  it('a chart from a repository with oci: true; an image pinned as tag@digest in inline values', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, {
+        'helmfile.yaml': [
+          'repositories:',
+          '  - name: ecr',
+          '    url: 123.dkr.ecr.eu-west-1.amazonaws.com/charts',
+          '    oci: true',
+          'releases:',
+          '  - name: api',
+          '    chart: ecr/api',
+          '    version: 2.1.0',
+          '    values:',
+          '      - image:',
+          '          repository: 123.dkr.ecr.eu-west-1.amazonaws.com/api',
+          `          tag: "2.1.0@sha256:${'7'.repeat(64)}"`,
+          '',
+        ].join('\n'),
+      });
+      const scan = await scanHelmfile(dir);
+      expect(scan.warnings).toEqual([]);
+      const api = scan.packages.find((p) => p.id === 'helm-release:api')!;
+      expect(api).toMatchObject({ version: '2.1.0', purl: 'pkg:helm/api@2.1.0?repository_url=oci%3A%2F%2F123.dkr.ecr.eu-west-1.amazonaws.com%2Fcharts' });
+      expect(api.externalRefs).toEqual([{ type: 'distribution', url: 'oci://123.dkr.ecr.eu-west-1.amazonaws.com/charts/api:2.1.0' }]);
+      const image = scan.packages.find((p) => p.kind === 'container')!;
+      expect(image).toMatchObject({ version: `sha256:${'7'.repeat(64)}`, purl: `pkg:oci/api@sha256:${'7'.repeat(64)}?repository_url=123.dkr.ecr.eu-west-1.amazonaws.com%2Fapi&tag=2.1.0` });
+      expect(image.properties).toEqual([['atmos:helm:values', 'helmfile.yaml (release api, values[0]): image']]);
+      expect(api.dependsOn).toEqual([image.id]);
+    } finally {
+      removeDir(dir);
+    }
+  });
   it('a local chart without Chart.yaml, or a dependency without Chart.lock: warnings, incomplete', async () => {
     const dir = tempDir();
     try {
