@@ -24,8 +24,9 @@ export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (comp
         relativeTo: ws.config.root,
         ...(onPackages ? { onProgress: (read: LockFileProgress) => onPackages(built.component, read) } : {}),
       });
-      const repo = new GitRepo(ws.config.root, { env: ws.env });
-      const { digest } = await attachSbom(repo, built.deployment, built.gitSha, bom);
+      const repo = new GitRepo(ws.config.root, { env: ws.env, warn: (m) => log.warn(m) });
+      const image = `${built.image.registry ? `${built.image.registry}/` : ''}${built.image.repository}@${built.image.digest}`;
+      const { digest } = await attachSbom(repo, built.deployment, built.gitSha, bom, { warn: (m) => log.warn(m), subject: `image ${image}`, env: ws.env });
       await shareSbomNote(ws, repo, built.deployment, log);
       return { sbomDigest: digest };
     } catch (error) {
@@ -46,9 +47,11 @@ export async function shareSbomNote(
   const { pushNotes, sharingRemote } = await import('../tracking/recorder.js');
   const remote = await sharingRemote(ws, repo);
   if (!remote) return;
-  const { sbomNoteRef } = await import('../sbom/index.js');
+  const { sbomNoteRef, sbomPartRefPrefix } = await import('../sbom/index.js');
   try {
-    await pushNotes({ repo, remote, deployedBy: '' }, [sbomNoteRef(deployment)]);
+    // A note over 10 MB is stored in parts, each in its own notes ref: they travel with it.
+    const parts = (await repo.forEachRef([sbomPartRefPrefix(deployment)], ['refname'])).map((r) => r.refname);
+    await pushNotes({ repo, remote, deployedBy: '' }, [sbomNoteRef(deployment), ...parts]);
   } catch (error) {
     log.warn(`the SBOM note was not pushed to ${remote} (${(error as Error).message}); it is kept locally`);
   }

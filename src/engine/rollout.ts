@@ -45,6 +45,8 @@ export interface ComponentResult {
   outputs?: Record<string, unknown>;
   /** The working directory, when kept (failure or --keep-workspace). */
   workdir?: string;
+  /** Terraform, after apply: the `modules.json` its init wrote (the SBOM's module versions); not part of the JSON shape. */
+  modulesManifest?: string;
   /** What went wrong (failed, cancelled), sensitive values blanked. */
   error?: string;
   /** Exit code of the failure: 1 a step failed, 2 configuration, 3 refused (a locked component). */
@@ -342,7 +344,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
             return finish({ status: 'planned', planCounts: run.planCounts, planChanges: run.planChanges, workdir: run.workdir });
           }
           runtime.outputs!.set(key, run.outputs);
-          return finish({ status: 'succeeded', outputs: publicOutputs(run), workdir: run.workdir });
+          return finish({ status: 'succeeded', outputs: publicOutputs(run), workdir: run.workdir, modulesManifest: run.modulesManifest });
         }
         const run = await runHelmfileComponent(helmfileBinary!, finalized, runnerContext(signal), { planOnly });
         return finish({ status: planOnly ? 'planned' : 'succeeded', workdir: run.workdir });

@@ -87,6 +87,8 @@ export interface TerraformRun {
   planChanges?: ResourceChange[];
   /** The working directory, when it was kept. */
   workdir?: string;
+  /** After an apply: the `modules.json` init wrote (the module versions it chose), for the SBOM. */
+  modulesManifest?: string;
 }
 
 /** A step failure that keeps the working directory for debugging. */
@@ -233,6 +235,8 @@ export async function runTerraformComponent(
         (await localStateOutputs(component, ctx)) ??
         (JSON.parse((await step(binary, ['output', '-json', '-no-color'], 'output', component, ctx, workdir, env)).stdout || '{}') as TerraformOutputsJson);
       run = splitOutputs(outputs, ctx.redactor, await derivedFromSecrets(workdir, component, ctx.redactor));
+      // The working directory goes; the module versions init chose stay known to the SBOM.
+      run.modulesManifest = await readFile(join(env.TF_DATA_DIR!, 'modules', 'modules.json'), 'utf8').catch(() => undefined);
     }
     // The plan file embeds every variable value, sensitive ones included.
     await rm(join(workdir, PLAN_FILE), { force: true });

@@ -210,7 +210,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   });
 
   // Written like the records (through their kept git processes, safe from Ctrl-C), which then end.
-  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, options.log));
+  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, options.log, target));
   recorder?.close();
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
     options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
@@ -305,13 +305,14 @@ async function attachInfrastructureSbom(
   commit: string,
   finished: { component: ResolvedComponent; result: ComponentResult }[],
   log: RolloutOptions['log'],
+  target: string,
 ): Promise<void> {
   const done = finished.filter(({ component, result }) => result.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile'));
   if (done.length === 0) return;
   try {
     const { componentSbom, attachSbom } = await import('../sbom/index.js');
-    const boms = await Promise.all(done.map(({ component }) => componentSbom(component, { root: ws.config.root, commit })));
-    await attachSbom(repo, deployment, commit, boms);
+    const boms = await Promise.all(done.map(({ component, result }) => componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest })));
+    await attachSbom(repo, deployment, commit, boms, { warn: (m) => log.warn(m), subject: `target ${target}`, env: ws.env });
     const { shareSbomNote } = await import('./image-sbom.js');
     await shareSbomNote(ws, repo, deployment, log);
   } catch (error) {

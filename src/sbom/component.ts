@@ -38,6 +38,8 @@ export interface DirectoryComponentInput {
   directory: string;
   /** TF_DATA_DIR when not `<directory>/.terraform` (terraform only). */
   dataDir?: string;
+  /** The text of `modules.json` when it was read before its working directory was removed (terraform only). */
+  modulesManifest?: string;
   dependsOn?: string[];
   commit?: string;
   relativeTo?: string;
@@ -93,7 +95,7 @@ async function applicationVersion(dir: string): Promise<string | undefined> {
 
 export async function terraformComponentSbom(input: DirectoryComponentInput): Promise<ComponentSbom> {
   const { scanTerraform } = await import('./terraform.js');
-  const scan = await scanTerraform(input.directory, { dataDir: input.dataDir, relativeTo: input.relativeTo });
+  const scan = await scanTerraform(input.directory, { dataDir: input.dataDir, relativeTo: input.relativeTo, modulesManifest: input.modulesManifest });
   return fromScan('terraform', input.name, scan, input.dependsOn, input.commit);
 }
 

@@ -12,7 +12,7 @@ export type { ImageInfo, NixpackSbomInput, DirectoryComponentInput } from './com
 export type { NoteRepo, AttachOptions } from './store.js';
 export type { SbomDiff, PackageChange } from './summary.js';
 export { nixpackComponentSbom, terraformComponentSbom, helmfileComponentSbom, emptyComponentSbom, imagePackage } from './component.js';
-export { attachSbom, readSbomNote, mergeSboms, sbomNoteRef } from './store.js';
+export { attachSbom, readSbomNote, readSbomNoteText, mergeSboms, sbomNoteRef, sbomPartRefPrefix } from './store.js';
 export { toCycloneDx, validateCycloneDx, cycloneDxDocument, fromCycloneDx } from './cyclonedx.js';
 export { toSpdx, validateSpdx, spdxDocument } from './spdx.js';
 export { renderSummary, renderDiff, diffSboms, toJsonShape } from './summary.js';
@@ -32,6 +32,8 @@ export interface ComponentSbomExtras {
   workdir?: string;
   /** TF_DATA_DIR of that working directory, when not `<workdir>/.terraform`. */
   dataDir?: string;
+  /** Terraform: the `modules.json` init wrote in a working directory since removed. */
+  modulesManifest?: string;
   commit?: string;
   /** Told the packages read so far from a nixpack component's lock files. */
   onProgress?: NixpackSbomInput['onProgress'];
@@ -60,7 +62,7 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
       });
     }
     case 'terraform':
-      return terraformComponentSbom({ ...base, directory: extras.workdir ?? component.directory, dataDir: extras.dataDir });
+      return terraformComponentSbom({ ...base, directory: extras.workdir ?? component.directory, dataDir: extras.dataDir, modulesManifest: extras.modulesManifest });
     case 'helmfile':
       return helmfileComponentSbom({ ...base, directory: extras.workdir ?? component.directory });
     default:

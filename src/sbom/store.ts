@@ -1,5 +1,7 @@
 // The SBOM note `refs/notes/atmos/<deployment>/sbom` on a commit (SPEC 8): one CycloneDX document
 // per commit, merged per component, so a build and later rollouts each add their own components.
+// A document over 10 MB is stored in parts (see attachSbom); every reader joins them (readSbomNoteText).
+import { createHash } from 'node:crypto';
 import type { ComponentSbom, DeploymentSbom } from './model.js';
 import { configError } from '../util/errors.js';
 
@@ -12,18 +14,105 @@ export interface NoteRepo {
 /** SPEC 8: notes over 50 MB are refused. The tracking adapter enforces it too; checking first spares a slow schema validation. */
 const NOTE_MAX_BYTES = 50 * 1024 * 1024;
 
+/** Notes over 10 MB slow down every fetch of the notes ref (SPEC 8): a larger document is split into parts this size at most. */
+const NOTE_PART_BYTES = 10 * 1024 * 1024;
+/** For tests only: a smaller part size, so that splitting is exercised without 10 MB documents. */
+export const PART_BYTES_VARIABLE = 'ATMOS_SBOM_NOTE_PART_BYTES';
+
 export function sbomNoteRef(deployment: string): string {
   return `refs/notes/atmos/${deployment}/sbom`;
+}
+
+/** The notes ref holding part `n` (from 1) of a split SBOM note. */
+export function sbomPartRef(deployment: string, n: number): string {
+  return `refs/notes/atmos/${deployment}/sbom-part/${n}`;
+}
+
+/** The prefix of the part refs, for listing and pushing them with the note. */
+export function sbomPartRefPrefix(deployment: string): string {
+  return `refs/notes/atmos/${deployment}/sbom-part/`;
 }
 
 export interface AttachOptions {
   toolVersion?: string;
   now?: Date;
+  /** Told when the note is over 10 MB and is split. */
+  warn?: (message: string) => void;
+  /** What the note is for, in that warning (`image registry/app@sha256:…`, `target prod`). */
+  subject?: string;
+  /** Where the test-only part size is read from (default: this process's environment). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The index a split note holds instead of the document: how many parts, and the document's size and SHA-256. */
+interface PartsIndex {
+  count: number;
+  bytes: number;
+  sha256: string;
+}
+const INDEX_KEY = 'atmos:sbom-parts';
+
+function partsIndex(text: string): PartsIndex | undefined {
+  if (!text.startsWith(`{"${INDEX_KEY}"`)) return undefined;
+  try {
+    const index = (JSON.parse(text) as Record<string, PartsIndex>)[INDEX_KEY];
+    return index && Number.isInteger(index.count) && index.count > 0 && typeof index.sha256 === 'string' ? index : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The note's text — the parts of a split note joined — or undefined when the commit has none, or a
+ * part is missing or the joined text is not the document the index names (a write still under way).
+ */
+export async function readSbomNoteText(repo: NoteRepo, deployment: string, commit: string): Promise<string | undefined> {
+  const text = await repo.readNote(sbomNoteRef(deployment), commit);
+  const index = text === undefined ? undefined : partsIndex(text);
+  if (!index) return text;
+  const parts: string[] = [];
+  for (let n = 1; n <= index.count; n++) {
+    const part = await repo.readNote(sbomPartRef(deployment, n), commit);
+    if (part === undefined) return undefined;
+    // Each part was written with one newline after it (a note ends with one).
+    parts.push(part.endsWith('\n') ? part.slice(0, -1) : part);
+  }
+  const joined = `${parts.join('')}\n`;
+  return sha256Hex(joined) === index.sha256 ? joined : undefined;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * `text` (one line of JSON and its newline) in parts of at most `limit` bytes, each with its newline.
+ * A part never ends inside a UTF-8 character nor with a space or tab: git strips trailing whitespace
+ * from a note's lines.
+ */
+export function splitNote(text: string, limit: number): string[] {
+  const bytes = Buffer.from(text.endsWith('\n') ? text.slice(0, -1) : text, 'utf8');
+  const max = Math.max(limit - 1, 8);
+  const parts: string[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = Math.min(start + max, bytes.length);
+    if (end < bytes.length) {
+      while (end > start + 1 && ((bytes[end]! & 0xc0) === 0x80 || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
+    }
+    parts.push(`${bytes.subarray(start, end).toString('utf8')}\n`);
+    start = end;
+  }
+  return parts;
+}
+
+function partBytes(env: NodeJS.ProcessEnv): number {
+  const value = Number(env[PART_BYTES_VARIABLE]);
+  return Number.isInteger(value) && value > 0 ? value : NOTE_PART_BYTES;
 }
 
 /** The note's document in the model, or undefined when the commit has none (or one this tool cannot read). */
 export async function readSbomNote(repo: NoteRepo, deployment: string, commit: string): Promise<DeploymentSbom | undefined> {
-  const text = await repo.readNote(sbomNoteRef(deployment), commit);
+  const text = await readSbomNoteText(repo, deployment, commit);
   if (!text?.trim()) return undefined;
   let json: Record<string, unknown>;
   try {
@@ -81,11 +170,29 @@ export async function attachSbom(
   }
   // `text` is JSON.stringify(doc) and doc is plain JSON data: validating doc validates the note.
   await validateDocument(doc);
+  const limit = partBytes(options.env ?? process.env);
+  if (size > limit) {
+    // Parts first, the index last: a reader sees the old document, or the new one whole.
+    const parts = splitNote(text, limit);
+    const hex = sha256Hex(text);
+    options.warn?.(
+      `the SBOM note of ${deployment} on ${commit.slice(0, 12)}${options.subject ? ` (${options.subject})` : ''} is ${megabytes(size)} MB, over ${megabytes(limit)} MB: ` +
+        `stored in ${parts.length} parts (${sbomPartRefPrefix(deployment)}1..${parts.length}), which atmos joins when it reads the note`,
+    );
+    for (const [i, part] of parts.entries()) await repo.addNote(sbomPartRef(deployment, i + 1), commit, part, (_existing, added) => added);
+    const index = `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n`;
+    await repo.addNote(sbomNoteRef(deployment), commit, index, (_existing, added) => added);
+    return { document: doc, digest: `sha256:${hex}` };
+  }
   // Another writer may have added components since we read: merge again with what is there now.
   let written = text;
   await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (written = current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));
   const { createHash } = await import('node:crypto');
   return { document: doc, digest: `sha256:${createHash('sha256').update(written).digest('hex')}` };
+}
+
+function megabytes(bytes: number): string {
+  return (bytes / 1048576).toFixed(bytes < 1048576 ? 3 : 1);
 }
 
 function sameDocument(current: string, read: DeploymentSbom | undefined): boolean {

@@ -26,7 +26,7 @@ export function renderSummary(sbom: DeploymentSbom): string {
     const byId = new Map(c.packages.map((p) => [p.id, p]));
     // go.mod's `// indirect` requirements hang off the main module, but people read them as transitive.
     const direct = c.direct.map((id) => byId.get(id)).filter((p): p is SbomPackage => Boolean(p) && !p!.properties.some(([k]) => k === 'atmos:go:indirect'));
-    for (const p of direct) lines.push(`  └── ${displayName(p)} ${showVersion(p.version)}${p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
+    for (const p of direct) lines.push(`  └── ${displayName(p)} ${!p.version && /^\.\.?\//.test(p.name) ? '(in the repository)' : showVersion(p.version)}${p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
     const transitive = c.packages.length - direct.length;
     if (transitive > 0) lines.push(`      + ${transitive} transitive ${transitive === 1 ? 'package' : 'packages'}`);
     for (const w of c.warnings) lines.push(`      ! ${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ${w.message}`);

@@ -1,7 +1,7 @@
 // Terraform components: module calls from `*.tf` (versions resolved by `terraform init` win, from
 // `.terraform/modules/modules.json`), providers with versions and hashes from `.terraform.lock.hcl`.
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { PackageURL } from 'packageurl-js';
 import { hashFromH1, newPackage, type ScanResult, type SbomPackage } from './model.js';
 import { scanHcl, type HclAttribute } from '../util/hcl.js';
@@ -11,24 +11,43 @@ export interface TerraformScanOptions {
   relativeTo?: string;
   /** TF_DATA_DIR when it is not `<dir>/.terraform`. */
   dataDir?: string;
+  /** The text of `modules.json` as `terraform init` wrote it, when read before its directory went away. */
+  modulesManifest?: string;
 }
 
 interface ModuleCall {
+  /** `a`, or `a.b` for the call `b` inside module `a` (the keys of modules.json). */
   key: string;
   source: string;
+  /** The exact version: written exactly, or chosen by `terraform init`. */
   version?: string;
+  /** The `version` argument when it is a constraint (`~> 5.2`). */
+  constraint?: string;
   file: string;
   line?: number;
 }
 
 const DEFAULT_REGISTRY = 'registry.terraform.io';
 
-export async function scanTerraform(dir: string, options: TerraformScanOptions = {}): Promise<ScanResult> {
-  const result: ScanResult = { packages: [], direct: [], warnings: [], incomplete: false };
-  const shown = (file: string) => relative(options.relativeTo ?? dir, file) || file;
-  const calls = new Map<string, ModuleCall>();
+const EXACT_VERSION = /^=?\s*v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?)$/;
+const isLocalSource = (source: string) => source.startsWith('./') || source.startsWith('../');
 
+/**
+ * The module calls of the `.tf` files of `dir`, and those of the local modules they call (`./modules/x`
+ * is in the repository: its own calls are read as `terraform init` would list them, `parent.child`).
+ */
+async function readModuleCalls(
+  dir: string,
+  prefix: string,
+  calls: Map<string, ModuleCall>,
+  result: ScanResult,
+  shown: (file: string) => string,
+  visiting: Set<string>,
+): Promise<void> {
+  if (visiting.has(dir)) return;
+  visiting.add(dir);
   const entries = await readdir(dir).catch(() => [] as string[]);
+  const local: [string, string][] = [];
   for (const name of entries.filter((n) => n.endsWith('.tf')).sort()) {
     const path = join(dir, name);
     const text = await readFile(path, 'utf8');
@@ -39,32 +58,53 @@ export async function scanTerraform(dir: string, options: TerraformScanOptions =
     }
     for (const block of scan.blocks) {
       if (block.type !== 'module' || !block.labels[0]) continue;
+      const key = `${prefix}${block.labels[0]}`;
       const source = block.attributes.get('source')?.value;
       const version = block.attributes.get('version')?.value;
       if (typeof source !== 'string') {
-        result.warnings.push({ file: shown(path), line: block.line, message: `module "${block.labels[0]}" has no literal source` });
+        result.warnings.push({ file: shown(path), line: block.line, message: `module "${key}" has no literal source` });
         result.incomplete = true;
         continue;
       }
-      calls.set(block.labels[0], { key: block.labels[0], source, version: typeof version === 'string' ? version : undefined, file: shown(path), line: block.line });
+      const written = typeof version === 'string' ? version.trim() : undefined;
+      const exact = written !== undefined ? EXACT_VERSION.exec(written)?.[1] : undefined;
+      calls.set(key, { key, source, version: exact, constraint: exact ? undefined : written, file: shown(path), line: block.line });
+      if (isLocalSource(source)) local.push([key, resolve(dir, source)]);
     }
   }
+  for (const [key, moduleDir] of local) await readModuleCalls(moduleDir, `${key}.`, calls, result, shown, visiting);
+  visiting.delete(dir);
+}
+
+export async function scanTerraform(dir: string, options: TerraformScanOptions = {}): Promise<ScanResult> {
+  const result: ScanResult = { packages: [], direct: [], warnings: [], incomplete: false };
+  const shown = (file: string) => relative(options.relativeTo ?? dir, file) || file;
+  const calls = new Map<string, ModuleCall>();
+
+  await readModuleCalls(dir, '', calls, result, shown, new Set());
 
   // After `terraform init`, modules.json lists every module (nested ones too) with the version chosen.
+  // A rollout reads it from its working directory before that is removed (`modulesManifest`).
   const dataDir = options.dataDir ?? join(dir, '.terraform');
   const manifestPath = join(dataDir, 'modules', 'modules.json');
-  const manifestText = await readFile(manifestPath, 'utf8').catch(() => undefined);
+  const manifestText = options.modulesManifest ?? (await readFile(manifestPath, 'utf8').catch(() => undefined));
   if (manifestText !== undefined) {
     try {
       const manifest = JSON.parse(manifestText) as { Modules?: { Key: string; Source: string; Version?: string }[] };
       for (const m of manifest.Modules ?? []) {
         if (!m.Key) continue;
         const written = calls.get(m.Key);
-        calls.set(m.Key, { key: m.Key, source: written?.source ?? m.Source, version: m.Version || undefined, file: written?.file ?? shown(manifestPath), line: written?.line });
-        if (written && written.version && m.Version) calls.get(m.Key)!.version = m.Version;
+        calls.set(m.Key, { key: m.Key, source: written?.source ?? m.Source, version: m.Version || undefined, constraint: written?.constraint, file: written?.file ?? shown(manifestPath), line: written?.line });
       }
     } catch (error) {
       result.warnings.push({ file: shown(manifestPath), message: `not valid JSON: ${(error as Error).message}` });
+      result.incomplete = true;
+    }
+  }
+  for (const call of calls.values()) {
+    // A registry module's `version` is a constraint; only an exact one (or init's choice) is a version.
+    if (call.version === undefined && call.constraint !== undefined && isRegistrySource(call.source)) {
+      result.warnings.push({ file: call.file, line: call.line, message: `module "${call.key}": version "${call.constraint}" is a constraint, not a version (the one terraform init chose is not known here)` });
       result.incomplete = true;
     }
   }
@@ -129,19 +169,27 @@ function providerPackage(address: string, attributes: Map<string, HclAttribute>,
   });
 }
 
+/** `[host/]ns/name/system[//subdir]`: a module registry address (not git, GitHub shorthand or a URL). */
+function registryAddress(src: string): RegExpExecArray | undefined {
+  const m = /^(?:([a-z0-9.-]+\.[a-z]{2,}(?::\d+)?)\/)?([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)(?:\/\/.*)?$/.exec(src);
+  return m && !src.includes('::') && !/^(github\.com|bitbucket\.org)\//.test(src) ? m : undefined;
+}
+const isRegistrySource = (src: string) => registryAddress(src) !== undefined;
+
 /** Registry addresses (`ns/name/system`), git, GitHub shorthand, archives and local paths. */
 function modulePackage(call: ModuleCall): SbomPackage {
   const properties: [string, string][] = [
     ['atmos:terraform:module', call.key],
     ['atmos:terraform:source', call.source],
   ];
+  if (call.constraint) properties.push(['atmos:terraform:constraint', call.constraint]);
   const base = { ecosystem: 'terraform-module', source: call.file, properties };
   const src = call.source;
-  if (src.startsWith('./') || src.startsWith('../')) {
+  if (isLocalSource(src)) {
     return newPackage({ ...base, id: `terraform-module:${call.key}`, name: src });
   }
-  const registry = /^(?:([a-z0-9.-]+\.[a-z]{2,}(?::\d+)?)\/)?([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)\/([A-Za-z0-9_-]+)(?:\/\/.*)?$/.exec(src);
-  if (registry && !src.includes('::') && !/^(github\.com|bitbucket\.org)\//.test(src)) {
+  const registry = registryAddress(src);
+  if (registry) {
     const [, host, ns, name, system] = registry;
     return newPackage({
       ...base,

@@ -50,6 +50,19 @@ describe('terraform', () => {
       removeDir(dir);
     }
   });
+  it('a registry module with a version constraint and no modules.json: no version, the constraint kept, a warning', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, { 'main.tf': 'module "ecr" {\n  source  = "terraform-aws-modules/ecr/aws"\n  version = "~> 2.0"\n}\n' });
+      const scan = await scanTerraform(dir);
+      expect(scan.packages[0]).toMatchObject({ version: undefined, purl: 'pkg:terraform/terraform-aws-modules/ecr/aws' });
+      expect(scan.packages[0]!.properties).toContainEqual(['atmos:terraform:constraint', '~> 2.0']);
+      expect(scan.incomplete).toBe(true);
+      expect(scan.warnings).toEqual([{ file: 'main.tf', line: 1, message: 'module "ecr": version "~> 2.0" is a constraint, not a version (the one terraform init chose is not known here)' }]);
+    } finally {
+      removeDir(dir);
+    }
+  });
   it('an unclosed block is a located warning and marks the inventory incomplete', async () => {
     const dir = tempDir();
     try {
@@ -72,6 +85,81 @@ describe('helmfile', () => {
     expect(cache.properties).toContainEqual(['atmos:helm:constraint', '~18.1.0']);
     expect(scan.packages.find((p) => p.id === 'helm-release:ingress')).toMatchObject({ name: 'nginx', version: '15.3.1' });
     expect(scan.direct).toEqual(['helm-release:cache', 'helm-release:ingress', 'helm-release:local-chart']);
+  });
+  it('a local chart: Chart.yaml name/version/appVersion, dependencies pinned by Chart.lock, images its values pin by digest', async () => {
+    const scan = await scanHelmfile(join(FIXTURES, 'helmfile'));
+    const worker = scan.packages.find((p) => p.id === 'helm-release:local-chart')!;
+    expect(worker).toMatchObject({ name: 'worker', version: '1.4.2', source: 'charts/worker/Chart.yaml' });
+    expect(worker.purl).toBeUndefined(); // a chart of the repository is published nowhere
+    expect(worker.properties).toContainEqual(['atmos:helm:app-version', '2.0.1']);
+    expect(worker.properties).toContainEqual(['atmos:helm:chart-path', 'charts/worker']);
+    const pg = scan.packages.find((p) => p.name === 'postgresql')!;
+    // Chart.yaml says ~13.2.0; Chart.lock pins 13.2.24; an OCI repository, with the reference helm pulls.
+    expect(pg).toMatchObject({ version: '13.2.24', purl: 'pkg:helm/postgresql@13.2.24?repository_url=oci%3A%2F%2Fregistry-1.docker.io%2Fbitnamicharts' });
+    expect(pg.externalRefs).toEqual([{ type: 'distribution', url: 'oci://registry-1.docker.io/bitnamicharts/postgresql:13.2.24' }]);
+    const common = scan.packages.find((p) => p.name === 'common')!;
+    expect(common).toMatchObject({ version: '0.1.0', source: 'charts/common/Chart.yaml' });
+    const images = scan.packages.filter((p) => p.kind === 'container').map((p) => p.purl);
+    expect(images.sort()).toEqual([
+      `pkg:oci/migrate@sha256:${'2'.repeat(64)}?repository_url=ghcr.io%2Facme%2Fmigrate&tag=1.0`,
+      `pkg:oci/statsd-exporter@sha256:${'3'.repeat(64)}?repository_url=docker.io%2Fprom%2Fstatsd-exporter`,
+      `pkg:oci/worker@sha256:${'1'.repeat(64)}?repository_url=ghcr.io%2Facme%2Fworker&tag=2.0.1`,
+    ]);
+    // busybox:1.36 is pinned by tag only: not exact, not listed.
+    expect(scan.packages.some((p) => p.name === 'busybox')).toBe(false);
+    expect(worker.dependsOn.sort()).toEqual([common.id, pg.id, ...scan.packages.filter((p) => p.kind === 'container').map((p) => p.id)].sort());
+    const oci = scan.packages.find((p) => p.id === 'helm-release:ingress')!;
+    expect(oci.externalRefs).toEqual([{ type: 'distribution', url: 'oci://registry-1.docker.io/bitnamicharts/nginx:15.3.1' }]);
+  });
+  it('a chart from a repository with oci: true; an image pinned as tag@digest in inline values', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, {
+        'helmfile.yaml': [
+          'repositories:',
+          '  - name: ecr',
+          '    url: 123.dkr.ecr.eu-west-1.amazonaws.com/charts',
+          '    oci: true',
+          'releases:',
+          '  - name: api',
+          '    chart: ecr/api',
+          '    version: 2.1.0',
+          '    values:',
+          '      - image:',
+          '          repository: 123.dkr.ecr.eu-west-1.amazonaws.com/api',
+          `          tag: "2.1.0@sha256:${'7'.repeat(64)}"`,
+          '',
+        ].join('\n'),
+      });
+      const scan = await scanHelmfile(dir);
+      expect(scan.warnings).toEqual([]);
+      const api = scan.packages.find((p) => p.id === 'helm-release:api')!;
+      expect(api).toMatchObject({ version: '2.1.0', purl: 'pkg:helm/api@2.1.0?repository_url=oci%3A%2F%2F123.dkr.ecr.eu-west-1.amazonaws.com%2Fcharts' });
+      expect(api.externalRefs).toEqual([{ type: 'distribution', url: 'oci://123.dkr.ecr.eu-west-1.amazonaws.com/charts/api:2.1.0' }]);
+      const image = scan.packages.find((p) => p.kind === 'container')!;
+      expect(image).toMatchObject({ version: `sha256:${'7'.repeat(64)}`, purl: `pkg:oci/api@sha256:${'7'.repeat(64)}?repository_url=123.dkr.ecr.eu-west-1.amazonaws.com%2Fapi&tag=2.1.0` });
+      expect(image.properties).toEqual([['atmos:helm:values', 'helmfile.yaml (release api, values[0]): image']]);
+      expect(api.dependsOn).toEqual([image.id]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+  it('a local chart without Chart.yaml, or a dependency without Chart.lock: warnings, incomplete', async () => {
+    const dir = tempDir();
+    try {
+      writeFiles(dir, {
+        'helmfile.yaml': 'releases:\n  - name: a\n    chart: ./charts/missing\n  - name: b\n    chart: ./charts/b\n',
+        'charts/b/Chart.yaml': 'name: b\nversion: 1.0.0\ndependencies:\n  - name: redis\n    version: ">=18"\n    repository: https://charts.bitnami.com/bitnami\n',
+      });
+      const scan = await scanHelmfile(dir);
+      expect(scan.incomplete).toBe(true);
+      expect(scan.warnings.map((w) => `${w.file}: ${w.message}`)).toEqual([
+        'charts/missing/Chart.yaml: the chart has no readable Chart.yaml: its version and dependencies are unknown',
+        'charts/b/Chart.yaml: dependency redis: no pinned version (run `helm dependency update` to write Chart.lock)',
+      ]);
+    } finally {
+      removeDir(dir);
+    }
   });
   it('a release without a pinned version or lock: warning with its line, incomplete', async () => {
     const dir = tempDir();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { GitRepo } from '../../../src/tracking/git.js';
-import { attachSbom, readSbomNote, sbomNoteRef, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
+import { attachSbom, readSbomNote, readSbomNoteText, sbomNoteRef, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
 import { PROJECT_ROOT, git, gitSnapshot, initRepo, removeDir } from '../../helpers/repo.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/sbom');
@@ -50,5 +50,45 @@ describe('attachSbom', () => {
     await expect(attachSbom(repo, 'payment-service', other, huge)).rejects.toMatchObject({ code: 'E_NOTE_TOO_LARGE', exitCode: 2 });
     expect(gitSnapshot(dir)).toBe(before);
     expect(await readSbomNote(repo, 'payment-service', other)).toBeUndefined();
+  });
+
+  it('a note over 10 MB is split into parts under 10 MB, with a warning naming its subject and size; readers join them', async () => {
+    const other = git(dir, 'commit-tree', '-m', 'large', `${commit}^{tree}`);
+    const warnings: string[] = [];
+    const large: ComponentSbom = { ...helm, properties: [['atmos:padding', 'x'.repeat(11 * 1024 * 1024)]] };
+    const { digest } = await attachSbom(repo, 'payment-service', other, large, { warn: (m) => warnings.push(m), subject: 'target prod', env: {} });
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^the SBOM note of payment-service on ${other.slice(0, 12)} \\(target prod\\) is 11\\.0 MB, over 10\\.0 MB: stored in 2 parts`))]);
+    const parts = git(dir, 'for-each-ref', '--format=%(refname)', 'refs/notes/atmos/payment-service/sbom-part/').split('\n');
+    expect(parts).toEqual(['refs/notes/atmos/payment-service/sbom-part/1', 'refs/notes/atmos/payment-service/sbom-part/2']);
+    for (const ref of [...parts, sbomNoteRef('payment-service')]) {
+      const size = Number(git(dir, 'cat-file', '-s', git(dir, 'notes', `--ref=${ref}`, 'list', other)));
+      expect(size).toBeLessThanOrEqual(10 * 1024 * 1024);
+    }
+    const text = (await readSbomNoteText(repo, 'payment-service', other))!;
+    expect(digest).toBe(`sha256:${createHash('sha256').update(text).digest('hex')}`);
+    const note = (await readSbomNote(repo, 'payment-service', other))!;
+    expect(note.components[0]!.properties).toContainEqual(['atmos:padding', 'x'.repeat(11 * 1024 * 1024)]);
+  });
+
+  it('parts never cut a character or lose the spaces git strips at the end of a line; a part missing reads as no note', async () => {
+    const other = git(dir, 'commit-tree', '-m', 'small limit', `${commit}^{tree}`);
+    const value = 'ä € 𝄞 x  '.repeat(200);
+    const padded: ComponentSbom = { ...tf, properties: [['atmos:padding', value]] };
+    const warnings: string[] = [];
+    // The part size is forced down (the test-only variable) so that there are many boundaries.
+    await attachSbom(repo, 'boundaries', other, padded, { warn: (m) => warnings.push(m), env: { ATMOS_SBOM_NOTE_PART_BYTES: '997' } });
+    expect(warnings).toHaveLength(1);
+    const count = git(dir, 'for-each-ref', '--format=%(refname)', 'refs/notes/atmos/boundaries/sbom-part/').split('\n').length;
+    expect(count).toBeGreaterThan(5);
+    const note = (await readSbomNote(repo, 'boundaries', other))!;
+    expect(note.components[0]!.properties).toContainEqual(['atmos:padding', value]);
+    // Written again below the limit, it is one note again (the old parts are no longer read).
+    await attachSbom(repo, 'boundaries', other, tf, { env: {} });
+    expect((await readSbomNote(repo, 'boundaries', other))!.components[0]!.properties).not.toContainEqual(['atmos:padding', value]);
+    expect(JSON.parse(git(dir, 'notes', `--ref=${sbomNoteRef('boundaries')}`, 'show', other)).bomFormat).toBe('CycloneDX');
+    // Split again, then one part lost: the note cannot be read, rather than read wrong.
+    await attachSbom(repo, 'boundaries', other, padded, { env: { ATMOS_SBOM_NOTE_PART_BYTES: '997' } });
+    git(dir, 'update-ref', '-d', 'refs/notes/atmos/boundaries/sbom-part/3');
+    expect(await readSbomNote(repo, 'boundaries', other)).toBeUndefined();
   });
 });
