@@ -361,19 +361,21 @@ async function buildOne(
     buildKey: key,
   };
   const finishedOn = now();
+  // The provenance goes to the registry with the image, before anything is written to git: a
+  // registry that refuses it fails the build as a refused push does, with nothing recorded.
+  const provenance = published && deps.gitSha ? await provenanceOf(ws, options, item, { ...deps, gitSha: deps.gitSha }, { image: recordedImage(root, ref.image), tag, base: built.base, startedOn, finishedOn, digest }) : undefined;
+  if (provenance && pushed) {
+    const { publishProvenance } = await import('./provenance.js');
+    const { RegistryClient } = await import('./registry.js');
+    const client = new RegistryClient(plan.image.registry!, registryOptions);
+    const stored = await publishProvenance(client, plan.image.name, deps.layout, result.manifest, provenance.bytes);
+    options.log.info(`${component}: provenance stored in ${plan.image.registry}/${plan.image.name} (${stored.via === 'referrers' ? `referrer ${stored.reference.slice(0, 19)}` : `tag ${stored.reference}`})`);
+  }
   const sbom = options.onBuilt ? await options.onBuilt(built) : undefined;
   let recorded = false;
   if (published) {
-    if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
+    if (!deps.gitSha || !provenance) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
     else {
-      const provenance = await provenanceOf(ws, options, item, { ...deps, gitSha: deps.gitSha }, { image: recordedImage(root, ref.image), tag, base: built.base, startedOn, finishedOn, digest });
-      if (pushed) {
-        const { publishProvenance } = await import('./provenance.js');
-        const { RegistryClient } = await import('./registry.js');
-        const client = new RegistryClient(plan.image.registry!, registryOptions);
-        const stored = await publishProvenance(client, plan.image.name, deps.layout, result.manifest, provenance.bytes);
-        options.log.info(`${component}: provenance stored in ${plan.image.registry}/${plan.image.name} (${stored.via === 'referrers' ? `referrer ${stored.reference.slice(0, 19)}` : `tag ${stored.reference}`})`);
-      }
       await options.records.record({
         deployment: options.deployment,
         component,

@@ -92,7 +92,7 @@ export async function verifyTarget(opened: OpenedDeployment, target: string, env
     if (!record) return { check: 'provenance', ok: false, detail: 'without a build record there is no commit whose provenance note to read' };
     const statement = (await readProvenance(repo, spec.name, record.git_sha)).find((s) => s.digest === entry.digest);
     if (!statement) {
-      return { check: 'provenance', ok: false, detail: `the provenance note on ${short(record.git_sha)} (refs/notes/atmos/${spec.name}/provenance) has no statement for ${short(entry.digest)}; fetch the tracking notes (atmos deployment status ${spec.name} fetches them), else build and roll out a new commit to record one` };
+      return { check: 'provenance', ok: false, detail: `the provenance note on ${short(record.git_sha)} (refs/notes/atmos/${spec.name}/provenance) has no statement for ${shortDigest(entry.digest)}; fetch the tracking notes (atmos deployment status ${spec.name} fetches them), else build and roll out a new commit to record one` };
     }
     if (!statement.commit || !targetCommits.has(statement.commit)) {
       return { check: 'provenance', ok: false, detail: `its provenance names commit ${short(statement.commit) ?? '(none)'}, which no current record of ${target} names; roll out the commit the image was built from` };
@@ -105,6 +105,11 @@ export async function verifyTarget(opened: OpenedDeployment, target: string, env
 
   const images = [...running.values()];
   return { deployment: spec.name, target, verified: images.every((i) => i.checks.every((c) => c.ok)), images };
+}
+
+/** `sha256:` and 12 hex digits, as the build prints a digest. */
+function shortDigest(digest: string): string {
+  return digest.slice(0, 19);
 }
 
 /** Whether a build record's image and a deployment record's image are the same place (the part before `@`). */
@@ -125,16 +130,16 @@ async function digestCheck(root: string, entry: VerifiedImage, env: NodeJS.Proce
     } catch {
       return bad(`${entry.digest} is not a sha256 digest`);
     }
-    if (!existsSync(path)) return bad(`the layout ${entry.image.slice(4, entry.image.lastIndexOf('@'))} has no manifest ${short(entry.digest)}`);
+    if (!existsSync(path)) return bad(`the layout ${entry.image.slice(4, entry.image.lastIndexOf('@'))} has no manifest ${shortDigest(entry.digest)}`);
     const bytes = await readFile(path);
     const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if (actual !== entry.digest) return bad(`the layout's manifest blob ${short(entry.digest)} was changed: its bytes hash to ${actual}`);
+    if (actual !== entry.digest) return bad(`the layout's manifest blob ${shortDigest(entry.digest)} was changed: its bytes hash to ${actual}`);
     let blobs: Descriptor[];
     try {
       const manifest = JSON.parse(bytes.toString()) as { config?: Descriptor; layers?: Descriptor[] };
       blobs = [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? [])];
     } catch {
-      return bad(`the layout's manifest ${short(entry.digest)} is not JSON`);
+      return bad(`the layout's manifest ${shortDigest(entry.digest)} is not JSON`);
     }
     for (const blob of blobs) {
       const blobPath = layout.blobPath(blob.digest);
@@ -152,7 +157,7 @@ async function digestCheck(root: string, entry: VerifiedImage, env: NodeJS.Proce
     const client = new RegistryClient(ref.registry, { env, retries: 1 });
     // getManifest hashes the bytes the registry sends and refuses another digest.
     await client.getManifest(ref.repository, entry.digest);
-    return { check: 'digest', ok: true, detail: `${ref.registry}/${ref.repository} serves ${short(entry.digest)}` };
+    return { check: 'digest', ok: true, detail: `${ref.registry}/${ref.repository} serves ${shortDigest(entry.digest)}` };
   } catch (error) {
     return { check: 'digest', ok: false, detail: `${isAtmosError(error) ? error.message : String(error)}; push the image again (atmos deployment build) or check the registry` };
   }

@@ -149,7 +149,7 @@ describe('atmos deployment verify', () => {
     const result = await verify(repo);
     expect(result.code).toBe(3);
     expect(result.stderr).toContain('error[E_VERIFY_FAILED]');
-    expect(result.stderr).toMatch(/web oci:\.atmos\/images\/shop\/web@sha256:[0-9a-f]{64}: digest: the layout's manifest blob sha256:[0-9a-f]{5} was changed: its bytes hash to sha256:[0-9a-f]{64}; build the image again/);
+    expect(result.stderr).toMatch(/web oci:\.atmos\/images\/shop\/web@sha256:[0-9a-f]{64}: digest: the layout's manifest blob sha256:[0-9a-f]{12} was changed: its bytes hash to sha256:[0-9a-f]{64}; build the image again/);
     const out = JSON.parse(result.stdout);
     expect(out.verified).toBe(false);
     expect(out.images[0].checks.filter((c: { ok: boolean }) => !c.ok).map((c: { check: string }) => c.check)).toEqual(['digest']);
@@ -210,7 +210,7 @@ describe('atmos deployment verify', () => {
     git(repo, 'update-ref', '-d', PROVENANCE);
     const result = await verify(repo);
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(/provenance: the provenance note on [0-9a-f]{12} \(refs\/notes\/atmos\/shop\/provenance\) has no statement for sha256:[0-9a-f]{5}/);
+    expect(result.stderr).toMatch(/provenance: the provenance note on [0-9a-f]{12} \(refs\/notes\/atmos\/shop\/provenance\) has no statement for sha256:[0-9a-f]{12}/);
   });
 
   it('exit 2 when nothing is deployed to the target', async () => {
