@@ -53,12 +53,15 @@ export async function verifyTarget(opened: OpenedDeployment, target: string, env
   }
   // One entry per image a current record runs (several components' records name the same image).
   const running = new Map<string, VerifiedImage>();
+  /** The commits of the records that run each image. */
+  const runAt = new Map<VerifiedImage, Set<string>>();
   for (const s of states) {
     for (const [component, image] of Object.entries(s.deployed?.images ?? {})) {
       const key = `${component}\0${image}`;
       const entry = running.get(key) ?? { component, image, digest: parseImageRef(image).digest, run_by: [], commit: null, checks: [] };
       entry.run_by.push(s.component);
       running.set(key, entry);
+      runAt.set(entry, new Set([...(runAt.get(entry) ?? []), ...(s.commit ? [s.commit] : [])]));
     }
   }
   const records = new Map<string, (BuildRecord & { tag: string })[]>();
@@ -94,13 +97,25 @@ export async function verifyTarget(opened: OpenedDeployment, target: string, env
     if (!statement) {
       return { check: 'provenance', ok: false, detail: `the provenance note on ${short(record.git_sha)} (refs/notes/atmos/${spec.name}/provenance) has no statement for ${shortDigest(entry.digest)}; fetch the tracking notes (atmos deployment status ${spec.name} fetches them), else build and roll out a new commit to record one` };
     }
-    if (!statement.commit || !targetCommits.has(statement.commit)) {
-      return { check: 'provenance', ok: false, detail: `its provenance names commit ${short(statement.commit) ?? '(none)'}, which no current record of ${target} names; roll out the commit the image was built from` };
-    }
-    if (statement.commit !== record.git_sha) {
+    if (statement.commit && statement.commit !== record.git_sha) {
       return { check: 'provenance', ok: false, detail: `its provenance names commit ${short(statement.commit)}, its build record ${short(record.git_sha)}; one of them was changed: build the image again` };
     }
-    return { check: 'provenance', ok: true, detail: `SLSA v1, built from ${short(statement.commit)}` };
+    if (statement.commit && targetCommits.has(statement.commit)) return { check: 'provenance', ok: true, detail: `SLSA v1, built from ${short(statement.commit)}` };
+    // An image is reused, not rebuilt, by a later commit that leaves its source as it was (the same
+    // build key): it holds when the record running it is at a commit whose source folder is the tree built.
+    const same = await sameSourceAt(statement.source, runAt.get(entry) ?? new Set());
+    if (statement.commit && same) return { check: 'provenance', ok: true, detail: `SLSA v1, built from ${short(statement.commit)} (its source as at ${short(same)})` };
+    return { check: 'provenance', ok: false, detail: `its provenance names commit ${short(statement.commit) ?? '(none)'}, which no current record of ${target} names, and the source it was built from is not the one at the commits that run it; roll out the commit the image was built from, or build the image of the commit rolled out` };
+  }
+
+  /** The first of `commits` whose source folder is the git tree the statement names. */
+  async function sameSourceAt(source: { path: string; tree?: string } | undefined, commits: Set<string>): Promise<string | undefined> {
+    if (!source?.tree) return undefined;
+    for (const commit of commits) {
+      const tree = await repo.revParse(source.path === '.' || source.path === '' ? `${commit}^{tree}` : `${commit}:${source.path}`);
+      if (tree === source.tree) return commit;
+    }
+    return undefined;
   }
 
   const images = [...running.values()];

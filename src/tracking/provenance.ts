@@ -14,6 +14,8 @@ export interface ProvenanceSummary {
   /** The source commit (resolvedDependencies' gitCommit). */
   commit?: string;
   buildKey?: string;
+  /** The source folder (relative to the repository) and its git tree at `commit`. */
+  source?: { path: string; tree?: string };
   statement: Record<string, unknown>;
 }
 
@@ -26,10 +28,13 @@ export function parseProvenanceNote(note: string | undefined): ProvenanceSummary
       const statement = JSON.parse(line) as Record<string, any>;
       const hex = statement.subject?.[0]?.digest?.sha256;
       if (statement.predicateType !== 'https://slsa.dev/provenance/v1' || typeof hex !== 'string') continue;
-      const deps = (statement.predicate?.buildDefinition?.resolvedDependencies ?? []) as { digest?: Record<string, unknown> }[];
+      const deps = (statement.predicate?.buildDefinition?.resolvedDependencies ?? []) as { name?: string; digest?: Record<string, unknown>; annotations?: Record<string, unknown> }[];
       const commit = deps.map((d) => d.digest?.gitCommit).find((c): c is string => typeof c === 'string');
       const key = statement.predicate?.buildDefinition?.externalParameters?.build_key;
-      out.push({ digest: `sha256:${hex}`, commit, buildKey: typeof key === 'string' ? key : undefined, statement });
+      const tree = deps.find((d) => d.name === 'source-tree');
+      const path = tree?.annotations?.path;
+      const source = typeof path === 'string' ? { path, ...(typeof tree?.digest?.gitTree === 'string' ? { tree: tree.digest.gitTree } : {}) } : undefined;
+      out.push({ digest: `sha256:${hex}`, commit, buildKey: typeof key === 'string' ? key : undefined, ...(source ? { source } : {}), statement });
     } catch {
       /* a line some other tool wrote */
     }

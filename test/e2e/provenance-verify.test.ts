@@ -176,16 +176,8 @@ describe('atmos deployment verify', () => {
 
   it('exit 3 for a forged deployment record naming a digest nobody built', async () => {
     const { repo } = await deployed();
-    // A newer success record on the deployed commit, written by hand.
-    const head = git(repo, 'rev-parse', 'HEAD');
     const forged = `sha256:${'ab'.repeat(32)}`;
-    const message = join(tempDir(), 'record');
-    cleanup.push(join(message, '..'));
-    writeFileSync(
-      message,
-      ['atmos.tools/v1alpha1', 'kind: Deployment', '---', 'deployment: shop', 'target: dev', 'component: web', 'component_type: nixpack', 'deployed_by: mallory@example.com', `git_sha: ${head}`, 'timestamp: 2099-01-01T00:00:00Z', 'status: success', 'images:', `  web: oci:.atmos/images/shop/web@${forged}`, ''].join('\n'),
-    );
-    git(repo, 'tag', '-a', '-F', message, 'atmos/deployments/shop/dev/web/2099-01-01T00-00-00Z', head);
+    forgeRecord(repo, git(repo, 'rev-parse', 'HEAD'), `oci:.atmos/images/shop/web@${forged}`);
     const result = await verify(repo);
     expect(result.code).toBe(3);
     const out = JSON.parse(result.stdout);
@@ -194,6 +186,32 @@ describe('atmos deployment verify', () => {
     expect(out.images[0].checks.filter((c: { ok: boolean }) => !c.ok).map((c: { check: string }) => c.check)).toEqual(['build-record', 'provenance', 'digest', 'sbom']);
     expect(result.stderr).toContain('error[E_VERIFY_FAILED]: 4 checks of shop/dev do not hold:');
     expect(result.stderr).toContain(`web oci:.atmos/images/shop/web@${forged}: build-record: no build record names ${forged}`);
+  });
+
+  it('passes when a later commit that leaves the source as it was runs the image built earlier', async () => {
+    const { repo, digest } = await deployed();
+    const built = git(repo, 'rev-parse', 'HEAD');
+    writeFileSync(join(repo, 'README.md'), 'a change outside the image source\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'docs');
+    expect((await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--yes'], { cwd: repo })).code).toBe(0);
+    const result = await verify(repo);
+    expect(result.code, result.stderr).toBe(0);
+    const image = JSON.parse(result.stdout).images[0];
+    expect(image).toMatchObject({ digest, commit: built });
+    expect(image.checks[1]).toEqual({ check: 'provenance', ok: true, detail: `SLSA v1, built from ${built.slice(0, 12)} (its source as at ${git(repo, 'rev-parse', 'HEAD').slice(0, 12)})` });
+  });
+
+  it('exit 3 when the image a record runs was built from a commit the target does not run, of another source', async () => {
+    const { repo } = await deployed();
+    const image = /^ {2}web: (\S+)$/m.exec(git(repo, 'for-each-ref', '--format=%(contents)', 'refs/atmos/records/shop/dev/web'))![1]!;
+    writeFileSync(join(repo, 'services/web/index.html'), '<h1>changed</h1>\n');
+    git(repo, 'commit', '-q', '-am', 'new page');
+    // A record of the new commit that runs the old image, written by hand.
+    forgeRecord(repo, git(repo, 'rev-parse', 'HEAD'), image);
+    const result = await verify(repo);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/web oci:\S+: provenance: its provenance names commit [0-9a-f]{12}, which no current record of dev names, and the source it was built from is not the one at the commits that run it/);
   });
 
   it('exit 3 when the SBOM note is missing', async () => {
@@ -220,3 +238,15 @@ describe('atmos deployment verify', () => {
     expect(result.stderr).toContain('error[E_NOT_DEPLOYED]: nothing is deployed to shop/dev');
   });
 });
+
+/** A success record of web on dev at `commit` running `image`, written by hand (and the deployed ref moved there). */
+function forgeRecord(repo: string, commit: string, image: string): void {
+  const message = join(tempDir(), 'record');
+  cleanup.push(join(message, '..'));
+  writeFileSync(
+    message,
+    ['atmos.tools/v1alpha1', 'kind: Deployment', '---', 'deployment: shop', 'target: dev', 'component: web', 'component_type: nixpack', 'deployed_by: mallory@example.com', `git_sha: ${commit}`, 'timestamp: 2099-01-01T00:00:00Z', 'status: success', 'images:', `  web: ${image}`, ''].join('\n'),
+  );
+  git(repo, 'tag', '-a', '-F', message, 'atmos/deployments/shop/dev/web/2099-01-01T00-00-00Z', commit);
+  git(repo, 'update-ref', 'refs/atmos/deployments/shop/dev/web', commit);
+}
