@@ -1,7 +1,8 @@
 // The provenance of a pushed image, stored beside it in a real registry (Debian's docker-registry,
 // distribution 2.x: no referrers API, so the `sha256-<hex>.att` tag): skopeo finds the tag and its
 // layer is the statement of the provenance note; an existing `.att` tag is merged, never replaced;
-// one that is not an attestation manifest is refused. `verify` checks the registry's digest.
+// one that is not an attestation manifest is refused. `verify` checks the registry's digest. The
+// base image's digest is among the statement's resolved dependencies.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,8 +10,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/requires.js';
 import { git, gitSnapshot, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { pushBusyboxBase } from '../helpers/containers.js';
 
-const describeWithPrograms = describeWith('docker-registry', 'skopeo');
+const describeWithPrograms = describeWith('docker-registry', 'skopeo', 'busybox');
 
 const cleanup: string[] = [];
 let registry: TestRegistry;
@@ -24,7 +26,7 @@ afterAll(async () => {
   cleanup.forEach(removeDir);
 });
 
-function siteRepo(name: string): string {
+function siteRepo(name: string, base = 'scratch'): string {
   const dir = initRepo({
     'deployments/shop.yaml': [
       'deployment:',
@@ -35,7 +37,7 @@ function siteRepo(name: string): string {
       '      web:',
       '        vars:',
       '          source: ./services/web',
-      `          image: { base: scratch, registry: "${registry.host}", name: ${name} }`,
+      `          image: { base: "${base}", registry: "${registry.host}", name: ${name} }`,
       '  targets:',
       '    dev: {}',
       '',
@@ -72,7 +74,8 @@ async function putManifest(repo: string, reference: string, mediaType: string, m
 
 describeWithPrograms('provenance in the registry', () => {
   it('the pushed image gets a sha256-<hex>.att tag whose layer is the statement of the provenance note; verify checks the registry', async () => {
-    const repo = siteRepo('shop/first');
+    const base = await pushBusyboxBase(registry.host, cleanup);
+    const repo = siteRepo('shop/first', base);
     const result = await build(repo);
     expect(result.code, result.stderr).toBe(0);
     const { digest } = JSON.parse(result.stdout).components[0];
@@ -89,7 +92,10 @@ describeWithPrograms('provenance in the registry', () => {
     const layer = readFileSync(join(dir, 'att', manifest.layers[0].digest.slice(7)), 'utf8');
     const note = git(repo, 'notes', '--ref=refs/notes/atmos/shop/provenance', 'show', 'HEAD');
     expect(layer).toBe(note);
-    expect(JSON.parse(layer).subject).toEqual([{ name: `${registry.host}/shop/first`, digest: { sha256: digest.slice(7) } }]);
+    const statement = JSON.parse(layer);
+    expect(statement.subject).toEqual([{ name: `${registry.host}/shop/first`, digest: { sha256: digest.slice(7) } }]);
+    const baseDigest = JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${base}`)).Digest as string;
+    expect(statement.predicate.buildDefinition.resolvedDependencies[2]).toEqual({ name: 'base-image', uri: base, digest: { sha256: baseDigest.slice(7) } });
 
     expect((await runCli(['deployment', 'rollout', 'shop', '--target', 'dev', '--yes'], { cwd: repo })).code).toBe(0);
     const verified = await runCli(['deployment', 'verify', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
