@@ -68,8 +68,10 @@ async function verify(repo: string, format = 'json') {
 }
 
 describe('provenance of a built image', () => {
-  it('build writes an in-toto SLSA v1 statement as the provenance note on the source commit, named by the build record', async () => {
+  it('build writes an in-toto SLSA v1 statement as the provenance note on the source commit, named by the build record, and pushes it', async () => {
     const repo = shopRepo();
+    const remote = withOrigin(repo);
+    cleanup.push(remote);
     const result = await runCli(['deployment', 'build', 'shop', '--target', 'dev', '--format', 'json'], { cwd: repo });
     expect(result.code, result.stderr).toBe(0);
     const built = JSON.parse(result.stdout).components[0];
@@ -84,8 +86,9 @@ describe('provenance of a built image', () => {
     expect(definition.buildType).toBe('https://atmos.tools/deployments/nixpack-build/v1');
     expect(definition.externalParameters).toMatchObject({ deployment: 'shop', target: 'dev', component: 'web', build_key: built.build_key, plan: { provider: 'static', source: 'services/web', base: 'scratch' } });
     expect(definition.internalParameters).toMatchObject({ builder: 'native', provider: 'static' });
-    expect(definition.resolvedDependencies[0]).toEqual({ name: 'source-commit', digest: { sha1: head, gitCommit: head } });
-    expect(definition.resolvedDependencies[1]).toMatchObject({ name: 'source-tree', digest: { gitTree: git(repo, 'rev-parse', 'HEAD:services/web') }, annotations: { path: 'services/web' } });
+    expect(definition.resolvedDependencies[0]).toEqual({ name: 'source-commit', uri: `git+${remote}@${head}`, digest: { sha1: head, gitCommit: head } });
+    expect(definition.resolvedDependencies[1]).toMatchObject({ name: 'source-tree', uri: `git+${remote}@${head}#services/web`, digest: { gitTree: git(repo, 'rev-parse', 'HEAD:services/web') }, annotations: { path: 'services/web' } });
+    expect(definition.resolvedDependencies).toHaveLength(2); // scratch: no base image
     const run = statement.predicate.runDetails;
     expect(run.builder.id).toBe('https://atmos.tools/deployments/builders/native');
     expect(run.metadata.invocationId).toBe(`atmos:build/shop/web/${built.build_key}`);
@@ -93,6 +96,8 @@ describe('provenance of a built image', () => {
     // The build record names the statement by the digest of its bytes.
     const record = git(repo, 'tag', '-l', '--format=%(contents)', `atmos/builds/shop/web/${built.build_key.slice(0, 12)}`);
     expect(record).toContain(`provenance_digest: sha256:${createHash('sha256').update(lines[0]!).digest('hex')}`);
+    // Shared with the build record.
+    expect(git(remote, 'rev-parse', PROVENANCE)).toBe(git(repo, 'rev-parse', PROVENANCE));
   });
 
   it('the statement is the same on a rebuild of the same source, but for its times', async () => {
