@@ -9,7 +9,7 @@ import type { NewBuildRecord, ResolvedComponent } from '../model/types.js';
 import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
-import { Layout, type Descriptor } from './layout.js';
+import { Layout, sha256, type Descriptor } from './layout.js';
 import { checkImageTag, makePlan, sourceDirOf } from './plan.js';
 import type { BuildPlan, BuilderName, BuildProgress } from './types.js';
 import type { BaseImage } from './base.js';
@@ -43,8 +43,10 @@ export interface BuildRecords {
   find(deployment: string, component: string, buildKey: string): Promise<{ image: unknown; digest: unknown } | undefined>;
   /** A component's records, newest first. */
   list(deployment: string, component: string): Promise<{ image: unknown; digest: unknown; git_sha: unknown }[]>;
-  /** Keeps the record of an image just published. */
-  record(record: NewBuildRecord): Promise<void>;
+  /** Keeps the record of an image just published, and its provenance statement (one JSON line) beside it. */
+  record(record: NewBuildRecord, provenance?: Buffer): Promise<void>;
+  /** Identifies this run in the provenance (the CI run's URL); default: the deployment, component and build key. */
+  invocationId?: string;
 }
 
 export interface BuildOptions {
@@ -98,6 +100,8 @@ export interface PlannedComponent {
   sourceDir: string;
   files: string[];
   dirty: boolean;
+  /** The hash of the source files (the build key's source part). */
+  treeHash: string;
   resolved: ResolvedComponent;
 }
 
@@ -134,7 +138,7 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
     const plan = await makePlan({ root, deployment: options.deployment, component });
     const { abs } = await sourceDirOf({ root, deployment: options.deployment, component });
     const tree = await readSourceTree(root, plan.source, ws.env, ws.snapshot);
-    planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, resolved: component });
+    planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, treeHash: tree.hash, resolved: component });
   }
   return { target, components: planned };
 }
@@ -178,7 +182,7 @@ export function buildKey(treeHash: string, plan: BuildPlan, builder: BuilderName
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-function sortKeys(value: unknown): unknown {
+export function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.keys(value).sort().filter((k) => (value as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
@@ -319,6 +323,8 @@ async function buildOne(
   // The time printed at the end covers everything done for this image: build, push, SBOM and record.
   const started = performance.now();
   const step = (name: string) => options.progress?.step?.(component, name);
+  const now = options.now ?? (() => new Date());
+  const startedOn = now();
   options.log.info(`${component}: building (${plan.provider}/${plan.variant}, builder ${builderName})`);
   step('building');
   const result = await builder.build({
@@ -363,11 +369,22 @@ async function buildOne(
     gitSha: deps.gitSha,
     buildKey: key,
   };
+  const finishedOn = now();
+  // The provenance goes to the registry with the image, before anything is written to git: a
+  // registry that refuses it fails the build as a refused push does, with nothing recorded.
+  const provenance = published && deps.gitSha ? await provenanceOf(ws, options, item, { ...deps, gitSha: deps.gitSha }, { image: recordedImage(root, ref.image), tag, base: built.base, startedOn, finishedOn, digest }) : undefined;
+  if (provenance && pushed) {
+    const { publishProvenance } = await import('./provenance.js');
+    const { RegistryClient } = await import('./registry.js');
+    const client = new RegistryClient(plan.image.registry!, registryOptions);
+    const stored = await publishProvenance(client, plan.image.name, deps.layout, result.manifest, provenance.bytes);
+    options.log.info(`${component}: provenance stored in ${plan.image.registry}/${plan.image.name} (${stored.via === 'referrers' ? `referrer ${stored.reference.slice(0, 19)}` : `tag ${stored.reference}`})`);
+  }
   if (options.onBuilt) step('sbom');
   const sbom = options.onBuilt ? await options.onBuilt(built) : undefined;
   let recorded = false;
   if (published) {
-    if (!deps.gitSha) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
+    if (!deps.gitSha || !provenance) options.log.warn(`${component}: the repository has no commit yet; the build is not recorded`);
     else {
       step('recording');
       await options.records.record({
@@ -382,8 +399,9 @@ async function buildOne(
         provider: plan.provider,
         target: deps.target,
         ...(sbom && sbom.sbomDigest ? { sbom_digest: sbom.sbomDigest } : {}),
+        provenance_digest: provenance.digest,
         ...(item.dirty ? { dirty: true } : {}),
-      });
+      }, provenance.bytes);
       recorded = true;
     }
   }
@@ -392,6 +410,39 @@ async function buildOne(
   options.progress?.done?.(component);
   options.log.info(`${component}: built ${digest} in ${seconds}s → ${published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir}${pushed ? ` (pushed ${tag})` : ''}`);
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
+}
+
+/** The SLSA provenance statement of a build (build/provenance.ts), its bytes and their digest. */
+async function provenanceOf(
+  ws: Workspace,
+  options: BuildOptions,
+  item: PlannedComponent,
+  deps: { target: string; gitSha: string },
+  built: { image: string; digest: string; tag: string; base: BuiltComponent['base']; startedOn: Date; finishedOn: Date },
+): Promise<{ bytes: Buffer; digest: string }> {
+  const { provenanceStatement, statementBytes, gitSource } = await import('./provenance.js');
+  const { packageVersion } = await import('../util/package.js');
+  const git = await gitSource(ws.config.root, ws.env, ws.config.remote, deps.gitSha, item.plan.source);
+  const statement = provenanceStatement({
+    deployment: options.deployment,
+    target: deps.target,
+    component: item.component,
+    buildKey: item.buildKey,
+    plan: item.plan,
+    builder: item.builder,
+    imageName: built.image.replace(/@sha256:[a-f0-9]+$/, ''),
+    digest: built.digest,
+    tag: built.tag,
+    source: { commit: deps.gitSha, ...git, hash: item.treeHash, dirty: item.dirty },
+    base: built.base,
+    sourceDateEpoch: sourceDateEpoch(ws.env),
+    toolVersion: packageVersion(),
+    invocationId: options.records.invocationId ?? `atmos:build/${options.deployment}/${item.component}/${item.buildKey}`,
+    startedOn: built.startedOn,
+    finishedOn: built.finishedOn,
+  });
+  const bytes = statementBytes(statement);
+  return { bytes, digest: sha256(bytes) };
 }
 
 /** Points `tag` at an image the registry already holds (the manifest PUT again under the tag). */

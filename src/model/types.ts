@@ -94,5 +94,7 @@ export interface NewBuildRecord {
   provider: string;
   target: string;
   sbom_digest?: string;
+  /** sha256 of the SLSA provenance statement kept beside the record (build/provenance.ts). */
+  provenance_digest?: string;
   dirty?: boolean;
 }

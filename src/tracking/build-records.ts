@@ -6,7 +6,9 @@ import type { NewBuildRecord } from '../model/types.js';
 import type { Logger } from '../util/logger.js';
 import { GitRepo } from './git.js';
 import { buildTagName, findBuildRecord, isoSeconds, listBuildRecords, writeBuildRecord } from './records.js';
-import { sharingRemote } from './recorder.js';
+import { pushNotes, sharingRemote } from './recorder.js';
+import { addProvenanceNote, provenanceNoteRef } from './provenance.js';
+import { ciContext } from './ci.js';
 
 type BuildRecordLog = Pick<Logger, 'warn' | 'debug'>;
 
@@ -15,12 +17,19 @@ export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal;
   return {
     find: (deployment: string, component: string, buildKey: string) => findBuildRecord(repo, deployment, component, buildKey),
     list: (deployment: string, component: string) => listBuildRecords(repo, deployment, component),
-    async record(record: NewBuildRecord): Promise<void> {
+    async record(record: NewBuildRecord, provenance?: Buffer): Promise<void> {
       const remote = await sharingRemote(ws, repo);
       // The spread keeps the fields in the order the build gave them; only the time is formatted.
       await writeBuildRecord(repo, { ...record, timestamp: isoSeconds(record.timestamp) });
+      if (provenance) await addProvenanceNote(repo, record.deployment, record.git_sha, provenance);
       if (remote) await pushRecord(repo, remote, record.deployment, record.component, record.build_key, options.log);
+      if (remote && provenance) {
+        await pushNotes({ repo, remote, deployedBy: '' }, [provenanceNoteRef(record.deployment)]).catch((error: Error) =>
+          options.log.warn(`${record.component}: the provenance note was not pushed to ${remote} (${error.message}); it is kept locally`),
+        );
+      }
     },
+    invocationId: ciContext(ws.env)?.run_url,
   };
 }
 

@@ -864,8 +864,8 @@ export class GitRepo {
     if (ancestor.code === 0) return this.updateRefs([{ ref: local, newValue: fetched, oldValue: current }]);
     const theirsIsOld = await this.git(['merge-base', '--is-ancestor', fetched, current], { check: false });
     if (theirsIsOld.code === 0) return;
-    // Approvals and results are line records: keep every line of both; other notes (SBOM) keep ours.
-    const lineNotes = /\/(approvals|test-results|scan-results)$/.test(local);
+    // Approvals, results and provenance are line records: keep every line of both; other notes (SBOM) keep ours.
+    const lineNotes = /\/(approvals|test-results|scan-results|provenance)$/.test(local);
     await this.git([...(await this.identityArgs()), 'notes', `--ref=${local}`, 'merge', '--quiet', '-s', lineNotes ? 'cat_sort_uniq' : 'ours', fetchedRef]);
   }
 }

@@ -62,6 +62,8 @@ export interface BuildRecord {
   provider?: string;
   target?: string;
   sbom_digest?: string;
+  /** sha256 of the provenance statement in the `provenance` note (and in the registry beside the image). */
+  provenance_digest?: string;
   [extra: string]: unknown;
 }
 
@@ -98,7 +100,7 @@ const DEPLOYMENT_ORDER = [
   'deployment', 'target', 'component', 'component_type', 'deployed_by', 'git_sha', 'timestamp', 'status', 'message',
   'promoted_from', 'promoted_at', 'config_sha', 'rollback_of', 'build_id', 'images', 'approval', 'dirty', 'ci', 'metadata',
 ];
-const BUILD_ORDER = ['deployment', 'component', 'digest', 'image', 'build_key', 'git_sha', 'timestamp', 'builder', 'provider', 'target', 'sbom_digest'];
+const BUILD_ORDER = ['deployment', 'component', 'digest', 'image', 'build_key', 'git_sha', 'timestamp', 'builder', 'provider', 'target', 'sbom_digest', 'provenance_digest'];
 
 /** The tag message: `atmos.tools/v1alpha1`, `kind: <Kind>`, `---`, then the YAML body. */
 export function formatRecord(kind: RecordKind, fields: Record<string, unknown>): string {

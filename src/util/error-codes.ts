@@ -120,6 +120,7 @@ export const ERROR_CODES = {
   E_NOTES_BUSY: policy('the notes ref kept changing; run again'),
   E_TAG_EXISTS: policy('tags are never moved; run again to allocate the next name'),
   E_TAG_NAME: policy('too many rollouts in one second; run again'),
+  E_VERIFY_FAILED: policy('an image the target runs lacks a build record, provenance, its recorded digest or its SBOM; each line says what to do'),
   // A step failed
   E_COMMAND_FAILED: step('a program failed; its output is shown below the message'),
   E_PROGRAM_NOT_FOUND: step('a program the command runs is not on PATH; install it'),
@@ -147,6 +148,7 @@ export const ERROR_CODES = {
   E_BUILD_FILE_CHANGED: step('a source file changed while the image was written; build again'),
   E_BUILD_OUTPUT: step('the build produced no output folder; check the build command'),
   E_REGISTRY_AUTH_FILE: step('the registry credentials file cannot be read; fix or remove it'),
+  E_ATTESTATION_TAG: step('the image\'s sha256-<hex>.att tag exists and is not a manifest of attestation layers; look at it, remove it if it is not one, build again'),
   E_REGISTRY_BLOB: step('a blob could not be downloaded from the registry'),
   E_REGISTRY_CRED_HELPER: step('the credential helper is missing or answered wrongly'),
   E_REGISTRY_NOT_FOUND: step('the image is not in the registry; check its name'),

@@ -152,6 +152,14 @@ export const deploymentCommands: CommandSpec[] = [
     load: () => import('./sbom.js'),
   },
   {
+    name: 'verify',
+    args: '<deployment>',
+    description: 'check every image a target runs: build record, provenance from a deployed commit, digest in the registry or layout, SBOM note (exit 3 naming what does not hold)',
+    options: [{ ...target, description: 'the target whose images to verify (default: context.default_target)' }],
+    examples: ['deployment verify payment-service --target prod', 'deployment verify payment-service --target staging --format json'],
+    load: () => import('./verify.js'),
+  },
+  {
     name: 'approve',
     args: '<deployment>',
     description: 'record an approval for rolling out a commit into a target that requires one',
