@@ -28,7 +28,7 @@ export function renderSummary(sbom: DeploymentSbom): string {
     // The application's own package is listed with its direct dependencies, which people read as the component's.
     const ids = c.direct.flatMap((id) => (isApplication(byId.get(id)) ? [id, ...byId.get(id)!.dependsOn] : [id]));
     const direct = [...new Set(ids)].map((id) => byId.get(id)).filter((p): p is SbomPackage => Boolean(p) && !p!.properties.some(([k]) => k === 'atmos:go:indirect'));
-    for (const p of direct) lines.push(`  └── ${displayName(p)} ${showVersion(p.version)}${isApplication(p) ? ' (application)' : p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
+    for (const p of direct) lines.push(`  └── ${displayName(p)}${isApplication(p) && !p.version ? '' : ` ${showVersion(p.version)}`}${isApplication(p) ? ' (application)' : p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
     const transitive = c.packages.length - direct.length;
     if (transitive > 0) lines.push(`      + ${transitive} transitive ${transitive === 1 ? 'package' : 'packages'}`);
     for (const w of c.warnings) lines.push(`      ! ${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ${w.message}`);
