@@ -85,9 +85,7 @@ export async function checkTargetDrift(
       let read = outputs.get(key);
       if (!read) {
         const dependency = byKey.get(key)!;
-        read = finalizeComponent(dependency, at.runtime, { allowPending: true })
-          .then((c) => readDeployedState(binary, c, ctx))
-          .then((state) => (state.deployed ? state.outputs : undefined));
+        read = readDeployedState(binary, dependency, at.runtime, ctx).then((state) => (state.deployed ? state.outputs : undefined));
         outputs.set(key, read);
       }
       return read;

@@ -4,7 +4,7 @@
 // that requires tests (`promotion.requires: [tests]`) can tell whether the commits it promotes passed.
 import type { Logger } from '../util/logger.js';
 import type { TestCheckSpec } from '../config/types.js';
-import { finalizeComponent, type Workspace } from '../model/index.js';
+import type { Workspace } from '../model/index.js';
 import type { ComponentKey, DeploymentSpec } from '../model/types.js';
 import { parseComponentKey } from '../model/types.js';
 import { outputsReadByChecks, renderCheck } from '../model/checks.js';
@@ -108,7 +108,7 @@ async function deployedOutputs(
     if (!parseComponentKey(key) || !component || component.type !== 'terraform') {
       throw configError('E_TEMPLATE', `a test reads output of ${key}, which is not a terraform component of ${options.spec.name}`, { hint: 'write output "terraform/<name>" "<output>"' });
     }
-    const state = await readDeployedState(binary, await finalizeComponent(component, at.runtime, { allowPending: true }), ctx);
+    const state = await readDeployedState(binary, component, at.runtime, ctx);
     if (!state.deployed) throw stepError('E_NO_STATE', `${key} has no state in ${options.target}: its outputs cannot be read`);
     outputs.set(key as ComponentKey, state.outputs);
   }

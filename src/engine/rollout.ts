@@ -222,7 +222,7 @@ export async function rollout(ws: Workspace, options: RolloutOptions): Promise<R
         let deployed: boolean | undefined = options.hooks?.isDeployed ? await options.hooks.isDeployed(key) : undefined;
         if (dependency.type === 'terraform' && terraformBinary) {
           // Its outputs are needed by dependents either way; read them without changing anything.
-          const state = await readDeployedState(terraformBinary, await finalizeComponent(dependency, runtime, { allowPending: true }), runnerContext(options.signal));
+          const state = await readDeployedState(terraformBinary, dependency, runtime, runnerContext(options.signal));
           deployed ??= state.deployed;
           if (state.deployed) runtime.outputs!.set(key, state.outputs);
         }

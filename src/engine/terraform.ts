@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { AtmosConfig, ResolvedComponent } from '../model/types.js';
+import { finalizeComponent, type RuntimeValues } from '../model/index.js';
 import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, tailLines, type ExecOptions, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../util/logger.js';
@@ -318,9 +319,11 @@ export interface DeployedState {
 
 /**
  * Reads a component's current state without changing it (init + `state pull` in a throwaway working
- * directory): whether it was ever rolled out, and its outputs for dependents outside this run.
+ * directory): whether it was ever rolled out, and its outputs for dependents outside this run. Values
+ * still unknown (outputs of components not read) are left pending: only the backend matters here.
  */
-export async function readDeployedState(binary: string, component: ResolvedComponent, ctx: RunnerContext): Promise<DeployedState> {
+export async function readDeployedState(binary: string, unfinalized: ResolvedComponent, runtime: RuntimeValues, ctx: RunnerContext): Promise<DeployedState> {
+  const component = await finalizeComponent(unfinalized, runtime, { allowPending: true });
   const workdir = await prepare(ctx, component);
   const env = terraformEnv(ctx, component, workdir);
   try {

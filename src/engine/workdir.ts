@@ -3,14 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError } from '../util/errors.js';
 import { GitRepo } from '../tracking/git.js';
 import type { Logger } from '../util/logger.js';
 import { isInside } from '../util/paths.js';
 import { cachePaths, linkTree } from '../vendor/index.js';
-import { backendSettings, backendTypeOf, LOCAL_BACKEND } from '../model/state-address.js';
+import { backendSettings, backendTypeOf, localBackendPaths, LOCAL_BACKEND } from '../model/state-address.js';
 import { isStale, type LockHolder } from './lock.js';
 
 export interface WorkdirScope {
@@ -162,14 +162,9 @@ export function backendConfig(component: Pick<ResolvedComponent, 'backendType' |
   const type = backendTypeOf(component);
   const settings = backendSettings(component);
   if (type === LOCAL_BACKEND) {
-    const path = typeof settings.path === 'string' ? settings.path : undefined;
-    const workspaceDir = typeof settings.workspace_dir === 'string' ? settings.workspace_dir : undefined;
-    settings.path = path ? (isAbsolute(path) ? path : resolve(root, path)) : join(stateDir, 'terraform.tfstate');
-    settings.workspace_dir = workspaceDir
-      ? isAbsolute(workspaceDir)
-        ? workspaceDir
-        : resolve(root, workspaceDir)
-      : join(stateDir, 'terraform.tfstate.d');
+    const { path, workspaceDir } = localBackendPaths(settings, stateDir, root);
+    settings.path = path;
+    settings.workspace_dir = workspaceDir;
   }
   if (type === 'cloud') return { terraform: { cloud: settings } };
   return { terraform: { backend: { [type]: settings } } };

@@ -46,6 +46,18 @@ export function stateDirectory(scope: StateScope, componentName: string): string
   return join(scope.root, '.atmos', 'state', scope.deployment, scope.target, encodeComponentName(componentName));
 }
 
+/**
+ * The local backend's files: its `path` and `workspace_dir` (relative to the repository root), else
+ * the component's state directory under `.atmos/state/`, outside every working directory.
+ */
+export function localBackendPaths(settings: Record<string, unknown>, stateDir: string, root: string): { path: string; workspaceDir: string } {
+  const setting = (key: string) => (typeof settings[key] === 'string' || typeof settings[key] === 'number' ? String(settings[key]) : '');
+  return {
+    path: setting('path') ? absolute(root, setting('path')) : join(stateDir, 'terraform.tfstate'),
+    workspaceDir: setting('workspace_dir') ? absolute(root, setting('workspace_dir')) : join(stateDir, 'terraform.tfstate.d'),
+  };
+}
+
 /** The backend type in use: `backend_type`, else the local default. */
 export function backendTypeOf(component: Pick<ResolvedComponent, 'backendType'>): string {
   return component.backendType ?? LOCAL_BACKEND;
@@ -103,9 +115,8 @@ export function stateAddress(component: WorkspaceOf, scope: StateScope, env: Nod
   let setting: string;
   switch (backendType) {
     case LOCAL_BACKEND: {
-      const path = str('path') ? absolute(scope.root, str('path')) : join(defaultStateDir, 'terraform.tfstate');
-      const dir = str('workspace_dir') ? absolute(scope.root, str('workspace_dir')) : join(defaultStateDir, 'terraform.tfstate.d');
-      address = workspace === 'default' ? path : join(dir, workspace, 'terraform.tfstate');
+      const { path, workspaceDir } = localBackendPaths(s, defaultStateDir, scope.root);
+      address = workspace === 'default' ? path : join(workspaceDir, workspace, 'terraform.tfstate');
       setting = 'backend.local.path';
       break;
     }

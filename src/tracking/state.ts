@@ -190,6 +190,8 @@ async function checkRefs(repo: GitRepo, deployment: string, refs: Listing['refs'
  * ones. Only the tags a result needs are checked (and reported when invalid).
  */
 const AHEAD = 5;
+/** Each window further back is this many times the one before. */
+const GROWTH = 4;
 
 /**
  * Per target and component: the deployed commit (the ref), the last attempt (newest tag) and the
@@ -236,11 +238,11 @@ export async function readStatus(repo: GitRepo, deployment: string, target?: str
   // After a failed attempt the deployed commit's record is older than the newest tag (and a tag that
   // is not a valid record is no attempt at all): look further back in growing windows, never reading
   // a whole history at once (a window not read ahead is read with the next one, in one cat-file).
-  for (let from = 1, size = 4; ; from += size, size *= 4) {
+  for (let from = 1, size = GROWTH; ; from += size, size *= GROWTH) {
     const missing = [...states.entries()].filter(([key, s]) => (!s.last || (!s.deployed && s.commit)) && (groups.get(key)?.length ?? 0) > from);
     if (missing.length === 0) break;
     const window = missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size));
-    if (window.some((t) => !objects.has(t.oid))) await readObjects(repo, objects, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + 5 * size).map((t) => t.oid)));
+    if (window.some((t) => !objects.has(t.oid))) await readObjects(repo, objects, missing.flatMap(([key]) => groups.get(key)!.slice(from, from + size + size * GROWTH).map((t) => t.oid)));
     const more = readTags(repo, deployment, window, objects);
     for (const [, state] of missing) {
       const mine = more.filter((e) => e.component === state.component && tagTarget(e.tag) === state.target);

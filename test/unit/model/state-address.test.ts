@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeSharedState, sharedStates, stateAddress, terraformWorkspace } from '../../../src/model/state-address.js';
+import { describeSharedState, sharedStates, stateAddress, stateDirectory, terraformWorkspace } from '../../../src/model/state-address.js';
+import { backendConfig } from '../../../src/engine/workdir.js';
 
 const scope = { root: '/repo', deployment: 'shop', target: 'dev' };
 const component = (name: string, backendType: string | undefined, backend: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
@@ -39,6 +40,16 @@ describe('terraform workspace', () => {
 });
 
 describe('state address', () => {
+  it('of a local backend is the file backend.tf.json points terraform at', () => {
+    const settingsOf = (c: ReturnType<typeof component>) =>
+      (backendConfig(c, stateDirectory(scope, c.name), scope.root) as { terraform: { backend: { local: { path: string; workspace_dir: string } } } }).terraform.backend.local;
+    for (const backend of [{}, { path: 'state/vpc.tfstate' }, { path: 42 }, { path: '/abs/vpc.tfstate', workspace_dir: 'ws' }]) {
+      const c = component('vpc', 'local', backend);
+      expect(address(c).address, JSON.stringify(backend)).toBe(settingsOf(c).path);
+      const named = component('vpc', 'local', backend, { metadata: { terraform_workspace: 'blue' } });
+      expect(address(named).address, JSON.stringify(backend)).toBe(`${settingsOf(named).workspace_dir}/blue/terraform.tfstate`);
+    }
+  });
   it('is distinct per component for every default scheme', () => {
     const shared = {
       s3: { bucket: 'b', key: 'terraform.tfstate' },
