@@ -10,7 +10,8 @@ import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
 import type { Logger } from '../util/logger.js';
 import { Layout, sha256, type Descriptor } from './layout.js';
-import { checkImageTag, makePlan, sourceDirOf } from './plan.js';
+import { checkImageTag, makePlan, refuseUninstalledPackages, sourceDirOf } from './plan.js';
+import { installsSetupPackages } from '../model/builders.js';
 import type { BuildPlan, BuilderName, BuildProgress } from './types.js';
 import type { BaseImage } from './base.js';
 
@@ -29,6 +30,12 @@ export interface BuiltComponent {
   tag: string;
   /** Base image as written and its manifest digest (undefined for scratch or non-native builders). */
   base: { ref: string; digest?: string };
+  /**
+   * Layer blobs (bottom first, in the image's layout) that hold its operating-system packages: the
+   * base image's (the native builder adds only the application), else every layer of the image.
+   */
+  osLayers: string[];
+  /** The plan's `pkgs`/`apt_pkgs` the builder installed (none but with nixpacks). */
   pkgs: string[];
   aptPkgs: string[];
   gitSha?: string;
@@ -136,6 +143,7 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
     refusePending(component);
     const builder = builderName(component.settings, component.name, component.origins['settings.nixpack.builder']?.location);
     const plan = await makePlan({ root, deployment: options.deployment, component });
+    await refuseUninstalledPackages({ root, deployment: options.deployment, component }, plan, builder);
     const { abs } = await sourceDirOf({ root, deployment: options.deployment, component });
     const tree = await readSourceTree(root, plan.source, ws.env, ws.snapshot);
     planned.push({ component: component.name, plan, builder, buildKey: buildKey(tree.hash, plan, builder), sourceDir: abs, files: tree.files, dirty: tree.dirty, treeHash: tree.hash, resolved: component });
@@ -364,8 +372,9 @@ async function buildOne(
     image: localRef,
     tag,
     base: { ref: plan.base, digest: result.base?.digest },
-    pkgs: plan.phases.setup.pkgs,
-    aptPkgs: plan.phases.setup.aptPkgs,
+    osLayers: await osLayersOf(deps.layout, result),
+    pkgs: installsSetupPackages(builderName) ? plan.phases.setup.pkgs : [],
+    aptPkgs: installsSetupPackages(builderName) ? plan.phases.setup.aptPkgs : [],
     gitSha: deps.gitSha,
     buildKey: key,
   };
@@ -443,6 +452,11 @@ async function provenanceOf(
   });
   const bytes = statementBytes(statement);
   return { bytes, digest: sha256(bytes) };
+}
+
+async function osLayersOf(layout: Layout, result: { manifest: Descriptor; base?: BaseImage }): Promise<string[]> {
+  const layers = result.base ? result.base.layers : (JSON.parse((await layout.readBlob(result.manifest.digest)).toString()) as { layers: Descriptor[] }).layers;
+  return layers.map((l) => layout.blobPath(l.digest));
 }
 
 /** Points `tag` at an image the registry already holds (the manifest PUT again under the tag). */

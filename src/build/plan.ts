@@ -5,7 +5,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { dockerfileProvider, LANGUAGE_PROVIDERS } from './providers/index.js';
-import type { BuildPlan, Command, ProviderPlan, SourceProbe } from './types.js';
+import type { BuildPlan, BuilderName, Command, ProviderPlan, SourceProbe } from './types.js';
+import { installsSetupPackages } from '../model/builders.js';
 import { isInside } from '../util/paths.js';
 
 export interface PlanInput {
@@ -84,6 +85,32 @@ export async function makePlan(input: PlanInput): Promise<BuildPlan> {
   await applyFileOverrides(plan, probe, rel);
   applyVarOverrides(plan, component);
   return plan;
+}
+
+/**
+ * `pkgs`/`apt_pkgs` a user asked for (vars or nixpacks.toml) are refused with a builder that would not
+ * install them: the image would lack what its configuration names. The provider's own defaults (the
+ * language toolchain nixpacks would add) are not refused: the native builder uses the build machine's.
+ */
+export async function refuseUninstalledPackages(input: PlanInput, plan: BuildPlan, builder: BuilderName): Promise<void> {
+  if (installsSetupPackages(builder)) return;
+  for (const [field, key, fileKey] of [['pkgs', 'pkgs', 'nixPkgs'], ['aptPkgs', 'apt_pkgs', 'aptPkgs']] as const) {
+    const origin = plan.overrides[`phases.setup.${field}`];
+    const names = plan.phases.setup[field];
+    if (!origin || !names.length) continue;
+    const location = origin === `vars.${key}` ? locationOf(input.component, `vars.${key}`) : await keyLocation(join(input.root, origin.replace(/ \(.*\)$/, '')), fileKey);
+    throw configError('E_BUILD_PKGS_NOT_INSTALLED', `nixpack component ${input.component.name}: ${origin} names ${names.join(', ')}, which the ${builder} builder does not install`, {
+      location,
+      hint: `use a base image that has them (vars.image.base) and remove ${key}, or set settings.nixpack.builder: nixpacks, which installs them`,
+    });
+  }
+}
+
+/** Where `key` is first written in a nixpacks.toml/json (line 1 when it cannot be found). */
+async function keyLocation(file: string, key: string): Promise<SourceLocation> {
+  const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+  const line = lines.findIndex((l) => new RegExp(`(^|[\\s"'{,])${key}["']?\\s*[=:]`).test(l));
+  return { file, line: line < 0 ? 1 : line + 1, col: line < 0 ? 1 : lines[line]!.indexOf(key) + 1 };
 }
 
 export function defaultImageName(deployment: string, component: string): string {

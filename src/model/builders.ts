@@ -15,3 +15,12 @@ export function builderName(settings: Record<string, unknown>, component: string
     hint: `${suggestion ? `did you mean "${suggestion}"? ` : ''}settings.nixpack.builder is one of: ${BUILDERS.join(', ')}`,
   });
 }
+
+/**
+ * Whether a builder installs a plan's `pkgs`/`apt_pkgs`: nixpacks does (its Dockerfile installs them);
+ * the native builder runs commands on the build machine and the engines build a Dockerfile, so neither
+ * installs anything. The SBOM lists them only when they are installed.
+ */
+export function installsSetupPackages(builder: BuilderName): boolean {
+  return builder === 'nixpacks';
+}

@@ -1,7 +1,10 @@
 // One component's SBOM, for the build (nixpack images) and the rollout (terraform, helmfile):
 // the component itself plus what its lock files, module calls or releases say it runs.
+import { join, relative, sep } from 'node:path';
 import { PackageURL } from 'packageurl-js';
-import { kindOf, mergeScans, newPackage, type ComponentSbom, type ScanResult, type SbomPackage } from './model.js';
+import { kindOf, mergeScans, newPackage, purlOf, type ComponentSbom, type ScanResult, type SbomPackage } from './model.js';
+import { pypiName } from './readers/common.js';
+import type { DeclaredApplication } from './readers/manifests.js';
 import type { ComponentType } from '../model/types.js';
 
 export interface ImageInfo {
@@ -21,8 +24,10 @@ export interface NixpackSbomInput {
   provider?: string;
   pkgs?: string[];
   aptPkgs?: string[];
-  /** Base image reference (`debian:bookworm-slim`, `ghcr.io/x/y@sha256:…`). */
+  /** Base image reference (`debian:bookworm-slim`, `ghcr.io/x/y@sha256:…`); `scratch` lists nothing. */
   baseImage?: string;
+  /** Layer blobs (files, bottom first) whose operating-system packages the image holds: the base's. */
+  osLayers?: string[];
   image?: ImageInfo;
   dependsOn?: string[];
   commit?: string;
@@ -49,13 +54,28 @@ export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<Com
   const { scanLockFiles } = await import('./lockfiles.js');
   const app = await scanLockFiles(input.sourceDir, { relativeTo: input.relativeTo, onProgress: input.onProgress });
   const system: ScanResult = { packages: [], direct: [], warnings: [], incomplete: false };
-  if (input.baseImage) {
-    const base = imagePackage(input.baseImage);
+  const baseImage = listedBase(input.baseImage);
+  const base = baseImage ? imagePackage(baseImage) : undefined;
+  if (base) {
     system.packages.push(base);
     system.direct.push(base.id);
   }
+  const installed = new Set<string>();
+  if (input.osLayers?.length) {
+    // The operating-system packages hang from the base image they came with (from the image when no base is known).
+    const { readOsPackages } = await import('./readers/os-packages.js');
+    const os = await readOsPackages(input.osLayers);
+    system.packages.push(...os.packages);
+    (base ? base.dependsOn : system.direct).push(...os.packages.map((p) => p.id));
+    if (base && os.distro) base.properties.push(['atmos:distro', os.distro]);
+    for (const p of os.packages) if (p.ecosystem === 'deb') installed.add(p.name);
+    system.warnings.push(...os.warnings.map((w) => ({ ...w, file: `${baseImage ?? 'image'}: ${w.file}` })));
+    system.incomplete ||= os.warnings.length > 0;
+  }
   for (const spec of input.aptPkgs ?? []) {
     const [name, version] = spec.split('=', 2) as [string, string | undefined];
+    // Read from the image's own dpkg database already, with its real version.
+    if (installed.has(name)) continue;
     const pkg = newPackage({ ecosystem: 'deb', kind: 'library', group: undefined, name, version, purl: new PackageURL('deb', 'debian', name, version, undefined, undefined).toString(), properties: [['atmos:installed-by', 'apt_pkgs']] });
     system.packages.push(pkg);
     system.direct.push(pkg.id);
@@ -65,12 +85,18 @@ export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<Com
     system.packages.push(pkg);
     system.direct.push(pkg.id);
   }
+  const declared = await applicationManifest(input.sourceDir);
+  // The application itself, as cdxgen reports it: the package its dependencies hang from.
+  const application = declared.application ? applicationPackage(declared.application, app.direct, relative(input.relativeTo ?? input.sourceDir, join(input.sourceDir, declared.application.file)).split(sep).join('/')) : undefined;
+  if (application) {
+    app.packages.push(application);
+    app.direct = [application.id];
+  }
   const merged = mergeScans([system, app]);
   const sbom = fromScan('nixpack', input.name, merged, input.dependsOn, input.commit);
   if (input.provider) sbom.properties.push(['atmos:nixpack:provider', input.provider]);
   // The component's version is its image digest; the version the application declares is kept beside it.
-  const appVersion = await applicationVersion(input.sourceDir);
-  if (appVersion) sbom.properties.push(['atmos:nixpack:app-version', appVersion]);
+  if (declared.version) sbom.properties.push(['atmos:nixpack:app-version', declared.version]);
   if (input.image) {
     const { digest, registry, repository, tag } = input.image;
     sbom.version = digest;
@@ -81,16 +107,46 @@ export async function nixpackComponentSbom(input: NixpackSbomInput): Promise<Com
   return sbom;
 }
 
-async function applicationVersion(dir: string): Promise<string | undefined> {
+/** The base image as a package, or nothing: `scratch` is no image and has no contents. */
+export function listedBase(ref: string | undefined): string | undefined {
+  return ref && ref !== 'scratch' ? ref : undefined;
+}
+
+async function applicationManifest(dir: string): Promise<{ application?: DeclaredApplication; version?: string }> {
   const { readFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { declaredVersion } = await import('./readers/manifests.js');
+  const { declaredApplications } = await import('./readers/manifests.js');
   const files: { name: string; text: string }[] = [];
-  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml']) {
+  for (const name of ['package.json', 'pyproject.toml', 'Cargo.toml', 'go.mod']) {
     const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
     if (text !== undefined) files.push({ name, text });
   }
-  return declaredVersion(files);
+  const declared = declaredApplications(files);
+  return { application: declared.find((a) => a.name), version: declared.find((a) => a.version)?.version };
+}
+
+function applicationPackage(declared: DeclaredApplication, direct: string[], file: string): SbomPackage {
+  const { type, version } = declared;
+  let name = declared.name!;
+  let group: string | undefined;
+  if (type === 'pypi') name = pypiName(name);
+  const slash = name.lastIndexOf('/');
+  if ((type === 'npm' && name.startsWith('@')) || type === 'golang') {
+    if (slash > 0) {
+      group = name.slice(0, slash);
+      name = name.slice(slash + 1);
+    }
+  }
+  return newPackage({
+    ecosystem: type,
+    kind: 'application',
+    group,
+    name,
+    version,
+    purl: purlOf(type, group, name, version),
+    dependsOn: [...direct],
+    source: file,
+    properties: [['atmos:application', 'true']],
+  });
 }
 
 export async function terraformComponentSbom(input: DirectoryComponentInput): Promise<ComponentSbom> {

@@ -6,6 +6,7 @@ import type { ResolvedComponent } from '../model/types.js';
 import type { ComponentSbom } from './model.js';
 import type { ImageInfo, NixpackSbomInput } from './component.js';
 import { configError } from '../util/errors.js';
+import { builderName, installsSetupPackages } from '../model/builders.js';
 
 export type { ComponentSbom, DeploymentSbom, SbomPackage, SbomWarning, ScanResult, Hash, Scope } from './model.js';
 export type { ImageInfo, NixpackSbomInput, DirectoryComponentInput } from './component.js';
@@ -49,13 +50,15 @@ export async function componentSbom(component: ResolvedComponent, extras: Compon
       if (source === undefined) throw configError('E_BUILD_SOURCE', `nixpack component ${component.name} has no vars.source`, { hint: 'set vars.source to the directory of the application' });
       const sourceDir = resolve(extras.root, source);
       if (!isInside(extras.root, sourceDir)) throw configError('E_BUILD_SOURCE_OUTSIDE', `source "${source}" of nixpack component ${component.name} is outside the repository`);
-      const baseRef = extras.plan?.base && extras.plan.base !== 'scratch' && !extras.plan.base.startsWith('oci:') ? extras.plan.base : undefined;
+      const baseRef = extras.plan?.base && !extras.plan.base.startsWith('oci:') ? extras.plan.base : undefined;
+      // Listed only when the builder installs them (see installsSetupPackages); a build refuses them otherwise.
+      const installs = installsSetupPackages(builderName(component.settings, component.name));
       return nixpackComponentSbom({
         ...base,
         sourceDir,
         provider: extras.plan?.provider,
-        pkgs: extras.plan?.pkgs ?? stringList(component.vars.pkgs),
-        aptPkgs: extras.plan?.aptPkgs ?? stringList(component.vars.apt_pkgs),
+        pkgs: installs ? (extras.plan?.pkgs ?? stringList(component.vars.pkgs)) : undefined,
+        aptPkgs: installs ? (extras.plan?.aptPkgs ?? stringList(component.vars.apt_pkgs)) : undefined,
         baseImage: baseRef ?? stringOf((component.vars.image as Record<string, unknown> | undefined)?.base),
         image: extras.image,
         onProgress: extras.onProgress,

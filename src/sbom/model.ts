@@ -111,6 +111,11 @@ export function newPackage(fields: Partial<SbomPackage> & Pick<SbomPackage, 'nam
   return pkg;
 }
 
+/** The application's own package (a nixpack component's, from its manifest): its dependencies hang from it. */
+export function isApplication(pkg: SbomPackage | undefined): boolean {
+  return !!pkg && pkg.properties.some(([k]) => k === 'atmos:application');
+}
+
 /** `@scope/name`, `golang.org/x/net`, `terraform-aws-modules/ecs`: how people write the name. */
 export function displayName(pkg: { group?: string; name: string }): string {
   return pkg.group ? `${pkg.group}/${pkg.name}` : pkg.name;

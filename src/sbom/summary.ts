@@ -1,6 +1,6 @@
 // What people read: the summary tree of the mission document, the JSON shape of `sbom --format json`,
 // and what changed between two targets (`--diff-target`).
-import { displayName, type ComponentSbom, type DeploymentSbom, type SbomPackage } from './model.js';
+import { displayName, isApplication, type ComponentSbom, type DeploymentSbom, type SbomPackage } from './model.js';
 
 const LABEL: Record<string, string> = { container: 'container', terraform: 'terraform', helmfile: 'helmfile', lambda: 'lambda' };
 
@@ -25,8 +25,10 @@ export function renderSummary(sbom: DeploymentSbom): string {
     lines.push(`  ${c.name} (${LABEL[c.kind] ?? c.kind})${flags.length ? `  [${flags.join(', ')}]` : ''}`);
     const byId = new Map(c.packages.map((p) => [p.id, p]));
     // go.mod's `// indirect` requirements hang off the main module, but people read them as transitive.
-    const direct = c.direct.map((id) => byId.get(id)).filter((p): p is SbomPackage => Boolean(p) && !p!.properties.some(([k]) => k === 'atmos:go:indirect'));
-    for (const p of direct) lines.push(`  └── ${displayName(p)} ${!p.version && /^\.\.?\//.test(p.name) ? '(in the repository)' : showVersion(p.version)}${p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
+    // The application's own package is listed with its direct dependencies, which people read as the component's.
+    const ids = c.direct.flatMap((id) => (isApplication(byId.get(id)) ? [id, ...byId.get(id)!.dependsOn] : [id]));
+    const direct = [...new Set(ids)].map((id) => byId.get(id)).filter((p): p is SbomPackage => Boolean(p) && !p!.properties.some(([k]) => k === 'atmos:go:indirect'));
+    for (const p of direct) lines.push(`  └── ${displayName(p)}${isApplication(p) && !p.version ? '' : ` ${!p.version && /^\.\.?\//.test(p.name) ? '(in the repository)' : showVersion(p.version)}`}${isApplication(p) ? ' (application)' : p.scope === 'dev' ? ' (dev)' : p.scope === 'optional' ? ' (optional)' : ''}`);
     const transitive = c.packages.length - direct.length;
     if (transitive > 0) lines.push(`      + ${transitive} transitive ${transitive === 1 ? 'package' : 'packages'}`);
     for (const w of c.warnings) lines.push(`      ! ${w.file}${w.line !== undefined ? `:${w.line}` : ''}: ${w.message}`);

@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   E_SOURCE_DATE_EPOCH: usage('SOURCE_DATE_EPOCH must be a number of seconds'),
   E_BUILD_BASE_INVALID: usage('the base image is malformed; choose another base image'),
   E_BUILD_NIXPACKS_FILE: usage('nixpacks.toml / nixpacks.json of the source is invalid'),
+  E_BUILD_PKGS_NOT_INSTALLED: usage('pkgs/apt_pkgs are installed only by the nixpacks builder; use a base image that has them, or settings.nixpack.builder: nixpacks'),
   E_BUILD_NO_PROVIDER: usage('no build provider matches the source; add package.json, go.mod, ... or set a builder'),
   E_BUILD_SOURCE: usage('a nixpack component needs vars.source'),
   E_BUILD_SOURCE_MISSING: usage('vars.source is not a directory (of the commit built)'),

@@ -17,7 +17,7 @@ export interface GoMod {
   errors: { line: number; message: string }[];
 }
 
-function parseGoMod(text: string): GoMod {
+export function parseGoMod(text: string): GoMod {
   const mod: GoMod = { requires: [], replaces: new Map(), errors: [] };
   let block: string | undefined;
   const lines = text.split(/\r?\n/);

@@ -3,6 +3,7 @@
 import { parse as parseToml } from 'smol-toml';
 import type { ScanResult } from '../model.js';
 import { pypiName } from './common.js';
+import { parseGoMod } from './go.js';
 
 export interface NodeManifest {
   name?: string;
@@ -67,15 +68,29 @@ export function cargoDependencies(text: string): string[] {
   return [...names];
 }
 
+/** The application a manifest declares: its own name and version, and the purl type of its ecosystem. */
+export interface DeclaredApplication {
+  file: string;
+  type: 'npm' | 'pypi' | 'cargo' | 'golang';
+  name?: string;
+  version?: string;
+}
+
 /**
- * The version the application declares for itself: package.json `version`, pyproject.toml
- * `[project].version` or `[tool.poetry].version`, Cargo.toml `[package].version` (go.mod has none).
+ * What each manifest says of the application itself: package.json `name`/`version`, pyproject.toml
+ * `[project]` or `[tool.poetry]`, Cargo.toml `[package]`, go.mod's `module` path (Go declares no version).
  */
-export function declaredVersion(files: { name: string; text: string }[]): string | undefined {
+export function declaredApplications(files: { name: string; text: string }[]): DeclaredApplication[] {
+  const out: DeclaredApplication[] = [];
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   for (const { name, text } of files) {
     if (name === 'package.json') {
-      const version = readNodeManifest(text)?.version;
-      if (version) return version;
+      const manifest = readNodeManifest(text);
+      if (manifest) out.push({ file: name, type: 'npm', name: str(manifest.name), version: str(manifest.version) });
+      continue;
+    }
+    if (name === 'go.mod') {
+      out.push({ file: name, type: 'golang', name: parseGoMod(text).module });
       continue;
     }
     let doc: Record<string, any>;
@@ -84,10 +99,15 @@ export function declaredVersion(files: { name: string; text: string }[]): string
     } catch {
       continue;
     }
-    const version = name === 'Cargo.toml' ? doc.package?.version : (doc.project?.version ?? doc.tool?.poetry?.version);
-    if (typeof version === 'string' && version) return version;
+    if (name === 'Cargo.toml') out.push({ file: name, type: 'cargo', name: str(doc.package?.name), version: str(doc.package?.version) });
+    else out.push({ file: name, type: 'pypi', name: str(doc.project?.name ?? doc.tool?.poetry?.name), version: str(doc.project?.version ?? doc.tool?.poetry?.version) });
   }
-  return undefined;
+  return out;
+}
+
+/** The version the application declares for itself (go.mod has none). */
+export function declaredVersion(files: { name: string; text: string }[]): string | undefined {
+  return declaredApplications(files).find((a) => a.version)?.version;
 }
 
 /** Adds an out-of-step warning for every declared name the scan does not contain. */
