@@ -5,16 +5,12 @@
 // in takes minutes), so like a user on a base without npm (distroless too) the test sets
 // `start_cmd: ["node", "server.js"]` instead of the provider's `npm start`.
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../helpers/requires.js';
-import { writeImage } from '../../src/build/image.js';
-import { Layout } from '../../src/build/layout.js';
+import { imageLayoutOf } from '../helpers/image-layout.js';
 import { podmanEnv } from '../helpers/containers.js';
 import { freePort, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { exampleRepo, git, removeDir, runCli, tempDir } from '../helpers/repo.js';
@@ -39,27 +35,12 @@ async function pushNodeBase(host: string): Promise<string> {
     env: { ...process.env, SOURCE_DATE_EPOCH: '0' },
     maxBuffer: 64 * 1024 * 1024,
   });
-  const layout = new Layout(join(work, 'oci'));
-  await layout.init();
-  const temp = layout.tempPath();
-  const diffId = createHash('sha256');
-  const digest = createHash('sha256');
-  let size = 0;
-  const source = createReadStream(tar);
-  source.on('data', (chunk) => diffId.update(chunk));
-  const gzip = createGzip({ level: 1 });
-  gzip.on('data', (chunk: Buffer) => {
-    digest.update(chunk);
-    size += chunk.length;
+  const { layout, digest } = await imageLayoutOf(join(work, 'oci'), [tar], {
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['node'] },
+    tag: 'bookworm',
   });
-  await pipeline(source, gzip, createWriteStream(temp));
-  const layer = { digest: `sha256:${digest.digest('hex')}`, diffId: `sha256:${diffId.digest('hex')}`, size, tarSize: 0 };
-  await layout.adopt(temp, layer.digest);
-  const scratch = { ref: 'scratch', layers: [], diffIds: [], config: {}, architecture: 'amd64', os: 'linux' };
-  const image = await writeImage(layout, scratch, [layer], { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['node'] }, 0);
-  await layout.tag(image.manifest, 'bookworm');
   await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${layout.dir}:bookworm`, `docker://${host}/base/node:bookworm`]);
-  return `${host}/base/node@${image.manifest.digest}`;
+  return `${host}/base/node@${digest}`;
 }
 
 const podman = (...args: string[]) => run('podman', args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 }).then((r) => r.stdout.trim());

@@ -4,17 +4,15 @@
 // in hand-made layers with whiteouts and hostile entries; the service's own package is the root its
 // dependencies hang from; `scratch` is no package; pkgs/apt_pkgs the builder would not install are refused.
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { createGzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWith } from '../helpers/requires.js';
-import { writeImage } from '../../src/build/image.js';
-import { Layout } from '../../src/build/layout.js';
+import { imageLayoutOf } from '../helpers/image-layout.js';
 import { exampleRepo, git, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
 
 const run = promisify(execFile);
@@ -39,31 +37,9 @@ function readNote(repo: string, deployment: string): Note {
   return JSON.parse(git(repo, 'notes', '--ref', `refs/notes/atmos/${deployment}/sbom`, 'show', 'HEAD')) as Note;
 }
 
-/** An OCI layout at `dir` (tag `1`) whose image has these layers, bottom first; each layer a gzipped tar file. */
+/** An OCI layout at `dir` (tag `1`) whose image has these layers, bottom first; each layer a tar file. */
 async function layoutOf(dir: string, tars: string[]): Promise<string> {
-  const layout = new Layout(dir);
-  await layout.init();
-  const layers = [];
-  for (const tar of tars) {
-    const temp = layout.tempPath();
-    const diffId = createHash('sha256');
-    const digest = createHash('sha256');
-    let size = 0;
-    const source = createReadStream(tar);
-    source.on('data', (chunk) => diffId.update(chunk));
-    const gzip = createGzip({ level: 1 });
-    gzip.on('data', (chunk: Buffer) => {
-      digest.update(chunk);
-      size += chunk.length;
-    });
-    await pipeline(source, gzip, createWriteStream(temp));
-    const layer = { digest: `sha256:${digest.digest('hex')}`, diffId: `sha256:${diffId.digest('hex')}`, size, tarSize: 0 };
-    await layout.adopt(temp, layer.digest);
-    layers.push(layer);
-  }
-  const scratch = { ref: 'scratch', layers: [], diffIds: [], config: {}, architecture: 'amd64', os: 'linux' };
-  const image = await writeImage(layout, scratch, layers, {}, 0);
-  await layout.tag(image.manifest, '1');
+  await imageLayoutOf(dir, tars);
   return `oci:${dir}:1`;
 }
 
