@@ -5,13 +5,13 @@
 // opened too, and 5,000 records are rendered and timed. Any console error or page error fails the
 // test. Screenshots go to test-artifacts/dashboard/ (ignored by git; CI keeps them as artifacts).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CLI, PROJECT_ROOT, exampleRepo, git, gitEnv, removeDir, runCli, tempDir } from '../helpers/repo.js';
-import { D, exampleWithHistory, type ExampleHistory } from '../helpers/dashboard.js';
+import { PROJECT_ROOT, exampleRepo, git, gitEnv, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { D, exampleWithHistory, serveDashboard, type ExampleHistory } from '../helpers/dashboard.js';
 import { formatRecord } from '../../src/tracking/records.js';
 
 const ARTIFACTS = join(PROJECT_ROOT, 'test-artifacts/dashboard');
@@ -183,29 +183,18 @@ describe('the dashboard of the example, in chromium', () => {
   });
 
   it('--serve serves the same site to the browser, under its content security policy', async () => {
-    const out = join(tempDir('atmos-serve-'), 'site');
-    const server = spawn(process.execPath, [CLI, 'deployment', 'dashboard', '--serve', '--port', '0', '--out', out, '--offline'], {
-      cwd: ex.dir,
-      env: { ...gitEnv(), NO_COLOR: '1', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    server.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((done) => server.on('close', (code) => done(code)));
+    const server = await serveDashboard(ex.dir);
+    let code: number | null;
     try {
-      const end = Date.now() + 60_000;
-      while (!/serving http/.test(stdout) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-      const base = /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;
-      const page = await open(`${base}#/d/${D}`);
+      const page = await open(`${server.base}#/d/${D}`);
       await page.waitForSelector('#timeline tr.s-success');
       expect(await page.locator('#count').innerText()).toBe('25 of 25 records');
       expect(await page.locator('svg.promotion-graph g.node').count()).toBe(3);
       await page.close();
     } finally {
-      server.kill('SIGINT');
+      code = await server.stop();
     }
-    expect(await exited).toBe(0);
-    removeDir(join(out, '..'));
+    expect(code).toBe(0);
   }, 120_000);
 });
 

@@ -3,12 +3,11 @@
 // `--format json` commands print, the promotion graph is laid out and coloured by promotion-status,
 // a folder the dashboard did not write is never cleared, and --serve is read-only and follows the records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { CLI, gitEnv, gitSnapshot, removeDir, runCli, tempDir } from '../helpers/repo.js';
-import { D, exampleWithHistory, type ExampleHistory } from '../helpers/dashboard.js';
+import { gitSnapshot, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { D, exampleWithHistory, serveDashboard, type ExampleHistory } from '../helpers/dashboard.js';
 
 let ex: ExampleHistory;
 let site: string;
@@ -98,19 +97,10 @@ describe('atmos deployment dashboard', () => {
   });
 
   it('--serve answers GET on 127.0.0.1 only, refuses other methods (405), and generates again when the records change', async () => {
-    const out = join(tempDir('atmos-serve-'), 'site');
-    const server = spawn(process.execPath, [CLI, 'deployment', 'dashboard', '--serve', '--port', '0', '--out', out, '--offline'], {
-      cwd: ex.dir,
-      env: { ...gitEnv(), NO_COLOR: '1', CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    server.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    server.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((done) => server.on('close', (code) => done(code)));
+    const server = await serveDashboard(ex.dir);
+    const { base, stderr } = server;
+    let code: number | null;
     try {
-      const base = await until(() => /serving (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)?.[1], 60_000, () => stderr);
       const index = await get(base);
       expect(index.status).toBe(200);
       expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -134,13 +124,12 @@ describe('atmos deployment dashboard', () => {
         const s = JSON.parse((await get(`${base}data/${D}/status.json`)).body);
         return s.targets.find((t: { target: string }) => t.target === 'staging').components.every((c: { commit: string }) => c.commit === ex.first);
       };
-      await until(async () => ((await staging()) ? true : undefined), 60_000, () => stderr);
+      await until(async () => ((await staging()) ? true : undefined), 60_000, stderr);
       expect(JSON.parse((await get(`${base}data/${D}/status.json`)).body)).toEqual(await json('status', D));
     } finally {
-      server.kill('SIGINT');
+      code = await server.stop();
     }
-    expect(await exited).toBe(0);
-    removeDir(join(out, '..'));
+    expect(code).toBe(0);
   }, 180_000);
 });
 
