@@ -32,14 +32,18 @@ describe('SBOM of a 25,000-package lock', () => {
     const validate = require(join(PROJECT_ROOT, 'dist/sbom/cdx-validator.cjs')) as (data: unknown) => boolean;
     expect(validate(doc)).toBe(true);
     const api = doc.components.find((c: { 'bom-ref': string }) => c['bom-ref'] === 'nixpack/api');
-    // the lock's packages, beside the base image and system packages the example's plan names
-    const purls = api.components.map((p: { purl: string }) => p.purl).filter((p: string) => p.startsWith('pkg:npm/'));
+    // the lock's packages, beside the base image and the service's own package (from its package.json)
+    const app = api.components.filter((p: { type: string }) => p.type === 'application');
+    expect(app).toHaveLength(1);
+    const purls = api.components.filter((p: { type: string }) => p.type !== 'application').map((p: { purl: string }) => p.purl).filter((p: string) => p.startsWith('pkg:npm/'));
     expect(purls).toHaveLength(PACKAGES);
     expect(new Set(purls).size).toBe(PACKAGES);
     // a scoped package, and one installed a second time under a parent's own node_modules
     expect(purls).toContain('pkg:npm/%40scope-0/pkg-0@1.0.0');
     expect(purls.filter((p: string) => /@2\.\d+\.0$/.test(p)).length).toBeGreaterThan(PACKAGES / 20);
-    const direct = doc.dependencies.find((d: { ref: string }) => d.ref === 'nixpack/api').dependsOn.filter((r: string) => r.startsWith('nixpack/api|pkg:npm/'));
+    // the lock's direct dependencies hang from the service's own package
+    expect(doc.dependencies.find((d: { ref: string }) => d.ref === 'nixpack/api').dependsOn).toContain(app[0]['bom-ref']);
+    const direct = doc.dependencies.find((d: { ref: string }) => d.ref === app[0]['bom-ref']).dependsOn.filter((r: string) => r.startsWith('nixpack/api|pkg:npm/'));
     expect(direct).toHaveLength(40);
   });
 });
