@@ -1,7 +1,7 @@
 // OCI image layouts on disk (index.json, oci-layout, blobs/sha256/…): the output without a
 // registry, the local store images are pushed from, and the cache of pulled base images.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants, existsSync } from 'node:fs';
+import { constants, createReadStream, existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stepError } from '../util/errors.js';
@@ -116,4 +116,11 @@ export async function linkOrCopy(from: string, to: string): Promise<void> {
 
 export function sha256(bytes: Buffer | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** `sha256:<hex>` of a file's bytes, read as a stream (layers can be large). */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return `sha256:${hash.digest('hex')}`;
 }

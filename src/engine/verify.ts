@@ -2,11 +2,10 @@
 // names it, that its provenance names a commit the target's records name, that the image in the
 // registry or the OCI layout is the one recorded (its bytes hashed again), and that its SBOM note is
 // there. Reads only: no fetch, no write, nothing pulled into a layout.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { imageFromRecord, parseImageRef } from '../model/index.js';
-import { Layout, type Descriptor } from '../build/layout.js';
+import { fileSha256, Layout, sha256, type Descriptor } from '../build/layout.js';
 import { listBuildRecords, type BuildRecord } from '../tracking/records.js';
 import { readStatus } from '../tracking/state.js';
 import { readProvenance } from '../tracking/provenance.js';
@@ -147,7 +146,7 @@ async function digestCheck(root: string, entry: VerifiedImage, env: NodeJS.Proce
     }
     if (!existsSync(path)) return bad(`the layout ${entry.image.slice(4, entry.image.lastIndexOf('@'))} has no manifest ${shortDigest(entry.digest)}`);
     const bytes = await readFile(path);
-    const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const actual = sha256(bytes);
     if (actual !== entry.digest) return bad(`the layout's manifest blob ${shortDigest(entry.digest)} was changed: its bytes hash to ${actual}`);
     let blobs: Descriptor[];
     try {
@@ -159,9 +158,7 @@ async function digestCheck(root: string, entry: VerifiedImage, env: NodeJS.Proce
     for (const blob of blobs) {
       const blobPath = layout.blobPath(blob.digest);
       if (!existsSync(blobPath)) return bad(`the layout lacks blob ${blob.digest} of the image`);
-      const hash = createHash('sha256');
-      for await (const chunk of createReadStream(blobPath)) hash.update(chunk as Buffer);
-      const got = `sha256:${hash.digest('hex')}`;
+      const got = await fileSha256(blobPath);
       if (got !== blob.digest) return bad(`the layout's blob ${blob.digest} was changed: its bytes hash to ${got}`);
     }
     return { check: 'digest', ok: true, detail: `layout manifest and ${blobs.length} blobs hash to their digests` };

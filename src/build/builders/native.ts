@@ -2,7 +2,7 @@
 // of the source under .atmos/build/, then writes the layers itself — dependencies (reused while
 // the lock files and install commands do not change) then the application.
 import { createHash } from 'node:crypto';
-import { constants, cpSync, createReadStream, existsSync, readFileSync } from 'node:fs';
+import { constants, cpSync, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AtmosError, stepError } from '../../util/errors.js';
@@ -10,7 +10,7 @@ import { exec } from '../../util/exec.js';
 import { resolveBase } from '../base.js';
 import { imageConfigFor, writeImage } from '../image.js';
 import { collectTree, entriesFromFiles, LAYER_SCHEME, workerCount, writeLayerFile, writeTar, type LayerEntry, type LayerResult } from '../layer.js';
-import { linkOrCopy } from '../layout.js';
+import { fileSha256, linkOrCopy } from '../layout.js';
 import { copySourceFiles } from '../source.js';
 import { commandText, type Command } from '../types.js';
 import type { Builder, BuilderContext } from './types.js';
@@ -164,7 +164,7 @@ async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: 
     const result = { digest: entry.digest, diffId, size: entry.size, tarSize, reused: true };
     if (ctx.layout.hasBlob(entry.digest)) return result;
     const blob = join(dir, 'blobs', entry.digest.slice('sha256:'.length));
-    if (existsSync(blob) && (await fileDigest(blob)) === entry.digest) {
+    if (existsSync(blob) && (await fileSha256(blob)) === entry.digest) {
       await ctx.layout.adoptFile(blob, entry.digest);
       return result;
     }
@@ -175,12 +175,6 @@ async function reusedLayer(ctx: BuilderContext, entries: LayerEntry[], workers: 
   if (!existsSync(blob)) await linkOrCopy(ctx.layout.blobPath(result.digest), blob);
   await writeFile(known, JSON.stringify({ scheme: LAYER_SCHEME, digest: result.digest, size: result.size }));
   return result;
-}
-
-async function fileDigest(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
 }
 
 /** Runs one command of a phase; a failure is a step error carrying the command's output. */
