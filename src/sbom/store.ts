@@ -187,8 +187,7 @@ export async function attachSbom(
   // Another writer may have added components since we read: merge again with what is there now.
   let written = text;
   await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (written = current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));
-  const { createHash } = await import('node:crypto');
-  return { document: doc, digest: `sha256:${createHash('sha256').update(written).digest('hex')}` };
+  return { document: doc, digest: `sha256:${sha256Hex(written)}` };
 }
 
 function megabytes(bytes: number): string {
