@@ -11,6 +11,7 @@ import { AtmosError } from '../util/errors.js';
 import { Redactor } from './sensitive.js';
 import { checkDrift, findTerraformBinary, readDeployedState, type PlanCounts, type RunnerContext } from './terraform.js';
 import { workspaceAt } from './tracked-rollout.js';
+import { mapLimit } from '../util/map-limit.js';
 
 export type DriftStatus = 'in sync' | 'drifted' | 'error';
 
@@ -116,17 +117,4 @@ export async function checkTargetDrift(
     results.push(...(await mapLimit(names, options.parallelism ?? availableParallelism(), check)));
   }
   return results;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
 }

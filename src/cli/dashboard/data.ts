@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import type { CommandContext } from '../context.js';
 import { deploymentCommands } from '../commands/index.js';
 import { isAtmosError } from '../../util/errors.js';
+import { mapLimit } from '../../util/map-limit.js';
 
 /** One file of `data/<deployment>/`: its path there and the command line that printed it. */
 export interface DataFile {
@@ -92,9 +93,7 @@ export async function deploymentData(name: string, ctx: CommandContext, options:
       jobs.push(() => add(`sbom/${target}/${sha}.json`, 'sbom', [d], { ...offline, target, gitSha: sha }, `atmos deployment sbom ${d} --target ${target} --git-sha ${sha} --format json`));
     }
   }
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    for (let job = jobs.shift(); job; job = jobs.shift()) await job();
-  }));
+  await mapLimit(jobs, CONCURRENCY, (job) => job());
   // Files in a stable order, whatever finished first.
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { name, files };
