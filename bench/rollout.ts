@@ -154,5 +154,7 @@ async function independent(): Promise<void> {
   }
 }
 
-await chain();
-await independent();
+// `npx tsx bench/rollout.ts chain` (or `wide`) runs only those figures.
+const only = process.argv.slice(2);
+if (!only.length || only.includes('chain')) await chain();
+if (!only.length || only.includes('wide')) await independent();

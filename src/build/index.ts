@@ -156,7 +156,7 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
 async function headGit(ws: Workspace): Promise<RuntimeValues['git']> {
   if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
   const { GitRepo } = await import('../tracking/git.js');
-  const repo = new GitRepo(ws.config.root, { env: ws.env });
+  const repo = GitRepo.shared(ws.config.root, { env: ws.env });
   // Both at once: each is a process, and neither needs the other.
   const [sha, symbolic] = await Promise.all([repo.resolveCommit('HEAD'), repo.git(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false })]);
   if (!sha) return undefined;
@@ -495,7 +495,7 @@ export async function imagesFromRecords(
   options: { deployment: string; target?: string; components?: string[]; gitSha?: string; records: BuildRecords },
 ): Promise<Map<string, ImageRef>> {
   const { GitRepo } = await import('../tracking/git.js');
-  const repo = new GitRepo(ws.config.root, { env: ws.env });
+  const repo = GitRepo.shared(ws.config.root, { env: ws.env });
   const sha = await repo.resolveCommit(options.gitSha ?? 'HEAD');
   const out = new Map<string, ImageRef>();
   const { components } = await nixpackComponents(ws, options);

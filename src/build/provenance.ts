@@ -185,7 +185,7 @@ export async function publishProvenance(client: RegistryClient, repo: string, la
  */
 export async function gitSource(root: string, env: NodeJS.ProcessEnv, configuredRemote: string | undefined, commit: string, path: string): Promise<{ uri?: string; tree?: string }> {
   const { GitRepo } = await import('../tracking/git.js');
-  const repo = new GitRepo(root, { env });
+  const repo = GitRepo.shared(root, { env });
   const remote = await repo.trackingRemote(configuredRemote).catch(() => undefined);
   const [url, tree] = await Promise.all([
     remote ? repo.git(['remote', 'get-url', remote], { check: false }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined)) : undefined,

@@ -25,7 +25,7 @@ export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (comp
         relativeTo: ws.config.root,
         ...(onPackages ? { onProgress: (read: LockFileProgress) => onPackages(built.component, read) } : {}),
       });
-      const repo = new GitRepo(ws.config.root, { env: ws.env, warn: (m) => log.warn(m) });
+      const repo = GitRepo.shared(ws.config.root, { env: ws.env, warn: (m) => log.warn(m) });
       const image = `${built.image.registry ? `${built.image.registry}/` : ''}${built.image.repository}@${built.image.digest}`;
       const { digest } = await attachSbom(repo, built.deployment, built.gitSha, bom, { warn: (m) => log.warn(m), subject: `image ${image}`, env: ws.env });
       await shareSbomNote(ws, repo, built.deployment, log);

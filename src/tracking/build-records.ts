@@ -13,7 +13,7 @@ import { ciContext } from './ci.js';
 type BuildRecordLog = Pick<Logger, 'warn' | 'debug'>;
 
 export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal; log: BuildRecordLog }) {
-  const repo = new GitRepo(ws.config.root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
+  const repo = GitRepo.shared(ws.config.root, { env: ws.env, signal: options.signal, warn: (m) => options.log.warn(m) });
   return {
     find: (deployment: string, component: string, buildKey: string) => findBuildRecord(repo, deployment, component, buildKey),
     list: (deployment: string, component: string) => listBuildRecords(repo, deployment, component),

@@ -41,7 +41,7 @@ export function tagTimestamp(date: Date): string {
 
 export interface RefUpdate {
   ref: string;
-  /** New object id; '' or all zeros deletes the ref. */
+  /** New object id ('' or all zeros deletes the ref), or a full ref name whose value git reads then. */
   newValue: string;
   /** Expected current value: '' or all zeros means "must not exist". */
   oldValue: string;
@@ -107,6 +107,8 @@ function pendingRef(ref: string): string {
 export const NO_REMOTE = 'none';
 
 const ZERO = /^0+$/;
+/** The expected value of a ref that is this process's alone (a private scratch ref): not compared. */
+const ANY = '\0any';
 /** A full object id (sha1 or sha256). */
 const OID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
@@ -120,7 +122,15 @@ interface RepoFacts {
   top?: Promise<string>;
   remotes?: Promise<string[]>;
   config: Map<string, Promise<string | undefined>>;
+  /** Full object ids known to name commits (a commit does not stop existing while a command runs). */
+  commits: Set<string>;
 }
+
+/** Facts shared by the repositories `GitRepo.shared` opens, per environment object (one per command) and folder. */
+const sharedFacts = new WeakMap<NodeJS.ProcessEnv, Map<string, RepoFacts>>();
+
+/** The config keys read together in one process: the identity tags and notes are written with. */
+const IDENTITY_KEYS = ['user.name', 'user.email'];
 
 /**
  * A git process kept open for the many small writes of one command (`hash-object --stdin-paths`,
@@ -233,12 +243,31 @@ export class GitRepo {
   private kept?: KeptProcesses;
   private identityRead?: Promise<Identity>;
   private configuredIdentity?: Promise<boolean>;
+  /**
+   * The last note read through this repository (readNote), which the next addNote of the same note
+   * starts from instead of reading it again; any ref written here forgets it. A stale value costs
+   * nothing but a retry: the write compares and swaps against the ref value read with it.
+   */
+  private lastNoteRead?: { namespaceRef: string; commit: string; read: Promise<{ ref?: string; note?: string }> };
   private readonly warned = new Set<string>();
 
   constructor(dir: string, options: GitRepoOptions = {}, facts?: RepoFacts) {
     this.dir = dir;
     this.options = options;
-    this.facts = facts ?? { config: new Map() };
+    this.facts = facts ?? { config: new Map(), commits: new Set() };
+  }
+
+  /**
+   * The repository at `dir`, sharing what was read (remotes, identity, hash format, …) with every
+   * other one opened with the same environment object: the parts of one command (a build's source
+   * listing, SBOM note, record and provenance) then ask git each question once.
+   */
+  static shared(dir: string, options: GitRepoOptions & { env: NodeJS.ProcessEnv }): GitRepo {
+    let byDir = sharedFacts.get(options.env);
+    if (!byDir) sharedFacts.set(options.env, (byDir = new Map()));
+    let facts = byDir.get(dir);
+    if (!facts) byDir.set(dir, (facts = { config: new Map(), commits: new Set() }));
+    return new GitRepo(dir, options, facts);
   }
 
   /**
@@ -305,8 +334,14 @@ export class GitRepo {
   }
 
   /** The commit a revision names (tags peeled), or undefined. */
-  resolveCommit(rev: string): Promise<string | undefined> {
-    return this.revParse(`${rev}^{commit}`);
+  async resolveCommit(rev: string): Promise<string | undefined> {
+    if (this.facts.commits.has(rev)) return rev;
+    const commit = await this.revParse(`${rev}^{commit}`);
+    if (commit) {
+      this.facts.commits.add(commit);
+      this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
+    }
+    return commit;
   }
 
   async isRepository(): Promise<boolean> {
@@ -433,13 +468,17 @@ export class GitRepo {
    */
   async updateRefs(updates: RefUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    const zero = await this.zero();
+    this.lastNoteRead = undefined;
+    // The hash format from an object id at hand, when there is one, rather than from a process.
+    const known = updates.flatMap((u) => [u.newValue, u.oldValue]).find((v) => OID.test(v) && !ZERO.test(v));
+    const zero = known ? '0'.repeat(known.length) : await this.zero();
     const norm = (v: string) => (v === '' || ZERO.test(v) ? zero : v);
     const lines = ['start'];
     for (const u of updates) {
       const value = norm(u.newValue);
-      if (value === zero) lines.push(`delete ${u.ref} ${norm(u.oldValue)}`);
-      else lines.push(`update ${u.ref} ${value} ${norm(u.oldValue)}`);
+      const old = u.oldValue === ANY ? '' : ` ${norm(u.oldValue)}`;
+      if (value === zero) lines.push(`delete ${u.ref}${old}`);
+      else lines.push(`update ${u.ref} ${value}${old}`);
     }
     lines.push('prepare', 'commit', '');
     let stderr: string;
@@ -474,6 +513,10 @@ export class GitRepo {
 
   configGet(key: string): Promise<string | undefined> {
     let value = this.facts.config.get(key);
+    if (!value && IDENTITY_KEYS.includes(key)) {
+      this.readIdentityConfig();
+      value = this.facts.config.get(key);
+    }
     if (!value) {
       value = this.git(['config', '--get', key], { check: false }).then((result) => {
         const text = result.stdout.trim();
@@ -483,6 +526,28 @@ export class GitRepo {
       value.catch(() => this.facts.config.delete(key));
     }
     return value;
+  }
+
+  /**
+   * `user.name` and `user.email` in one `git config --get-regexp`: each the last value set, as
+   * `git config --get` answers (an empty or missing value is undefined).
+   */
+  private readIdentityConfig(): void {
+    const all = this.git(['config', '-z', '--get-regexp', '^user\\.(name|email)$'], { check: false }).then((result) => {
+      const values = new Map<string, string>();
+      if (result.code !== 0) return values;
+      for (const entry of result.stdout.split('\0')) {
+        const eol = entry.indexOf('\n');
+        if (eol > 0) values.set(entry.slice(0, eol).toLowerCase(), entry.slice(eol + 1));
+        else if (entry) values.set(entry.toLowerCase(), '');
+      }
+      return values;
+    });
+    for (const key of IDENTITY_KEYS) {
+      const value = all.then((values) => values.get(key)?.trim() || undefined);
+      this.facts.config.set(key, value);
+      value.catch(() => this.facts.config.delete(key));
+    }
   }
 
   /** Writes an annotated tag object (not its ref) and returns its id; `git mktag` validates it. */
@@ -542,7 +607,9 @@ export class GitRepo {
       const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
       return result.code === 0 ? result.stdout : undefined;
     }
-    return (await this.noteAndRef(namespaceRef, commit)).note;
+    const read = this.noteAndRef(namespaceRef, commit);
+    this.lastNoteRead = { namespaceRef, commit, read };
+    return (await read).note;
   }
 
   /**
@@ -582,11 +649,16 @@ export class GitRepo {
     const incoming = typeof content === 'string' ? content : content.toString('utf8');
     if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
     const scratch = `refs/notes/atmos-scratch/${randomUUID()}`;
+    if (OID.test(commit)) this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
     let scratchLeft = true;
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        // A full commit id: the ref and the note in one process; anything else is resolved by git notes.
-        const read = OID.test(commit) ? await this.noteAndRef(namespaceRef, commit) : undefined;
+        // A full commit id: the ref and the note in one process (or as just read, the first time);
+        // anything else is resolved by git notes.
+        const last = this.lastNoteRead;
+        this.lastNoteRead = undefined;
+        const reuse = attempt === 0 && last?.namespaceRef === namespaceRef && last.commit === commit ? last.read : undefined;
+        const read = OID.test(commit) ? await (reuse ?? this.noteAndRef(namespaceRef, commit)) : undefined;
         const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
         // The private copy is new the first time (a transaction, on a kept process when there is one).
         if (old && attempt === 0) await this.updateRefs([{ ref: scratch, newValue: old, oldValue: '' }]);
@@ -600,11 +672,12 @@ export class GitRepo {
         }
         await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
         try {
-          // The notes ref moves and the private copy goes in one transaction.
-          const written = (await this.revParse(scratch))!;
+          // The notes ref moves to the private copy's commit (named by the ref: git resolves it when it
+          // reads the transaction, so no process asks for it first) and the private copy goes, in one
+          // transaction. The copy is this process's alone: it is deleted without an expected value.
           await this.updateRefs([
-            { ref: namespaceRef, newValue: written, oldValue: old },
-            { ref: scratch, newValue: '', oldValue: written },
+            { ref: namespaceRef, newValue: scratch, oldValue: old },
+            { ref: scratch, newValue: '', oldValue: ANY },
           ]);
           scratchLeft = false;
           return;

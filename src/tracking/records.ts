@@ -347,14 +347,13 @@ export async function writeBuildRecord(
   options: { remote?: string } = {},
 ): Promise<{ tag: string; created: boolean; record: BuildRecord }> {
   const tag = buildTagName(record.deployment, record.component, record.build_key);
-  const existing = await findBuildRecord(repo, record.deployment, record.component, record.build_key);
-  if (existing) return { tag, created: false, record: existing };
   const commit = await repo.resolveCommit(record.git_sha);
   if (!commit) throw configError('E_UNKNOWN_COMMIT', `commit ${record.git_sha} of the build record does not exist`);
   try {
+    // No look for the tag first: the transaction refuses a tag that exists, and then the record there is read.
     await repo.createTag(tag, commit, formatRecord('Build', record));
   } catch (error) {
-    // Another process recorded the same build key at the same time: same build, keep theirs.
+    // Another process recorded the same build key (before or at the same time): same build, keep theirs.
     const theirs = await findBuildRecord(repo, record.deployment, record.component, record.build_key);
     if (theirs) return { tag, created: false, record: theirs };
     throw error;
