@@ -71,6 +71,8 @@ export interface BuildOptions {
   now?: () => Date;
   /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
   onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
+  /** Called when an image is about to be built (not when it is up to date): `onBuilt` may prepare meanwhile. */
+  onBuilding?: () => void;
   records: BuildRecords;
   /** Told each image's steps and layers as they happen (the CLI shows them). */
   progress?: BuildProgress;
@@ -326,6 +328,7 @@ async function buildOne(
   const { component, plan, builder: builderName, buildKey: key } = item;
   const root = ws.config.root;
   const builder = getBuilder(builderName);
+  options.onBuilding?.();
   await builder.checkAvailable(ws.env);
   const registryOptions = { env: ws.env, signal: options.signal, log: options.log };
   // The time printed at the end covers everything done for this image: build, push, SBOM and record.
@@ -479,7 +482,7 @@ async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag
 /** Builds the nixpack components that have no build record yet; returns every one's image. */
 export async function ensureBuilt(
   ws: Workspace,
-  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; records: BuildRecords; progress?: BuildProgress },
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; onBuilding?: () => void; records: BuildRecords; progress?: BuildProgress },
 ): Promise<Map<string, ImageRef>> {
   const summary = await buildDeployment(ws, options);
   return new Map(summary.components.map((c) => [c.component, c.ref]));

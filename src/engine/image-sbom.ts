@@ -38,6 +38,14 @@ export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (comp
   };
 }
 
+/**
+ * Starts loading what writing an SBOM note needs (the readers, the CycloneDX library and its
+ * validator) while the caller waits on a build or on terraform; a failure is met again when they are used.
+ */
+export function preloadSbom(): void {
+  void import('../sbom/index.js').then(() => import('../sbom/cyclonedx.js')).then((m) => m.preloadCycloneDx(), () => {});
+}
+
 /** Pushes the deployment's SBOM notes to the tracking remote, when there is one (SPEC 8: records are shared). */
 export async function shareSbomNote(
   ws: Workspace,

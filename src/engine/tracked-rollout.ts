@@ -127,7 +127,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         planned = plan.components;
         // The SBOM note is written at the end: its library loads while the first components run.
         if (plan.components.some((c) => c.type === 'terraform' || c.type === 'helmfile')) {
-          void import('../sbom/index.js').then(() => import('../sbom/cyclonedx.js')).then((m) => m.preloadCycloneDx(), () => {});
+          void import('./image-sbom.js').then((m) => m.preloadSbom(), () => {});
         }
         // Whatever the mode, files read from the working tree must be committed: the record names a
         // commit. Snapshots of other commits (under .atmos/snapshots/) are clean by construction. A
