@@ -6,6 +6,7 @@ import { imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTa
 import { linkSnapshotData } from '../tracking/git.js';
 import { deployedImages, readHistory, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
+import type { ComponentSbom } from '../sbom/index.js';
 import { policyError } from '../util/errors.js';
 import { rollout, type ComponentResult, type RolloutOptions, type RolloutResult } from './rollout.js';
 import { isInside } from '../util/paths.js';
@@ -105,6 +106,9 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   let planned: ResolvedComponent[] = [];
   // A promotion's components may be resolved from different commits: which one supplied each (config_sha).
   const configCommits = new Map<string, string>();
+  // Each finished component's inventory is read while the next ones run, and the SBOM note it joins
+  // is read ahead: writing the note at the end waits on neither.
+  const inventories = new Map<string, Promise<ComponentSbom>>();
 
   const result = await rollout(inputs, {
     ...options,
@@ -201,6 +205,13 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       onComponentFinished: async (componentResult) => {
         const component = planned.find((c) => c.key === componentResult.key);
         if (component) finished.push({ component, result: componentResult });
+        if (component && componentResult.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile')) {
+          const inventory = import('../sbom/index.js').then((m) => m.componentSbom(component, { root: inputs.config.root, commit: resolved.commit, modulesManifest: componentResult.modulesManifest }));
+          // A failure is met (and reported) when the note is written.
+          inventory.catch(() => {});
+          inventories.set(component.key, inventory);
+          if (inventories.size === 1) void import('../sbom/store.js').then((m) => recorder?.repo.readNoteAhead(m.sbomNoteRef(spec.name), resolved.commit), () => {});
+        }
         await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
@@ -210,7 +221,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   });
 
   // Written like the records (through their kept git processes, safe from Ctrl-C), which then end.
-  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, options.log, target));
+  await timedPhase(ws.env, 'sbom', () => attachInfrastructureSbom(inputs, recorder?.repo ?? tracking.repo, spec.name, resolved.commit, finished, inventories, options.log, target));
   recorder?.close();
   if (tracking.offlineFrom && recorder && recorder.recorded.length > 0) {
     options.log.info(`${recorder.recorded.length} record(s) kept locally; \`atmos deployment sync\` pushes them to ${tracking.offlineFrom}`);
@@ -304,6 +315,7 @@ async function attachInfrastructureSbom(
   deployment: string,
   commit: string,
   finished: { component: ResolvedComponent; result: ComponentResult }[],
+  inventories: Map<string, Promise<ComponentSbom>>,
   log: RolloutOptions['log'],
   target: string,
 ): Promise<void> {
@@ -311,7 +323,7 @@ async function attachInfrastructureSbom(
   if (done.length === 0) return;
   try {
     const { componentSbom, attachSbom } = await import('../sbom/index.js');
-    const boms = await Promise.all(done.map(({ component, result }) => componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest })));
+    const boms = await Promise.all(done.map(({ component, result }) => inventories.get(component.key) ?? componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest })));
     await attachSbom(repo, deployment, commit, boms, { warn: (m) => log.warn(m), subject: `target ${target}`, env: ws.env });
     const { shareSbomNote } = await import('./image-sbom.js');
     await shareSbomNote(ws, repo, deployment, log);

@@ -230,6 +230,13 @@ function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
   }
 }
 
+/** A note and its ref's commit as read at some moment (see GitRepo.readNoteAhead). */
+interface NoteRead {
+  namespaceRef: string;
+  commit: string;
+  read: Promise<{ ref?: string; note?: string }>;
+}
+
 /** The kept processes of `GitRepo.keptOpen`. */
 interface KeptProcesses {
   hashObject: KeptProcess;
@@ -248,7 +255,9 @@ export class GitRepo {
    * starts from instead of reading it again; any ref written here forgets it. A stale value costs
    * nothing but a retry: the write compares and swaps against the ref value read with it.
    */
-  private lastNoteRead?: { namespaceRef: string; commit: string; read: Promise<{ ref?: string; note?: string }> };
+  private lastNoteRead?: NoteRead;
+  /** Notes read ahead (`readNoteAhead`), each given to the next readNote of that note. */
+  private notesAhead: NoteRead[] = [];
   private readonly warned = new Set<string>();
 
   constructor(dir: string, options: GitRepoOptions = {}, facts?: RepoFacts) {
@@ -468,7 +477,10 @@ export class GitRepo {
    */
   async updateRefs(updates: RefUpdate[]): Promise<void> {
     if (updates.length === 0) return;
-    this.lastNoteRead = undefined;
+    // A note read before a write to its own ref is not the note any more.
+    const written = new Set(updates.map((u) => u.ref));
+    if (this.lastNoteRead && written.has(this.lastNoteRead.namespaceRef)) this.lastNoteRead = undefined;
+    this.notesAhead = this.notesAhead.filter((n) => !written.has(n.namespaceRef));
     // The hash format from an object id at hand, when there is one, rather than from a process.
     const known = updates.flatMap((u) => [u.newValue, u.oldValue]).find((v) => OID.test(v) && !ZERO.test(v));
     const zero = known ? '0'.repeat(known.length) : await this.zero();
@@ -607,9 +619,24 @@ export class GitRepo {
       const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
       return result.code === 0 ? result.stdout : undefined;
     }
-    const read = this.noteAndRef(namespaceRef, commit);
+    const ahead = this.notesAhead.findIndex((n) => n.namespaceRef === namespaceRef && n.commit === commit);
+    const read = ahead >= 0 ? this.notesAhead.splice(ahead, 1)[0]!.read : this.noteAndRef(namespaceRef, commit);
     this.lastNoteRead = { namespaceRef, commit, read };
     return (await read).note;
+  }
+
+  /**
+   * Reads the note on `commit` (a full object id) now, while the caller waits on something else; the
+   * next readNote of it through this repository answers with what was read, and so does the addNote
+   * after it, whose compare-and-swap refuses the write if the ref moved meanwhile (the note is then
+   * read again). Only for a note that is read in order to be written.
+   */
+  readNoteAhead(namespaceRef: string, commit: string): void {
+    if (!OID.test(commit) || this.notesAhead.some((n) => n.namespaceRef === namespaceRef && n.commit === commit)) return;
+    const read = this.noteAndRef(namespaceRef, commit);
+    // A failure is met again (and reported) by the read that takes it.
+    read.catch(() => {});
+    this.notesAhead.push({ namespaceRef, commit, read });
   }
 
   /**
