@@ -205,6 +205,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
       onComponentFinished: async (componentResult) => {
         const component = planned.find((c) => c.key === componentResult.key);
         if (component) finished.push({ component, result: componentResult });
+        await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
+        // After the record, not meanwhile: the record is what the next steps wait for.
         if (component && componentResult.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile')) {
           const inventory = import('../sbom/index.js').then((m) => m.componentSbom(component, { root: inputs.config.root, commit: resolved.commit, modulesManifest: componentResult.modulesManifest }));
           // A failure is met (and reported) when the note is written.
@@ -212,7 +214,6 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
           inventories.set(component.key, inventory);
           if (inventories.size === 1) void import('../sbom/store.js').then((m) => recorder?.repo.readNoteAhead(m.sbomNoteRef(spec.name), resolved.commit), () => {});
         }
-        await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
       },
     },
   }).catch((error: unknown) => {
