@@ -124,6 +124,13 @@ interface RepoFacts {
   config: Map<string, Promise<string | undefined>>;
   /** Full object ids known to name commits (a commit does not stop existing while a command runs). */
   commits: Set<string>;
+  /**
+   * For the repositories of `GitRepo.shared`: one `git update-ref --stdin` kept open for their ref
+   * transactions, started by the first (a build writes a few: notes, its record). Idle, it does not
+   * keep Node running, and it ends with the command.
+   */
+  updateRef?: KeptProcess;
+  shared?: boolean;
 }
 
 /** Facts shared by the repositories `GitRepo.shared` opens, per environment object (one per command) and folder. */
@@ -275,7 +282,7 @@ export class GitRepo {
     let byDir = sharedFacts.get(options.env);
     if (!byDir) sharedFacts.set(options.env, (byDir = new Map()));
     let facts = byDir.get(dir);
-    if (!facts) byDir.set(dir, (facts = { config: new Map(), commits: new Set() }));
+    if (!facts) byDir.set(dir, (facts = { config: new Map(), commits: new Set(), shared: true }));
     return new GitRepo(dir, options, facts);
   }
 
@@ -494,8 +501,10 @@ export class GitRepo {
     }
     lines.push('prepare', 'commit', '');
     let stderr: string;
-    if (this.kept) {
-      const answer = await this.kept.updateRef.request(lines.join('\n'), (said) => said.includes('commit: ok'));
+    if (this.facts.shared && !this.kept) this.facts.updateRef ??= new KeptProcess({ dir: this.dir, env: this.env }, ['update-ref', '--stdin']);
+    const kept = this.kept?.updateRef ?? this.facts.updateRef;
+    if (kept) {
+      const answer = await kept.request(lines.join('\n'), (said) => said.includes('commit: ok'));
       if (answer.exited === undefined) return;
       stderr = answer.exited;
     } else {

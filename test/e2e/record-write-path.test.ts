@@ -85,6 +85,8 @@ describe('build records with fewer git processes', () => {
     // One read per note: the SBOM note's read is the one its write starts from.
     expect(count(/^cat-file --batch$/)).toBe(2);
     expect(count(/^notes /)).toBe(2);
+    // Its ref transactions (two notes, the record's tag) go through one kept `update-ref --stdin`.
+    expect(count(/^update-ref --stdin$/)).toBe(1);
 
     const head = git(repo, 'rev-parse', 'HEAD');
     const tag = git(repo, 'for-each-ref', '--format=%(refname:short)', 'refs/tags/atmos/builds/');
