@@ -119,6 +119,8 @@ interface RepoFacts {
   zero?: Promise<string>;
   top?: Promise<string>;
   remotes?: Promise<string[]>;
+  /** `git remote` succeeded: it runs only inside a repository (see isRepository). */
+  remotesRead?: Promise<boolean>;
   config: Map<string, Promise<string | undefined>>;
 }
 
@@ -310,6 +312,8 @@ export class GitRepo {
   }
 
   async isRepository(): Promise<boolean> {
+    // `git remote`, when asked already, fails outside a repository: its success answers without a process.
+    if (this.facts.remotesRead && (await this.facts.remotesRead)) return true;
     const result = await this.git(['rev-parse', '--git-dir'], { check: false });
     return result.code === 0;
   }
@@ -718,8 +722,12 @@ export class GitRepo {
 
   /** Names of the configured remotes. */
   remotes(): Promise<string[]> {
-    this.facts.remotes ??= this.git(['remote'], { check: false }).then((result) => result.stdout.split('\n').map((r) => r.trim()).filter(Boolean));
-    this.facts.remotes.catch(() => (this.facts.remotes = undefined));
+    if (!this.facts.remotes) {
+      const result = this.git(['remote'], { check: false });
+      this.facts.remotesRead = result.then((r) => r.code === 0, () => false);
+      this.facts.remotes = result.then((r) => r.stdout.split('\n').map((line) => line.trim()).filter(Boolean));
+      this.facts.remotes.catch(() => (this.facts.remotes = this.facts.remotesRead = undefined));
+    }
     return this.facts.remotes;
   }
 
