@@ -351,6 +351,22 @@ export class GitRepo {
     return out;
   }
 
+  /**
+   * Each ref under `patterns` and the object it points at, as git lists them (one `git for-each-ref`,
+   * in ref name order), read line by line: a listing of thousands of tags makes no row objects.
+   */
+  async forEachRefName(patterns: string[], each: (refname: string, oid: string) => void): Promise<void> {
+    // A ref name holds no space and no line break (git check-ref-format), an object id neither.
+    const { stdout } = await this.git(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns]);
+    for (let at = 0; at < stdout.length; ) {
+      const space = stdout.indexOf(' ', at);
+      let eol = stdout.indexOf('\n', at);
+      if (eol < 0) eol = stdout.length;
+      if (space > at && space < eol) each(stdout.slice(space + 1, eol), stdout.slice(at, space));
+      at = eol + 1;
+    }
+  }
+
   /** Reads many objects with one `git cat-file --batch`; missing objects map to undefined. */
   async catFileBatch(objects: string[]): Promise<Map<string, CatFileObject | undefined>> {
     const found = new Map<string, CatFileObject | undefined>();
