@@ -98,7 +98,9 @@ try {
   const node = () => timeProcess(process.execPath, ['-e', '0']);
   const describe = await alternate(atmos(['deployment', 'describe', 'd17', '--target', 'dev', '--format', 'json']), node, 11);
   const help = await alternate(atmos(['--help']), node, 15);
-  console.log(`stack files: ${files.length}, deployments: ${DEPLOYMENTS}; files read by describe d17: ${filesRead}`);
+  const bundleLoader = new URL('../dist/cli/bundle.js', import.meta.url).href;
+  const cache = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundleLoader)}); console.log(m.loadBundle()?.cacheUsed ? 'taken' : 'not taken');`], { encoding: 'utf8' }).trim();
+  console.log(`stack files: ${files.length}, deployments: ${DEPLOYMENTS}; files read by describe d17: ${filesRead}; the CLI bundle's code cache: ${cache}`);
   report({
     id: 'describe.process',
     what: `\`describe\` of one deployment in a ${files.length.toLocaleString('en')}-file stack tree, as a process`,

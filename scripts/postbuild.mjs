@@ -24,3 +24,6 @@ for (const key of helpKeys) {
   help[key] = out;
 }
 writeFileSync(new URL('../dist/cli/help.json', import.meta.url), `${JSON.stringify(help)}\n`);
+// The CLI as one file with V8's compiled code for common commands (src/cli/bundle.ts).
+execFileSync(process.execPath, [new URL('./bundle.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+execFileSync(process.execPath, [new URL('./code-cache.mjs', import.meta.url).pathname], { stdio: 'inherit' });

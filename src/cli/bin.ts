@@ -15,8 +15,10 @@ if (help !== undefined) {
   // A pure help request: the text the build rendered through main() (help.ts says when it applies).
   process.stdout.write(help);
 } else {
-  // Loaded only now, so that help does not pay for the CLI's modules.
-  const { bugReport, main } = await import('./main.js');
+  // Loaded only now, so that help does not pay for the CLI's modules: the bundle with its code cache
+  // where the build made one (bundle.ts), else the modules themselves.
+  const { loadBundle } = await import('./bundle.js');
+  const { bugReport, main } = loadBundle() ?? (await import('./main.js'));
   await main({
     argv,
     env: process.env,

@@ -1,5 +1,5 @@
 // Path containment: the check every path from configuration passes before it is used (SPEC 11).
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -19,6 +19,11 @@ export function isInside(root: string, path: string, options: { strictly?: boole
  * of links that each look inside (`l1 -> l0/..`) is seen for what it is. Undefined for a link loop.
  */
 export async function followLinks(path: string): Promise<string | undefined> {
+  // Where every component exists, the system's realpath says the same in one call (it too follows
+  // each link where it stands, after `..` in the path as written was resolved by `resolve`); the walk
+  // below is for paths with a missing part or a dangling link, and finds loops itself.
+  const whole = await realpath(resolve(path)).catch(() => undefined);
+  if (whole !== undefined) return whole;
   // The components still to walk, the next one last.
   const pending = resolve(path).split(sep).filter(Boolean).reverse();
   let current: string = sep;

@@ -1,0 +1,56 @@
+// Bundles the built CLI (dist/cli/main.js and what it imports) into dist/cli/bundle.cjs, one CommonJS
+// file that src/cli/bundle.ts loads with V8's code cache. Packages that read their own files at run
+// time, or load only for rare commands, stay outside and are required from node_modules as before.
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist/');
+const cliDir = join(dist, 'cli');
+
+// A module of ours asks for its own address (`import.meta.url`) to find files beside it (the SPDX
+// schema, the dashboard's page, package.json): in the bundle it gets the address it has in dist/.
+const moduleUrl = {
+  name: 'module-url',
+  setup(b) {
+    b.onLoad({ filter: /\.js$/ }, async ({ path }) => {
+      if (!path.startsWith(dist)) return undefined;
+      const text = await readFile(path, 'utf8');
+      if (!text.includes('import.meta')) return undefined;
+      const rel = relative(cliDir, path).split(sep).join('/');
+      const contents = text.replaceAll('import.meta.url', `__atmosModuleUrl(${JSON.stringify(rel)})`);
+      if (contents.includes('import.meta')) throw new Error(`${path}: import.meta other than import.meta.url cannot be bundled`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [join(cliDir, 'main.js')],
+  outfile: join(cliDir, 'bundle.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // ASCII only, so the loader reads it as latin1; import() lowered to require(), because a script run
+  // by node:vm cannot import() without an experimental flag.
+  charset: 'ascii',
+  supported: { 'dynamic-import': false },
+  external: ['@cyclonedx/cyclonedx-library', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'fflate', '@dagrejs/dagre', 'tar-stream', 'tinyglobby'],
+  metafile: true,
+  absWorkingDir: root,
+  plugins: [moduleUrl],
+  // Defined once at the top, where `require` is still the module's own (a module may name a local `require`).
+  banner: { js: 'var __atmosModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;' },
+  logLevel: 'warning',
+});
+
+// A package's own `import.meta` becomes an empty object in CommonJS (esbuild only warns, and not for
+// node_modules): such a package must stay outside the bundle.
+for (const [input, { bytesInOutput }] of Object.entries(result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].inputs)) {
+  if (bytesInOutput > 0 && input.includes('node_modules') && (await readFile(join(root, input), 'utf8')).includes('import.meta')) {
+    throw new Error(`${input} uses import.meta, which a CommonJS bundle cannot give it: add its package to the bundle's external list`);
+  }
+}

@@ -1,0 +1,49 @@
+// The CLI as one file with V8's code cache (docs/architecture.md, "Start-up"). `npm run build` bundles
+// dist/cli/main.js and everything it imports, except a few packages that find their own files, into
+// bundle.cjs, runs read-only commands of the example through it and stores V8's compiled code for
+// them in bundle.cache. A process then starts from compiled code instead of reading, resolving and
+// compiling some 150 module files. The cache is an optimization only: V8 checks it against its own
+// version, its flags and the source, and compiles the source as usual when it does not match.
+import { readFileSync } from 'node:fs';
+import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+import type * as Main from './main.js';
+
+export const BUNDLE = fileURLToPath(new URL('./bundle.cjs', import.meta.url));
+export const BUNDLE_CACHE = fileURLToPath(new URL('./bundle.cache', import.meta.url));
+
+export interface LoadedBundle {
+  main: typeof Main.main;
+  bugReport: typeof Main.bugReport;
+  /** The compiled script: `createCachedData()` is what the build stores. */
+  script: Script;
+  /** Whether V8 took the stored code (false when there was none or it did not match). */
+  cacheUsed: boolean;
+}
+
+/** The bundled CLI, or undefined where there is none (run from the sources, or not built). */
+export function loadBundle(options: { cache?: boolean } = {}): LoadedBundle | undefined {
+  let source: string;
+  try {
+    // esbuild writes ASCII only (charset ascii): read as latin1, the cheapest decoding.
+    source = readFileSync(BUNDLE, 'latin1');
+  } catch {
+    return undefined;
+  }
+  let cachedData: Buffer | undefined;
+  if (options.cache !== false) {
+    try {
+      cachedData = readFileSync(BUNDLE_CACHE);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(Module.wrap(source), { filename: BUNDLE, cachedData });
+  const module = { exports: {} as Record<string, unknown> };
+  const run = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
+  run(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
+  const exported = module.exports as unknown as typeof Main;
+  return { main: exported.main, bugReport: exported.bugReport, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+}

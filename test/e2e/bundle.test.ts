@@ -1,0 +1,75 @@
+// The built CLI runs from one bundled file with V8's code cache (src/cli/bundle.ts): a process
+// started like the CLI takes the cache the build made; a cache that does not match (another build,
+// another Node) is ignored, and without the bundle the CLI runs from its modules — with the same output.
+import { spawnSync } from 'node:child_process';
+import { cpSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { exampleRepo, PROJECT_ROOT, removeDir, runCli, tempDir } from '../helpers/repo.js';
+
+const DESCRIBE = ['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'];
+const temps: string[] = [];
+afterAll(() => temps.forEach(removeDir));
+
+/** The environment of a user's shell: no NODE_OPTIONS (a V8 flag there makes V8 refuse any cache). */
+function plainEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/** Whether the bundle under `dist` loads with its code cache, asked in a fresh process. */
+function cacheUsed(dist: string): boolean {
+  const loader = pathToFileURL(join(dist, 'cli/bundle.js')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { loadBundle } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(loadBundle()?.cacheUsed ?? null));`], {
+    encoding: 'utf8',
+    env: plainEnv(),
+  });
+  expect(r.stderr).toBe('');
+  return JSON.parse(r.stdout) as boolean;
+}
+
+/** A copy of the built project (dist/, package.json, the shared node_modules) to damage. */
+function projectCopy(): string {
+  const dir = tempDir('atmos-bundle-');
+  temps.push(dir);
+  cpSync(join(PROJECT_ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(PROJECT_ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+describe('the bundled CLI', () => {
+  it('a process started like the CLI takes the code cache the build made', () => {
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
+  });
+
+  it('a cache made for other code is ignored, and without the bundle the modules run: the same output', async () => {
+    const repo = exampleRepo();
+    temps.push(repo);
+    const reference = await runCli(DESCRIBE, { cwd: repo, env: plainEnv() });
+    expect(reference.code).toBe(0);
+    expect(JSON.parse(reference.stdout)).toMatchObject({ deployment: 'payment-service', file: 'deployments/payment-service.yaml' });
+
+    const copy = projectCopy();
+    const bin = join(copy, 'dist/cli/bin.js');
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', env: { ...plainEnv(), NO_COLOR: '1', CI: 'true' } });
+    // What another build or another Node would have left: V8 checks it and compiles the source instead.
+    writeFileSync(join(copy, 'dist/cli/bundle.cache'), new Script('0').createCachedData());
+    expect(cacheUsed(join(copy, 'dist'))).toBe(false);
+    const foreign = run(DESCRIBE);
+    expect([foreign.status, foreign.stderr, foreign.stdout]).toEqual([0, reference.stderr, reference.stdout]);
+
+    rmSync(join(copy, 'dist/cli/bundle.cjs'));
+    expect(cacheUsed(join(copy, 'dist'))).toBe(null);
+    const modules = run(DESCRIBE);
+    expect([modules.status, modules.stderr, modules.stdout]).toEqual([0, reference.stderr, reference.stdout]);
+    // An error's exit code and message are the same from the modules as from the bundle.
+    const unknown = run(['deployment', 'describe', 'no-such-deployment']);
+    const bundled = await runCli(['deployment', 'describe', 'no-such-deployment'], { cwd: repo, env: plainEnv() });
+    expect([unknown.status, unknown.stderr]).toEqual([bundled.code, bundled.stderr]);
+    expect(bundled.code).toBe(2);
+  });
+});
