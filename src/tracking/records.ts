@@ -138,13 +138,22 @@ const PLAIN = /^[^\s\-?:,[\]{}#&*!|>'"%@`][^#]*$/;
 /** What scalar answers for a value the simple reader does not read (the full parser then does). */
 const NOT_SIMPLE = Symbol('not simple');
 
+/** The words YAML's core schema reads as null and booleans, whatever their case variant. */
+const WORDS = new Map<string, unknown>([
+  ['null', null], ['Null', null], ['NULL', null],
+  ['true', true], ['True', true], ['TRUE', true],
+  ['false', false], ['False', false], ['FALSE', false],
+]);
+
 function scalar(text: string): unknown {
   const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  // YAML drops a plain value's trailing blanks (and a quoted one ends with its quote).
+  if (last === 32 || last === 9) return NOT_SIMPLE;
   // Most values start with a letter (names, emails, statuses, most commit ids): of the rules below
   // only null/true/false and the plain-string checks can apply to them.
   if ((first >= 97 && first <= 122) || (first >= 65 && first <= 90)) {
-    if (text === 'null') return null;
-    if (text === 'true' || text === 'false') return text === 'true';
+    if (WORDS.has(text)) return WORDS.get(text);
     return text.includes('#') || text.includes(': ') || text.endsWith(':') ? NOT_SIMPLE : text;
   }
   if (text === '' || text === '~') return null;
@@ -182,6 +191,7 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
   if (/[\r\u2028\u2029]/.test(text)) return undefined;
   const out: Record<string, unknown> = {};
   let nested: Record<string, unknown> | undefined;
+  let nestedKey: string | undefined;
   for (let at = 0; at < text.length; ) {
     const start = at;
     let eol = text.indexOf('\n', at);
@@ -195,8 +205,11 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
     let colon = keyStart + 1;
     while (colon < eol && isKeyChar(text.charCodeAt(colon))) colon++;
     if (colon === eol || text.charCodeAt(colon) !== 58) return undefined;
+    // `key:value` is one plain string to YAML, not a pair; `__proto__` would not be an own key here.
+    if (colon + 1 < eol && text.charCodeAt(colon + 1) !== 32) return undefined;
     const key = text.slice(keyStart, colon);
-    const rest = text.slice(text.charCodeAt(colon + 1) === 32 && colon + 1 < eol ? colon + 2 : colon + 1, eol);
+    if (key === '__proto__' || Object.hasOwn(indent ? (nested ?? {}) : out, key)) return undefined; // YAML refuses a repeated key
+    const rest = text.slice(colon + 1 < eol ? colon + 2 : colon + 1, eol);
     if (indent) {
       if (!nested || rest === '') return undefined;
       const value = scalar(rest);
@@ -204,8 +217,11 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
       nested[key] = value;
       continue;
     }
+    // A key with nothing after it and nothing under it is null to YAML, not an empty map.
+    if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
     if (rest === '') {
       nested = {};
+      nestedKey = key;
       out[key] = nested;
       continue;
     }
@@ -218,6 +234,7 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
     if (value === NOT_SIMPLE) return undefined;
     out[key] = value;
   }
+  if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
   return out;
 }
 
