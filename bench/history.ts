@@ -91,7 +91,9 @@ async function main(): Promise<void> {
       });
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // ATMOS_BENCH_KEEP=1 leaves the generated repository for profiling.
+    if (process.env.ATMOS_BENCH_KEEP) console.log(`repository kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -24,13 +24,27 @@ export function writeResult(ctx: CommandContext, data: unknown, table: () => str
 export function renderTable(rows: Row[], columns?: string[]): string {
   if (rows.length === 0) return '';
   const cols = columns ?? Object.keys(rows[0]!);
-  const cells = rows.map((row) => cols.map((c) => (row[c] === undefined || row[c] === null ? '-' : String(row[c]))));
+  // Loops rather than maps and spreads: history prints tens of thousands of rows.
   const header = cols.map((c) => c.toUpperCase());
-  const widths = cols.map((_, i) => Math.max(header[i]!.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...cells.map(line)].join('\n');
+  const cells: string[][] = new Array(rows.length);
+  const widths = header.map((h) => h.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    const values: string[] = new Array(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const v = row[cols[i]!];
+      const text = v === undefined || v === null ? '-' : String(v);
+      values[i] = text;
+      if (text.length > widths[i]!) widths[i] = text.length;
+    }
+    cells[r] = values;
+  }
+  const line = (values: string[]) => {
+    let text = '';
+    for (let i = 0; i < values.length; i++) text += i === values.length - 1 ? values[i]! : `${values[i]!.padEnd(widths[i]!)}  `;
+    return text.trimEnd();
+  };
+  let out = line(header);
+  for (const values of cells) out += `\n${line(values)}`;
+  return out;
 }

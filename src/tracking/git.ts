@@ -121,6 +121,8 @@ interface RepoFacts {
   zero?: Promise<string>;
   top?: Promise<string>;
   remotes?: Promise<string[]>;
+  /** `git remote` succeeded: it runs only inside a repository (see isRepository). */
+  remotesRead?: Promise<boolean>;
   config: Map<string, Promise<string | undefined>>;
   /** Full object ids known to name commits (a commit does not stop existing while a command runs). */
   commits: Set<string>;
@@ -361,6 +363,8 @@ export class GitRepo {
   }
 
   async isRepository(): Promise<boolean> {
+    // `git remote`, when asked already, fails outside a repository: its success answers without a process.
+    if (this.facts.remotesRead && (await this.facts.remotesRead)) return true;
     const result = await this.git(['rev-parse', '--git-dir'], { check: false });
     return result.code === 0;
   }
@@ -396,6 +400,22 @@ export class GitRepo {
       out.push(row);
     }
     return out;
+  }
+
+  /**
+   * Each ref under `patterns` and the object it points at, as git lists them (one `git for-each-ref`,
+   * in ref name order), read line by line: a listing of thousands of tags makes no row objects.
+   */
+  async forEachRefName(patterns: string[], each: (refname: string, oid: string) => void): Promise<void> {
+    // A ref name holds no space and no line break (git check-ref-format), an object id neither.
+    const { stdout } = await this.git(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns]);
+    for (let at = 0; at < stdout.length; ) {
+      const space = stdout.indexOf(' ', at);
+      let eol = stdout.indexOf('\n', at);
+      if (eol < 0) eol = stdout.length;
+      if (space > at && space < eol) each(stdout.slice(space + 1, eol), stdout.slice(at, space));
+      at = eol + 1;
+    }
   }
 
   /** Reads many objects with one `git cat-file --batch`; missing objects map to undefined. */
@@ -827,8 +847,12 @@ export class GitRepo {
 
   /** Names of the configured remotes. */
   remotes(): Promise<string[]> {
-    this.facts.remotes ??= this.git(['remote'], { check: false }).then((result) => result.stdout.split('\n').map((r) => r.trim()).filter(Boolean));
-    this.facts.remotes.catch(() => (this.facts.remotes = undefined));
+    if (!this.facts.remotes) {
+      const result = this.git(['remote'], { check: false });
+      this.facts.remotesRead = result.then((r) => r.code === 0, () => false);
+      this.facts.remotes = result.then((r) => r.stdout.split('\n').map((line) => line.trim()).filter(Boolean));
+      this.facts.remotes.catch(() => (this.facts.remotes = this.facts.remotesRead = undefined));
+    }
     return this.facts.remotes;
   }
 

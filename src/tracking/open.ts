@@ -2,7 +2,7 @@
 // the workspace, the parsed deployment file, and git (fetched from the remote unless offline).
 import { openWorkspace, type Workspace } from '../model/index.js';
 import type { DeploymentSpec } from '../model/types.js';
-import { openTracking, type Tracking } from './recorder.js';
+import { openTracking, type ReadTracking, type Tracking } from './recorder.js';
 import type { Logger } from '../util/logger.js';
 import type { ApprovalInfo } from './records.js';
 
@@ -14,13 +14,22 @@ export interface OpenContext {
   signal?: AbortSignal;
 }
 
-export interface OpenedDeployment {
+export interface OpenedDeployment<T extends ReadTracking = Tracking> {
   ws: Workspace;
   spec: DeploymentSpec;
-  tracking: Tracking;
+  tracking: T;
 }
 
-export async function openDeployment(ctx: OpenContext, name: string, options: { offline?: boolean; target?: string } = {}): Promise<OpenedDeployment> {
+interface OpenOptions {
+  offline?: boolean;
+  target?: string;
+  /** A command that writes no record: tracking without who deploys (openTracking's `read`). */
+  read?: boolean;
+}
+
+export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions & { read: true }): Promise<OpenedDeployment<ReadTracking>>;
+export async function openDeployment(ctx: OpenContext, name: string, options?: OpenOptions): Promise<OpenedDeployment>;
+export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions = {}): Promise<OpenedDeployment<ReadTracking>> {
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
   const { loadDeployment, requireTarget } = await import('../config/deployment.js');
   const spec = await loadDeployment(ws.config, ws.files, name);
@@ -33,6 +42,7 @@ export async function openDeployment(ctx: OpenContext, name: string, options: { 
     log: ctx.log,
     fetch: true,
     offline: options.offline,
+    read: options.read,
   });
   return { ws, spec, tracking };
 }

@@ -41,7 +41,7 @@ export interface Tracking {
   deployedBy: string;
 }
 
-export async function openTracking(options: {
+export interface OpenTrackingOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   /** `deployments.remote` of atmos.yaml. */
@@ -52,22 +52,37 @@ export async function openTracking(options: {
   fetch?: boolean;
   /** `--offline`: neither fetch nor push; records written are kept for `sync`. */
   offline?: boolean;
-}): Promise<Tracking> {
+  /** A command that writes no record (status, history): who deploys is not asked of git. */
+  read?: boolean;
+}
+
+/** Tracking opened for a read: everything but who deploys. */
+export type ReadTracking = Omit<Tracking, 'deployedBy'>;
+
+export async function openTracking(options: OpenTrackingOptions & { read: true }): Promise<ReadTracking>;
+export async function openTracking(options: OpenTrackingOptions): Promise<Tracking>;
+export async function openTracking(options: OpenTrackingOptions): Promise<ReadTracking | Tracking> {
   const probe = new GitRepo(options.cwd, { env: options.env });
-  if (!(await probe.isRepository())) {
+  // Independent questions to git, asked at once; a failure is reported in this order all the same.
+  const remoteRead = probe.trackingRemote(options.remote);
+  remoteRead.catch(() => {});
+  // After the remotes are asked for: `git remote` answers this too.
+  const isRepository = probe.isRepository();
+  const whoRead = options.read ? undefined : resolveDeployedBy(options.env, probe);
+  whoRead?.catch(() => {});
+  if (!(await isRepository)) {
     throw configError('E_NOT_A_GIT_REPOSITORY', `${options.cwd} is not inside a git repository`, {
       hint: 'deployments are tracked in git: run `git init` and commit the repository first',
     });
   }
-  // Two independent questions to git, asked at once; a failure is reported in this order all the same.
-  const remoteRead = probe.trackingRemote(options.remote);
-  remoteRead.catch(() => {});
-  const who = await resolveDeployedBy(options.env, probe);
-  const repo = probe.withOptions({ env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
   const remote = await remoteRead;
+  // A read asks who deploys only to fetch: a notes merge commits as them when git has no identity.
+  const who = await (whoRead ?? (remote && options.fetch && !options.offline ? resolveDeployedBy(options.env, probe) : undefined));
+  const repo = probe.withOptions({ env: options.env, signal: options.signal, warn: options.log?.warn, fallbackEmail: who });
+  const deployedBy = options.read ? {} : { deployedBy: who! };
   if (remote && options.offline) {
     options.log?.debug(`offline: records are neither fetched from nor pushed to ${remote}`);
-    return { repo, offlineFrom: remote, deployedBy: who };
+    return { repo, offlineFrom: remote, ...deployedBy };
   }
   if (remote && options.fetch) {
     options.log?.debug(`fetching deployment tracking refs from ${remote}`);
@@ -75,7 +90,7 @@ export async function openTracking(options: {
     const pending = await repo.pendingRefs();
     if (pending.size > 0) options.log?.warn(`${pending.size} ref(s) recorded offline are not on ${remote} yet: run \`atmos deployment sync\` to push them`);
   }
-  return { repo, remote, deployedBy: who };
+  return { repo, remote, ...deployedBy };
 }
 
 /** The remote a command pushes the records it writes to: none with --offline or `deployments.remote: none`. */

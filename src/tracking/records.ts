@@ -135,50 +135,93 @@ export function parseRecord(message: string): ParsedRecord | undefined {
 }
 
 const PLAIN = /^[^\s\-?:,[\]{}#&*!|>'"%@`][^#]*$/;
+/** What scalar answers for a value the simple reader does not read (the full parser then does). */
+const NOT_SIMPLE = Symbol('not simple');
 
-function scalar(text: string): { value: unknown } | undefined {
-  if (text === '' || text === 'null' || text === '~') return { value: null };
-  if (text === 'true' || text === 'false') return { value: text === 'true' };
-  if (/^-?(0|[1-9]\d{0,14})$/.test(text)) return { value: Number(text) };
+/** The words YAML's core schema reads as null and booleans, whatever their case variant. */
+const WORDS = new Map<string, unknown>([
+  ['null', null], ['Null', null], ['NULL', null],
+  ['true', true], ['True', true], ['TRUE', true],
+  ['false', false], ['False', false], ['FALSE', false],
+]);
+
+function scalar(text: string): unknown {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  // YAML drops a plain value's trailing blanks (and a quoted one ends with its quote).
+  if (last === 32 || last === 9) return NOT_SIMPLE;
+  // Most values start with a letter (names, emails, statuses, most commit ids): of the rules below
+  // only null/true/false and the plain-string checks can apply to them.
+  if ((first >= 97 && first <= 122) || (first >= 65 && first <= 90)) {
+    if (WORDS.has(text)) return WORDS.get(text);
+    return text.includes('#') || text.includes(': ') || text.endsWith(':') ? NOT_SIMPLE : text;
+  }
+  if (text === '' || text === '~') return null;
+  if (/^-?(0|[1-9]\d{0,14})$/.test(text)) return Number(text);
   if (text.startsWith('"')) {
     try {
       const value = JSON.parse(text) as unknown;
-      return typeof value === 'string' ? { value } : undefined;
+      return typeof value === 'string' ? value : NOT_SIMPLE;
     } catch {
-      return undefined;
+      return NOT_SIMPLE;
     }
   }
-  if (/^'([^']|'')*'$/.test(text)) return { value: text.slice(1, -1).replace(/''/g, "'") };
+  if (/^'([^']|'')*'$/.test(text)) return text.slice(1, -1).replace(/''/g, "'");
   // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
   // it is all digits, or digits, one `e` and digits (a float).
-  if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? undefined : { value: text };
+  if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
   // Anything YAML could read as another type (floats, dates in 1.1, .inf…) goes to the full parser.
-  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text) && !/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return undefined;
-  return { value: text };
+  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text) && !/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return NOT_SIMPLE;
+  return text;
+}
+
+/** `[A-Za-z0-9_.\-/]`: a character of a record key after its first. */
+function isKeyChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95; // a-z A-Z - . / 0-9 _
 }
 
 /**
  * The YAML our own writer produces — scalars and maps of scalars, one level deep — read without the
- * full parser (history reads thousands of records). Undefined for anything else: the caller then
- * uses the full YAML parser, so the result is always what YAML says.
+ * full parser (history reads thousands of records), in one walk over the text: each line is
+ * `[  ]key: value` with a key `[A-Za-z_][A-Za-z0-9_.\-/]*`. Undefined for anything else: the caller
+ * then uses the full YAML parser, so the result is always what YAML says.
  */
 function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
+  // A line break other than LF ends no line here, and YAML reads it as one: the full parser's.
+  if (/[\r\u2028\u2029]/.test(text)) return undefined;
   const out: Record<string, unknown> = {};
   let nested: Record<string, unknown> | undefined;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const m = /^( {2})?([A-Za-z_][\w.\-/]*): ?(.*)$/.exec(line);
-    if (!m) return undefined;
-    const [, indent, key, rest] = m as unknown as [string, string | undefined, string, string];
+  let nestedKey: string | undefined;
+  for (let at = 0; at < text.length; ) {
+    const start = at;
+    let eol = text.indexOf('\n', at);
+    if (eol < 0) eol = text.length;
+    at = eol + 1;
+    if (eol === start) continue;
+    const indent = text.charCodeAt(start) === 32 && text.charCodeAt(start + 1) === 32;
+    const keyStart = indent ? start + 2 : start;
+    const first = text.charCodeAt(keyStart);
+    if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return undefined;
+    let colon = keyStart + 1;
+    while (colon < eol && isKeyChar(text.charCodeAt(colon))) colon++;
+    if (colon === eol || text.charCodeAt(colon) !== 58) return undefined;
+    // `key:value` is one plain string to YAML, not a pair; `__proto__` would not be an own key here.
+    if (colon + 1 < eol && text.charCodeAt(colon + 1) !== 32) return undefined;
+    const key = text.slice(keyStart, colon);
+    if (key === '__proto__' || Object.hasOwn(indent ? (nested ?? {}) : out, key)) return undefined; // YAML refuses a repeated key
+    const rest = text.slice(colon + 1 < eol ? colon + 2 : colon + 1, eol);
     if (indent) {
-      if (!nested) return undefined;
-      const v = scalar(rest);
-      if (!v || rest === '') return undefined;
-      nested[key] = v.value;
+      if (!nested || rest === '') return undefined;
+      const value = scalar(rest);
+      if (value === NOT_SIMPLE) return undefined;
+      nested[key] = value;
       continue;
     }
+    // A key with nothing after it and nothing under it is null to YAML, not an empty map.
+    if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
     if (rest === '') {
       nested = {};
+      nestedKey = key;
       out[key] = nested;
       continue;
     }
@@ -187,15 +230,19 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
       out[key] = {};
       continue;
     }
-    const v = scalar(rest);
-    if (!v) return undefined;
-    out[key] = v.value;
+    const value = scalar(rest);
+    if (value === NOT_SIMPLE) return undefined;
+    out[key] = value;
   }
+  if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
   return out;
 }
 
 const STATUSES: readonly string[] = ['success', 'failed', 'cancelled'];
 const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+const REQUIRED_FIELDS = ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status'];
+const OPTIONAL_STRINGS = ['component_type', 'deployed_by', 'promoted_from', 'promoted_at', 'rollback_of', 'build_id'];
 
 /** What a value is, for messages about a field of the wrong type (`a number (12)`). */
 function shapeOf(value: unknown): string {
@@ -217,13 +264,13 @@ export function checkDeploymentRecord(message: string): { record: DeploymentReco
   if (!parsed) return { problem: 'its message is not an atmos record' };
   if (parsed.kind !== 'Deployment') return { problem: `it is a ${parsed.kind} record, not a Deployment` };
   const f = parsed.fields; // parsed here, ours to change
-  for (const key of ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status']) {
+  for (const key of REQUIRED_FIELDS) {
     if (typeof f[key] !== 'string' || f[key] === '') return { problem: `${key} is ${shapeOf(f[key])}` };
   }
   if (!STATUSES.includes(f.status as string)) return { problem: `status ${JSON.stringify(f.status)} is not success, failed or cancelled` };
   if (!COMMIT_ID.test(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
   if (Number.isNaN(Date.parse(f.timestamp as string))) return { problem: `timestamp ${JSON.stringify(f.timestamp)} is not a time` };
-  for (const key of ['component_type', 'deployed_by', 'promoted_from', 'promoted_at', 'rollback_of', 'build_id']) {
+  for (const key of OPTIONAL_STRINGS) {
     if (f[key] === null) delete f[key];
     else if (f[key] !== undefined && typeof f[key] !== 'string') return { problem: `${key} is ${shapeOf(f[key])}` };
   }

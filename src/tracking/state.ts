@@ -72,35 +72,53 @@ interface Listing {
 
 type Objects = Map<string, CatFileObject | undefined>;
 
-const STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z(?:\.(\d+))?$/;
-
 /** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
 async function list(repo: GitRepo, deployment: string, target?: string, what: 'both' | 'tags' = 'both'): Promise<Listing> {
   const scope = target ? `${deployment}/${target}/` : `${deployment}/`;
   const patterns = [`refs/tags/atmos/deployments/${scope}`];
   if (what === 'both') patterns.unshift(`refs/atmos/deployments/${scope}`);
-  return listing(deployment, await repo.forEachRef(patterns, ['refname', 'objectname']));
-}
-
-/** The deployment refs and well-named deployment tags among `rows` (in their order). */
-function listing(deployment: string, rows: { refname: string; objectname: string }[]): Listing {
   const refs = new Map<string, Map<string, string>>();
   const tags: TagName[] = [];
   const refPrefix = `refs/atmos/deployments/${deployment}/`;
   const tagName = tagNames(deployment);
-  for (const row of rows) {
-    if (row.refname.startsWith(refPrefix)) {
-      const parts = row.refname.slice(refPrefix.length).split('/');
-      if (parts.length !== 2) continue;
+  await repo.forEachRefName(patterns, (refname, oid) => {
+    if (refname.startsWith(refPrefix)) {
+      const parts = refname.slice(refPrefix.length).split('/');
+      if (parts.length !== 2) return;
       const [t, c] = parts as [string, string];
       if (!refs.has(t)) refs.set(t, new Map());
-      refs.get(t)!.set(decodeComponent(c), row.objectname);
+      refs.get(t)!.set(decodeComponent(c), oid);
     } else {
-      const tag = tagName(row.refname, row.objectname);
+      const tag = tagName(refname, oid);
       if (tag) tags.push(tag);
     }
-  }
+  });
   return { refs, tags };
+}
+
+/** `\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z`, by position: the separators, else a digit. */
+const STAMP_SHAPE = '****-**-**T**-**-**Z';
+
+/**
+ * The `.n` of a deployment time in a tag name (`<YYYY-MM-DDTHH-MM-SSZ>[.n]`, from `at` to the end): 1
+ * without one, undefined when it is no such time. Checked character by character: a listing holds
+ * thousands of names.
+ */
+function stampSeq(name: string, at: number): number | undefined {
+  const length = name.length - at;
+  if (length < 20 || length === 21) return undefined;
+  for (let i = 0; i < 20; i++) {
+    const c = name.charCodeAt(at + i);
+    const shape = STAMP_SHAPE.charCodeAt(i);
+    if (shape === 42 ? c < 48 || c > 57 : c !== shape) return undefined;
+  }
+  if (length === 20) return 1;
+  if (name.charCodeAt(at + 20) !== 46) return undefined; // .
+  for (let i = at + 21; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(name.slice(at + 21));
 }
 
 /** Reads deployment tag names (`refs/tags/atmos/deployments/<d>/<t>/<c>/<stamp>[.n]`); undefined for others. */
@@ -110,13 +128,16 @@ function tagNames(deployment: string): (refname: string, oid: string) => TagName
   const decoded = new Map<string, string>();
   return (refname, oid) => {
     if (!refname.startsWith(tagPrefix)) return undefined;
-    const parts = refname.slice(tagPrefix.length).split('/');
-    if (parts.length !== 3) return undefined;
-    const m = STAMP.exec(parts[2]!);
-    if (!m) return undefined;
-    let component = decoded.get(parts[1]!);
-    if (component === undefined) decoded.set(parts[1]!, (component = decodeComponent(parts[1]!)));
-    return { ref: refname, oid, target: parts[0]!, component, stamp: m[1] ? parts[2]!.slice(0, 20) : parts[2]!, seq: m[1] ? Number(m[1]) : 1 };
+    // `<t>/<c>/<stamp>`: exactly three segments.
+    const slash1 = refname.indexOf('/', tagPrefix.length);
+    const slash2 = slash1 < 0 ? -1 : refname.indexOf('/', slash1 + 1);
+    if (slash2 < 0 || refname.indexOf('/', slash2 + 1) >= 0) return undefined;
+    const seq = stampSeq(refname, slash2 + 1);
+    if (seq === undefined) return undefined;
+    const segment = refname.slice(slash1 + 1, slash2);
+    let component = decoded.get(segment);
+    if (component === undefined) decoded.set(segment, (component = decodeComponent(segment)));
+    return { ref: refname, oid, target: refname.slice(tagPrefix.length, slash1), component, stamp: refname.slice(slash2 + 1, slash2 + 21), seq };
   };
 }
 
@@ -200,11 +221,17 @@ const GROWTH = 4;
 export async function readStatus(repo: GitRepo, deployment: string, target?: string): Promise<ComponentState[]> {
   const { refs, tags } = await list(repo, deployment, target);
   const groups = new Map<string, TagName[]>();
+  // git lists a component's tags one after the other (name order): its group is looked up once.
+  let last: TagName | undefined;
+  let group: TagName[] = [];
   for (const tag of tags) {
-    const key = `${tag.target}\0${tag.component}`;
-    const group = groups.get(key);
-    if (group) group.push(tag);
-    else groups.set(key, [tag]);
+    if (!last || tag.target !== last.target || tag.component !== last.component) {
+      const key = `${tag.target}\0${tag.component}`;
+      group = groups.get(key) ?? [];
+      if (group.length === 0) groups.set(key, group);
+    }
+    group.push(tag);
+    last = tag;
   }
   for (const group of groups.values()) group.sort(newestFirst);
   // One cat-file --batch: the refs' commits (to check they are commits) and the newest tags.

@@ -3,9 +3,8 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { approvalText, openDeployment, short } from '../../tracking/open.js';
-import { parseWhen, readHistory } from '../../tracking/state.js';
+import { parseWhen, readHistory, type HistoryEntry } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
-import { selectComponent } from '../../model/select.js';
 
 interface Options {
   target?: string;
@@ -24,8 +23,9 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const now = ctx.now();
   const since = options.since ? parseWhen(options.since, now, '--since') : undefined;
   const until = options.until ? parseWhen(options.until, now, '--until', true) : undefined;
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
-  const component = options.component === undefined ? undefined : selectComponent([...spec.components.values()], options.component, spec.name).name;
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true });
+  // Loaded only for --component (each module a command imports costs at start-up).
+  const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
   const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit });
   const data = { deployment: spec.name, entries };
   writeResult(ctx, data, () =>
@@ -39,17 +39,20 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
             status: e.status,
             commit: short(e.git_sha),
             by: e.deployed_by,
-            note: [
-              typeof e.message === 'string' ? JSON.stringify(e.message) : '',
-              e.promoted_from ? `promoted from ${e.promoted_from}` : '',
-              e.rollback_of ? `rollback of ${short(e.rollback_of)}` : '',
-              e.approval ? `approved by ${approvalText(e.approval)}${typeof e.approval.message === 'string' ? ` (${JSON.stringify(e.approval.message)})` : ''}` : '',
-              e.dirty ? 'dirty' : '',
-            ]
-              .filter(Boolean)
-              .join(', ') || undefined,
+            note: noteOf(e),
           })),
         ),
   );
   return 0;
+}
+
+/** What else a record says, for the table's last column (undefined when nothing). */
+function noteOf(e: HistoryEntry): string | undefined {
+  const notes: string[] = [];
+  if (typeof e.message === 'string') notes.push(JSON.stringify(e.message));
+  if (e.promoted_from) notes.push(`promoted from ${e.promoted_from}`);
+  if (e.rollback_of) notes.push(`rollback of ${short(e.rollback_of)}`);
+  if (e.approval) notes.push(`approved by ${approvalText(e.approval)}${typeof e.approval.message === 'string' ? ` (${JSON.stringify(e.approval.message)})` : ''}`);
+  if (e.dirty) notes.push('dirty');
+  return notes.length > 0 ? notes.join(', ') : undefined;
 }

@@ -5,11 +5,10 @@ import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { age, approvalText, openDeployment, short } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
-import { testsGate } from '../../plan/policy.js';
 import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
 
 export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
-  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target });
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true });
   const states = await readStatus(tracking.repo, spec.name, options.target);
   const now = ctx.now();
   const targets = options.target ? [options.target] : [...spec.targets.keys()];
@@ -34,6 +33,7 @@ export async function run(args: string[], options: { target?: string; checkDrift
     if (!spec.targets.get(target)?.tests.length) continue;
     const commits = [...new Set(states.filter((s) => s.target === target && s.commit).map((s) => s.commit!))];
     const results = await latestTestResults(tracking.repo, spec.name, target, commits);
+    const { testsGate } = await import('../../plan/policy.js');
     const gate = testsGate(commits, results);
     const failed = [...new Set(gate.failed.flatMap(([, r]) => r.checks.filter((k) => !k.passed).map((k) => k.name)))];
     const newest = [...results.values()].sort((a, b) => b.timestamp.localeCompare(a.timestamp))[0];
