@@ -1,13 +1,31 @@
-// Runs read-only commands of the bundled example through dist/cli/bundle.cjs and stores the code V8
-// compiled for them in dist/cli/bundle.cache (src/cli/bundle.ts). Run in a process of its own with no
-// flags: V8 takes a cache only from a process started like the ones that will use it.
+// Stores the code V8 compiled for the build's large CommonJS files (src/util/code-cache.ts): the CLI
+// bundle after read-only commands of the bundled example ran through it (dist/cli/bundle.cache), and
+// the CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache). Run in a
+// process of its own with no flags: V8 takes a cache only from a process started like the ones that
+// will use it.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_CACHE, loadBundle } from '../dist/cli/bundle.js';
+import { BUNDLE, loadBundle } from '../dist/cli/bundle.js';
+import { CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
+import { cacheFileOf, runCached } from '../dist/util/code-cache.js';
+
+// The validator, run on a small document with a component, a dependency and a property.
+const validator = runCached(CDX_VALIDATOR, { cache: false });
+if (validator) {
+  const ok = validator.exports({
+    bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79',
+    metadata: { timestamp: '2024-01-01T00:00:00Z', component: { type: 'application', name: 'app', 'bom-ref': 'app' } },
+    components: [{ type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0', 'bom-ref': 'pkg:npm/left-pad@1.3.0', hashes: [{ alg: 'SHA-512', content: 'ab'.repeat(64) }], properties: [{ name: 'atmos:scope', value: 'required' }] }],
+    dependencies: [{ ref: 'app', dependsOn: ['pkg:npm/left-pad@1.3.0'] }, { ref: 'pkg:npm/left-pad@1.3.0', dependsOn: [] }],
+  });
+  if (!ok) throw new Error(`the CycloneDX validator refused the build's sample document: ${JSON.stringify(validator.exports.errors)}`);
+  writeFileSync(cacheFileOf(CDX_VALIDATOR), validator.script.createCachedData());
+}
+const BUNDLE_CACHE = cacheFileOf(BUNDLE);
 
 const example = fileURLToPath(new URL('../examples/payment-service', import.meta.url));
 rmSync(BUNDLE_CACHE, { force: true });

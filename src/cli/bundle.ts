@@ -4,15 +4,12 @@
 // them in bundle.cache. A process then starts from compiled code instead of reading, resolving and
 // compiling some 150 module files. The cache is an optimization only: V8 checks it against its own
 // version, its flags and the source, and compiles the source as usual when it does not match.
-import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Script } from 'node:vm';
+import type { Script } from 'node:vm';
+import { runCached } from '../util/code-cache.js';
 import type * as Main from './main.js';
 
 export const BUNDLE = fileURLToPath(new URL('./bundle.cjs', import.meta.url));
-export const BUNDLE_CACHE = fileURLToPath(new URL('./bundle.cache', import.meta.url));
 
 export interface LoadedBundle {
   main: typeof Main.main;
@@ -25,25 +22,8 @@ export interface LoadedBundle {
 
 /** The bundled CLI, or undefined where there is none (run from the sources, or not built). */
 export function loadBundle(options: { cache?: boolean } = {}): LoadedBundle | undefined {
-  let source: string;
-  try {
-    // esbuild writes ASCII only (charset ascii): read as latin1, the cheapest decoding.
-    source = readFileSync(BUNDLE, 'latin1');
-  } catch {
-    return undefined;
-  }
-  let cachedData: Buffer | undefined;
-  if (options.cache !== false) {
-    try {
-      cachedData = readFileSync(BUNDLE_CACHE);
-    } catch {
-      cachedData = undefined;
-    }
-  }
-  const script = new Script(Module.wrap(source), { filename: BUNDLE, cachedData });
-  const module = { exports: {} as Record<string, unknown> };
-  const run = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
-  run(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
-  const exported = module.exports as unknown as typeof Main;
-  return { main: exported.main, bugReport: exported.bugReport, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+  const loaded = runCached(BUNDLE, options);
+  if (!loaded) return undefined;
+  const exported = loaded.exports as typeof Main;
+  return { main: exported.main, bugReport: exported.bugReport, script: loaded.script, cacheUsed: loaded.cacheUsed };
 }

@@ -2,7 +2,8 @@
 // against the official schema before anyone writes it), and back: notes are read into the model.
 import type { ComponentSbom, DeploymentSbom, Hash, HashAlg, SbomPackage, Scope, SbomWarning, PackageKind } from './model.js';
 import type { ComponentType } from '../model/types.js';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { runCached } from '../util/code-cache.js';
 import { stepError } from '../util/errors.js';
 import { packageVersion } from '../util/package.js';
 
@@ -158,14 +159,13 @@ function libraryValidator(): Promise<{ validate(data: string): Promise<unknown> 
 
 type StandaloneValidate = ((data: unknown) => boolean) & { errors?: unknown[] | null };
 
+/** The build's validator file (a megabyte of generated code, run with its code cache: util/code-cache.ts). */
+export const CDX_VALIDATOR = fileURLToPath(new URL('./cdx-validator.cjs', import.meta.url));
+
 function precompiledValidator(): Promise<JsonValidator> | undefined {
-  const require = createRequire(import.meta.url);
-  let validate: StandaloneValidate;
-  try {
-    validate = require('./cdx-validator.cjs') as StandaloneValidate;
-  } catch {
-    return undefined;
-  }
+  const loaded = runCached(CDX_VALIDATOR);
+  if (!loaded) return undefined;
+  const validate = loaded.exports as StandaloneValidate;
   return Promise.resolve({
     // ajv here neither coerces nor fills in defaults: the document is read, never changed.
     validate: async (data: string | Record<string, unknown>) => (validate(typeof data === 'string' ? JSON.parse(data) : data) ? null : (validate.errors ?? [])),

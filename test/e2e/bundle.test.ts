@@ -1,4 +1,4 @@
-// The built CLI runs from one bundled file with V8's code cache (src/cli/bundle.ts): a process
+// The built CLI runs from one bundled file with V8's code cache (src/cli/bundle.ts, util/code-cache.ts): a process
 // started like the CLI takes the cache the build made; a cache that does not match (another build,
 // another Node) is ignored, and without the bundle the CLI runs from its modules — with the same output.
 import { spawnSync } from 'node:child_process';
@@ -20,15 +20,15 @@ function plainEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Whether the bundle under `dist` loads with its code cache, asked in a fresh process. */
-function cacheUsed(dist: string): boolean {
-  const loader = pathToFileURL(join(dist, 'cli/bundle.js')).href;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { loadBundle } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(loadBundle()?.cacheUsed ?? null));`], {
+/** Whether the bundle under `dist` loads with its code cache, asked in a fresh process (null: no bundle). */
+function cacheUsed(dist: string, file = 'cli/bundle.cjs'): boolean | null {
+  const loader = pathToFileURL(join(dist, 'util/code-cache.js')).href;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { runCached } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(runCached(${JSON.stringify(join(dist, file))})?.cacheUsed ?? null));`], {
     encoding: 'utf8',
     env: plainEnv(),
   });
   expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout) as boolean;
+  return JSON.parse(r.stdout) as boolean | null;
 }
 
 /** A copy of the built project (dist/, package.json, the shared node_modules) to damage. */
@@ -42,8 +42,9 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI and for the CycloneDX validator', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
   });
 
   it('a cache made for other code is ignored, and without the bundle the modules run: the same output', async () => {

@@ -1,0 +1,48 @@
+// CommonJS files of the build run with the code V8 compiled for them at build time (docs/architecture.md,
+// "Start-up"): `<name>.cjs` with `<name>.cache` beside it. The cache is an optimization only: V8 checks
+// it against its own version, its flags and the source, and compiles the source as usual when it does
+// not match.
+import { isAscii } from 'node:buffer';
+import { readFileSync } from 'node:fs';
+import { createRequire, Module } from 'node:module';
+import { dirname } from 'node:path';
+import { Script } from 'node:vm';
+
+export interface CachedScript {
+  /** What the file put in `module.exports`. */
+  exports: unknown;
+  /** The compiled script: `createCachedData()` is what the build stores. */
+  script: Script;
+  /** Whether V8 took the stored code (false when there was none or it did not match). */
+  cacheUsed: boolean;
+}
+
+/** The cache file of a `.cjs` file. */
+export function cacheFileOf(file: string): string {
+  return file.replace(/\.cjs$/, '.cache');
+}
+
+/** Runs a CommonJS file as `require` would, with its code cache unless `cache` is false; undefined when the file is absent. */
+export function runCached(file: string, options: { cache?: boolean } = {}): CachedScript | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  // ASCII (as the bundle is written) decodes as latin1, the cheapest decoding, to the same text.
+  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
+  let cachedData: Buffer | undefined;
+  if (options.cache !== false) {
+    try {
+      cachedData = readFileSync(cacheFileOf(file));
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new Script(Module.wrap(source), { filename: file, cachedData });
+  const module = { exports: {} as unknown };
+  const run = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
+  run(module.exports, createRequire(file), module, file, dirname(file));
+  return { exports: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
+}
