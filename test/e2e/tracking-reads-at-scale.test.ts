@@ -6,23 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLI, git, gitEnv, removeDir, runCli } from '../helpers/repo.js';
-import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
+import { commitFiles, rolloutRepo, SHOP } from '../fixtures/rollout/repo.js';
 import { formatRecord } from '../../src/tracking/records.js';
 
-const SHOP = `deployment:
-  name: shop
-  components:
-    terraform:
-      net:
-        component: c
-      ecr/api:
-        component: c
-      app:
-        component: c
-  targets:
-    dev: {}
-    prod: {}
-`;
 const TARGETS = ['dev', 'prod'];
 const COMPONENTS = ['net', 'ecr/api', 'app'];
 const enc = (c: string) => c.replace(/\//g, '%2F');

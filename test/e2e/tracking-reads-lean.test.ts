@@ -7,24 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, gitEnv, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
-import { commitFiles, rolloutRepo } from '../fixtures/rollout/repo.js';
+import { commitFiles, rolloutRepo, SHOP } from '../fixtures/rollout/repo.js';
 import { parse } from 'yaml';
 import { formatRecord } from '../../src/tracking/records.js';
 
-const SHOP = `deployment:
-  name: shop
-  components:
-    terraform:
-      net:
-        component: c
-      ecr/api:
-        component: c
-      app:
-        component: c
-  targets:
-    dev: {}
-    prod: {}
-`;
 
 let repo: string;
 let c1: string;
