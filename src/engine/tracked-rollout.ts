@@ -207,8 +207,8 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
         if (component) finished.push({ component, result: componentResult });
         await timedPhase(ws.env, 'record', async () => recorder?.onComponentFinished(componentResult));
         // After the record, not meanwhile: the record is what the next steps wait for.
-        if (component && componentResult.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile')) {
-          const inventory = import('../sbom/index.js').then((m) => m.componentSbom(component, { root: inputs.config.root, commit: resolved.commit, modulesManifest: componentResult.modulesManifest }));
+        if (component && inSbomNote(component, componentResult)) {
+          const inventory = readInventory(inputs, resolved.commit, component, componentResult);
           // A failure is met (and reported) when the note is written.
           inventory.catch(() => {});
           inventories.set(component.key, inventory);
@@ -310,6 +310,15 @@ function imagesUsedBy(component: ResolvedComponent | undefined): string[] {
 }
 
 /** Terraform and helmfile components that succeeded are added to the commit's SBOM note (SPEC 10). */
+function inSbomNote(component: ResolvedComponent, result: ComponentResult): boolean {
+  return result.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile');
+}
+
+/** A finished component's inventory, from the commit's files and what its rollout left (modules.json). */
+function readInventory(ws: Workspace, commit: string, component: ResolvedComponent, result: ComponentResult): Promise<ComponentSbom> {
+  return import('../sbom/index.js').then((m) => m.componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest }));
+}
+
 async function attachInfrastructureSbom(
   ws: Workspace,
   repo: import('../tracking/git.js').GitRepo,
@@ -320,11 +329,12 @@ async function attachInfrastructureSbom(
   log: RolloutOptions['log'],
   target: string,
 ): Promise<void> {
-  const done = finished.filter(({ component, result }) => result.status === 'succeeded' && (component.type === 'terraform' || component.type === 'helmfile'));
+  const done = finished.filter(({ component, result }) => inSbomNote(component, result));
   if (done.length === 0) return;
   try {
-    const { componentSbom, attachSbom } = await import('../sbom/index.js');
-    const boms = await Promise.all(done.map(({ component, result }) => inventories.get(component.key) ?? componentSbom(component, { root: ws.config.root, commit, modulesManifest: result.modulesManifest })));
+    const { attachSbom } = await import('../sbom/index.js');
+    // Read meanwhile, except for a component whose record failed after it succeeded (read now).
+    const boms = await Promise.all(done.map(({ component, result }) => inventories.get(component.key) ?? readInventory(ws, commit, component, result)));
     await attachSbom(repo, deployment, commit, boms, { warn: (m) => log.warn(m), subject: `target ${target}`, env: ws.env });
     const { shareSbomNote } = await import('./image-sbom.js');
     await shareSbomNote(ws, repo, deployment, log);
