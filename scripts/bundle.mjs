@@ -34,9 +34,8 @@ const result = await build({
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // ASCII only, so the loader reads it as latin1; import() lowered to require(), because a script run
-  // by node:vm cannot import() without an experimental flag.
-  charset: 'ascii',
+  // import() lowered to require(), because a script run by node:vm cannot import() without an
+  // experimental flag.
   supported: { 'dynamic-import': false },
   external: ['@cyclonedx/cyclonedx-library', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'fflate', '@dagrejs/dagre', 'tar-stream', 'tinyglobby'],
   metafile: true,

@@ -2,7 +2,6 @@
 // "Start-up"): `<name>.cjs` with `<name>.cache` beside it. The cache is an optimization only: V8 checks
 // it against its own version, its flags and the source, and compiles the source as usual when it does
 // not match.
-import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -24,14 +23,12 @@ export function cacheFileOf(file: string): string {
 
 /** Runs a CommonJS file as `require` would, with its code cache unless `cache` is false; undefined when the file is absent. */
 export function runCached(file: string, options: { cache?: boolean } = {}): CachedScript | undefined {
-  let bytes: Buffer;
+  let source: string;
   try {
-    bytes = readFileSync(file);
+    source = readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-  // ASCII (as the bundle is written) decodes as latin1, the cheapest decoding, to the same text.
-  const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   let cachedData: Buffer | undefined;
   if (options.cache !== false) {
     try {
