@@ -22,10 +22,11 @@ export async function followLinks(path: string): Promise<string | undefined> {
   // Where every component exists, the system's realpath says the same in one call (it too follows
   // each link where it stands, after `..` in the path as written was resolved by `resolve`); the walk
   // below is for paths with a missing part or a dangling link, and finds loops itself.
-  const whole = await realpath(resolve(path)).catch(() => undefined);
+  const absolute = resolve(path);
+  const whole = await realpath(absolute).catch(() => undefined);
   if (whole !== undefined) return whole;
   // The components still to walk, the next one last.
-  const pending = resolve(path).split(sep).filter(Boolean).reverse();
+  const pending = absolute.split(sep).filter(Boolean).reverse();
   let current: string = sep;
   let hops = 0;
   while (pending.length) {
