@@ -19,21 +19,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alternate, median, report, s, timeProcess } from './lib/figures.js';
+import { LINK_MODULE } from '../test/fixtures/rollout/repo.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
 const RUNS = Number(process.env.ATMOS_BENCH_RUNS) || undefined;
 
-const LINK = `variable "previous" {
-  type    = string
-  default = ""
-}
-resource "terraform_data" "x" {
-  input = var.previous
-}
-output "id" {
-  value = terraform_data.x.id
-}
-`;
 const SLEEPY = `variable "seconds" {
   type = number
 }
@@ -61,7 +51,7 @@ function repository(name: string, components: string): string {
   write(root, {
     '.gitignore': '.atmos/\nloop*/\n',
     'atmos.yaml': 'base_path: "."\n',
-    'components/terraform/link/main.tf': LINK,
+    'components/terraform/link/main.tf': LINK_MODULE,
     'components/terraform/sleepy/main.tf': SLEEPY,
     [`deployments/${name}.yaml`]: `deployment:\n  name: ${name}\n  components:\n    terraform:\n${components}  targets:\n    bench: {}\n`,
   });

@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { git, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { LINK_MODULE } from '../fixtures/rollout/repo.js';
 
 let repo: string;
 let bin: string;
@@ -132,21 +133,10 @@ describe('build records with fewer git processes', () => {
   }, 120_000);
 });
 
-const LINK = `variable "previous" {
-  type    = string
-  default = ""
-}
-resource "terraform_data" "x" {
-  input = var.previous
-}
-output "id" {
-  value = terraform_data.x.id
-}
-`;
 
 const CHAIN = {
   'atmos.yaml': 'base_path: "."\n',
-  'components/terraform/link/main.tf': LINK,
+  'components/terraform/link/main.tf': LINK_MODULE,
   'deployments/chain.yaml': `deployment:
   name: chain
   components:
