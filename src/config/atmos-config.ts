@@ -37,7 +37,7 @@ export async function loadAtmosConfig(opts: LoadAtmosConfigOptions): Promise<Atm
   let raw: Record<string, unknown> = {};
   const problems = new ProblemList();
   if (file) {
-    const value = loadYaml(await readConfigText(file), file, { tags: ATMOS_YAML_TAGS }).value;
+    const value = loadYaml(readConfigText(file), file, { tags: ATMOS_YAML_TAGS }).value;
     if (isPlainObject(value)) raw = value;
     else if (value !== null) problems.add('atmos.yaml must be a map of settings', { file, line: 1, col: 1 }, 'see docs/configuration.md');
   }

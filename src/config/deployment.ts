@@ -99,7 +99,7 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
           : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
     });
   }
-  if (!(await isReallyInside(config.root, file))) {
+  if (!isReallyInside(config.root, file)) {
     throw configError('E_DEPLOYMENT_OUTSIDE', `deployment file ${relative(config.root, file)} leads outside the repository through a symbolic link`, {
       location: { file, line: 1, col: 1 },
       hint: 'deployment files are inputs of the recorded commit: replace the link by the file itself',
@@ -565,7 +565,7 @@ export async function findStackFiles(config: AtmosConfig, entry: string): Promis
   if (isAbsolute(entry) || !isInside(config.root, resolve(config.stacksBasePath, entry))) return { files: [], tried: [], error: 'outside' };
   const found = await matchStackFiles(config.stacksBasePath, entry);
   for (const file of found.files) {
-    if (!(await isReallyInside(config.root, file))) return { ...found, error: 'outside' };
+    if (!isReallyInside(config.root, file)) return { ...found, error: 'outside' };
   }
   return found;
 }
@@ -602,7 +602,7 @@ async function checkSources(config: AtmosConfig, spec: DeploymentSpec, problems:
 async function staysInside(root: string, path: string): Promise<'inside' | 'outside' | 'symlink'> {
   const full = resolve(root, path);
   if (!isInside(root, full)) return 'outside';
-  return (await isReallyInside(root, full)) ? 'inside' : 'symlink';
+  return isReallyInside(root, full) ? 'inside' : 'symlink';
 }
 
 function relDir(config: AtmosConfig, path: string): string {

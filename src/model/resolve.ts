@@ -544,7 +544,7 @@ async function assertComponentInside(ws: Workspace, spec: ComponentSpec, stack: 
   if ((spec.type !== 'terraform' && spec.type !== 'helmfile') || stack.abstract) return;
   const dir = componentDirectory(ws, spec.type, stack.componentPath, {});
   const root = ws.config.root;
-  if (await isReallyInside(root, dir)) return;
+  if (isReallyInside(root, dir)) return;
   throw configError('E_COMPONENT_OUTSIDE', `${componentKeyOf(spec)}: component directory "${stack.componentPath}" is outside the repository${isInside(root, dir) ? ' (through a symbolic link)' : ''}`, {
     location: locationOf(stack.metadata, 'component') ?? locationOf(spec.section, 'component') ?? spec.location,
     hint: 'component directories must be inside the repository; to use code from elsewhere, vendor it (see docs/vendor.md)',

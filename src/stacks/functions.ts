@@ -268,7 +268,7 @@ async function include(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   if (!path) {
     throw tagError(tag, `file not found: ${target}`, `looked for ${candidates.join(', ')}`);
   }
-  if (ctx.root && !(await isReallyInside(ctx.root, path))) {
+  if (ctx.root && !isReallyInside(ctx.root, path)) {
     throw tagError(tag, `${target} is outside the repository`, 'include files from inside the repository (symbolic links must not lead out of it)');
   }
   const text = await ctx.files.readText(path);

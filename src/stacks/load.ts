@@ -316,7 +316,7 @@ export async function loadStacks(input: LoadStacksInput): Promise<StackSet> {
     // Stack files are inputs of the recorded commit: each must really be in the repository.
     const inside = async (files: string[]): Promise<ImportRequest[]> => {
       for (const file of files) {
-        if (await isReallyInside(config.root, file)) continue;
+        if (isReallyInside(config.root, file)) continue;
         const how = isInside(config.root, file) ? ' through a symbolic link' : '';
         throw configError('E_IMPORT_OUTSIDE', `the import "${path}" reads ${file}, outside the repository${how}`, {
           location,

@@ -1,5 +1,5 @@
 // Reads files once per process: a cache object that lives in the workspace (never module state).
-import { readFile, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { loadYaml, type LoadYamlOptions } from './yaml.js';
 import { configError } from './errors.js';
 
@@ -8,17 +8,25 @@ const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Reads a configuration file as UTF-8 text. A file too large, or bytes that are not UTF-8 (which a
- * plain read would silently replace), are configuration errors with the file's location.
+ * plain read would silently replace), are configuration errors with the file's location. The read is
+ * synchronous: configuration files are small and read one after another (each import decides the
+ * next), so a trip through the thread pool per call would cost more than the read itself.
  */
-export async function readConfigText(path: string): Promise<string> {
-  const info = await stat(path);
-  if (info.isFile() && info.size > MAX_CONFIG_FILE_BYTES) {
-    throw configError('E_FILE_TOO_LARGE', `${path} is ${info.size} bytes; configuration files are limited to ${MAX_CONFIG_FILE_BYTES} bytes`, {
-      location: { file: path, line: 1, col: 1 },
-      hint: 'split the file, or check that it is the file you meant',
-    });
+export function readConfigText(path: string): string {
+  const fd = openSync(path, 'r');
+  let bytes: Buffer;
+  try {
+    const info = fstatSync(fd);
+    if (info.isFile() && info.size > MAX_CONFIG_FILE_BYTES) {
+      throw configError('E_FILE_TOO_LARGE', `${path} is ${info.size} bytes; configuration files are limited to ${MAX_CONFIG_FILE_BYTES} bytes`, {
+        location: { file: path, line: 1, col: 1 },
+        hint: 'split the file, or check that it is the file you meant',
+      });
+    }
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  const bytes = await readFile(path);
   const text = bytes.toString('utf8');
   // Where decoding put a replacement character that the file did not hold (EF BF BD), a byte was not UTF-8.
   for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
@@ -42,10 +50,11 @@ export class FileCache {
   readText(path: string): Promise<string> {
     let pending = this.texts.get(path);
     if (!pending) {
-      pending = readConfigText(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') throw configError('E_FILE_NOT_FOUND', `file not found: ${path}`);
-        throw error;
-      });
+      try {
+        pending = Promise.resolve(readConfigText(path));
+      } catch (error) {
+        pending = Promise.reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? configError('E_FILE_NOT_FOUND', `file not found: ${path}`) : error);
+      }
       this.texts.set(path, pending);
     }
     return pending;

@@ -12,6 +12,7 @@ import {
   LineCounter,
   parseDocument,
   Scalar,
+  Schema,
   visit,
   type Node as YamlNode,
   type ScalarTag,
@@ -110,6 +111,31 @@ export interface LoadedYaml {
   file: string;
 }
 
+function customTagsOf(known: Set<string>): (ScalarTag | CollectionTag)[] {
+  const customTags: (ScalarTag | CollectionTag)[] = [];
+  for (const tag of known) {
+    customTags.push({ tag, resolve: (str: string) => str } as ScalarTag);
+    customTags.push({ tag, collection: 'seq', resolve: (seq: unknown) => seq } as unknown as CollectionTag);
+  }
+  return customTags;
+}
+
+/**
+ * YAML 1.2's core schema with `<<` merge keys and the given tags, built once per tag set (building
+ * one took longer than parsing a small file). Each document gets a copy: the parser adds to its
+ * copy's tag list when a document uses a known tag such as `!!binary`.
+ */
+const schemas = new Map<string, Schema>();
+function schemaFor(known: Set<string>): Schema {
+  const key = [...known].join('\0');
+  let schema = schemas.get(key);
+  if (!schema) {
+    schema = new Schema({ schema: 'core', resolveKnownTags: true, merge: true, customTags: customTagsOf(known) });
+    schemas.set(key, schema);
+  }
+  return schema.clone();
+}
+
 /**
  * Parses YAML text, collecting every problem (syntax errors, unknown tags, duplicate keys) with its
  * file:line:col into one configuration error (exit 2).
@@ -117,18 +143,14 @@ export interface LoadedYaml {
 export function loadYaml(text: string, file: string, options: LoadYamlOptions = {}): LoadedYaml {
   const lineCounter = new LineCounter();
   const known = new Set(options.tags ?? []);
-  const customTags: (ScalarTag | CollectionTag)[] = [];
-  for (const tag of known) {
-    customTags.push({ tag, resolve: (str: string) => str } as ScalarTag);
-    customTags.push({ tag, collection: 'seq', resolve: (seq: unknown) => seq } as unknown as CollectionTag);
-  }
   const doc: Document = parseDocument(text, {
     lineCounter,
     prettyErrors: false,
     uniqueKeys: true,
     merge: true,
-    customTags,
     strict: false,
+    // A `%YAML` directive chooses its own schema (1.1's booleans...): the library builds it.
+    ...(text.includes('%YAML') ? { customTags: customTagsOf(known) } : { schema: schemaFor(known) }),
   });
   const problems = new ProblemList();
   const at = (offset: number | undefined): SourceLocation => {
@@ -148,10 +170,13 @@ export function loadYaml(text: string, file: string, options: LoadYamlOptions = 
   // minutes for a file with thousands of `<<: *defaults`). An alias names the last anchor before it.
   const anchored = new Map<Alias, unknown>();
   const anchors = new Map<string, unknown>();
-  visit(doc, (_key, node) => {
-    if (isAlias(node)) anchored.set(node, anchors.get(node.source));
-    else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node);
-  });
+  // Without a `*` in the text there is no alias to find a target for.
+  if (text.includes('*')) {
+    visit(doc, (_key, node) => {
+      if (isAlias(node)) anchored.set(node, anchors.get(node.source));
+      else if ((node as { anchor?: string }).anchor) anchors.set((node as { anchor: string }).anchor, node);
+    });
+  }
   const open = new Set<unknown>();
   let expanding: Alias | undefined;
   let expanded = 0;

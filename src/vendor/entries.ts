@@ -197,7 +197,7 @@ async function readVendorFile(
 ): Promise<void> {
   if (visiting.has(file)) return;
   visiting.add(file);
-  if (!(await isReallyInside(ws.config.root, file))) {
+  if (!isReallyInside(ws.config.root, file)) {
     problems.add(`vendor manifest ${file} is outside the repository`, namedAt ?? { file, line: 1, col: 1 }, 'vendor manifests must be inside the repository (symbolic links must not lead out of it)');
     return;
   }

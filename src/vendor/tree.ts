@@ -65,7 +65,7 @@ export function assertLinkInside(path: string, target: string, kind: string): vo
  * are followed, so a chain of links that each look inside (`l0 -> .`, `l1 -> l0/..`) is caught.
  */
 export async function assertResolvesInside(root: string, rel: string, what: string): Promise<void> {
-  if (await isReallyInside(root, join(root, rel))) return;
+  if (isReallyInside(root, join(root, rel))) return;
   throw stepError('E_VENDOR_UNSAFE', `${what} leads outside the vendored component through symbolic links`, {
     hint: 'remove the link from the source, or exclude it with excluded_paths',
   });
