@@ -15,7 +15,7 @@ import { collectTree, writeLayerFile } from '../src/build/layer.js';
 import { alternate, report, s, timeMsAsync, timeProcess } from './lib/figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/bin.js');
+const CLI = join(ROOT, 'dist/cli/bin.cjs');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const LAYER_RUNS = Number(process.env.BENCH_LAYER_RUNS ?? 3);
 const LAYER_MB = Number(process.env.BENCH_LAYER_MB ?? 200);

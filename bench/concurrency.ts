@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.cjs');
 const RUNNERS = Number(process.argv[2] ?? 20);
 const COMPONENTS = Number(process.argv[3] ?? 200);
 const name = (i: number) => `c${String(i).padStart(3, '0')}`;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { alternate, ms, report, timeProcess } from './lib/figures.js';
 
-const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
+const cli = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.cjs');
 const ORGS = 5;
 const TENANTS = 5;
 const REGIONS = 4;

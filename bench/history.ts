@@ -15,7 +15,7 @@ const TARGETS = ['dev', 'qa', 'staging', 'prod', 'prod-eu'];
 const COMPONENTS = Array.from({ length: 20 }, (_, i) => (i % 4 === 0 ? `ecr/svc-${i}` : `svc-${i}`));
 const ROLLOUTS = 200;
 const RUNS = 7;
-const CLI = resolve(import.meta.dirname, '../dist/cli/bin.js');
+const CLI = resolve(import.meta.dirname, '../dist/cli/bin.cjs');
 
 /** The deployment file the records belong to (committed: the CLI reads it). */
 function deploymentFile(): string {

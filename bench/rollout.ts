@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { alternate, median, report, s, timeProcess } from './lib/figures.js';
 import { LINK_MODULE } from '../test/fixtures/rollout/repo.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.js');
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli/bin.cjs');
 const RUNS = Number(process.env.ATMOS_BENCH_RUNS) || undefined;
 
 const SLEEPY = `variable "seconds" {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { alternate, report, timeProcess, ms } from './lib/figures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = resolve(here, '../dist/cli/bin.js');
+const cli = resolve(here, '../dist/cli/bin.cjs');
 const RUNS = 9;
 
 function run(args: string[], cwd: string): number {

@@ -1,7 +1,10 @@
 // Bundles the built CLI (dist/cli/main.js and what it imports) into dist/cli/bundle.cjs, one CommonJS
 // file that src/cli/bundle.ts loads with V8's code cache. Packages that read their own files at run
 // time, or load only for rare commands, stay outside and are required from node_modules as before.
+// The entry (dist/cli/bin.js and the few modules it imports) becomes dist/cli/bin.cjs, the file the
+// package runs: CommonJS starts without Node's ES module loader.
 import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,24 +30,50 @@ const moduleUrl = {
   },
 };
 
-const result = await build({
-  entryPoints: [join(cliDir, 'main.js')],
-  outfile: join(cliDir, 'bundle.cjs'),
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  // import() lowered to require(), because a script run by node:vm cannot import() without an
-  // experimental flag.
-  supported: { 'dynamic-import': false },
-  external: ['@cyclonedx/cyclonedx-library', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'fflate', '@dagrejs/dagre', 'tar-stream', 'tinyglobby'],
-  metafile: true,
   absWorkingDir: root,
   plugins: [moduleUrl],
   // Defined once at the top, where `require` is still the module's own (a module may name a local `require`).
   banner: { js: 'var __atmosModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;' },
   logLevel: 'warning',
+  // Without comments and indentation, the files are a quarter smaller and plain ASCII (esbuild escapes
+  // other characters in strings), which Node reads fastest (util/code-cache.ts). Names are kept, so
+  // stack traces still name functions.
+  minifyWhitespace: true,
+  legalComments: 'none',
+};
+
+// The entry: main.js, imported only where there is no bundle, stays an ES module import.
+await build({
+  ...common,
+  entryPoints: [join(cliDir, 'bin.js')],
+  outfile: join(cliDir, 'bin.cjs'),
+  plugins: [
+    moduleUrl,
+    { name: 'modules', setup: (b) => b.onResolve({ filter: /^\.\/main\.js$/ }, ({ path }) => ({ path, external: true })) },
+  ],
 });
+chmodSync(join(cliDir, 'bin.cjs'), 0o755);
+
+const result = await build({
+  ...common,
+  entryPoints: [join(cliDir, 'main.js')],
+  outfile: join(cliDir, 'bundle.cjs'),
+  // import() lowered to require(), because a script run by node:vm cannot import() without an
+  // experimental flag.
+  supported: { 'dynamic-import': false },
+  external: ['@cyclonedx/cyclonedx-library', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'fflate', '@dagrejs/dagre', 'tar-stream', 'tinyglobby'],
+  metafile: true,
+});
+
+for (const file of ['bin.cjs', 'bundle.cjs']) {
+  const at = (await readFile(join(cliDir, file))).findIndex((byte) => byte > 0x7f);
+  if (at >= 0) throw new Error(`dist/cli/${file} has a non-ASCII byte at offset ${at}: write the character as an escape (\\u....) in the source`);
+}
 
 // A package's own `import.meta` becomes an empty object in CommonJS (esbuild only warns, and not for
 // node_modules): such a package must stay outside the bundle.

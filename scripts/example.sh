@@ -4,7 +4,7 @@
 set -euo pipefail
 project="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${1:-$project/.example/payment-service}"
-atmos() { node "$project/dist/cli/bin.js" "$@"; }
+atmos() { node "$project/dist/cli/bin.cjs" "$@"; }
 has() { atmos deployment "$1" --help >/dev/null 2>&1; }
 
 rm -rf "$dir"

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+// The CLI's entry. The build bundles this file into bin.cjs (scripts/bundle.mjs), which is what the
+// package runs: a CommonJS entry starts without Node's ES module loader (docs/architecture.md, "Start-up").
 import { readFileSync } from 'node:fs';
 import { helpKey, helpWidth, HELP_WIDTH } from './help.js';
+import { loadBundle } from './bundle.js';
 
 // A reader that stops early (`atmos deployment history d | head -3`) closes the pipe: what follows
 // is written nowhere, quietly, and the command still runs to its end (a rollout still records what it
@@ -15,9 +18,11 @@ if (help !== undefined) {
   // A pure help request: the text the build rendered through main() (help.ts says when it applies).
   process.stdout.write(help);
 } else {
-  // Loaded only now, so that help does not pay for the CLI's modules: the bundle with its code cache
-  // where the build made one (bundle.ts), else the modules themselves.
-  const { loadBundle } = await import('./bundle.js');
+  void run();
+}
+
+async function run(): Promise<void> {
+  // The bundle with its code cache where the build made one (bundle.ts), else the modules themselves.
   const { bugReport, main } = loadBundle() ?? (await import('./main.js'));
   await main({
     argv,

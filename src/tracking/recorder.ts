@@ -577,7 +577,7 @@ export function createRolloutRecorder(options: RecorderOptions): RolloutRecorder
  */
 function lastErrorLines(output: string): string {
   const lines = output.trim().split('\n');
-  const first = lines.findIndex((line) => /^[│|]?\s*Error: /.test(line));
+  const first = lines.findIndex((line) => /^[\u2502|]?\s*Error: /.test(line));
   const text = tailLines(lines.slice(Math.max(first, 0)).join('\n'), 20);
   return text.length <= 4000 ? text : `...${text.slice(-4000)}`;
 }

@@ -2,6 +2,7 @@
 // "Start-up"): `<name>.cjs` with `<name>.cache` beside it. The cache is an optimization only: V8 checks
 // it against its own version, its flags and the source, and compiles the source as usual when it does
 // not match.
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
@@ -23,12 +24,14 @@ export function cacheFileOf(file: string): string {
 
 /** Runs a CommonJS file as `require` would, with its code cache unless `cache` is false; undefined when the file is absent. */
 export function runCached(file: string, options: { cache?: boolean } = {}): CachedScript | undefined {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     return undefined;
   }
+  // The build writes the bundle as plain ASCII, which as latin1 needs no decoding; any other text is UTF-8.
+  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   let cachedData: Buffer | undefined;
   if (options.cache !== false) {
     try {

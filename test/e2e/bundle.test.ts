@@ -2,7 +2,8 @@
 // started like the CLI takes the cache the build made; a cache that does not match (another build,
 // another Node) is ignored, and without the bundle the CLI runs from its modules — with the same output.
 import { spawnSync } from 'node:child_process';
-import { cpSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isAscii } from 'node:buffer';
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -55,7 +56,7 @@ describe('the bundled CLI', () => {
     expect(JSON.parse(reference.stdout)).toMatchObject({ deployment: 'payment-service', file: 'deployments/payment-service.yaml' });
 
     const copy = projectCopy();
-    const bin = join(copy, 'dist/cli/bin.js');
+    const bin = join(copy, 'dist/cli/bin.cjs');
     const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', env: { ...plainEnv(), NO_COLOR: '1', CI: 'true' } });
     // What another build or another Node would have left: V8 checks it and compiles the source instead.
     writeFileSync(join(copy, 'dist/cli/bundle.cache'), new Script('0').createCachedData());
@@ -72,5 +73,24 @@ describe('the bundled CLI', () => {
     const bundled = await runCli(['deployment', 'describe', 'no-such-deployment'], { cwd: repo, env: plainEnv() });
     expect([unknown.status, unknown.stderr]).toEqual([bundled.code, bundled.stderr]);
     expect(bundled.code).toBe(2);
+  });
+
+  it('the package runs a CommonJS entry: a command starts without the ES module loader, and the text of the bundle is ASCII', () => {
+    const repo = exampleRepo();
+    temps.push(repo);
+    const bin = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin;
+    expect(bin).toEqual({ atmos: 'dist/cli/bin.cjs', 'atmos-deployment': 'dist/cli/bin.cjs' });
+    // Preloaded: at exit, prints the internal modules Node loaded.
+    const dir = tempDir('atmos-entry-');
+    temps.push(dir);
+    const recorder = join(dir, 'internal-modules.cjs');
+    writeFileSync(recorder, "process.on('exit', () => process.stderr.write(process.moduleLoadList.join('\\n')));\n");
+    const r = spawnSync(process.execPath, ['--require', recorder, join(PROJECT_ROOT, bin.atmos!), ...DESCRIBE], { cwd: repo, encoding: 'utf8', env: plainEnv() });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ deployment: 'payment-service' });
+    expect(r.stderr).toContain('NativeModule internal/modules/cjs/loader');
+    expect(r.stderr).not.toContain('internal/modules/esm/translators');
+    expect(r.stderr).not.toContain('internal/modules/esm/module_job');
+    for (const file of ['bin.cjs', 'bundle.cjs']) expect(isAscii(readFileSync(join(PROJECT_ROOT, 'dist/cli', file))), file).toBe(true);
   });
 });

@@ -29,7 +29,7 @@ describe('the $schema line of a migrated deployment', () => {
 
     const run = spawnSync(
       process.execPath,
-      ['--preserve-symlinks', '--preserve-symlinks-main', join(installed, 'dist/cli/bin.js'), 'deployment', 'migrate', '--from-stack', 'dev', '--name', 'shop'],
+      ['--preserve-symlinks', '--preserve-symlinks-main', join(installed, 'dist/cli/bin.cjs'), 'deployment', 'migrate', '--from-stack', 'dev', '--name', 'shop'],
       { cwd: repo, env: { ...gitEnv(), NO_COLOR: '1', CI: 'true' }, encoding: 'utf8' },
     );
     expect(run.stderr).not.toMatch(/^error/m);

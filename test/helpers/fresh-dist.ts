@@ -12,7 +12,7 @@ function newest(path: string): number {
 }
 
 export default function setup(): void {
-  const built = join(PROJECT_ROOT, 'dist/cli/bin.js');
+  const built = join(PROJECT_ROOT, 'dist/cli/bin.cjs');
   const sources = ['src', 'schemas', 'scripts', 'tsconfig.json', 'package.json'].map((p) => join(PROJECT_ROOT, p)).filter(existsSync);
   if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newest))) return;
   process.stderr.write('dist/ is older than the sources: building it first (npm run build)\n');

@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(PROJECT_ROOT, 'dist/cli/bin.js');
+export const CLI = join(PROJECT_ROOT, 'dist/cli/bin.cjs');
 export const EXAMPLES = join(PROJECT_ROOT, 'examples');
 
 export function tempDir(prefix = 'atmos-test-'): string {
