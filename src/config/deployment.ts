@@ -1,7 +1,6 @@
 // Deployment files (SPEC 2): finding them, parsing them into a DeploymentSpec, and every rule that
 // needs no stacks — all problems of a file are collected and thrown together, each located.
-import { readdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import {
   COMPONENT_TYPES,
@@ -59,18 +58,24 @@ const DEPLOYMENT_EXTENSIONS = ['.yaml', '.yml'];
 
 /** The deployments of the repository: names of the `*.yaml` / `*.yml` files of deployments.base_path, sorted. */
 export async function listDeploymentNames(config: AtmosConfig): Promise<string[]> {
-  return [...(await deploymentFiles(config)).keys()].sort();
+  return [...deploymentFiles(config).keys()].sort();
 }
 
-async function deploymentFiles(config: AtmosConfig): Promise<Map<string, string>> {
-  const entries = await readdir(config.deploymentsBasePath, { withFileTypes: true }).catch(() => []);
+/** Each deployment name with its file's name in deployments.base_path (one synchronous listing: a small folder). */
+function deploymentFiles(config: AtmosConfig): Map<string, string> {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(config.deploymentsBasePath, { withFileTypes: true });
+  } catch {
+    entries = [];
+  }
   const files = new Map<string, string>();
   // .yaml wins over .yml when both exist.
   for (const ext of DEPLOYMENT_EXTENSIONS) {
     for (const entry of entries) {
       if (!entry.name.endsWith(ext) || entry.isDirectory()) continue;
       const name = entry.name.slice(0, -ext.length);
-      if (name && !files.has(name)) files.set(name, join(config.deploymentsBasePath, entry.name));
+      if (name && !files.has(name)) files.set(name, entry.name);
     }
   }
   return files;
@@ -78,16 +83,15 @@ async function deploymentFiles(config: AtmosConfig): Promise<Map<string, string>
 
 /** Loads and checks `deployments/<name>.yaml`; unknown names and every problem of the file are exit 2. */
 export async function loadDeployment(config: AtmosConfig, files: FileCache, name: string): Promise<DeploymentSpec> {
-  const available = await deploymentFiles(config);
-  const file = NAME_RE.test(name) ? available.get(name) : undefined;
-  const misnamed = available.get(name);
-  if (!file && misnamed) {
+  const available = deploymentFiles(config);
+  const found = available.get(name);
+  if (found && !NAME_RE.test(name)) {
     throw configError('E_DEPLOYMENT_INVALID', `"${name}" is not a valid deployment name`, {
-      location: { file: misnamed, line: 1, col: 1 },
+      location: { file: join(config.deploymentsBasePath, found), line: 1, col: 1 },
       hint: 'rename the file (and deployment.name) to lower-case letters, digits and "-", e.g. payment-service',
     });
   }
-  if (!file) {
+  if (!found) {
     const names = [...available.keys()].sort();
     const suggestion = didYouMean(name, names);
     const where = relative(config.root, config.deploymentsBasePath) || '.';
@@ -99,6 +103,7 @@ export async function loadDeployment(config: AtmosConfig, files: FileCache, name
           : `there are no deployment files in ${where}/; create ${where}/${NAME_RE.test(name) ? name : '<name>'}.yaml`,
     });
   }
+  const file = join(config.deploymentsBasePath, found);
   if (!isReallyInside(config.root, file)) {
     throw configError('E_DEPLOYMENT_OUTSIDE', `deployment file ${relative(config.root, file)} leads outside the repository through a symbolic link`, {
       location: { file, line: 1, col: 1 },
