@@ -27,6 +27,22 @@ const moduleUrl = {
   },
 };
 
+// commander requires node:child_process when it is loaded, for executable subcommands (the CLI has
+// none): in the bundle it gets the module when it first uses it, so a command that runs no program
+// (describe, most often) never loads it.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(importer) ? { path: 'node:child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
@@ -40,7 +56,7 @@ const result = await build({
   external: ['@cyclonedx/cyclonedx-library', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'fflate', '@dagrejs/dagre', 'tar-stream', 'tinyglobby'],
   metafile: true,
   absWorkingDir: root,
-  plugins: [moduleUrl],
+  plugins: [moduleUrl, lazyChildProcess],
   // Defined once at the top, where `require` is still the module's own (a module may name a local `require`).
   banner: { js: 'var __atmosModuleUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;' },
   logLevel: 'warning',
