@@ -19,6 +19,7 @@ import {
   type CollectionTag,
 } from 'yaml';
 import { configError, ProblemList, type SourceLocation } from './errors.js';
+import { readPlainYaml, type PlainYamlSink } from './plain-yaml.js';
 
 const LOCATIONS = Symbol('atmos.locations');
 
@@ -136,11 +137,21 @@ function schemaFor(known: Set<string>): Schema {
   return schema.clone();
 }
 
+/** Where the plain-subset reader records locations: on the values, as the full parser's conversion does. */
+const LOCATION_SINK: PlainYamlSink = { self: setSelfLocation, entry: setLocation };
+
 /**
  * Parses YAML text, collecting every problem (syntax errors, unknown tags, duplicate keys) with its
- * file:line:col into one configuration error (exit 2).
+ * file:line:col into one configuration error (exit 2). Text in the plain subset most configuration
+ * is written in is read directly (util/plain-yaml.ts), with the same values and locations.
  */
 export function loadYaml(text: string, file: string, options: LoadYamlOptions = {}): LoadedYaml {
+  const plain = readPlainYaml(text, file, LOCATION_SINK);
+  return plain ? { value: plain.value, file } : loadYamlFully(text, file, options);
+}
+
+/** `loadYaml` through the full parser always (tests compare the two readers with it). */
+export function loadYamlFully(text: string, file: string, options: LoadYamlOptions = {}): LoadedYaml {
   const lineCounter = new LineCounter();
   const known = new Set(options.tags ?? []);
   const doc: Document = parseDocument(text, {
