@@ -30,6 +30,22 @@ const moduleUrl = {
   },
 };
 
+// commander requires node:child_process when it is loaded, for executable subcommands (the CLI has
+// none): in the bundle it gets the module when it first uses it, so a command that runs no program
+// (describe, most often) never loads it.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(importer) ? { path: 'node:child_process', namespace: 'lazy-child-process' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -63,6 +79,7 @@ const result = await build({
   ...common,
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
+  plugins: [moduleUrl, lazyChildProcess],
   // import() lowered to require(), because a script run by node:vm cannot import() without an
   // experimental flag.
   supported: { 'dynamic-import': false },

@@ -4,7 +4,7 @@
 // imagesFromRecords (read, never build).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type RuntimeValues, type Workspace } from '../model/index.js';
+import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type GitValues, type Workspace } from '../model/index.js';
 import type { NewBuildRecord, ResolvedComponent } from '../model/types.js';
 import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
@@ -65,7 +65,7 @@ export interface BuildOptions {
   skipPush?: boolean;
   tag?: string;
   /** The commit built, for `{{ git.* }}` templates (e.g. `image.tag: "{{ git.sha }}"`); default HEAD. */
-  git?: RuntimeValues['git'];
+  git?: GitValues;
   signal?: AbortSignal;
   log: Logger;
   now?: () => Date;
@@ -155,7 +155,7 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
 
 /** HEAD's sha, short sha and branch, for `{{ git.* }}` in build settings; undefined without a commit. */
 /** The commit a build builds: the snapshot's, in a workspace of another commit, else HEAD (with its branch). */
-async function headGit(ws: Workspace): Promise<RuntimeValues['git']> {
+async function headGit(ws: Workspace): Promise<GitValues | undefined> {
   if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
   const { GitRepo } = await import('../tracking/git.js');
   const repo = GitRepo.shared(ws.config.root, { env: ws.env });

@@ -124,9 +124,21 @@ export function imageFromRecord(root: string, image: string): string {
   return at >= 0 ? `oci:${join(root, path.slice(at + 1))}` : image;
 }
 
+/** The commit built, rolled out or described. */
+export interface GitValues {
+  sha: string;
+  shortSha: string;
+  branch?: string;
+}
+
 /** Values only known during a build or rollout. Missing ones render as placeholders. */
 export interface RuntimeValues {
-  git?: { sha: string; shortSha: string; branch?: string };
+  /**
+   * Or a function, called (once per component, so it should answer from one git run) only when a
+   * component could read the values (see readsGit in resolve.ts): `describe` runs no git for a
+   * deployment whose values never name the commit. Undefined, given or answered: placeholders.
+   */
+  git?: GitValues | (() => Promise<GitValues | undefined>);
   /** Terraform outputs of components already applied (non-sensitive and sensitive). */
   outputs?: Map<ComponentKey, Record<string, unknown>>;
   /** Images by nixpack component name. */

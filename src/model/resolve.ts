@@ -16,17 +16,17 @@ import type {
   TargetSpec,
 } from './types.js';
 import { parseComponentKey } from './types.js';
-import type { ComponentDirectory, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
+import type { ComponentDirectory, GitValues, ResolvedTarget, RuntimeValues, VendoredDirectory, Workspace } from './index.js';
 import { loadDeployment, requireTarget } from '../config/deployment.js';
 import { loadStacks, stackKey, type StackSet } from '../stacks/load.js';
 import { resolveStackComponent, type StackComponent } from '../stacks/component.js';
 import { deepMerge, PendingMerge } from '../stacks/merge.js';
-import { evaluateTags } from '../stacks/functions.js';
-import { Deferred, envFunc, renderString, renderValue } from '../stacks/template.js';
+import { evaluateTags, GIT_COMMIT_TAGS } from '../stacks/functions.js';
+import { DEFAULT_DELIMITERS, Deferred, envFunc, renderString, renderValue } from '../stacks/template.js';
 import { atmosStackName, expandContextTokens, stackNaming } from '../stacks/workspace.js';
 import { moduleVariables } from './terraform-variables.js';
 import { builderName } from './builders.js';
-import type { ComponentType, ListMergeStrategy } from '../config/types.js';
+import type { AtmosConfig, ComponentType, ListMergeStrategy } from '../config/types.js';
 
 /** The sections of a component before tags and templates are evaluated (kept to re-render later). */
 interface Unrendered {
@@ -254,6 +254,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
     if (values && key in values) return values[key];
     return new Deferred(`(known after apply: ${ref}.${key})`);
   };
+  const tagGit = await gitValues(runtime, raw, ws.config);
   const evaluated: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(raw)) {
     evaluated[name] =
@@ -266,7 +267,7 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
             root: ws.config.root,
             outputs: outputLookup,
             mocks: unrendered.mocksOf,
-            ...(runtime.git ? { git: { sha: runtime.git.sha, branch: runtime.git.branch } } : {}),
+            ...(tagGit ? { git: { sha: tagGit.sha, branch: tagGit.branch } } : {}),
             metadata: isPlainObject(raw.metadata) ? raw.metadata : undefined,
           });
   }
@@ -287,8 +288,10 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
       },
     });
   }
-  const gitData = runtime.git
-    ? { sha: runtime.git.sha, short_sha: runtime.git.shortSha, branch: runtime.git.branch ?? '' }
+  // A YAML function's value (`!env`, `!exec`, `!include`) may be a template too: asked again of what they gave.
+  const git = tagGit ?? (await gitValues(runtime, evaluated, ws.config));
+  const gitData = git
+    ? { sha: git.sha, short_sha: git.shortSha, branch: git.branch ?? '' }
     : { sha: new Deferred('(known at rollout: git.sha)'), short_sha: new Deferred('(known at rollout: git.short_sha)'), branch: new Deferred('(known at rollout: git.branch)') };
   const data: Record<string, unknown> = {
     deployment: { name: deployment.name, labels: deployment.labels },
@@ -446,6 +449,40 @@ async function render(unrendered: Unrendered, runtime: RuntimeValues, chain: str
       ? { vendor: { source: unrendered.vendored.source, ...(unrendered.vendored.version !== undefined ? { version: unrendered.vendored.version } : {}), cached: unrendered.vendored.dir !== undefined } }
       : {}),
   };
+}
+
+/** The git values of a component's sections: a lazy RuntimeValues.git is asked only when readsGit says they could be read. */
+async function gitValues(runtime: RuntimeValues, sections: Record<string, unknown>, config: AtmosConfig): Promise<GitValues | undefined> {
+  if (typeof runtime.git !== 'function') return runtime.git;
+  return readsGit(sections, config) ? runtime.git() : undefined;
+}
+
+/**
+ * Whether rendering a component could read the git values, erring on yes: its sections hold a
+ * function of the commit (`!git.sha`, `!git.ref`, `!git.branch`) or a template that could read them,
+ * or atmos.yaml's `stacks.name_template` is such a template. A template reaches only what it names,
+ * so one that could read them names `git`, or takes the whole data with a bare `.` or `$`
+ * (`{{ toJson . }}`, `{{ index $ "..." }}`); with more than one evaluation pass any template could
+ * (a pass renders the text the one before wrote). Strings in a `!literal` or `!template` count too.
+ */
+function readsGit(sections: Record<string, unknown>, config: AtmosConfig): boolean {
+  const again = (config.templateEvaluations ?? 1) > 1;
+  const template = (text: string, [open, close]: readonly [string, string]): boolean => {
+    if (!text.includes(open)) return false;
+    const code = text.split(open).join(' ').split(close).join(' ');
+    return again || code.includes('git') || /\.(?![\w-])|\$(?![A-Za-z_.])/.test(code);
+  };
+  const nameTemplate = stackNaming(config.raw).nameTemplate;
+  if (nameTemplate !== undefined && template(nameTemplate, DEFAULT_DELIMITERS)) return true;
+  const delimiters = config.templateDelimiters ?? DEFAULT_DELIMITERS;
+  const reads = (value: unknown): boolean => {
+    if (typeof value === 'string') return template(value, delimiters);
+    if (value instanceof TaggedValue) return GIT_COMMIT_TAGS.has(value.tag) || reads(value.value);
+    if (value instanceof PendingMerge) return value.layers.some(reads);
+    if (Array.isArray(value)) return value.some(reads);
+    return isPlainObject(value) && Object.values(value).some(reads);
+  };
+  return reads(sections);
 }
 
 /**

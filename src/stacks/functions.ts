@@ -107,6 +107,7 @@ function argumentsOf(tag: TaggedValue): string[] {
 }
 
 async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
+  if (GIT_COMMIT_TAGS.has(tag.tag)) return gitCommit(tag, ctx);
   switch (tag.tag) {
     case '!env': {
       const [name, ...rest] = argumentsOf(tag);
@@ -137,10 +138,6 @@ async function evaluateTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> 
       // Merged into the earlier list by the merge; with nothing under it, its own items.
       if (!Array.isArray(tag.value)) throw tagError(tag, 'applies to a list only', 'write !append [item, ...] or a YAML list under the tag');
       return evaluateTags(tag.value, ctx);
-    case '!git.sha':
-    case '!git.ref':
-    case '!git.branch':
-      return gitCommit(tag, ctx);
     case '!git.url':
     case '!git.repository':
     case '!git.owner':
@@ -350,6 +347,9 @@ async function gitRoot(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   if (fallback) return fallback;
   throw tagError(tag, 'not inside a git work tree', `write ${tag.tag} <default> for a value to use outside one`);
 }
+
+/** The functions that read the commit described or rolled out (TagContext.git). */
+export const GIT_COMMIT_TAGS: ReadonlySet<string> = new Set(['!git.sha', '!git.ref', '!git.branch']);
 
 /** `!git.sha` / `!git.ref` / `!git.branch [default]`: of the commit described or rolled out. */
 function gitCommit(tag: TaggedValue, ctx: TagContext): unknown {

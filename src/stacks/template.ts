@@ -29,7 +29,7 @@ export interface RenderOptions {
   delimiters?: readonly [string, string];
 }
 
-const DEFAULT_DELIMITERS = ['{{', '}}'] as const;
+export const DEFAULT_DELIMITERS = ['{{', '}}'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Lexing and parsing

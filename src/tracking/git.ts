@@ -1,7 +1,7 @@
 // The one adapter over git used for deployment tracking: batched reads (one for-each-ref, one
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -190,6 +190,8 @@ class KeptProcess {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
+    // Loaded by the first git kept open, not with this module, which every command loads (synchronously: start is).
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn('git', this.args, {
       cwd: this.repo.dir,
       env: { ...this.repo.env, GIT_TERMINAL_PROMPT: '0' },

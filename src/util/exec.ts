@@ -1,6 +1,6 @@
 // Starts external programs with argument arrays (never a shell string), capturing or streaming
 // their output, with Ctrl-C forwarding through an AbortSignal.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { stepError } from './errors.js';
 
 export interface ExecOptions {
@@ -43,6 +43,8 @@ export interface ExecResult {
 }
 
 export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  // Loaded by the first program run: a command that runs none does not load it.
+  const { spawn } = await import('node:child_process');
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const previousUmask = options.umask === undefined ? undefined : process.umask(options.umask);
     let child: ChildProcessWithoutNullStreams;

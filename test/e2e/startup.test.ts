@@ -1,15 +1,18 @@
 // Start-up: a process loads only what its command needs. `--help` prints the text the build rendered
 // through main() (dist/cli/help.json) without loading the CLI's packages, and it is the same text;
-// `describe` gives the same output as before while its `git rev-parse` overlaps reading the files.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// `describe` gives the same output as main() in-process, and runs git (and loads node:child_process)
+// only for a deployment whose values could name the commit.
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentCommands, vendorCommands } from '../../src/cli/commands/index.js';
-import { exampleRepo, git, initRepo, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { exampleRepo, git, initRepo, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
 import { runMain } from '../helpers/run-main.js';
 
 let dir: string;
 let recorder: string;
+let builtinRecorder: string;
+let gitBin: string;
 
 beforeAll(() => {
   dir = tempDir();
@@ -17,8 +20,30 @@ beforeAll(() => {
   // uses is one) that were loaded.
   recorder = join(dir, 'record-modules.cjs');
   writeFileSync(recorder, "process.on('exit', () => require('node:fs').writeFileSync(process.env.ATMOS_TEST_MODULES, Object.keys(require.cache).join('\\n')));\n");
+  // The same for Node's own modules, however they were loaded (require, import, getBuiltinModule).
+  builtinRecorder = join(dir, 'record-builtins.cjs');
+  writeFileSync(builtinRecorder, "process.on('exit', () => require('node:fs').writeFileSync(process.env.ATMOS_TEST_BUILTINS, process.moduleLoadList.join('\\n')));\n");
+  // A `git` first on PATH that logs each call, then runs the real one.
+  const realGit = (process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'git')).find((path) => existsSync(path));
+  gitBin = join(dir, 'bin');
+  writeFiles(gitBin, { git: `#!/bin/sh\nprintf '%s\\n' "$*" >> "$ATMOS_TEST_GIT_LOG"\nexec "${realGit}" "$@"\n` });
+  chmodSync(join(gitBin, 'git'), 0o755);
 });
 afterAll(() => removeDir(dir));
+
+/** A CLI process's git calls (through the logging \`git\` on PATH) and whether it loaded node:child_process. */
+async function gitUse(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; gitCalls: string[]; childProcess: boolean }> {
+  const id = Math.random().toString(36).slice(2);
+  const log = join(dir, `git-${id}.log`);
+  const builtins = join(dir, `builtins-${id}.txt`);
+  const result = await runCli(args, {
+    cwd,
+    env: { PATH: `${gitBin}${delimiter}${process.env.PATH ?? ''}`, ATMOS_TEST_GIT_LOG: log, NODE_OPTIONS: `--require ${builtinRecorder}`, ATMOS_TEST_BUILTINS: builtins },
+  });
+  const gitCalls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  const childProcess = readFileSync(builtins, 'utf8').split('\n').includes('NativeModule child_process');
+  return { ...result, gitCalls, childProcess };
+}
 
 /** The npm packages a CLI process loaded. */
 async function packagesLoaded(args: string[], cwd: string): Promise<{ code: number; stdout: string; packages: string[] }> {
@@ -87,7 +112,14 @@ describe('atmos deployment describe', () => {
     expect(cli.stdout).toBe(inProcess.stdout);
   });
 
-  it('resolves git.sha and git.branch from the `git rev-parse` it runs beside reading the files', async () => {
+  it('runs no git and loads no node:child_process when no value could name the commit (the example: templates of other data)', async () => {
+    const result = await gitUse(['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'], repo);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.gitCalls).toEqual([]);
+    expect(result.childProcess).toBe(false);
+  });
+
+  it('resolves git.sha and git.branch (a tag and a template) from one `git rev-parse`', async () => {
     const small = initRepo({
       'atmos.yaml': 'components:\n  terraform:\n    base_path: components/terraform\n',
       'components/terraform/app/main.tf': 'variable "rev" {\n  type = string\n}\nvariable "branch" {\n  type = string\n}\n',
@@ -95,10 +127,29 @@ describe('atmos deployment describe', () => {
         'deployment:\n  name: app\n  components:\n    terraform:\n      app:\n        vars:\n          rev: !git.sha\n          branch: "{{ git.branch }}"\n  targets:\n    dev: {}\n',
     });
     try {
-      const result = await runCli(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], { cwd: small });
+      const result = await gitUse(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], small);
       expect(result.code, result.stderr).toBe(0);
       const vars = JSON.parse(result.stdout).resolved[0].components[0].vars;
       expect(vars).toMatchObject({ rev: git(small, 'rev-parse', 'HEAD').trim(), branch: 'main' });
+      expect(result.gitCalls).toEqual(['rev-parse HEAD --abbrev-ref HEAD']);
+      expect(result.childProcess).toBe(true);
+    } finally {
+      removeDir(small);
+    }
+  });
+
+  it("resolves atmos.yaml's stacks.name_template that names the commit, values without any template", async () => {
+    const small = initRepo({
+      'atmos.yaml': 'components:\n  terraform:\n    base_path: components/terraform\nstacks:\n  base_path: stacks\n  name_template: "{{ .vars.stage }}-{{ git.short_sha }}"\n',
+      'components/terraform/app/main.tf': 'variable "stage" {\n  type = string\n}\n',
+      'stacks/dev.yaml': 'vars:\n  stage: dev\ncomponents:\n  terraform:\n    app: {}\n',
+      'deployments/app.yaml': 'deployment:\n  name: app\n  stacks: [dev]\n  components:\n    terraform:\n      app: {}\n  targets:\n    dev: {}\n',
+    });
+    try {
+      const result = await gitUse(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], small);
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout).resolved[0].components[0].atmos_stack).toBe(`dev-${git(small, 'rev-parse', 'HEAD').trim().slice(0, 7)}`);
+      expect(result.gitCalls).toEqual(['rev-parse HEAD --abbrev-ref HEAD']);
     } finally {
       removeDir(small);
     }

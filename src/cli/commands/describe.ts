@@ -17,14 +17,11 @@ export async function run(args: string[], options: { target?: string; component?
   // Side-effect free: vendored components are looked up in the cache, never fetched.
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, vendor: 'lookup' });
   const name = args[0]!;
-  // `git rev-parse` runs while the deployment file is read and checked, not before.
-  const gitHead = currentGit(ws.config.root, ctx.env);
   const { loadDeployment } = await import('../../config/deployment.js');
-  const deployment = await loadDeployment(ws.config, ws.files, name).catch(async (error: unknown) => {
-    await gitHead.catch(() => undefined);
-    throw error;
-  });
-  const git = await gitHead;
+  const deployment = await loadDeployment(ws.config, ws.files, name);
+  // `git rev-parse` runs only if some component could read the commit (see RuntimeValues.git), once.
+  let head: ReturnType<typeof currentGit> | undefined;
+  const git = () => (head ??= currentGit(ws.config.root, ctx.env));
   // As in Atmos, ATMOS_USE_MOCKS=true does what --use-mocks does.
   const useMocks = options.useMocks === true || /^(1|true)$/i.test(ctx.env.ATMOS_USE_MOCKS ?? '');
   const targetNames = options.target
