@@ -30,7 +30,9 @@ async function run(): Promise<void> {
     cwd: process.cwd(),
     stdout: process.stdout,
     stderr: process.stderr,
-    stdin: process.stdin,
+    get stdin() {
+      return process.stdin;
+    },
   }).then(
     (code) => {
       process.exitCode = code;

@@ -89,9 +89,12 @@ export async function main(io: MainIO): Promise<number> {
       env: io.env,
       stdout: io.stdout as CommandContext['stdout'],
       stderr: io.stderr as CommandContext['stderr'],
-      stdin: io.stdin as CommandContext['stdin'],
+      // Asked for only by a command that reads it: making process.stdin costs a stream.
+      get stdin() {
+        return io.stdin as CommandContext['stdin'];
+      },
       isTTY: Boolean(io.stdout.isTTY),
-      interactive: Boolean(io.stdin.isTTY && io.stderr.isTTY),
+      interactive: Boolean(io.stderr.isTTY && io.stdin.isTTY),
       color,
       format: g.format,
       quiet: Boolean(g.quiet),

@@ -1,11 +1,11 @@
 // Reads `atmos.yaml` (SPEC 1): the few keys this tool uses are type-checked with their location and
 // made absolute; every other Atmos key is kept untouched in `raw`.
-import { lstat, stat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LIST_MERGE_STRATEGIES, type AtmosConfig, type ListMergeStrategy } from './types.js';
 import { configError, ProblemList, type SourceLocation } from '../util/errors.js';
 import { isPlainObject, loadYaml, locationOf, TaggedValue } from '../util/yaml.js';
-import { readConfigText } from '../util/files.js';
+import { readConfigText, statOf } from '../util/files.js';
 
 /** Tags Atmos accepts in atmos.yaml; only `!env` and `!repo-root` are evaluated in the keys we read. */
 const ATMOS_YAML_TAGS = ['!env', '!exec', '!include', '!repo-root', '!literal', '!template', '!unset'] as const;
@@ -164,19 +164,19 @@ async function findRepository(cwd: string, configFile: string | undefined, searc
     return { file, root: dirname(file) };
   }
   for (let dir = cwd; ; dir = dirname(dir)) {
-    for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(dir, name))) return { file: join(dir, name), root: dir };
+    for (const name of ['atmos.yaml', 'atmos.yml']) if (isFile(join(dir, name))) return { file: join(dir, name), root: dir };
     // `.git` is a directory, or a file in a linked worktree or submodule.
-    if (!search || (await lstat(join(dir, '.git')).catch(() => undefined))) return { root: dir };
+    if (!search || statOf(join(dir, '.git'), lstatSync)) return { root: dir };
     if (dirname(dir) === dir) return { root: cwd };
   }
 }
 
 async function findConfigFile(cwd: string, configFile: string): Promise<string> {
   const path = resolve(cwd, configFile);
-  const info = await stat(path).catch(() => undefined);
+  const info = statOf(path);
   if (info?.isFile()) return path;
   if (info?.isDirectory()) {
-    for (const name of ['atmos.yaml', 'atmos.yml']) if (await isFile(join(path, name))) return join(path, name);
+    for (const name of ['atmos.yaml', 'atmos.yml']) if (isFile(join(path, name))) return join(path, name);
     throw configError('E_ATMOS_CONFIG_NOT_FOUND', `no atmos.yaml in ${path}`, {
       hint: 'point --config (or ATMOS_CLI_CONFIG_PATH) at an atmos.yaml file or the directory that holds it',
     });
@@ -189,15 +189,15 @@ async function findConfigFile(cwd: string, configFile: string): Promise<string> 
 /** `.atmos/` holds locks, caches and working directories: a file (or a broken link) there is reported up front. */
 async function assertDataDirectory(root: string): Promise<void> {
   const data = join(root, '.atmos');
-  if (!(await lstat(data).catch(() => undefined))) return;
-  if ((await stat(data).catch(() => undefined))?.isDirectory()) return;
+  if (!statOf(data, lstatSync)) return;
+  if (statOf(data)?.isDirectory()) return;
   throw configError('E_DATA_DIR', `${data} is not a directory`, {
     hint: 'atmos keeps its working data (locks, vendor cache, working directories) in .atmos/ at the repository root; move that file away',
   });
 }
 
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+function isFile(path: string): boolean {
+  return statOf(path)?.isFile() ?? false;
 }
 
 function evaluateTag(value: TaggedValue, path: string, root: string, env: NodeJS.ProcessEnv, problems: ProblemList): string | undefined {

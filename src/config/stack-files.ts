@@ -2,9 +2,9 @@
 // `import:`. Validation and loading both ask here, so a pattern validation accepts is the one
 // loading reads (the rule is Atmos's, for imports).
 import { existsSync, readdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { didYouMean } from '../util/errors.js';
+import { statOf } from '../util/files.js';
 
 /** Extensions tried, in order, for a stack written without one (as Atmos does for imports). */
 export const STACK_EXTENSIONS = ['.yaml', '.yml', '.yaml.tmpl', '.yml.tmpl'] as const;
@@ -49,7 +49,7 @@ export async function matchStackFiles(base: string, entry: string): Promise<Stac
   const full = resolve(base, entry);
   const tried = STACK_FILE.test(entry) ? (entry.endsWith('.tmpl') ? [full] : [full + '.tmpl', full]) : STACK_EXTENSIONS.map((ext) => full + ext);
   for (const candidate of tried) {
-    if ((await stat(candidate).catch(() => undefined))?.isFile()) return { files: [candidate], tried };
+    if (statOf(candidate)?.isFile()) return { files: [candidate], tried };
   }
   return { files: [], tried };
 }

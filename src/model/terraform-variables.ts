@@ -1,7 +1,7 @@
 // What a terraform module declares, read from its *.tf and *.tf.json files with the one HCL reader
 // (util/hcl): its variables (which are `sensitive = true`, which have a default), its outputs and the
 // variables each output is computed from, and the values its auto-loaded tfvars files set.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanHcl } from '../util/hcl.js';
 
@@ -17,17 +17,18 @@ export interface ModuleVariable {
 
 type TfJson = { variable?: Record<string, { sensitive?: unknown; default?: unknown } | null>; output?: Record<string, unknown> };
 
-async function moduleFiles(dir: string): Promise<string[] | undefined> {
+// The module's files are read synchronously: a few small files, one after another.
+function moduleFiles(dir: string): string[] | undefined {
   try {
-    return (await readdir(dir)).sort();
+    return readdirSync(dir).sort();
   } catch {
     return undefined;
   }
 }
 
-async function readJson(file: string): Promise<TfJson | undefined> {
+function readJson(file: string): TfJson | undefined {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as TfJson;
+    return JSON.parse(readFileSync(file, 'utf8')) as TfJson;
   } catch {
     return undefined; // terraform itself will report the broken file
   }
@@ -35,7 +36,7 @@ async function readJson(file: string): Promise<TfJson | undefined> {
 
 /** The declared variables by name, or undefined when the directory does not exist (yet). */
 export async function moduleVariables(dir: string): Promise<Map<string, ModuleVariable> | undefined> {
-  const entries = await moduleFiles(dir);
+  const entries = moduleFiles(dir);
   if (!entries) return undefined;
   const variables = new Map<string, ModuleVariable>();
   // Override files (`override.tf`, `*_override.tf`) merge into the declaration: a default or
@@ -47,9 +48,9 @@ export async function moduleVariables(dir: string): Promise<Map<string, ModuleVa
   for (const entry of entries) {
     const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      for (const variable of variablesOf(await readFile(file, 'utf8'))) declare({ ...variable, file });
+      for (const variable of variablesOf(readFileSync(file, 'utf8'))) declare({ ...variable, file });
     } else if (entry.endsWith('.tf.json')) {
-      for (const [name, block] of Object.entries((await readJson(file))?.variable ?? {})) {
+      for (const [name, block] of Object.entries(readJson(file)?.variable ?? {})) {
         declare({ name, sensitive: block?.sensitive === true, hasDefault: block !== null && block !== undefined && 'default' in block, file, line: 0 });
       }
     }
@@ -71,17 +72,17 @@ export function variablesOf(text: string): ModuleVariable[] {
 export async function outputInputs(dir: string): Promise<Map<string, Set<string>>> {
   const found = new Map<string, Set<string>>();
   const names = (text: string) => new Set([...text.matchAll(/\bvar\.([A-Za-z_][\w-]*)/g)].map((m) => m[1]!));
-  for (const entry of (await moduleFiles(dir)) ?? []) {
+  for (const entry of moduleFiles(dir) ?? []) {
     const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      for (const block of scanHcl(await readFile(file, 'utf8')).blocks) {
+      for (const block of scanHcl(readFileSync(file, 'utf8')).blocks) {
         if (block.type !== 'output' || !block.labels[0]) continue;
         const vars = new Set<string>();
         for (const attribute of block.attributes.values()) for (const name of attribute.vars) vars.add(name);
         found.set(block.labels[0], vars);
       }
     } else if (entry.endsWith('.tf.json')) {
-      for (const [name, block] of Object.entries((await readJson(file))?.output ?? {})) found.set(name, names(JSON.stringify(block)));
+      for (const [name, block] of Object.entries(readJson(file)?.output ?? {})) found.set(name, names(JSON.stringify(block)));
     }
   }
   return found;
@@ -93,12 +94,12 @@ export async function outputInputs(dir: string): Promise<Map<string, Set<string>
  */
 export async function autoTfvarsNames(dir: string): Promise<Set<string>> {
   const names = new Set<string>();
-  for (const entry of (await moduleFiles(dir)) ?? []) {
+  for (const entry of moduleFiles(dir) ?? []) {
     const file = join(dir, entry);
     if (entry === 'terraform.tfvars' || entry.endsWith('.auto.tfvars')) {
-      for (const [name] of scanHcl(await readFile(file, 'utf8')).attributes) names.add(name);
+      for (const [name] of scanHcl(readFileSync(file, 'utf8')).attributes) names.add(name);
     } else if (entry === 'terraform.tfvars.json' || entry.endsWith('.auto.tfvars.json')) {
-      for (const name of Object.keys((await readJson(file)) ?? {})) names.add(name);
+      for (const name of Object.keys(readJson(file) ?? {})) names.add(name);
     }
   }
   return names;

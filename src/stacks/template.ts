@@ -1,7 +1,6 @@
 // A Go-template subset for Atmos stacks: fields with or without the leading dot, `index`, pipelines,
 // literals, Sprig-like functions, if/else/with/range, `{{-`/`-}}` trimming, variables. Values only
 // known during a build or rollout are `Deferred`s; touching one makes the whole result deferred.
-import { createHash } from 'node:crypto';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
 import { copyLocation, copySelfLocation, locationOf, TaggedValue } from '../util/yaml.js';
 import { isMap, mergeAll, PendingMerge } from './merge.js';
@@ -623,7 +622,7 @@ export const BUILTIN_FUNCS: Record<string, TemplateFunc> = {
   toPrettyJson: (value) => goHtmlEscape(JSON.stringify(value ?? null, null, 2)),
   b64enc: (value) => Buffer.from(toText(value), 'utf8').toString('base64'),
   b64dec: (value) => Buffer.from(toText(value), 'base64').toString('utf8'),
-  sha256sum: (value) => createHash('sha256').update(toText(value)).digest('hex'),
+  sha256sum: (value) => process.getBuiltinModule('node:crypto').createHash('sha256').update(toText(value)).digest('hex'),
   add: (...values) => values.reduce<number>((sum, v) => sum + Number(v), 0),
   sub: (a, b) => Number(a) - Number(b),
   toString: (value: unknown) => toText(value),

@@ -2,7 +2,6 @@
 // cat-file --batch), compare-and-swap ref transactions, immutable annotated tags, notes with size
 // limits, commit snapshots, and remote sync that never forces.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -615,7 +614,7 @@ export class GitRepo {
   private async hashTagObject(body: string): Promise<string> {
     const kept = this.kept!;
     // A file of its own, created exclusively and private, removed as soon as git has read it.
-    const file = join(tmpdir(), `atmos-tag-${randomUUID()}`);
+    const file = join(tmpdir(), `atmos-tag-${randomId()}`);
     await writeFile(file, body, { mode: 0o600, flag: 'wx' });
     try {
       const answer = await kept.hashObject.request(`${file}\n`, (said) => said.length >= 1);
@@ -706,7 +705,7 @@ export class GitRepo {
   ): Promise<void> {
     const incoming = typeof content === 'string' ? content : content.toString('utf8');
     if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
-    const scratch = `refs/notes/atmos-scratch/${randomUUID()}`;
+    const scratch = `refs/notes/atmos-scratch/${randomId()}`;
     if (OID.test(commit)) this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
     let scratchLeft = true;
     try {
@@ -788,12 +787,12 @@ export class GitRepo {
       if (!differs) return dest;
       this.options.warn?.(`the snapshot of ${sha.slice(0, 12)} in .atmos/snapshots/ differs from the commit (${differs}); checking the commit out again`);
       // Renamed away first, so no reader sees a half-removed snapshot.
-      const stale = join(root, `.${sha}.stale.${process.pid}.${randomUUID()}`);
+      const stale = join(root, `.${sha}.stale.${process.pid}.${randomId()}`);
       await rename(dest, stale).catch(() => undefined);
       await rm(stale, { recursive: true, force: true });
     }
     await mkdir(root, { recursive: true });
-    const temp = join(root, `.${sha}.${process.pid}.${randomUUID()}`);
+    const temp = join(root, `.${sha}.${process.pid}.${randomId()}`);
     const index = `${temp}.index`;
     try {
       await mkdir(temp, { recursive: true });
@@ -821,7 +820,7 @@ export class GitRepo {
    */
   private async snapshotDiffers(sha: string, dest: string, top: string): Promise<string | undefined> {
     if (!lstatSync(dest).isDirectory()) return 'it is not a folder';
-    const index = join(dirname(dest), `.${sha}.${process.pid}.${randomUUID()}.index`);
+    const index = join(dirname(dest), `.${sha}.${process.pid}.${randomId()}.index`);
     const env = { GIT_INDEX_FILE: index };
     const tree = `--work-tree=${dest}`;
     try {
@@ -1092,4 +1091,9 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A random name part for scratch files and refs (node:crypto is loaded by the first, not with this module). */
+function randomId(): string {
+  return process.getBuiltinModule('node:crypto').randomUUID();
 }

@@ -1,5 +1,5 @@
 // Reads files once per process: a cache object that lives in the workspace (never module state).
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { loadYaml, type LoadYamlOptions } from './yaml.js';
 import { configError } from './errors.js';
 
@@ -40,6 +40,15 @@ export function readConfigText(path: string): string {
     });
   }
   return text;
+}
+
+/** What `stat` (or `lstat`) says of `path`, undefined where it fails (missing, not a directory on the way...). Synchronous: a few calls per command. */
+export function statOf(path: string, how: (path: string) => Stats = statSync): Stats | undefined {
+  try {
+    return how(path);
+  } catch {
+    return undefined;
+  }
 }
 
 export class FileCache {
