@@ -118,14 +118,19 @@ export interface ParsedRecord {
   fields: Record<string, unknown>;
 }
 
+/** The first three lines of a record message: the version, the kind and `---`; the YAML body follows. */
+const RECORD_HEAD = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n/;
+
 /** Parses a record message; undefined when it is not one of ours (a tag someone else wrote). */
 export function parseRecord(message: string): ParsedRecord | undefined {
-  const m = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n([\s\S]*)$/.exec(message.includes('\r') ? message.replace(/\r\n/g, '\n') : message);
+  const lf = message.includes('\r') ? message.replace(/\r\n/g, '\n') : message;
+  const m = RECORD_HEAD.exec(lf);
   if (!m) return undefined;
+  const rest = lf.slice(m[0].length);
   let body: unknown;
   try {
     // A signed tag appends its signature after the message; it is not part of the record.
-    const text = m[3]!.includes('-----BEGIN ') ? m[3]!.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '') : m[3]!;
+    const text = rest.includes('-----BEGIN ') ? rest.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '') : rest;
     body = parseSimpleYaml(text) ?? parse(text);
   } catch {
     return undefined;
@@ -153,8 +158,15 @@ function scalar(text: string): unknown {
   // Most values start with a letter (names, emails, statuses, most commit ids): of the rules below
   // only null/true/false and the plain-string checks can apply to them.
   if ((first >= 97 && first <= 122) || (first >= 65 && first <= 90)) {
-    if (WORDS.has(text)) return WORDS.get(text);
-    return text.includes('#') || text.includes(': ') || text.endsWith(':') ? NOT_SIMPLE : text;
+    if (text.length <= 5 && WORDS.has(text)) return WORDS.get(text);
+    return last === 58 || text.includes('#') || text.includes(': ') ? NOT_SIMPLE : text; // 58: `:`
+  }
+  if (first >= 48 && first <= 57) {
+    // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
+    // it is all digits, or digits, one `e` and digits (a float).
+    if (isCommitId(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
+    // Our timestamps are strings to YAML 1.2.
+    if (/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return text;
   }
   if (text === '' || text === '~') return null;
   if (/^-?(0|[1-9]\d{0,14})$/.test(text)) return Number(text);
@@ -167,17 +179,30 @@ function scalar(text: string): unknown {
     }
   }
   if (/^'([^']|'')*'$/.test(text)) return text.slice(1, -1).replace(/''/g, "'");
-  // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
-  // it is all digits, or digits, one `e` and digits (a float).
-  if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
   // Anything YAML could read as another type (floats, dates in 1.1, .inf…) goes to the full parser.
-  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text) && !/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return NOT_SIMPLE;
+  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text)) return NOT_SIMPLE;
   return text;
 }
 
 /** `[A-Za-z0-9_.\-/]`: a character of a record key after its first. */
 function isKeyChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95; // a-z A-Z - . / 0-9 _
+}
+
+/** The keys our writer uses, by their first character. */
+const OUR_KEYS: string[][] = [];
+for (const key of new Set([...DEPLOYMENT_ORDER, ...BUILD_ORDER, 'approved_by', 'method', 'verified', 'system', 'run_url', 'pipeline_url', 'pull_request', 'actor'])) {
+  (OUR_KEYS[key.charCodeAt(0)] ??= []).push(key);
+}
+
+/**
+ * One of our keys when the text at `at` is it followed by `:`: the same string each time, so that
+ * the record's property names need no look-up (most of the reader's cost), and read without a walk.
+ */
+function ourKey(text: string, at: number): string | undefined {
+  const keys = OUR_KEYS[text.charCodeAt(at)];
+  if (keys) for (const key of keys) if (text.charCodeAt(at + key.length) === 58 && text.startsWith(key, at)) return key;
+  return undefined;
 }
 
 /**
@@ -191,7 +216,8 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
   if (/[\r\u2028\u2029]/.test(text)) return undefined;
   const out: Record<string, unknown> = {};
   let nested: Record<string, unknown> | undefined;
-  let nestedKey: string | undefined;
+  /** The key of the map last opened while nothing is under it yet. */
+  let empty: string | undefined;
   for (let at = 0; at < text.length; ) {
     const start = at;
     let eol = text.indexOf('\n', at);
@@ -202,26 +228,31 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
     const keyStart = indent ? start + 2 : start;
     const first = text.charCodeAt(keyStart);
     if (!((first >= 97 && first <= 122) || (first >= 65 && first <= 90) || first === 95)) return undefined;
-    let colon = keyStart + 1;
+    let key = ourKey(text, keyStart);
+    let colon = key === undefined ? keyStart + 1 : keyStart + key.length;
     while (colon < eol && isKeyChar(text.charCodeAt(colon))) colon++;
     if (colon === eol || text.charCodeAt(colon) !== 58) return undefined;
     // `key:value` is one plain string to YAML, not a pair; `__proto__` would not be an own key here.
     if (colon + 1 < eol && text.charCodeAt(colon + 1) !== 32) return undefined;
-    const key = text.slice(keyStart, colon);
-    if (key === '__proto__' || Object.hasOwn(indent ? (nested ?? {}) : out, key)) return undefined; // YAML refuses a repeated key
+    const into = indent ? nested : out;
+    if (!into) return undefined;
+    key ??= text.slice(keyStart, colon);
+    if (key === '__proto__' || Object.hasOwn(into, key)) return undefined; // YAML refuses a repeated key
     const rest = text.slice(colon + 1 < eol ? colon + 2 : colon + 1, eol);
     if (indent) {
-      if (!nested || rest === '') return undefined;
+      if (rest === '') return undefined;
       const value = scalar(rest);
       if (value === NOT_SIMPLE) return undefined;
-      nested[key] = value;
+      into[key] = value;
+      empty = undefined;
       continue;
     }
     // A key with nothing after it and nothing under it is null to YAML, not an empty map.
-    if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
+    if (empty !== undefined) out[empty] = null;
+    empty = undefined;
     if (rest === '') {
       nested = {};
-      nestedKey = key;
+      empty = key;
       out[key] = nested;
       continue;
     }
@@ -234,12 +265,21 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
     if (value === NOT_SIMPLE) return undefined;
     out[key] = value;
   }
-  if (nested && nestedKey !== undefined && Object.keys(nested).length === 0) out[nestedKey] = null;
+  if (empty !== undefined) out[empty] = null;
   return out;
 }
 
 const STATUSES: readonly string[] = ['success', 'failed', 'cancelled'];
-const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** A full commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
+function isCommitId(text: string): boolean {
+  if (text.length !== 40 && text.length !== 64) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
 
 const REQUIRED_FIELDS = ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status'];
 const OPTIONAL_STRINGS = ['component_type', 'deployed_by', 'promoted_from', 'promoted_at', 'rollback_of', 'build_id'];
@@ -268,7 +308,7 @@ export function checkDeploymentRecord(message: string): { record: DeploymentReco
     if (typeof f[key] !== 'string' || f[key] === '') return { problem: `${key} is ${shapeOf(f[key])}` };
   }
   if (!STATUSES.includes(f.status as string)) return { problem: `status ${JSON.stringify(f.status)} is not success, failed or cancelled` };
-  if (!COMMIT_ID.test(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
+  if (!isCommitId(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
   if (Number.isNaN(Date.parse(f.timestamp as string))) return { problem: `timestamp ${JSON.stringify(f.timestamp)} is not a time` };
   for (const key of OPTIONAL_STRINGS) {
     if (f[key] === null) delete f[key];
@@ -289,6 +329,8 @@ export function parseDeploymentRecord(message: string): DeploymentRecord | undef
   return 'record' in checked ? checked.record : undefined;
 }
 
+const NAMED_BY_TAG = ['deployment', 'target', 'component'] as const;
+
 /**
  * The one check of an annotated deployment tag against where it is: the record's deployment, target
  * and component are those its name says, and the tag points at a commit — the record's `git_sha`.
@@ -299,13 +341,16 @@ export function checkDeploymentTag(
   expected: { deployment: string; target: string; component: string },
 ): { record: DeploymentRecord } | { problem: string } {
   const split = tagObject.indexOf('\n\n');
-  const header = split < 0 ? tagObject : tagObject.slice(0, split);
   const checked = checkDeploymentRecord(split < 0 ? '' : tagObject.slice(split + 2));
   if (!('record' in checked)) return checked;
   const { record } = checked;
-  for (const key of ['deployment', 'target', 'component'] as const) {
+  for (const key of NAMED_BY_TAG) {
     if (record[key] !== expected[key]) return { problem: `its ${key} is ${record[key]}, but the tag name says ${expected[key]}` };
   }
+  // git writes `object` and `type` as the first two lines: the usual header, on the record's commit.
+  const sha = record.git_sha;
+  if (tagObject.startsWith('object ') && tagObject.startsWith(sha, 7) && tagObject.startsWith('\ntype commit\n', 7 + sha.length)) return checked;
+  const header = split < 0 ? tagObject : tagObject.slice(0, split);
   const object = /^object ([0-9a-f]+)$/m.exec(header)?.[1];
   const type = /^type (\S+)$/m.exec(header)?.[1];
   if (type !== 'commit') return { problem: `the tag points at a ${type ?? 'unknown object'}, not a commit` };

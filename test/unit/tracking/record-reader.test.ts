@@ -3,7 +3,7 @@
 // parser), a body reads as YAML reads it — the same fields, or no record where YAML gives no map.
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseRecord } from '../../../src/tracking/records.js';
+import { checkDeploymentTag, parseRecord } from '../../../src/tracking/records.js';
 
 const CASES: [string, Record<string, unknown> | undefined][] = [
   ["deployment: d\ntarget: prod\n", { deployment: 'd', target: 'prod' }],
@@ -68,6 +68,24 @@ const CASES: [string, Record<string, unknown> | undefined][] = [
   ["git_sha: abcdef0123456789abcdef0123456789abcdef01\n", { git_sha: 'abcdef0123456789abcdef0123456789abcdef01' }],
   ["a: true\nb: false\nc: TRUE\nd: False\n", { a: true, b: false, c: true, d: false }],
   ["a: null\nb: ~\n", { a: null, b: null }],
+  // Values starting with a digit: commit ids, timestamps, and what only looks like them.
+  ["git_sha: 0123456789abcdef0123456789abcdef01234567\n", { git_sha: '0123456789abcdef0123456789abcdef01234567' }],
+  ["git_sha: 12345678901234567890123456789012345678e9\n", { git_sha: 1.2345678901234568e+46 }],
+  ["git_sha: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n", { git_sha: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' }],
+  ["git_sha: 0123456789ABCDEF0123456789ABCDEF01234567\n", { git_sha: '0123456789ABCDEF0123456789ABCDEF01234567' }],
+  ["git_sha: 0123456789abcdef0123456789abcdef0123456\n", { git_sha: '0123456789abcdef0123456789abcdef0123456' }],
+  ["t: 2024-13-01T00:00:00Z\n", { t: '2024-13-01T00:00:00Z' }],
+  ["t: 12:30\n", { t: '12:30' }],
+  ["t: 2024-01-01T00:00:00Z # at midnight\n", { t: '2024-01-01T00:00:00Z' }],
+  // Keys the writer uses, beside keys that only start like them, repeated, or named like Object's own.
+  ["component_typo: x\ncomponent: y\ncomponent_type: z\n", { component_typo: 'x', component: 'y', component_type: 'z' }],
+  ["ci:\n  system: github-actions\n  pull_request: 12\n  actor: octocat\n", { ci: { system: 'github-actions', pull_request: 12, actor: 'octocat' } }],
+  ["approval:\n  approved_by: a@b.c\n  method: flag\n  timestamp: 2024-01-01T00:00:00Z\n", { approval: { approved_by: 'a@b.c', method: 'flag', timestamp: '2024-01-01T00:00:00Z' } }],
+  ["target: x\ntarget: y\n", undefined],
+  ["images:\nimages:\n", undefined],
+  ["images:\n  api: x\n  api: y\n", undefined],
+  ["constructor: x\ntoString: y\n", { constructor: 'x', toString: 'y' }],
+  ["deployment: d\r\ntarget: t\r\n", { deployment: 'd', target: 't' }],
 ];
 
 describe('record bodies read as YAML reads them', () => {
@@ -84,5 +102,35 @@ describe('record bodies read as YAML reads them', () => {
       }
       expect(yaml !== null && typeof yaml === 'object' && !Array.isArray(yaml) ? yaml : undefined, JSON.stringify(body)).toStrictEqual(fields);
     }
+  });
+});
+
+describe('a signed record and its tag header', () => {
+  const sha = 'be70017fa2555dbab02f0158f29907fd6f806808';
+  const body = `deployment: d\ntarget: dev\ncomponent: ecr/api\ngit_sha: ${sha}\ntimestamp: 2024-01-01T00:00:00Z\nstatus: success\n`;
+  const message = `atmos.tools/v1alpha1\nkind: Deployment\n---\n${body}`;
+  const expected = { deployment: 'd', target: 'dev', component: 'ecr/api' };
+  const check = (header: string, text = message) => {
+    const checked = checkDeploymentTag(`${header}\n\n${text}`, expected);
+    return 'record' in checked ? checked.record.git_sha : checked.problem;
+  };
+
+  it('reads the record without the signature after it', () => {
+    const signed = `${message}-----BEGIN PGP SIGNATURE-----\n\niQ==\n-----END PGP SIGNATURE-----\n`;
+    expect(parseRecord(signed)?.fields).toStrictEqual(parseRecord(message)?.fields);
+    expect(parseRecord(`${message}message: a -----BEGIN SSH SIGNATURE----- b\n`)?.fields.message).toBe('a');
+  });
+
+  it('finds object and type wherever the header has them', () => {
+    expect(check(`object ${sha}\ntype commit\ntag t\ntagger x <x@y> 1 +0000`)).toBe(sha);
+    expect(check(`type commit\nobject ${sha}`)).toBe(sha);
+    expect(check(`tagger x <x@y> 1 +0000\nobject ${sha}\ntype commit`)).toBe(sha);
+    expect(check(`object ${sha}\r\ntype commit\r\ntag t`, message.replace(/\n/g, '\r\n'))).toBe(sha);
+    expect(check(`object ${sha}\ntype commit`)).toBe(sha);
+    expect(check(`object ${sha}\ntype tree\ntag t`)).toBe('the tag points at a tree, not a commit');
+    expect(check(`object ${sha}\ntype commit \ntag t`)).toBe('the tag points at a unknown object, not a commit');
+    expect(check(`object ${sha}0\ntype commit\ntag t`)).toBe(`its git_sha be70017fa255 is not the commit the tag points at (be70017fa255)`);
+    expect(check(`object ${'1'.repeat(40)}\ntype commit`)).toBe('its git_sha be70017fa255 is not the commit the tag points at (111111111111)');
+    expect(check(`object ${sha.toUpperCase()}\ntype commit`)).toBe('its git_sha be70017fa255 is not the commit the tag points at (undefined)');
   });
 });
