@@ -119,19 +119,29 @@ export interface ParsedRecord {
 }
 
 /** The first three lines of a record message: the version, the kind and `---`; the YAML body follows. */
-const RECORD_HEAD = /^(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n/;
+const RECORD_HEAD = /(atmos\.tools\/[^\n]+)\nkind: *([A-Za-z]+) *\n---\n/y;
 
-/** Parses a record message; undefined when it is not one of ours (a tag someone else wrote). */
-export function parseRecord(message: string): ParsedRecord | undefined {
-  const lf = message.includes('\r') ? message.replace(/\r\n/g, '\n') : message;
-  const m = RECORD_HEAD.exec(lf);
+/**
+ * Parses a record message, the text from `start` (a tag object's message is read where it is, not
+ * copied out); undefined when it is not one of ours (a tag someone else wrote).
+ */
+export function parseRecord(text: string, start = 0): ParsedRecord | undefined {
+  if (text.includes('\r', start)) {
+    text = text.slice(start).replace(/\r\n/g, '\n');
+    start = 0;
+  }
+  RECORD_HEAD.lastIndex = start;
+  const m = RECORD_HEAD.exec(text);
   if (!m) return undefined;
-  const rest = lf.slice(m[0].length);
+  let from = start + m[0].length;
   let body: unknown;
   try {
     // A signed tag appends its signature after the message; it is not part of the record.
-    const text = rest.includes('-----BEGIN ') ? rest.replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '') : rest;
-    body = parseSimpleYaml(text) ?? parse(text);
+    if (text.includes('-----BEGIN ', from)) {
+      text = text.slice(from).replace(/-----BEGIN [A-Z ]*SIGNATURE-----[\s\S]*$/, '');
+      from = 0;
+    }
+    body = parseSimpleYaml(text, from) ?? parse(text.slice(from));
   } catch {
     return undefined;
   }
@@ -164,7 +174,7 @@ function scalar(text: string): unknown {
   if (first >= 48 && first <= 57) {
     // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
     // it is all digits, or digits, one `e` and digits (a float).
-    if (isCommitId(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
+    if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
     // Our timestamps are strings to YAML 1.2.
     if (/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return text;
   }
@@ -189,6 +199,8 @@ function isKeyChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 45 && c <= 57) || c === 95; // a-z A-Z - . / 0-9 _
 }
 
+const OTHER_BREAKS = /[\r\u2028\u2029]/g;
+
 /** The keys our writer uses, by their first character. */
 const OUR_KEYS: string[][] = [];
 for (const key of new Set([...DEPLOYMENT_ORDER, ...BUILD_ORDER, 'approved_by', 'method', 'verified', 'system', 'run_url', 'pipeline_url', 'pull_request', 'actor'])) {
@@ -211,14 +223,15 @@ function ourKey(text: string, at: number): string | undefined {
  * `[  ]key: value` with a key `[A-Za-z_][A-Za-z0-9_.\-/]*`. Undefined for anything else: the caller
  * then uses the full YAML parser, so the result is always what YAML says.
  */
-function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
+function parseSimpleYaml(text: string, from: number): Record<string, unknown> | undefined {
   // A line break other than LF ends no line here, and YAML reads it as one: the full parser's.
-  if (/[\r\u2028\u2029]/.test(text)) return undefined;
+  OTHER_BREAKS.lastIndex = from;
+  if (OTHER_BREAKS.test(text)) return undefined;
   const out: Record<string, unknown> = {};
   let nested: Record<string, unknown> | undefined;
   /** The key of the map last opened while nothing is under it yet. */
   let empty: string | undefined;
-  for (let at = 0; at < text.length; ) {
+  for (let at = from; at < text.length; ) {
     const start = at;
     let eol = text.indexOf('\n', at);
     if (eol < 0) eol = text.length;
@@ -270,16 +283,7 @@ function parseSimpleYaml(text: string): Record<string, unknown> | undefined {
 }
 
 const STATUSES: readonly string[] = ['success', 'failed', 'cancelled'];
-
-/** A full commit id: 40 (SHA-1) or 64 (SHA-256) lowercase hex digits. */
-function isCommitId(text: string): boolean {
-  if (text.length !== 40 && text.length !== 64) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
+const COMMIT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 const REQUIRED_FIELDS = ['deployment', 'target', 'component', 'git_sha', 'timestamp', 'status'];
 const OPTIONAL_STRINGS = ['component_type', 'deployed_by', 'promoted_from', 'promoted_at', 'rollback_of', 'build_id'];
@@ -297,22 +301,25 @@ const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 /**
  * The one check of a Deployment record (every reader uses it: status, history, policy, diff): the
  * fields readers rely on have their types, `status` is one of ours, `git_sha` is a full commit id.
- * Fields it does not know are kept. Returns the record, or what is wrong with it.
+ * Fields it does not know are kept. Returns the record, or what is wrong with it. The message is the
+ * text from `start` (as in parseRecord).
  */
-export function checkDeploymentRecord(message: string): { record: DeploymentRecord } | { problem: string } {
-  const parsed = parseRecord(message);
+export function checkDeploymentRecord(message: string, start = 0): { record: DeploymentRecord } | { problem: string } {
+  const parsed = parseRecord(message, start);
   if (!parsed) return { problem: 'its message is not an atmos record' };
   if (parsed.kind !== 'Deployment') return { problem: `it is a ${parsed.kind} record, not a Deployment` };
   const f = parsed.fields; // parsed here, ours to change
   for (const key of REQUIRED_FIELDS) {
-    if (typeof f[key] !== 'string' || f[key] === '') return { problem: `${key} is ${shapeOf(f[key])}` };
+    const value = f[key];
+    if (typeof value !== 'string' || value === '') return { problem: `${key} is ${shapeOf(value)}` };
   }
   if (!STATUSES.includes(f.status as string)) return { problem: `status ${JSON.stringify(f.status)} is not success, failed or cancelled` };
-  if (!isCommitId(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
+  if (!COMMIT_ID.test(f.git_sha as string)) return { problem: `git_sha ${JSON.stringify(f.git_sha)} is not a full commit id` };
   if (Number.isNaN(Date.parse(f.timestamp as string))) return { problem: `timestamp ${JSON.stringify(f.timestamp)} is not a time` };
   for (const key of OPTIONAL_STRINGS) {
-    if (f[key] === null) delete f[key];
-    else if (f[key] !== undefined && typeof f[key] !== 'string') return { problem: `${key} is ${shapeOf(f[key])}` };
+    const value = f[key];
+    if (value === null) delete f[key];
+    else if (value !== undefined && typeof value !== 'string') return { problem: `${key} is ${shapeOf(value)}` };
   }
   if (f.images != null && (!isMap(f.images) || Object.values(f.images).some((v) => typeof v !== 'string'))) return { problem: 'images is not a map of image references' };
   if (f.approval != null && (!isMap(f.approval) || typeof f.approval.approved_by !== 'string' || typeof f.approval.method !== 'string')) {
@@ -341,15 +348,14 @@ export function checkDeploymentTag(
   expected: { deployment: string; target: string; component: string },
 ): { record: DeploymentRecord } | { problem: string } {
   const split = tagObject.indexOf('\n\n');
-  const checked = checkDeploymentRecord(split < 0 ? '' : tagObject.slice(split + 2));
+  const checked = split < 0 ? checkDeploymentRecord('') : checkDeploymentRecord(tagObject, split + 2);
   if (!('record' in checked)) return checked;
   const { record } = checked;
   for (const key of NAMED_BY_TAG) {
     if (record[key] !== expected[key]) return { problem: `its ${key} is ${record[key]}, but the tag name says ${expected[key]}` };
   }
   // git writes `object` and `type` as the first two lines: the usual header, on the record's commit.
-  const sha = record.git_sha;
-  if (tagObject.startsWith('object ') && tagObject.startsWith(sha, 7) && tagObject.startsWith('\ntype commit\n', 7 + sha.length)) return checked;
+  if (tagObject.startsWith(`object ${record.git_sha}\ntype commit\n`)) return checked;
   const header = split < 0 ? tagObject : tagObject.slice(0, split);
   const object = /^object ([0-9a-f]+)$/m.exec(header)?.[1];
   const type = /^type (\S+)$/m.exec(header)?.[1];

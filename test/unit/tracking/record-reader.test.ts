@@ -121,6 +121,12 @@ describe('a signed record and its tag header', () => {
     expect(parseRecord(`${message}message: a -----BEGIN SSH SIGNATURE----- b\n`)?.fields.message).toBe('a');
   });
 
+  it('reads a message where it starts in a longer text as that message alone', () => {
+    for (const text of [message, message.replace(/\n/g, '\r\n'), `${message}-----BEGIN PGP SIGNATURE-----\n`, `${message}x: 'y\n`, 'atmos.tools/v1alpha1\n']) {
+      expect(parseRecord(`junk\r\n\n${text}`, 7)).toStrictEqual(parseRecord(text));
+    }
+  });
+
   it('finds object and type wherever the header has them', () => {
     expect(check(`object ${sha}\ntype commit\ntag t\ntagger x <x@y> 1 +0000`)).toBe(sha);
     expect(check(`type commit\nobject ${sha}`)).toBe(sha);
