@@ -422,60 +422,41 @@ export class GitRepo {
   /** Reads many objects with one `git cat-file --batch`; missing objects map to undefined. */
   async catFileBatch(objects: string[]): Promise<Map<string, CatFileObject | undefined>> {
     const found = new Map<string, CatFileObject | undefined>();
-    if (objects.length === 0) return found;
-    const result = await this.git(['cat-file', '--batch'], { input: `${objects.join('\n')}\n` });
-    const bytes = result.stdoutBytes;
-    let at = 0;
-    for (const name of objects) {
-      const eol = bytes.indexOf(0x0a, at);
-      if (eol < 0) break;
-      const header = bytes.subarray(at, eol).toString('utf8');
-      at = eol + 1;
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        found.set(name, undefined);
-        continue;
-      }
-      const [oid, type, sizeText] = header.split(' ');
-      const size = Number(sizeText);
-      found.set(name, { oid: oid!, type: type!, size, content: Buffer.from(bytes.subarray(at, at + size)) });
-      at += size + 1; // content is followed by a LF
-    }
+    // Copied: the bytes given are part of a larger read.
+    await this.catFileEach(objects, (name, object) => found.set(name, object && { ...object, content: Buffer.from(object.content) }));
     return found;
   }
 
   /**
-   * Every ref under `patterns` with the object it points at, type and raw bytes, from the one
-   * `git for-each-ref` that lists them (no cat-file), each given to `each` as git writes it (in ref
-   * name order). False when an object is missing: git then stops listing (`each` may have seen some
-   * refs), and the caller reads object by object with catFileBatch, which reports each one.
+   * Each of `objects` (undefined when missing) as one `git cat-file --batch` writes it, in order: the
+   * caller works on the first objects while git reads the next. `content` is valid during the call.
    */
-  async forEachRefObject(patterns: string[], each: (refname: string, object: CatFileObject) => void): Promise<boolean> {
-    // Framed by the object's size, so that no byte of a message (a NUL, a forged separator) can
-    // make one record read as another.
-    const args = ['for-each-ref', '--format=%(refname)%00%(objectname)%00%(objecttype)%00%(raw:size)%00%(raw)', ...patterns];
+  async catFileEach(objects: string[], each: (name: string, object: CatFileObject | undefined) => void): Promise<void> {
+    if (objects.length === 0) return;
+    let next = 0;
     let pending: Buffer | undefined;
     const onStdoutBytes = (chunk: Buffer) => {
       const bytes = pending ? Buffer.concat([pending, chunk]) : chunk;
       let at = 0;
-      for (;;) {
-        const a = bytes.indexOf(0, at);
-        const b = a < 0 ? -1 : bytes.indexOf(0, a + 1);
-        const c = b < 0 ? -1 : bytes.indexOf(0, b + 1);
-        const d = c < 0 ? -1 : bytes.indexOf(0, c + 1);
-        if (d < 0) break;
-        const size = Number(bytes.toString('latin1', c + 1, d));
-        const end = d + 1 + size + 1; // each record ends with a LF
-        if (end > bytes.length) break;
-        const object = { oid: bytes.toString('latin1', a + 1, b), type: bytes.toString('latin1', b + 1, c), size, content: bytes.subarray(d + 1, d + 1 + size) };
-        each(bytes.toString('utf8', at, a), object);
-        at = end;
+      while (next < objects.length) {
+        const eol = bytes.indexOf(0x0a, at);
+        if (eol < 0) break;
+        const header = bytes.toString('utf8', at, eol);
+        if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+          each(objects[next++]!, undefined);
+          at = eol + 1;
+          continue;
+        }
+        const [oid, type, sizeText] = header.split(' ');
+        const size = Number(sizeText);
+        // The content is followed by a LF.
+        if (eol + 1 + size + 1 > bytes.length) break;
+        each(objects[next++]!, { oid: oid!, type: type!, size, content: bytes.subarray(eol + 1, eol + 1 + size) });
+        at = eol + 1 + size + 1;
       }
       pending = at < bytes.length ? bytes.subarray(at) : undefined;
     };
-    const result = await this.git(args, { check: false, onStdoutBytes });
-    if (result.code === 0) return true;
-    if (/missing object/.test(result.stderr)) return false;
-    throw stepError('E_COMMAND_FAILED', `git ${args.join(' ')} exited with code ${result.code}`, { output: result.stderr.trim() });
+    await this.git(['cat-file', '--batch'], { input: `${objects.join('\n')}\n`, onStdoutBytes });
   }
 
   /** The type of each object (`commit`, `blob`, …; undefined when missing), one `cat-file --batch-check`. */

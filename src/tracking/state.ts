@@ -166,6 +166,24 @@ function readTags(repo: GitRepo, deployment: string, tags: TagName[], objects: O
   return entriesOf(repo, tags.map((tag) => ({ tag, checked: checkTag(deployment, tag, objects.get(tag.oid)) })));
 }
 
+/** Each tag checked (as readTags does) as one `cat-file --batch` writes its object: in the order of `tags`. */
+async function checkTags(repo: GitRepo, deployment: string, tags: TagName[]): Promise<{ tag: TagName; checked: Checked }[]> {
+  const checked: { tag: TagName; checked: Checked }[] = new Array(tags.length);
+  // Two names may lead to one object: it is read once and checked for each.
+  const byOid = new Map<string, number[]>();
+  tags.forEach((tag, i) => {
+    const same = byOid.get(tag.oid);
+    if (same) same.push(i);
+    else byOid.set(tag.oid, [i]);
+  });
+  await repo.catFileEach([...byOid.keys()], (oid, object) => {
+    for (const i of byOid.get(oid)!) checked[i] = { tag: tags[i]!, checked: checkTag(deployment, tags[i]!, object) };
+  });
+  // (git answers for every object it is asked for; a short answer leaves the rest missing)
+  for (let i = 0; i < tags.length; i++) checked[i] ??= { tag: tags[i]!, checked: checkTag(deployment, tags[i]!, undefined) };
+  return checked;
+}
+
 type Checked = ReturnType<typeof checkDeploymentTag>;
 
 /** The valid records among checked tags, in their order; the others reported once. */
@@ -302,23 +320,6 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const limit = filter.limit ?? 50;
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
-  // Every record of a target, a component or the deployment: listed and read by one for-each-ref
-  // (git reads the objects as it lists them; there is nothing to select first).
-  if (everything && !filter.since && !filter.until && (filter.component === undefined || filter.target !== undefined)) {
-    const scope = [deployment, filter.target, filter.component === undefined ? undefined : encodeComponent(filter.component)].filter((s) => s !== undefined).join('/');
-    // Each record is checked as git writes it; the order (and what is reported) is settled at the end.
-    const read: { tag: TagName; checked: Checked }[] = [];
-    const tagName = tagNames(deployment);
-    const complete = await repo.forEachRefObject([`refs/tags/atmos/deployments/${scope}/`], (refname, object) => {
-      const tag = tagName(refname, object.oid);
-      if (tag && (filter.component === undefined || tag.component === filter.component)) read.push({ tag, checked: checkTag(deployment, tag, object) });
-    });
-    if (complete) {
-      const entries = entriesOf(repo, read.sort((a, b) => newestFirst(a.tag, b.tag))).filter(wanted);
-      return limit > 0 ? entries.slice(0, limit) : entries;
-    }
-    // An object is missing (a damaged repository): read what there is, object by object, below.
-  }
   const { tags } = await list(repo, deployment, filter.target, 'tags');
   const selected = tags.filter(
     (t) =>
@@ -326,13 +327,15 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
       (filter.since === undefined || tagTime(t) >= filter.since.getTime()) &&
       (filter.until === undefined || tagTime(t) <= filter.until.getTime()),
   );
-  selected.sort(newestFirst);
-  const objects: Objects = new Map();
   if (everything) {
-    await readObjects(repo, objects, selected.map((t) => t.oid));
-    const entries = readTags(repo, deployment, selected, objects).filter(wanted);
+    // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
+    // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
+    const checked = await checkTags(repo, deployment, selected);
+    const entries = entriesOf(repo, checked.sort((a, b) => newestFirst(a.tag, b.tag))).filter(wanted);
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
+  selected.sort(newestFirst);
+  const objects: Objects = new Map();
   // A page: its tags and a few past it (read ahead in case some are not valid records), checked in
   // order until the page is full.
   const entries: HistoryEntry[] = [];

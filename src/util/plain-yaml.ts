@@ -104,12 +104,12 @@ export function readPlainYaml(text: string, file: string, sink: PlainYamlSink): 
     lineStart = lineStartOf(line);
   };
 
-  /** Skips spaces from `at`; a comment (`#` after a space, or at `at` when `at` follows a space) ends the content. */
+  /** The first offset from `at` that is not a space. */
   const skipSpaces = (at: number, end: number): number => {
     while (at < end && text.charCodeAt(at) === SPACE) at++;
     return at;
   };
-  /** Where the content of [at, end) ends, trailing spaces and a comment left out. */
+  /** Where the content of [at, end) ends, trailing spaces and a comment left out (`at` follows a space or is where a value may start). */
   const contentEnd = (at: number, end: number): number => {
     for (let i = at; i < end; i++) {
       if (text.charCodeAt(i) === HASH && (i === at || text.charCodeAt(i - 1) === SPACE)) {

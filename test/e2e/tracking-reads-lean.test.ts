@@ -184,10 +184,10 @@ describe('a read starts only the git processes it needs', () => {
     }
   }
 
-  it('history --limit 0 lists and reads every record in one for-each-ref, after one `git remote`', async () => {
+  it('history --limit 0: one listing, one cat-file (whose objects are checked as git writes them), after one `git remote`', async () => {
     const r = await gitCommands(repo, 'history', 'shop', '--limit', '0');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.commands).toEqual(['remote', 'for-each-ref']);
+    expect(r.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
   });
 
   it('status: one listing, one cat-file', async () => {
