@@ -174,7 +174,7 @@ function scalar(text: string): unknown {
   if (first >= 48 && first <= 57) {
     // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
     // it is all digits, or digits, one `e` and digits (a float).
-    if (COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
+    if ((text.length === 40 || text.length === 64) && COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
     // Our timestamps are strings to YAML 1.2.
     if (/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return text;
   }
