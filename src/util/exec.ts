@@ -43,8 +43,9 @@ export interface ExecResult {
 }
 
 export async function exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-  // Loaded by the first program run: a command that runs none does not load it.
-  const { spawn } = await import('node:child_process');
+  // Loaded by the first program run (synchronously, so the child still starts within this call): a
+  // command that runs none does not load it.
+  const { spawn } = process.getBuiltinModule('node:child_process');
   const result = await new Promise<ExecResult>((resolve, reject) => {
     const previousUmask = options.umask === undefined ? undefined : process.umask(options.umask);
     let child: ChildProcessWithoutNullStreams;
