@@ -133,6 +133,11 @@ describe('the plain-subset YAML reader', () => {
     }
   });
 
+  it('a %YAML 1.1 directive still gets YAML 1.1’s schema (the shared 1.2 schema is not used for it)', () => {
+    expect(loadYaml('%YAML 1.1\n---\na: yes\nb: on\n', 'f.yaml').value).toEqual({ a: true, b: true });
+    expect(loadYaml('a: yes\n', 'f.yaml').value).toEqual({ a: 'yes' });
+  });
+
   it('still reports errors with their locations (through the full parser)', () => {
     const error = (() => {
       try {
