@@ -327,14 +327,13 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
       (filter.since === undefined || tagTime(t) >= filter.since.getTime()) &&
       (filter.until === undefined || tagTime(t) <= filter.until.getTime()),
   );
+  selected.sort(newestFirst);
   if (everything) {
     // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
     // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
-    const checked = await checkTags(repo, deployment, selected);
-    const entries = entriesOf(repo, checked.sort((a, b) => newestFirst(a.tag, b.tag))).filter(wanted);
+    const entries = entriesOf(repo, await checkTags(repo, deployment, selected)).filter(wanted);
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
-  selected.sort(newestFirst);
   const objects: Objects = new Map();
   // A page: its tags and a few past it (read ahead in case some are not valid records), checked in
   // order until the page is full.
