@@ -45,7 +45,7 @@ const APOSTROPHE = 39;
  * boolean, an integer (decimal, `0o` octal, `0x` hex), a float (`.inf`, `.nan`, exponents), else the
  * string itself.
  */
-export function coreScalar(text: string): unknown {
+function coreScalar(text: string): unknown {
   if (text === '' || text === '~' || text === 'null' || text === 'Null' || text === 'NULL') return null;
   const first = text.charCodeAt(0);
   if (first === 116 || first === 84 || first === 102 || first === 70) {
