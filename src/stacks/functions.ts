@@ -8,6 +8,7 @@ import { AtmosError, configError } from '../util/errors.js';
 import { copyLocation, copySelfLocation, loadYaml, TaggedValue } from '../util/yaml.js';
 import type { FileCache } from '../util/files.js';
 import { isReallyInside } from '../util/paths.js';
+import { gitCommonDir } from '../util/git-dir.js';
 import { parseTfvars } from '../util/hcl.js';
 import { Deferred } from './template.js';
 import { isMap, mergeAll, PendingMerge } from './merge.js';
@@ -367,7 +368,7 @@ function gitCommit(tag: TaggedValue, ctx: TagContext): unknown {
  */
 async function gitRemote(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
   const fallback = typeof tag.value === 'string' ? tag.value.trim() : '';
-  const url = await originUrl(ctx.root ?? ctx.baseDir, ctx.files);
+  const url = await originUrl(ctx.root ?? ctx.baseDir, ctx.env, ctx.files);
   const parts = url ? /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/]+@)?([^/:]+)(?::\d+)?[:/](.+?)\/([^/]+?)(?:\.git)?\/?$/i.exec(url) : null;
   const values: Record<string, string | undefined> = {
     '!git.url': url,
@@ -383,26 +384,12 @@ async function gitRemote(tag: TaggedValue, ctx: TagContext): Promise<unknown> {
 }
 
 /** The `origin` remote's URL from the git config of the repository holding `start` (a worktree's too). */
-async function originUrl(start: string, files: FileCache): Promise<string | undefined> {
-  for (let dir = start; ; dir = dirname(dir)) {
-    const dotGit = join(dir, '.git');
-    const stat = await lstat(dotGit).catch(() => undefined);
-    if (stat) {
-      let gitDir = dotGit;
-      if (stat.isFile()) {
-        // A linked worktree: `.git` names its git directory, whose `commondir` holds the shared config.
-        const pointer = /^gitdir:\s*(.+)$/m.exec(await files.readText(dotGit))?.[1]?.trim();
-        if (!pointer) return undefined;
-        gitDir = resolve(dir, pointer);
-        const common = await files.readText(join(gitDir, 'commondir')).catch(() => undefined);
-        if (common) gitDir = resolve(gitDir, common.trim());
-      }
-      const config = await files.readText(join(gitDir, 'config')).catch(() => '');
-      const section = /^\[remote "origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config)?.[1] ?? '';
-      return /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
-    }
-    if (dirname(dir) === dir) return undefined;
-  }
+async function originUrl(start: string, env: TagContext['env'], files: FileCache): Promise<string | undefined> {
+  const gitDir = gitCommonDir(start, env);
+  if (!gitDir) return undefined;
+  const config = await files.readText(join(gitDir, 'config')).catch(() => '');
+  const section = /^\[remote "origin"\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(config)?.[1] ?? '';
+  return /^\s*url\s*=\s*(.+?)\s*$/m.exec(section)?.[1];
 }
 
 async function execTag(tag: TaggedValue, ctx: TagContext): Promise<unknown> {

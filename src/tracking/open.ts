@@ -2,6 +2,7 @@
 // the workspace, the parsed deployment file, and git (fetched from the remote unless offline).
 import { openWorkspace, type Workspace } from '../model/index.js';
 import type { DeploymentSpec } from '../model/types.js';
+import { GitRepo } from './git.js';
 import { openTracking, type ReadTracking, type Tracking } from './recorder.js';
 import type { Logger } from '../util/logger.js';
 import type { ApprovalInfo } from './records.js';
@@ -31,6 +32,9 @@ export async function openDeployment(ctx: OpenContext, name: string, options: Op
 export async function openDeployment(ctx: OpenContext, name: string, options?: OpenOptions): Promise<OpenedDeployment>;
 export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions = {}): Promise<OpenedDeployment<ReadTracking>> {
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
+  // Asked now, answered while the deployment file is read: the remotes (read only; openTracking fetches).
+  const probe = new GitRepo(ws.config.root, { env: ctx.env });
+  probe.remotes().catch(() => {});
   const { loadDeployment, requireTarget } = await import('../config/deployment.js');
   const spec = await loadDeployment(ws.config, ws.files, name);
   if (options.target !== undefined) requireTarget(spec, options.target);
@@ -43,6 +47,7 @@ export async function openDeployment(ctx: OpenContext, name: string, options: Op
     fetch: true,
     offline: options.offline,
     read: options.read,
+    probe,
   });
   return { ws, spec, tracking };
 }

@@ -54,6 +54,8 @@ export interface OpenTrackingOptions {
   offline?: boolean;
   /** A command that writes no record (status, history): who deploys is not asked of git. */
   read?: boolean;
+  /** The repository at `cwd` as already asked (its remotes asked early: see openDeployment). */
+  probe?: GitRepo;
 }
 
 /** Tracking opened for a read: everything but who deploys. */
@@ -62,7 +64,7 @@ export type ReadTracking = Omit<Tracking, 'deployedBy'>;
 export async function openTracking(options: OpenTrackingOptions & { read: true }): Promise<ReadTracking>;
 export async function openTracking(options: OpenTrackingOptions): Promise<Tracking>;
 export async function openTracking(options: OpenTrackingOptions): Promise<ReadTracking | Tracking> {
-  const probe = new GitRepo(options.cwd, { env: options.env });
+  const probe = options.probe ?? new GitRepo(options.cwd, { env: options.env });
   // Independent questions to git, asked at once; a failure is reported in this order all the same.
   const remoteRead = probe.trackingRemote(options.remote);
   remoteRead.catch(() => {});

@@ -336,6 +336,14 @@ export function parseDeploymentRecord(message: string): DeploymentRecord | undef
 
 const NAMED_BY_TAG = ['deployment', 'target', 'component'] as const;
 
+/** Why a record is not the one a tag name says (its deployment, target or component), or undefined. */
+export function checkNamedBy(record: DeploymentRecord, expected: { deployment: string; target: string; component: string }): string | undefined {
+  for (const key of NAMED_BY_TAG) {
+    if (record[key] !== expected[key]) return `its ${key} is ${record[key]}, but the tag name says ${expected[key]}`;
+  }
+  return undefined;
+}
+
 /**
  * The one check of an annotated deployment tag against where it is: the record's deployment, target
  * and component are those its name says, and the tag points at a commit — the record's `git_sha`.
@@ -349,9 +357,8 @@ export function checkDeploymentTag(
   const checked = split < 0 ? checkDeploymentRecord('') : checkDeploymentRecord(tagObject, split + 2);
   if (!('record' in checked)) return checked;
   const { record } = checked;
-  for (const key of NAMED_BY_TAG) {
-    if (record[key] !== expected[key]) return { problem: `its ${key} is ${record[key]}, but the tag name says ${expected[key]}` };
-  }
+  const named = checkNamedBy(record, expected);
+  if (named) return { problem: named };
   // git writes `object` and `type` as the first two lines: the usual header, on the record's commit.
   if (tagObject.startsWith(`object ${record.git_sha}\ntype commit\n`)) return checked;
   const header = split < 0 ? tagObject : tagObject.slice(0, split);

@@ -1,7 +1,8 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
 import { GitRepo, decodeComponent, encodeComponent, type CatFileObject } from './git.js';
-import { checkDeploymentTag, type DeploymentRecord, type DeploymentStatus } from './records.js';
+import { checkDeploymentTag, checkNamedBy, type DeploymentRecord, type DeploymentStatus } from './records.js';
+import { CheckedRecords } from './checked-records.js';
 import { configError } from '../util/errors.js';
 
 export interface HistoryEntry extends DeploymentRecord {
@@ -166,21 +167,35 @@ function readTags(repo: GitRepo, deployment: string, tags: TagName[], objects: O
   return entriesOf(repo, tags.map((tag) => ({ tag, checked: checkTag(deployment, tag, objects.get(tag.oid)) })));
 }
 
-/** Each tag checked (as readTags does) as one `cat-file --batch` writes its object: in the order of `tags`. */
-async function checkTags(repo: GitRepo, deployment: string, tags: TagName[]): Promise<{ tag: TagName; checked: Checked }[]> {
+/**
+ * Each tag checked (as readTags does), in the order of `tags`: a record checked by an earlier read is
+ * taken from the kept ones (CheckedRecords), the others as one `cat-file --batch` writes their objects.
+ */
+async function checkTags(repo: GitRepo, deployment: string, tags: TagName[], kept: CheckedRecords | undefined): Promise<{ tag: TagName; checked: Checked }[]> {
   const checked: { tag: TagName; checked: Checked }[] = new Array(tags.length);
   // Two names may lead to one object: it is read once and checked for each.
   const byOid = new Map<string, number[]>();
   tags.forEach((tag, i) => {
+    const record = kept?.get(tag.target, tag.oid);
+    if (record) {
+      const problem = checkNamedBy(record, { deployment, target: tag.target, component: tag.component });
+      checked[i] = { tag, checked: problem ? { problem } : { record } };
+      return;
+    }
     const same = byOid.get(tag.oid);
     if (same) same.push(i);
     else byOid.set(tag.oid, [i]);
   });
   await repo.catFileEach([...byOid.keys()], (oid, object) => {
-    for (const i of byOid.get(oid)!) checked[i] = { tag: tags[i]!, checked: checkTag(deployment, tags[i]!, object) };
+    for (const i of byOid.get(oid)!) {
+      const result = checkTag(deployment, tags[i]!, object);
+      if ('record' in result) kept?.add(tags[i]!.target, oid, result.record);
+      checked[i] = { tag: tags[i]!, checked: result };
+    }
   });
   // (git answers for every object it is asked for; a short answer leaves the rest missing)
   for (let i = 0; i < tags.length; i++) checked[i] ??= { tag: tags[i]!, checked: checkTag(deployment, tags[i]!, undefined) };
+  kept?.save();
   return checked;
 }
 
@@ -320,7 +335,10 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const limit = filter.limit ?? 50;
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
-  const { tags } = await list(repo, deployment, filter.target, 'tags');
+  const listing = list(repo, deployment, filter.target, 'tags');
+  // Read while git lists the tags: the records kept by earlier reads of every record.
+  const kept = everything ? CheckedRecords.open(repo.dir, repo.env, deployment, filter.target) : undefined;
+  const { tags } = await listing;
   const selected = tags.filter(
     (t) =>
       (filter.component === undefined || t.component === filter.component) &&
@@ -331,7 +349,7 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   if (everything) {
     // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
     // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
-    const entries = entriesOf(repo, await checkTags(repo, deployment, selected)).filter(wanted);
+    const entries = entriesOf(repo, await checkTags(repo, deployment, selected, kept)).filter(wanted);
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
   const objects: Objects = new Map();

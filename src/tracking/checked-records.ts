@@ -1,0 +1,150 @@
+// Deployment records already checked, kept between commands so that `history` does not read and check
+// every tag object again. A tag object never changes (its id is the hash of its bytes), so what
+// checkDeploymentTag found in it stays true; only the part that depends on the tag's name (the
+// record's deployment, target and component) is checked again on every read (checkNamedBy).
+//
+// Kept in the repository's git directory, which no checkout, fetch or push writes:
+// `<git dir>/atmos/checked-records/<deployment>/<target>.jsonl`, a first line naming the checking rules
+// they were checked with, then one `[tag object id, record]` per line. Anything else in the file (other
+// rules, a broken line, a file that is not ours) is ignored and the file written anew. Only records that
+// passed every check, and that JSON gives back exactly, are kept.
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DeploymentRecord } from './records.js';
+import { gitCommonDir } from '../util/git-dir.js';
+import { packageVersion } from '../util/package.js';
+
+/**
+ * Which rules the kept records were checked with: the package's version and this number, to raise
+ * whenever what checkDeploymentRecord or checkDeploymentTag accepts or returns changes.
+ */
+const RULES = 1;
+
+/** A deployment or target name (the deployment file's pattern): a safe file name. */
+const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+interface TargetFile {
+  path: string;
+  /** The file's valid text (the header and whole lines), or undefined to write it anew. */
+  text?: string;
+  records: Map<string, DeploymentRecord>;
+  /** Records given out already: a second name on the same object gets a copy. */
+  given: Set<string>;
+  /** Records added by this read (tag object id → its line). */
+  added: Map<string, string>;
+}
+
+export class CheckedRecords {
+  private readonly targets = new Map<string, TargetFile | undefined>();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly header: string,
+  ) {}
+
+  /**
+   * The kept records of a deployment in the repository at `dir` (undefined outside a repository), those
+   * of `target` or of every target read now (the others when first asked for).
+   */
+  static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): CheckedRecords | undefined {
+    const gitDir = gitCommonDir(dir, env);
+    if (!gitDir || !NAME.test(deployment)) return undefined;
+    const kept = new CheckedRecords(join(gitDir, 'atmos', 'checked-records', deployment), `${JSON.stringify({ rules: `${packageVersion()}/${RULES}` })}\n`);
+    const targets = target !== undefined ? [target] : readdirOr(kept.dir).filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length));
+    for (const t of targets) kept.file(t);
+    return kept;
+  }
+
+  /** The record kept for the tag object `oid` on `target`, as checkDeploymentTag gave it (a new object for this read). */
+  get(target: string, oid: string): DeploymentRecord | undefined {
+    const file = this.file(target);
+    const record = file?.records.get(oid);
+    if (!file || !record) return undefined;
+    if (!file.given.has(oid)) {
+      file.given.add(oid);
+      return record;
+    }
+    return structuredClone(record);
+  }
+
+  /** Keeps a record that passed checkDeploymentTag (before anything is added to it). */
+  add(target: string, oid: string, record: DeploymentRecord): void {
+    const file = this.file(target);
+    if (!file || file.records.has(oid) || file.added.has(oid) || !sameAfterJson(record)) return;
+    file.added.set(oid, JSON.stringify([oid, record]));
+  }
+
+  /**
+   * Writes the records added (a new file renamed over the old one: a reader sees the old or the new).
+   * A repository that cannot be written to keeps nothing; the records are checked again next time.
+   */
+  save(): void {
+    for (const file of this.targets.values()) {
+      if (!file || file.added.size === 0) continue;
+      const temporary = `${file.path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+      try {
+        mkdirSync(join(file.path, '..'), { recursive: true });
+        const text = `${file.text ?? this.header}${[...file.added.values()].join('\n')}\n`;
+        writeFileSync(temporary, text, { flag: 'wx' });
+        renameSync(temporary, file.path);
+        file.text = text;
+        file.added.clear();
+      } catch {
+        rmSync(temporary, { force: true });
+      }
+    }
+  }
+
+  private file(target: string): TargetFile | undefined {
+    if (this.targets.has(target)) return this.targets.get(target);
+    const file = NAME.test(target) ? this.load(join(this.dir, `${target}.jsonl`)) : undefined;
+    this.targets.set(target, file);
+    return file;
+  }
+
+  private load(path: string): TargetFile {
+    const file: TargetFile = { path, records: new Map(), given: new Set(), added: new Map() };
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return file;
+    }
+    if (!text.startsWith(this.header) || !text.endsWith('\n')) return file;
+    const body = text.slice(this.header.length, -1);
+    if (body === '') return { ...file, text };
+    // One parse for the whole file: each line is one JSON array, and no line break is inside one.
+    let rows: unknown;
+    try {
+      rows = JSON.parse(`[${body.replaceAll('\n', ',')}]`);
+    } catch {
+      return file;
+    }
+    for (const row of rows as unknown[]) {
+      if (!Array.isArray(row) || typeof row[0] !== 'string' || row[1] === null || typeof row[1] !== 'object' || Array.isArray(row[1])) return file;
+      file.records.set(row[0], row[1] as DeploymentRecord);
+    }
+    return { ...file, text };
+  }
+}
+
+/**
+ * Whether JSON gives `value` back exactly: no number it writes otherwise (Infinity, NaN, -0), no
+ * `__proto__` key (JSON.parse makes it a plain key), nothing but plain data.
+ */
+function sameAfterJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
+  if (Array.isArray(value)) return value.every(sameAfterJson);
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value)) if (key === '__proto__' || !sameAfterJson((value as Record<string, unknown>)[key])) return false;
+  return true;
+}
+
+function readdirOr(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
