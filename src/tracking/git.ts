@@ -33,6 +33,31 @@ export function allocateTagName(base: string, existing: Iterable<string>): strin
   }
 }
 
+/** `\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z`, by position: the separators, else a digit. */
+const STAMP_SHAPE = '****-**-**T**-**-**Z';
+
+/**
+ * The `.n` of a deployment time in a tag name (`<YYYY-MM-DDTHH-MM-SSZ>[.n]`, from `at` to the end): 1
+ * without one, undefined when it is no such time. Checked character by character: a listing holds
+ * thousands of names.
+ */
+export function stampSeq(name: string, at: number): number | undefined {
+  const length = name.length - at;
+  if (length < 20 || length === 21) return undefined;
+  for (let i = 0; i < 20; i++) {
+    const c = name.charCodeAt(at + i);
+    const shape = STAMP_SHAPE.charCodeAt(i);
+    if (shape === 42 ? c < 48 || c > 57 : c !== shape) return undefined;
+  }
+  if (length === 20) return 1;
+  if (name.charCodeAt(at + 20) !== 46) return undefined; // .
+  for (let i = at + 21; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return undefined;
+  }
+  return Number(name.slice(at + 21));
+}
+
 /** `2025-01-22T12:00:00.123Z` → `2025-01-22T12-00-00Z` (the tag timestamp of SPEC 8). */
 export function tagTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
@@ -908,10 +933,18 @@ export class GitRepo {
   async fetchTracking(remote: string, options: { hint?: string } = {}): Promise<void> {
     const incoming = `refs/atmos-fetch/${remote}/notes`;
     const keep = [...(await this.pendingRefs()).keys()].map((ref) => `^${ref}`);
-    const result = await this.git(
-      ['fetch', '--quiet', '--no-write-fetch-head', remote, '+refs/atmos/*:refs/atmos/*', 'refs/tags/atmos/*:refs/tags/atmos/*', `+refs/notes/atmos/*:${incoming}/*`, ...keep],
-      { check: false },
-    );
+    const fetch = (more: string[]) =>
+      this.git(
+        ['fetch', '--quiet', '--no-write-fetch-head', remote, '+refs/atmos/*:refs/atmos/*', 'refs/tags/atmos/*:refs/tags/atmos/*', `+refs/notes/atmos/*:${incoming}/*`, ...keep, ...more],
+        { check: false },
+      );
+    let result = await fetch([]);
+    // A tag this clone wrote offline may be a name the remote gave another record meanwhile (two clones
+    // recording in the same second): git refuses to replace a tag, and so the whole fetch.
+    if (result.code !== 0) {
+      const skip = await this.makeWayForRemoteTags(remote).catch(() => undefined);
+      if (skip) result = await fetch(skip);
+    }
     if (result.code !== 0) {
       throw stepError('E_FETCH_FAILED', `git fetch from ${remote} failed`, {
         output: result.stderr.trim(),
@@ -925,6 +958,34 @@ export class GitRepo {
       const local = `refs/notes/atmos/${row.refname.slice(incoming.length + 1)}`;
       await this.mergeNotes(local, row.refname, row.objectname);
     }
+  }
+
+  /**
+   * Makes way for the remote's tags where this clone has other tags of the same names (undefined when
+   * it has none). A deployment record of ours moves to the next free name of its second (free here and
+   * on the remote; the same tag object, so nothing in it changes), where `sync` pushes it; another tag
+   * (a build record) stays as it is and the remote's is not fetched (the negative refspecs returned).
+   */
+  private async makeWayForRemoteTags(remote: string): Promise<string[] | undefined> {
+    const [theirs, ours] = await Promise.all([this.remoteRefs(remote, ['refs/tags/atmos/']), this.forEachRef(['refs/tags/atmos/'], ['refname', 'objectname'])]);
+    const clashes = ours.filter((t) => theirs.has(t.refname) && theirs.get(t.refname) !== t.objectname);
+    if (clashes.length === 0) return undefined;
+    const names = new Set([...theirs.keys(), ...ours.map((t) => t.refname)]);
+    const updates: RefUpdate[] = [];
+    const skip: string[] = [];
+    for (const { refname: ref, objectname: oid } of clashes) {
+      const at = ref.lastIndexOf('/') + 1;
+      if (!ref.startsWith('refs/tags/atmos/deployments/') || stampSeq(ref, at) === undefined) {
+        skip.push(`^${ref}`);
+        continue;
+      }
+      const moved = allocateTagName(ref.slice(0, at + 20), names);
+      names.add(moved);
+      updates.push({ ref: moved, newValue: oid, oldValue: '' }, { ref, newValue: '', oldValue: oid });
+      this.options.warn?.(`${remote} has another record named ${ref.slice('refs/tags/'.length)} (recorded in the same second elsewhere): this clone's is now ${moved.slice('refs/tags/'.length)}`);
+    }
+    if (updates.length > 0) await this.updateRefs(updates);
+    return skip;
   }
 
   /** The remote's refs under `prefixes` (one `git ls-remote`): ref → object id. */

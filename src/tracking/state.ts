@@ -1,6 +1,6 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
-import { GitRepo, decodeComponent, encodeComponent, type CatFileObject } from './git.js';
+import { GitRepo, decodeComponent, encodeComponent, stampSeq, type CatFileObject } from './git.js';
 import { checkDeploymentTag, checkNamedBy, type DeploymentRecord, type DeploymentStatus } from './records.js';
 import { CheckedRecords } from './checked-records.js';
 import { configError } from '../util/errors.js';
@@ -95,31 +95,6 @@ async function list(repo: GitRepo, deployment: string, target?: string, what: 'b
     }
   });
   return { refs, tags };
-}
-
-/** `\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z`, by position: the separators, else a digit. */
-const STAMP_SHAPE = '****-**-**T**-**-**Z';
-
-/**
- * The `.n` of a deployment time in a tag name (`<YYYY-MM-DDTHH-MM-SSZ>[.n]`, from `at` to the end): 1
- * without one, undefined when it is no such time. Checked character by character: a listing holds
- * thousands of names.
- */
-function stampSeq(name: string, at: number): number | undefined {
-  const length = name.length - at;
-  if (length < 20 || length === 21) return undefined;
-  for (let i = 0; i < 20; i++) {
-    const c = name.charCodeAt(at + i);
-    const shape = STAMP_SHAPE.charCodeAt(i);
-    if (shape === 42 ? c < 48 || c > 57 : c !== shape) return undefined;
-  }
-  if (length === 20) return 1;
-  if (name.charCodeAt(at + 20) !== 46) return undefined; // .
-  for (let i = at + 21; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  return Number(name.slice(at + 21));
 }
 
 /** Reads deployment tag names (`refs/tags/atmos/deployments/<d>/<t>/<c>/<stamp>[.n]`); undefined for others. */

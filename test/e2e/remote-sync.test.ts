@@ -174,7 +174,7 @@ describe('records with the remote down', () => {
     expect(remoteRef(remote, REF)).toBe(theirs);
 
     const sync = await cli(repo, 'sync');
-    expect(sync.code).toBe(3);
+    expect(sync.code, sync.stderr).toBe(3);
     expect(sync.stderr).toContain('origin recorded other rollouts of shop/dev/net meanwhile; its records were not overwritten');
     expect(sync.stderr).toContain('roll the target out again');
     expect(sync.stdout).toContain(`conflict: origin has ${theirs.slice(0, 12)}, this clone ${ours.slice(0, 12)}`);
@@ -185,6 +185,43 @@ describe('records with the remote down', () => {
     expect(git(repo, 'rev-parse', REF)).toBe(theirs);
     expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
     expect(remoteRef(remote, REF)).toBe(ours);
+    removeDir(other);
+    done();
+  });
+});
+
+describe('two clones record under one tag name', () => {
+  it('moves the offline record to the next free name of its second; sync pushes it; both stay in history', async () => {
+    const { repo, remote, done } = withRemote();
+    expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
+    const other = tempDir('atmos-clone-');
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, other], { env: gitEnv() });
+    commitFiles(repo, { 'components/terraform/c/extra.tf': 'output "extra" {\n  value = 2\n}\n' });
+    expect((await cli(repo, 'rollout', 'shop', '--target', 'dev', '--offline')).code).toBe(0);
+    const tags = (cwd: string) => new Map(git(cwd, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/tags/atmos/deployments/shop/dev/net/').split('\n').map((l) => l.split(' ') as [string, string]));
+    const before = tags(repo);
+    const [name, ours] = [...before].find(([ref]) => !tags(remote).has(ref))!;
+    commitFiles(other, { 'components/terraform/c/other.tf': 'output "other" {\n  value = 3\n}\n' });
+    expect((await cli(other, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
+    // The other clone's record also under this clone's offline name (as when both record in one second).
+    const theirs = [...tags(other)].find(([ref]) => !before.has(ref))?.[1] ?? tags(other).get(name)!;
+    git(other, 'push', '-q', 'origin', `${theirs}:${name}`);
+
+    const sync = await cli(repo, 'sync');
+    expect(sync.code, sync.stderr).toBe(3);
+    const moved = `${name.slice(0, name.lastIndexOf('/') + 21)}.2`;
+    expect(sync.stderr).toContain(`origin has another record named ${name.slice('refs/tags/'.length)} (recorded in the same second elsewhere): this clone's is now ${moved.slice('refs/tags/'.length)}`);
+    // Nothing forced: the remote keeps its tag; ours is on the remote under the next name, the same object.
+    expect(tags(remote).get(name)).toBe(theirs);
+    expect(tags(remote).get(moved)).toBe(ours);
+    expect(tags(repo).get(name)).toBe(theirs);
+    expect(tags(repo).get(moved)).toBe(ours);
+    // Both rollouts are in this clone's history, and fetching works again.
+    const history = await cli(repo, 'history', 'shop', '--target', 'dev', '--format', 'json');
+    expect(history.code, history.stderr).toBe(0);
+    const entries = (JSON.parse(history.stdout) as { entries: { tag: string; git_sha: string }[] }).entries;
+    expect(entries.find((e) => e.tag === moved.slice('refs/tags/'.length))?.git_sha).toBe(git(repo, 'rev-parse', 'HEAD'));
+    expect(entries.some((e) => e.tag === name.slice('refs/tags/'.length) && e.git_sha === git(other, 'rev-parse', 'HEAD'))).toBe(true);
     removeDir(other);
     done();
   });
