@@ -90,7 +90,11 @@ export class CheckedRecords {
         file.text = text;
         file.added.clear();
       } catch {
-        rmSync(temporary, { force: true });
+        try {
+          rmSync(temporary, { force: true });
+        } catch {
+          /* nothing was written */
+        }
       }
     }
   }

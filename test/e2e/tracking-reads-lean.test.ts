@@ -3,10 +3,8 @@
 // record — a failed newest rollout, a rollback, a promotion, an approval, a dirty rollout, several
 // targets, hand-written YAML, a forged record and tag names that are not deployment times.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { git, gitEnv, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
+import { spawnSync } from 'node:child_process';
+import { git, gitCommands, gitEnv, removeDir, runCli, tempDir, writeFiles } from '../helpers/repo.js';
 import { commitFiles, rolloutRepo, SHOP } from '../fixtures/rollout/repo.js';
 import { parse } from 'yaml';
 import { formatRecord } from '../../src/tracking/records.js';
@@ -168,30 +166,14 @@ describe('history and status read every kind of record as before', () => {
 });
 
 describe('a read starts only the git processes it needs', () => {
-  /** Runs the CLI with a `git` first on PATH that logs each command it is given, then runs git. */
-  async function gitCommands(cwd: string, ...args: string[]): Promise<{ code: number; stderr: string; commands: string[] }> {
-    const shim = tempDir('atmos-git-shim-');
-    const log = join(shim, 'log');
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    writeFileSync(join(shim, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> "${log}"\nexec "${realGit}" "$@"\n`);
-    chmodSync(join(shim, 'git'), 0o755);
-    writeFileSync(log, '');
-    try {
-      const r = await runCli(['deployment', ...args], { cwd, env: { PATH: `${shim}:${process.env.PATH}` } });
-      return { code: r.code, stderr: r.stderr, commands: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-    } finally {
-      rmSync(shim, { recursive: true, force: true });
-    }
-  }
-
   it('history --limit 0: one listing, one cat-file (whose objects are checked as git writes them), after one `git remote`', async () => {
-    const r = await gitCommands(repo, 'history', 'shop', '--limit', '0');
+    const r = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
   });
 
   it('status: one listing, one cat-file', async () => {
-    const r = await gitCommands(repo, 'status', 'shop');
+    const r = await gitCommands(repo, ['deployment', 'status', 'shop']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
   });
@@ -200,7 +182,7 @@ describe('a read starts only the git processes it needs', () => {
     const dir = tempDir();
     try {
       writeFiles(dir, { 'atmos.yaml': 'base_path: "."\n', 'deployments/shop.yaml': SHOP });
-      const r = await gitCommands(dir, 'history', 'shop');
+      const r = await gitCommands(dir, ['deployment', 'history', 'shop']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('is not inside a git repository');
       expect(r.stderr).toContain('run `git init`');

@@ -1,7 +1,7 @@
 // Test helpers: temporary git repositories with their own identity, files written from a map, and
 // the built CLI run as a subprocess (CI has no TTY and no git identity).
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,25 @@ export function runCli(
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Runs the CLI with a `git` first on PATH that logs the command (first argument) of each git process
+ * it starts, then runs git: which processes a command needs.
+ */
+export async function gitCommands(cwd: string, args: string[]): Promise<CliResult & { commands: string[] }> {
+  const shim = tempDir('atmos-git-shim-');
+  const log = join(shim, 'log');
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(shim, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> "${log}"\nexec "${realGit}" "$@"\n`);
+  chmodSync(join(shim, 'git'), 0o755);
+  writeFileSync(log, '');
+  try {
+    const r = await runCli(args, { cwd, env: { PATH: `${shim}:${process.env.PATH}` } });
+    return { ...r, commands: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  } finally {
+    removeDir(shim);
+  }
 }
 
 /** Every ref and tag of a repository (to assert that a refused command wrote nothing). */

@@ -1,0 +1,144 @@
+// Records checked once are kept in the git directory (by tag object id) and not read and checked again:
+// a second `history --limit 0` reads no tag object and prints the same; a kept record counts only under
+// a name that says what it says; anything unexpected in the kept file is ignored and the file written
+// anew; a record JSON would not give back as it is is never kept; a git directory that cannot hold
+// the file changes nothing but the speed.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { git, gitCommands, gitEnv, removeDir, runCli } from '../helpers/repo.js';
+import { rolloutRepo, SHOP } from '../fixtures/rollout/repo.js';
+import { formatRecord } from '../../src/tracking/records.js';
+
+let repo: string;
+let head: string;
+
+/** Deployment tags written with fast-import: `name` (`<target>/<component>/<stamp>`) → extra fields. */
+function tags(records: [string, Record<string, unknown>][]): void {
+  const lines: string[] = [];
+  for (const [name, extra] of records) {
+    const [target, component, stamp] = name.split('/') as [string, string, string];
+    const message = formatRecord('Deployment', {
+      deployment: 'shop', target, component, component_type: 'terraform', deployed_by: 'alice@example.com', git_sha: head,
+      timestamp: `${stamp.slice(0, 13)}:${stamp.slice(14, 16)}:${stamp.slice(17, 19)}Z`, status: 'success', ...extra,
+    });
+    lines.push(`tag atmos/deployments/shop/${name}`, `from ${head}`, 'tagger Test <test@example.com> 1735689600 +0000', `data ${Buffer.byteLength(message)}\n${message.slice(0, -1)}`);
+  }
+  const r = spawnSync('git', ['fast-import', '--quiet'], { cwd: repo, input: `${lines.join('\n')}\n`, env: gitEnv() });
+  expect(r.status, r.stderr?.toString()).toBe(0);
+}
+
+const KEPT = () => join(repo, '.git/atmos/checked-records/shop');
+const history = (...args: string[]) => runCli(['deployment', 'history', 'shop', '--limit', '0', '--format', 'json', ...args], { cwd: repo });
+const tagsOf = (stdout: string) => (JSON.parse(stdout) as { entries: { tag: string }[] }).entries.map((e) => e.tag.slice('atmos/deployments/shop/'.length));
+
+beforeEach(() => {
+  repo = rolloutRepo({ shop: SHOP });
+  head = git(repo, 'rev-parse', 'HEAD');
+  tags([
+    ['dev/net/2025-01-01T10-00-00Z', {}],
+    ['dev/app/2025-01-02T10-00-00Z', { message: 'ship "it"', images: { api: 'registry.example.com/api@sha256:aaaa' } }],
+    ['prod/net/2025-01-03T10-00-00Z', { promoted_from: 'dev', metadata: { pr: 12, labels: ['a', 'b'], ok: true, none: null } }],
+  ]);
+});
+afterEach(() => removeDir(repo));
+
+describe('records checked once are kept', () => {
+  it('a second read prints the same without reading a tag object', async () => {
+    const first = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
+    expect(tagsOf(first.stdout)).toEqual(['prod/net/2025-01-03T10-00-00Z', 'dev/app/2025-01-02T10-00-00Z', 'dev/net/2025-01-01T10-00-00Z']);
+    expect(readFileSync(join(KEPT(), 'dev.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(3); // the rules, two records
+    expect(existsSync(join(KEPT(), 'prod.jsonl'))).toBe(true);
+
+    const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.commands).toEqual(['remote', 'for-each-ref']);
+    expect(second.stdout).toBe(first.stdout);
+    // The table and one target read from what was kept too.
+    const table = await runCli(['deployment', 'history', 'shop', '--limit', '0', '--target', 'dev'], { cwd: repo });
+    expect(table.stdout).toContain('"ship \\"it\\""');
+    expect(table.stdout.split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('a new record is checked and kept; the kept ones are not read again', async () => {
+    expect((await history()).code).toBe(0);
+    tags([['dev/net/2025-01-04T10-00-00Z', { status: 'failed' }]]);
+    const r = await history();
+    expect(tagsOf(r.stdout)[0]).toBe('dev/net/2025-01-04T10-00-00Z');
+    expect(readFileSync(join(KEPT(), 'dev.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(4);
+    expect((await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0'])).commands).toEqual(['remote', 'for-each-ref']);
+  });
+
+  it('a kept record counts only under a name that says what it says', async () => {
+    expect((await history()).code).toBe(0);
+    // The dev record's very object under a prod name, and under another component's name on dev.
+    const oid = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z');
+    git(repo, 'update-ref', 'refs/tags/atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z', oid);
+    git(repo, 'update-ref', 'refs/tags/atmos/deployments/shop/dev/app/2025-01-05T10-00-00Z', oid);
+    for (let run = 0; run < 2; run++) {
+      const r = await history();
+      expect(r.code, r.stderr).toBe(0);
+      expect(tagsOf(r.stdout)).toEqual(['prod/net/2025-01-03T10-00-00Z', 'dev/app/2025-01-02T10-00-00Z', 'dev/net/2025-01-01T10-00-00Z']);
+      expect(r.stderr).toContain('ignoring tag atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z: its target is dev, but the tag name says prod');
+      expect(r.stderr).toContain('ignoring tag atmos/deployments/shop/dev/app/2025-01-05T10-00-00Z: its component is net, but the tag name says app');
+    }
+  });
+
+  it('a kept file that is not what this version wrote is ignored and written anew', async () => {
+    const expected = (await history()).stdout;
+    const file = join(KEPT(), 'dev.jsonl');
+    const valid = readFileSync(file, 'utf8');
+    const oid = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z');
+    const forged = JSON.stringify([oid, { deployment: 'shop', target: 'dev', component: 'net', status: 'forged' }]);
+    for (const text of [
+      valid.replace(/^\{"rules":"[^"]*"\}/, '{"rules":"0.0.0/0"}') + `${forged}\n`, // other rules
+      `${valid}["broken`, // a line cut short
+      `${valid}${forged.slice(0, -1)}`, // no final line break
+      `${valid.split('\n')[0]}\n{"not":"a row"}\n`, // not a row
+      'garbage\n',
+    ]) {
+      writeFileSync(file, text);
+      const r = await history();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      expect(readFileSync(file, 'utf8')).not.toContain('forged');
+    }
+  });
+
+  it('a record JSON would not give back as it is (a .inf) is read from its tag every time', async () => {
+    tags([['dev/net/2025-01-06T10-00-00Z', { metadata: { ratio: Infinity } }]]);
+    const first = await history();
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(join(KEPT(), 'dev.jsonl'), 'utf8')).not.toContain('2025-01-06T10:00:00Z');
+    const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
+    expect(second.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
+  it('a git directory that cannot hold the file changes nothing but the speed', async () => {
+    writeFileSync(join(repo, '.git/atmos'), 'not a directory\n');
+    const first = await history();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toBe('');
+    expect((await history()).stdout).toBe(first.stdout);
+    rmSync(join(repo, '.git/atmos'));
+    mkdirSync(join(repo, '.git/atmos'));
+    expect((await history()).stdout).toBe(first.stdout);
+    expect(existsSync(join(KEPT(), 'dev.jsonl'))).toBe(true);
+  });
+
+  it('a linked worktree keeps them in the shared git directory', async () => {
+    const worktree = `${repo}-wt`;
+    git(repo, 'worktree', 'add', '-q', '--detach', worktree);
+    try {
+      const r = await runCli(['deployment', 'history', 'shop', '--limit', '0'], { cwd: worktree });
+      expect(r.code, r.stderr).toBe(0);
+      expect(existsSync(join(KEPT(), 'dev.jsonl'))).toBe(true);
+    } finally {
+      removeDir(worktree);
+    }
+  });
+});
