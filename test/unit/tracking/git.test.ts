@@ -244,3 +244,40 @@ describe('remote', () => {
     for (const p of [remote, a, b]) removeDir(p);
   });
 });
+
+describe('a fetch where the remote has other tags under names this clone uses', () => {
+  it('moves a deployment record of ours to the next free name of its second, keeps any other tag of ours, and fetches', async () => {
+    const remote = tempDir('atmos-remote-');
+    try {
+      git(remote, 'init', '-q', '--bare');
+      const base = 'refs/tags/atmos/deployments/d/dev/net/2025-01-01T00-00-00Z';
+      const build = 'refs/tags/atmos/builds/d/api/0123456789ab';
+      // The remote: its own objects under both names, and `.2` of that second taken already.
+      for (const [ref, text] of [[base, 'theirs'], [`${base}.2`, 'theirs 2'], [build, 'their build']] as const) {
+        const oid = execFileSync('git', ['mktag'], { cwd: dir, input: `object ${head}\ntype commit\ntag x\ntagger T <t@example.com> 0 +0000\n\n${text}\n`, encoding: 'utf8' }).trim();
+        git(dir, 'push', '-q', remote, `${oid}:${ref}`);
+      }
+      const ours = new Map<string, string>();
+      for (const [ref, text] of [[base, 'ours'], [build, 'our build']] as const) {
+        const oid = execFileSync('git', ['mktag'], { cwd: dir, input: `object ${head}\ntype commit\ntag x\ntagger T <t@example.com> 1 +0000\n\n${text}\n`, encoding: 'utf8' }).trim();
+        git(dir, 'update-ref', ref, oid);
+        ours.set(ref, oid);
+      }
+      git(dir, 'remote', 'add', 'clash', remote);
+      const warnings: string[] = [];
+      await repo.withOptions({ warn: (m) => warnings.push(m) }).fetchTracking('clash');
+      const theirs = (ref: string) => git(remote, 'rev-parse', ref);
+      expect(git(dir, 'rev-parse', base)).toBe(theirs(base));
+      expect(git(dir, 'rev-parse', `${base}.2`)).toBe(theirs(`${base}.2`));
+      expect(git(dir, 'rev-parse', `${base}.3`)).toBe(ours.get(base));
+      expect(git(dir, 'rev-parse', build)).toBe(ours.get(build));
+      expect(warnings).toEqual([`clash has another record named ${base.slice(10)} (recorded in the same second elsewhere): this clone's is now ${base.slice(10)}.3`]);
+      // Nothing was pushed, nothing of the remote's moved.
+      expect(git(remote, 'for-each-ref', '--format=%(refname)', 'refs/tags/').split('\n')).toEqual([build, base, `${base}.2`]);
+    } finally {
+      git(dir, 'remote', 'remove', 'clash');
+      for (const ref of git(dir, 'for-each-ref', '--format=%(refname)', 'refs/tags/atmos/deployments/d/', 'refs/tags/atmos/builds/d/').split('\n').filter(Boolean)) git(dir, 'update-ref', '-d', ref);
+      removeDir(remote);
+    }
+  });
+});
