@@ -124,11 +124,12 @@ export class CheckedRecords {
     } catch {
       return file;
     }
+    const records = new Map<string, DeploymentRecord>();
     for (const row of rows as unknown[]) {
       if (!Array.isArray(row) || typeof row[0] !== 'string' || row[1] === null || typeof row[1] !== 'object' || Array.isArray(row[1])) return file;
-      file.records.set(row[0], row[1] as DeploymentRecord);
+      records.set(row[0], row[1] as DeploymentRecord);
     }
-    return { ...file, text };
+    return { ...file, text, records };
   }
 }
 

@@ -29,6 +29,11 @@ export interface HistoryFilter {
   /** Default 50; 0 means all. */
   limit?: number;
   status?: DeploymentStatus;
+  /**
+   * Keep the records checked for later reads (`history`; see CheckedRecords). Every read of every
+   * record takes the kept ones; only a read that says so writes them (a refused rollout writes nothing).
+   */
+  keep?: boolean;
 }
 
 export function deploymentRef(deployment: string, target: string, component: string): string {
@@ -146,7 +151,7 @@ function readTags(repo: GitRepo, deployment: string, tags: TagName[], objects: O
  * Each tag checked (as readTags does), in the order of `tags`: a record checked by an earlier read is
  * taken from the kept ones (CheckedRecords), the others as one `cat-file --batch` writes their objects.
  */
-async function checkTags(repo: GitRepo, deployment: string, tags: TagName[], kept: CheckedRecords | undefined): Promise<{ tag: TagName; checked: Checked }[]> {
+async function checkTags(repo: GitRepo, deployment: string, tags: TagName[], kept: CheckedRecords | undefined, keep: boolean): Promise<{ tag: TagName; checked: Checked }[]> {
   const checked: { tag: TagName; checked: Checked }[] = new Array(tags.length);
   // Two names may lead to one object: it is read once and checked for each.
   const byOid = new Map<string, number[]>();
@@ -164,13 +169,13 @@ async function checkTags(repo: GitRepo, deployment: string, tags: TagName[], kep
   await repo.catFileEach([...byOid.keys()], (oid, object) => {
     for (const i of byOid.get(oid)!) {
       const result = checkTag(deployment, tags[i]!, object);
-      if ('record' in result) kept?.add(tags[i]!.target, oid, result.record);
+      if (keep && 'record' in result) kept?.add(tags[i]!.target, oid, result.record);
       checked[i] = { tag: tags[i]!, checked: result };
     }
   });
   // (git answers for every object it is asked for; a short answer leaves the rest missing)
   for (let i = 0; i < tags.length; i++) checked[i] ??= { tag: tags[i]!, checked: checkTag(deployment, tags[i]!, undefined) };
-  kept?.save();
+  if (keep) kept?.save();
   return checked;
 }
 
@@ -311,7 +316,7 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
   const listing = list(repo, deployment, filter.target, 'tags');
-  // Read while git lists the tags: the records kept by earlier reads of every record.
+  // Read while git lists the tags: the records kept by earlier reads of every record (`keep`).
   const kept = everything ? CheckedRecords.open(repo.dir, repo.env, deployment, filter.target) : undefined;
   const { tags } = await listing;
   const selected = tags.filter(
@@ -324,7 +329,7 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   if (everything) {
     // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
     // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
-    const entries = entriesOf(repo, await checkTags(repo, deployment, selected, kept)).filter(wanted);
+    const entries = entriesOf(repo, await checkTags(repo, deployment, selected, kept, filter.keep === true)).filter(wanted);
     return limit > 0 ? entries.slice(0, limit) : entries;
   }
   const objects: Objects = new Map();

@@ -97,7 +97,7 @@ describe('records checked once are kept', () => {
       valid.replace(/^\{"rules":"[^"]*"\}/, '{"rules":"0.0.0/0"}') + `${forged}\n`, // other rules
       `${valid}["broken`, // a line cut short
       `${valid}${forged.slice(0, -1)}`, // no final line break
-      `${valid.split('\n')[0]}\n{"not":"a row"}\n`, // not a row
+      `${valid.split('\n')[0]}\n${forged}\n{"not":"a row"}\n`, // not a row after a good one
       'garbage\n',
     ]) {
       writeFileSync(file, text);

@@ -26,7 +26,7 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true });
   // Loaded only for --component (each module a command imports costs at start-up).
   const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
-  const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit });
+  const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit, keep: true });
   const data = { deployment: spec.name, entries };
   writeResult(ctx, data, () =>
     entries.length === 0
