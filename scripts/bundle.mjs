@@ -1,6 +1,8 @@
 // Bundles the built CLI (dist/cli/main.js and what it imports) into dist/cli/bundle.cjs, one CommonJS
 // file that src/cli/bundle.ts loads with V8's code cache. Packages that read their own files at run
-// time, or load only for rare commands, stay outside and are required from node_modules as before.
+// time, or load only for rare commands, stay outside and are required from node_modules as before;
+// the CycloneDX library's parts get a file of their own (dist/sbom/cdx-library.cjs, loaded with its
+// code cache when an SBOM is written).
 // The entry (dist/cli/bin.js and the few modules it imports) becomes dist/cli/bin.cjs, the file the
 // package runs: CommonJS starts without Node's ES module loader.
 import { build } from 'esbuild';
@@ -87,9 +89,25 @@ const result = await build({
   metafile: true,
 });
 
-for (const file of ['bin.cjs', 'bundle.cjs']) {
-  const at = (await readFile(join(cliDir, file))).findIndex((byte) => byte > 0x7f);
-  if (at >= 0) throw new Error(`dist/cli/${file} has a non-ASCII byte at offset ${at}: write the character as an escape (\\u....) in the source`);
+// The parts of the CycloneDX library an SBOM uses (its validation part is precompiled apart, see
+// compile-cdx-validator.cjs), as one file run with its code cache (sbom/cyclonedx.ts): from node_modules
+// they are a hundred files to find and compile in every build and rollout that writes an SBOM. Its
+// optional plugins (XML, other validators) stay outside: they are required only where used.
+await build({
+  ...common,
+  stdin: {
+    contents: ['Models', 'Enums', 'Spec', 'Serialize'].map((part) => `exports.${part} = require('@cyclonedx/cyclonedx-library/${part}');`).join('\n'),
+    resolveDir: root,
+    loader: 'js',
+  },
+  outfile: join(dist, 'sbom/cdx-library.cjs'),
+  banner: undefined,
+  external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'spdx-expression-parse', 'packageurl-js'],
+});
+
+for (const file of ['cli/bin.cjs', 'cli/bundle.cjs', 'sbom/cdx-library.cjs']) {
+  const at = (await readFile(join(dist, file))).findIndex((byte) => byte > 0x7f);
+  if (at >= 0) throw new Error(`dist/${file} has a non-ASCII byte at offset ${at}: write the character as an escape (\\u....) in the source`);
 }
 
 // A package's own `import.meta` becomes an empty object in CommonJS (esbuild only warns, and not for

@@ -1,6 +1,7 @@
 // Stores the code V8 compiled for the build's large CommonJS files (src/util/code-cache.ts): the CLI
-// bundle after read-only commands of the bundled example ran through it (dist/cli/bundle.cache), and
-// the CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache). Run in a
+// bundle after read-only commands of the bundled example ran through it (dist/cli/bundle.cache), the
+// CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), and the CycloneDX
+// library's parts after they serialized one (dist/sbom/cdx-library.cache). Run in a
 // process of its own with no flags: V8 takes a cache only from a process started like the ones that
 // will use it.
 import { execFileSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, loadBundle } from '../dist/cli/bundle.js';
-import { CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
+import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
 import { cacheFileOf, runCached } from '../dist/util/code-cache.js';
 
 // The validator, run on a small document with a component, a dependency and a property.
@@ -24,6 +25,15 @@ if (validator) {
   });
   if (!ok) throw new Error(`the CycloneDX validator refused the build's sample document: ${JSON.stringify(validator.exports.errors)}`);
   writeFileSync(cacheFileOf(CDX_VALIDATOR), validator.script.createCachedData());
+}
+// The CycloneDX library's parts, after they serialized a small document.
+const library = runCached(CDX_LIBRARY, { cache: false });
+if (library) {
+  const { Models, Enums, Spec, Serialize } = library.exports;
+  const bom = new Models.Bom();
+  bom.components.add(new Models.Component(Enums.ComponentType.Library, 'left-pad', { version: '1.3.0', bomRef: 'pkg:npm/left-pad@1.3.0' }));
+  new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom);
+  writeFileSync(cacheFileOf(CDX_LIBRARY), library.script.createCachedData());
 }
 const BUNDLE_CACHE = cacheFileOf(BUNDLE);
 

@@ -23,16 +23,26 @@ export function deploymentRef(deployment: string): string {
   return `deployment/${deployment}`;
 }
 
+type LibraryParts = [typeof import('@cyclonedx/cyclonedx-library/Models'), typeof import('@cyclonedx/cyclonedx-library/Enums'), typeof import('@cyclonedx/cyclonedx-library/Spec'), typeof import('@cyclonedx/cyclonedx-library/Serialize')];
+
+/** The build's one-file copy of the library parts below (scripts/bundle.mjs), run with its code cache. */
+export const CDX_LIBRARY = fileURLToPath(new URL('./cdx-library.cjs', import.meta.url));
+
 // The parts used at run time only: the package's root also loads its validation part (ajv and its
-// formats), which a run never uses (the validator is precompiled, see strictValidator).
-let parts: Promise<[typeof import('@cyclonedx/cyclonedx-library/Models'), typeof import('@cyclonedx/cyclonedx-library/Enums'), typeof import('@cyclonedx/cyclonedx-library/Spec'), typeof import('@cyclonedx/cyclonedx-library/Serialize')]> | undefined;
-function libraryParts(): NonNullable<typeof parts> {
-  parts ??= Promise.all([
-    import('@cyclonedx/cyclonedx-library/Models'),
-    import('@cyclonedx/cyclonedx-library/Enums'),
-    import('@cyclonedx/cyclonedx-library/Spec'),
-    import('@cyclonedx/cyclonedx-library/Serialize'),
-  ]);
+// formats), which a run never uses (the validator is precompiled, see strictValidator). From the
+// build's copy where there is one; from node_modules when running from sources.
+let parts: Promise<LibraryParts> | undefined;
+function libraryParts(): Promise<LibraryParts> {
+  parts ??= (async (): Promise<LibraryParts> => {
+    const built = runCached(CDX_LIBRARY)?.exports as { Models: LibraryParts[0]; Enums: LibraryParts[1]; Spec: LibraryParts[2]; Serialize: LibraryParts[3] } | undefined;
+    if (built) return [built.Models, built.Enums, built.Spec, built.Serialize];
+    return Promise.all([
+      import('@cyclonedx/cyclonedx-library/Models'),
+      import('@cyclonedx/cyclonedx-library/Enums'),
+      import('@cyclonedx/cyclonedx-library/Spec'),
+      import('@cyclonedx/cyclonedx-library/Serialize'),
+    ]);
+  })();
   parts.catch(() => (parts = undefined));
   return parts;
 }

@@ -43,9 +43,36 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made, for the CLI and for the CycloneDX validator', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI and for the CycloneDX validator and library', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-library.cjs')).toBe(true);
+  });
+
+  it("the build's one-file CycloneDX library writes what the package's own modules write", () => {
+    // The same document (components, hashes, licenses, properties, dependencies) through each.
+    const script = `
+      const { runCached } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist/util/code-cache.js')).href)});
+      const built = runCached(${JSON.stringify(join(PROJECT_ROOT, 'dist/sbom/cdx-library.cjs'))}).exports;
+      const own = { Models: await import('@cyclonedx/cyclonedx-library/Models'), Enums: await import('@cyclonedx/cyclonedx-library/Enums'), Spec: await import('@cyclonedx/cyclonedx-library/Spec'), Serialize: await import('@cyclonedx/cyclonedx-library/Serialize') };
+      const write = ({ Models, Enums, Spec, Serialize }) => {
+        const bom = new Models.Bom({ serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79' });
+        bom.metadata.component = new Models.Component(Enums.ComponentType.Application, 'app', { bomRef: 'app' });
+        const pad = new Models.Component(Enums.ComponentType.Library, 'left-pad', { version: '1.3.0', bomRef: 'pkg:npm/left-pad@1.3.0', scope: Enums.ComponentScope.Required });
+        pad.hashes.set(Enums.HashAlgorithm['SHA-512'], 'ab'.repeat(64));
+        pad.licenses.add(new Models.SpdxLicense('MIT'));
+        pad.properties.add(new Models.Property('atmos:scope', 'required'));
+        bom.components.add(pad);
+        bom.metadata.component.dependencies.add(pad.bomRef);
+        return new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom, { sortLists: true, space: 2 });
+      };
+      const a = write(built), b = write(own);
+      console.log(JSON.stringify({ same: a === b, length: a.length }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8', env: plainEnv() });
+    expect(r.stderr).toBe('');
+    const { same, length } = JSON.parse(r.stdout) as { same: boolean; length: number };
+    expect(same).toBe(true);
+    expect(length).toBeGreaterThan(500);
   });
 
   it('a cache made for other code is ignored, and without the bundle the modules run: the same output', async () => {
@@ -91,6 +118,6 @@ describe('the bundled CLI', () => {
     expect(r.stderr).toContain('NativeModule internal/modules/cjs/loader');
     expect(r.stderr).not.toContain('internal/modules/esm/translators');
     expect(r.stderr).not.toContain('internal/modules/esm/module_job');
-    for (const file of ['bin.cjs', 'bundle.cjs']) expect(isAscii(readFileSync(join(PROJECT_ROOT, 'dist/cli', file))), file).toBe(true);
+    for (const file of ['cli/bin.cjs', 'cli/bundle.cjs', 'sbom/cdx-library.cjs']) expect(isAscii(readFileSync(join(PROJECT_ROOT, 'dist', file))), file).toBe(true);
   });
 });
