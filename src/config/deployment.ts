@@ -5,6 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve } from 
 import {
   COMPONENT_TYPES,
   componentKey,
+  NAME_RE,
   type AtmosConfig,
   type ComponentKey,
   type ComponentSpec,
@@ -19,7 +20,7 @@ import { buildGraph } from '../plan/graph.js';
 import { configError, didYouMean, ProblemList, type SourceLocation } from '../util/errors.js';
 import type { FileCache } from '../util/files.js';
 import { isPlainObject, keyLocationOf, locationOf, TaggedValue } from '../util/yaml.js';
-import { deploymentSchema, NAME_RE, TARGET_KEYS } from './schema.js';
+import { deploymentSchema, TARGET_KEYS } from './schema.js';
 import { validateAgainstSchema } from './validate-schema.js';
 import { isInside, isReallyInside } from '../util/paths.js';
 import { globHasExtension, isStackGlob, matchStackFiles, nearStackName } from './stack-files.js';

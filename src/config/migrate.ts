@@ -3,9 +3,8 @@
 import { existsSync } from 'node:fs';
 import { isInside } from '../util/paths.js';
 import { relative, sep } from 'node:path';
-import { COMPONENT_TYPES } from './types.js';
+import { COMPONENT_TYPES, NAME_RE } from './types.js';
 import { packageFile, packageVersion } from '../util/package.js';
-import { NAME_RE } from './schema.js';
 
 export interface MigratedComponent {
   component: string;

@@ -1,11 +1,8 @@
 // The JSON Schema (draft-07, for editors through yaml-language-server) of a deployment file (SPEC 2).
 // `schemas/deployment.schema.json` is this object written out; a unit test keeps the two equal.
 // The same object drives the located validation in validate-schema.ts, so the rules cannot drift.
-import { COMPONENT_TYPES } from './types.js';
+import { COMPONENT_TYPES, NAME_PATTERN } from './types.js';
 
-/** Deployment and target names: lower-case words joined by "-". */
-export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
-export const NAME_RE = new RegExp(NAME_PATTERN);
 /** Component names: segments of [A-Za-z0-9][A-Za-z0-9._-]* joined by "/". */
 export const COMPONENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$';
 /** `<type>/<name>` references in depends_on. */

@@ -2,6 +2,10 @@
 // configuration's types, shared with every layer above. Pure data, no behaviour.
 import type { SourceLocation } from '../util/errors.js';
 
+/** Deployment and target names: lower-case words joined by "-" (also safe as a file name). */
+export const NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
+export const NAME_RE = new RegExp(NAME_PATTERN);
+
 export const COMPONENT_TYPES = ['terraform', 'helmfile', 'nixpack', 'lambda'] as const;
 export type ComponentType = (typeof COMPONENT_TYPES)[number];
 

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeploymentRecord } from './records.js';
+import { NAME_RE } from '../model/types.js';
 import { gitCommonDir } from '../util/git-dir.js';
 import { packageVersion } from '../util/package.js';
 
@@ -19,9 +20,6 @@ import { packageVersion } from '../util/package.js';
  * whenever what checkDeploymentRecord or checkDeploymentTag accepts or returns changes.
  */
 const RULES = 1;
-
-/** A deployment or target name (the deployment file's pattern): a safe file name. */
-const NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 interface TargetFile {
   path: string;
@@ -48,7 +46,7 @@ export class CheckedRecords {
    */
   static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): CheckedRecords | undefined {
     const gitDir = gitCommonDir(dir, env);
-    if (!gitDir || !NAME.test(deployment)) return undefined;
+    if (!gitDir || !NAME_RE.test(deployment)) return undefined;
     const kept = new CheckedRecords(join(gitDir, 'atmos', 'checked-records', deployment), `${JSON.stringify({ rules: `${packageVersion()}/${RULES}` })}\n`);
     const targets = target !== undefined ? [target] : readdirOr(kept.dir).filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length));
     for (const t of targets) kept.file(t);
@@ -101,7 +99,7 @@ export class CheckedRecords {
 
   private file(target: string): TargetFile | undefined {
     if (this.targets.has(target)) return this.targets.get(target);
-    const file = NAME.test(target) ? this.load(join(this.dir, `${target}.jsonl`)) : undefined;
+    const file = NAME_RE.test(target) ? this.load(join(this.dir, `${target}.jsonl`)) : undefined;
     this.targets.set(target, file);
     return file;
   }

@@ -17,7 +17,7 @@ export function gitCommonDir(start: string, env: Record<string, string | undefin
     const stat = statOf(dotGit);
     if (stat?.isDirectory()) return dotGit;
     if (stat?.isFile()) {
-      const pointer = /^gitdir:\s*(.+)$/m.exec(readOr(dotGit, ''))?.[1]?.trim();
+      const pointer = /^gitdir:\s*(.+)$/m.exec(readOrEmpty(dotGit))?.[1]?.trim();
       return pointer ? commonOf(resolve(dir, pointer)) : undefined;
     }
     if (dirname(dir) === dir) return undefined;
@@ -26,14 +26,15 @@ export function gitCommonDir(start: string, env: Record<string, string | undefin
 
 /** A git directory's shared directory: the one its `commondir` file names, else itself. */
 function commonOf(gitDir: string): string {
-  const common = readOr(join(gitDir, 'commondir'), '').trim();
+  const common = readOrEmpty(join(gitDir, 'commondir')).trim();
   return common ? resolve(gitDir, common) : gitDir;
 }
 
-function readOr(path: string, fallback: string): string {
+/** The file's text, or '' when it cannot be read. */
+function readOrEmpty(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
-    return fallback;
+    return '';
   }
 }

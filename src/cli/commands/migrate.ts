@@ -6,7 +6,7 @@ import type { CommandContext } from '../context.js';
 import { writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
 import type { AtmosConfig } from '../../model/types.js';
-import { NAME_RE } from '../../config/schema.js';
+import { NAME_RE } from '../../config/types.js';
 import { renderDeployment, schemaReference } from '../../config/migrate.js';
 import { configError, didYouMean } from '../../util/errors.js';
 import { loadStacks, stackKey } from '../../stacks/load.js';
