@@ -39,6 +39,21 @@ function remoteRef(remote: string, ref: string): string | undefined {
 
 const cli = (cwd: string, ...args: string[]) => runCli(['deployment', ...args], { cwd, env: { ATMOS_DEPLOYED_BY: 'ci@example.com' } });
 
+/**
+ * Two clones of one deployed remote: `repo` (rolled out online, then a new commit offline) and `other`
+ * (cloned before that offline rollout).
+ */
+async function offlineBesideAClone(): Promise<{ repo: string; remote: string; other: string; done: () => void }> {
+  const { repo, remote, done } = withRemote();
+  expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
+  const other = tempDir('atmos-clone-');
+  execFileSync('git', ['clone', '-q', '-b', 'main', remote, other], { env: gitEnv() });
+  commitFiles(repo, { 'components/terraform/c/extra.tf': 'output "extra" {\n  value = 2\n}\n' });
+  const offline = await cli(repo, 'rollout', 'shop', '--target', 'dev', '--offline');
+  expect(offline.code, offline.stderr).toBe(0);
+  return { repo, remote, other, done: () => [other, repo, remote].forEach(removeDir) };
+}
+
 describe('pushes are said, and can be turned off', () => {
   it('says what a rollout pushed where', async () => {
     const { repo, remote, done } = withRemote();
@@ -159,14 +174,8 @@ describe('records with the remote down', () => {
   });
 
   it('reports a sync conflict with what to do, exit 3, and overwrites nothing', async () => {
-    const { repo, remote, done } = withRemote();
-    expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
-    const other = tempDir('atmos-clone-');
-    execFileSync('git', ['clone', '-q', '-b', 'main', remote, other], { env: gitEnv() });
     // This clone rolls out a new commit offline; the other clone rolls out its own commit online.
-    commitFiles(repo, { 'components/terraform/c/extra.tf': 'output "extra" {\n  value = 2\n}\n' });
-    const offline = await cli(repo, 'rollout', 'shop', '--target', 'dev', '--offline');
-    expect(offline.code, offline.stderr).toBe(0);
+    const { repo, remote, other, done } = await offlineBesideAClone();
     const ours = git(repo, 'rev-parse', REF);
     commitFiles(other, { 'components/terraform/c/other.tf': 'output "other" {\n  value = 3\n}\n' });
     expect((await cli(other, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
@@ -185,19 +194,13 @@ describe('records with the remote down', () => {
     expect(git(repo, 'rev-parse', REF)).toBe(theirs);
     expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
     expect(remoteRef(remote, REF)).toBe(ours);
-    removeDir(other);
     done();
   });
 });
 
 describe('two clones record under one tag name', () => {
   it('moves the offline record to the next free name of its second; sync pushes it; both stay in history', async () => {
-    const { repo, remote, done } = withRemote();
-    expect((await cli(repo, 'rollout', 'shop', '--target', 'dev')).code).toBe(0);
-    const other = tempDir('atmos-clone-');
-    execFileSync('git', ['clone', '-q', '-b', 'main', remote, other], { env: gitEnv() });
-    commitFiles(repo, { 'components/terraform/c/extra.tf': 'output "extra" {\n  value = 2\n}\n' });
-    expect((await cli(repo, 'rollout', 'shop', '--target', 'dev', '--offline')).code).toBe(0);
+    const { repo, remote, other, done } = await offlineBesideAClone();
     const tags = (cwd: string) => new Map(git(cwd, 'for-each-ref', '--format=%(refname) %(objectname)', 'refs/tags/atmos/deployments/shop/dev/net/').split('\n').map((l) => l.split(' ') as [string, string]));
     const before = tags(repo);
     const [name, ours] = [...before].find(([ref]) => !tags(remote).has(ref))!;
@@ -225,7 +228,6 @@ describe('two clones record under one tag name', () => {
     const entries = (JSON.parse(history.stdout) as { entries: { tag: string; git_sha: string }[] }).entries;
     expect(entries.find((e) => e.tag === moved.slice('refs/tags/'.length))?.git_sha).toBe(git(repo, 'rev-parse', 'HEAD'));
     expect(entries.some((e) => e.tag === name.slice('refs/tags/'.length) && e.git_sha === git(other, 'rev-parse', 'HEAD'))).toBe(true);
-    removeDir(other);
     done();
   });
 });
