@@ -2,10 +2,10 @@
 // a second `history --limit 0` reads no tag object and prints the same; a kept record counts only under
 // a name that says what it says; anything unexpected in the kept file is ignored and the file written
 // anew; a record JSON would not give back as it is is never kept; a git directory that cannot hold
-// the file changes nothing but the speed.
+// the file changes nothing but the speed; reads running at once leave one whole file.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, gitCommands, gitEnv, removeDir, runCli } from '../helpers/repo.js';
 import { rolloutRepo, SHOP } from '../fixtures/rollout/repo.js';
@@ -128,6 +128,21 @@ describe('records checked once are kept', () => {
     mkdirSync(join(repo, '.git/atmos'));
     expect((await history()).stdout).toBe(first.stdout);
     expect(existsSync(join(KEPT(), 'dev.jsonl'))).toBe(true);
+  });
+
+  it('reads running at once each print every record, and leave one whole file', async () => {
+    const runs = await Promise.all(Array.from({ length: 4 }, () => history()));
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(runs[0]!.stdout);
+    }
+    expect(tagsOf(runs[0]!.stdout)).toHaveLength(3);
+    // Each wrote a file of its own and renamed it into place: no partial file, no file left behind.
+    expect(readFileSync(join(KEPT(), 'dev.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    expect(readdirSync(KEPT()).sort()).toEqual(['dev.jsonl', 'prod.jsonl']);
+    const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
+    expect(second.commands).toEqual(['remote', 'for-each-ref']);
+    expect(second.stdout).toBe(runs[0]!.stdout);
   });
 
   it('a linked worktree keeps them in the shared git directory', async () => {
