@@ -8,7 +8,8 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -48,6 +49,53 @@ const lazyChildProcess = {
   },
 };
 
+// Two packages do at load time work an SBOM seldom needs; in the bundle it is done on first use, with
+// the same results (docs/decisions.md, "Start-up work of the SBOM packages"):
+// - packageurl-js creates an ICU collator (about 14 ms) to sort its eight component names, numbered 0-7,
+//   when it loads. Single digits compare the same by code unit; anything else still goes to the
+//   collator, created when first needed.
+// - the CycloneDX library's SPDX module builds its licence-id tables from a 700-entry list when it loads;
+//   it is used only for licences, which the SBOMs written here do not carry. Its functions load it
+//   when first called.
+// Each rewrite names the exact text it replaces, and the bundle fails when a package no longer has it.
+const PURL_COLLATOR = 'const { compare: localeCompare } = new Intl.Collator()';
+const lazyStartUp = {
+  name: 'lazy-start-up',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]packageurl-js[\\/]src[\\/]strings\.js$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      if (text.split(PURL_COLLATOR).length !== 2) throw new Error(`${path}: "${PURL_COLLATOR}" not found once: update the lazy-start-up rewrite in scripts/bundle.mjs`);
+      const lazy = [
+        'let collator;',
+        'const digit = (s) => s.length === 1 && s >= "0" && s <= "9";',
+        'const localeCompare = (a, b) => { const x = String(a), y = String(b); return digit(x) && digit(y) ? (x < y ? -1 : x > y ? 1 : 0) : (collator ??= new Intl.Collator()).compare(x, y); };',
+      ].join(' ');
+      return { contents: text.replace(PURL_COLLATOR, lazy), loader: 'js' };
+    });
+    b.onResolve({ filter: /^(\.\.?\/)+spdx$/ }, async ({ path, importer, resolveDir, kind }) => {
+      if (!/[\\/]@cyclonedx[\\/]cyclonedx-library[\\/]/.test(importer)) return undefined;
+      const real = await b.resolve(`${path}.js`, { resolveDir, kind });
+      if (real.errors.length) return { errors: real.errors };
+      // Named relative to the project: the name is kept in the bundle.
+      return { path: relative(root, real.path).split(sep).join('/'), namespace: 'lazy-module' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-module' }, ({ path: name }) => {
+      const path = join(root, name);
+      const real = createRequire(path)(path);
+      const names = Object.keys(real).filter((name) => name !== '__esModule');
+      const other = names.find((name) => typeof real[name] !== 'function');
+      if (other) throw new Error(`${path}: export ${other} is not a function: update the lazy-start-up rewrite in scripts/bundle.mjs`);
+      const contents = [
+        'Object.defineProperty(exports, "__esModule", { value: true });',
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(path)}));`,
+        ...names.map((name) => `exports[${JSON.stringify(name)}] = (...args) => load()[${JSON.stringify(name)}](...args);`),
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: dirname(path) };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -81,7 +129,7 @@ const result = await build({
   ...common,
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
-  plugins: [moduleUrl, lazyChildProcess],
+  plugins: [moduleUrl, lazyChildProcess, lazyStartUp],
   // import() lowered to require(), because a script run by node:vm cannot import() without an
   // experimental flag.
   supported: { 'dynamic-import': false },
@@ -101,6 +149,7 @@ await build({
     loader: 'js',
   },
   outfile: join(dist, 'sbom/cdx-library.cjs'),
+  plugins: [moduleUrl, lazyStartUp],
   banner: undefined,
   external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'spdx-expression-parse', 'packageurl-js'],
 });

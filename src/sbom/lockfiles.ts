@@ -1,6 +1,7 @@
 // Finds the lock files of a source directory and reads each with its reader, checking each against
 // the manifest beside it. Only files are read: no network, no package manager.
-import { readFile } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { mergeScans, type ScanResult } from './model.js';
 import type { LockInput } from './readers/common.js';
@@ -18,8 +19,10 @@ const LOCK_FILES = [
   'uv.lock',
   'Cargo.lock',
 ] as const;
+const LOCK_NAMES: ReadonlySet<string> = new Set(LOCK_FILES);
 
-const SKIP = ['**/node_modules/**', '**/.git/**', '**/.venv/**', '**/venv/**', '**/target/**', '**/vendor/**', '**/.terraform/**', '**/.atmos/**'];
+/** Folders never looked into, at any depth: installed dependencies, build output, tool state. */
+const SKIP_DIRS: ReadonlySet<string> = new Set(['node_modules', 'venv', 'target', 'vendor']);
 
 export interface ScanOptions {
   /** Warnings name files relative to this directory (default: the scanned directory). */
@@ -39,9 +42,7 @@ export interface LockFileProgress {
 
 /** Reads every lock file under `dir` into one inventory. */
 export async function scanLockFiles(dir: string, options: ScanOptions = {}): Promise<ScanResult> {
-  const { glob } = await import('tinyglobby');
-  const patterns = options.recursive === false ? [...LOCK_FILES] : LOCK_FILES.map((f) => `**/${f}`);
-  const found = (await glob(patterns, { cwd: dir, ignore: SKIP, dot: false })).sort();
+  const found = await findLockFiles(dir, options.recursive !== false);
   const base = options.relativeTo ?? dir;
   const progress = { packages: 0, files: 0, of: found.length };
   const scans = await Promise.all(
@@ -54,6 +55,33 @@ export async function scanLockFiles(dir: string, options: ScanOptions = {}): Pro
     }),
   );
   return mergeScans(scans.filter((s): s is ScanResult => s !== undefined));
+}
+
+/**
+ * The lock files under `dir`, as sorted relative paths. Hidden files and folders (`.git`, `.venv`,
+ * `.terraform`, `.atmos`, …) and SKIP_DIRS are left out, and so is anything reached through a
+ * symbolic link: the SBOM describes the source's own files, and a link may point anywhere.
+ */
+async function findLockFiles(dir: string, recursive: boolean): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(rel ? join(dir, rel) : dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (entry.name.startsWith('.')) return;
+        const path = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isFile() && LOCK_NAMES.has(entry.name)) found.push(path);
+        else if (recursive && entry.isDirectory() && !SKIP_DIRS.has(entry.name)) await walk(path);
+      }),
+    );
+  };
+  await walk('');
+  return found.sort();
 }
 
 async function readText(path: string): Promise<string | undefined> {

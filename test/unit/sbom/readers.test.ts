@@ -1,6 +1,7 @@
 // Lock-file readers on small real lock files (test/fixtures/sbom): purls, hashes, scopes, edges, and
 // what happens with malformed or out-of-step files.
 import { describe, expect, it } from 'vitest';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { scanLockFiles } from '../../../src/sbom/lockfiles.js';
 import type { ScanResult } from '../../../src/sbom/model.js';
@@ -91,6 +92,38 @@ describe('npm, yarn and pnpm', () => {
       expect(scan.packages).toHaveLength(1);
     } finally {
       removeDir(dir);
+    }
+  });
+});
+
+describe('finding lock files', () => {
+  // One pinned package per requirements.txt, named after where the file is: the packages read say which files were found.
+  const requirements = (name: string) => `${name}==1.0\n`;
+  it('reads nested lock files in path order; skips dependency, build and hidden folders and anything behind a symbolic link', async () => {
+    const dir = tempDir();
+    const outside = tempDir();
+    try {
+      writeFiles(outside, { 'requirements.txt': requirements('outside'), 'linked/requirements.txt': requirements('linked-dir') });
+      writeFiles(dir, {
+        'requirements.txt': requirements('top'),
+        'apps/b/requirements.txt': requirements('apps-b'),
+        'apps/a/requirements.txt': requirements('apps-a'),
+        ...Object.fromEntries(['node_modules', 'venv', 'target', 'vendor', '.venv', '.git', '.terraform', '.atmos', 'apps/a/node_modules'].map((d) => [`${d}/requirements.txt`, requirements('skipped')])),
+        '.hidden-requirements/requirements.txt': requirements('hidden'),
+      });
+      symlinkSync(join(outside, 'requirements.txt'), join(dir, 'apps/requirements.txt'));
+      symlinkSync(join(outside, 'linked'), join(dir, 'linked'));
+      const scan = await scanLockFiles(dir);
+      expect(scan.packages.map((p) => [p.name, p.source])).toEqual([
+        ['apps-a', 'apps/a/requirements.txt'],
+        ['apps-b', 'apps/b/requirements.txt'],
+        ['top', 'requirements.txt'],
+      ]);
+      expect((await scanLockFiles(dir, { recursive: false })).packages.map((p) => p.name)).toEqual(['top']);
+      expect((await scanLockFiles(join(dir, 'missing'))).packages).toEqual([]);
+    } finally {
+      removeDir(dir);
+      removeDir(outside);
     }
   });
 });
