@@ -50,6 +50,8 @@ export interface BuildRecords {
   find(deployment: string, component: string, buildKey: string): Promise<{ image: unknown; digest: unknown } | undefined>;
   /** A component's records, newest first. */
   list(deployment: string, component: string): Promise<{ image: unknown; digest: unknown; git_sha: unknown }[]>;
+  /** Told before an image of `commit` is built: starts the git reads `record` will need, while the build runs. */
+  prepare?(deployment: string, commit: string): void;
   /** Keeps the record of an image just published, and its provenance statement (one JSON line) beside it. */
   record(record: NewBuildRecord, provenance?: Buffer): Promise<void>;
   /** Identifies this run in the provenance (the CI run's URL); default: the deployment, component and build key. */
@@ -72,7 +74,7 @@ export interface BuildOptions {
   /** Called after each build, before it is recorded; may return the digest of the SBOM it attached. */
   onBuilt?: (built: BuiltComponent) => Promise<{ sbomDigest?: string } | void>;
   /** Called when an image is about to be built (not when it is up to date): `onBuilt` may prepare meanwhile. */
-  onBuilding?: () => void;
+  onBuilding?: (image: { deployment: string; gitSha?: string }) => void;
   records: BuildRecords;
   /** Told each image's steps and layers as they happen (the CLI shows them). */
   progress?: BuildProgress;
@@ -153,17 +155,12 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
   return { target, components: planned };
 }
 
-/** HEAD's sha, short sha and branch, for `{{ git.* }}` in build settings; undefined without a commit. */
 /** The commit a build builds: the snapshot's, in a workspace of another commit, else HEAD (with its branch). */
 async function headGit(ws: Workspace): Promise<GitValues | undefined> {
   if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
   const { GitRepo } = await import('../tracking/git.js');
-  const repo = GitRepo.shared(ws.config.root, { env: ws.env });
-  // Both at once: each is a process, and neither needs the other.
-  const [sha, symbolic] = await Promise.all([repo.resolveCommit('HEAD'), repo.git(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false })]);
-  if (!sha) return undefined;
-  const branch = symbolic.stdout.trim();
-  return { sha, shortSha: sha.slice(0, 7), ...(branch ? { branch } : {}) };
+  const head = await GitRepo.shared(ws.config.root, { env: ws.env }).head();
+  return head && { sha: head.sha, shortSha: head.sha.slice(0, 7), ...(head.branch ? { branch: head.branch } : {}) };
 }
 
 /** The vars a build plan reads (see plan.ts); other vars (target context) may stay unknown until rollout. */
@@ -328,7 +325,10 @@ async function buildOne(
   const { component, plan, builder: builderName, buildKey: key } = item;
   const root = ws.config.root;
   const builder = getBuilder(builderName);
-  options.onBuilding?.();
+  // Git answers what recording the image will ask while it is built and the SBOM code loads.
+  const source = deps.gitSha ? sourceOf(ws, item, deps.gitSha) : undefined;
+  if (deps.gitSha) options.records.prepare?.(options.deployment, deps.gitSha);
+  options.onBuilding?.({ deployment: options.deployment, gitSha: deps.gitSha });
   await builder.checkAvailable(ws.env);
   const registryOptions = { env: ws.env, signal: options.signal, log: options.log };
   // The time printed at the end covers everything done for this image: build, push, SBOM and record.
@@ -384,7 +384,7 @@ async function buildOne(
   const finishedOn = now();
   // The provenance goes to the registry with the image, before anything is written to git: a
   // registry that refuses it fails the build as a refused push does, with nothing recorded.
-  const provenance = published && deps.gitSha ? await provenanceOf(ws, options, item, { ...deps, gitSha: deps.gitSha }, { image: recordedImage(root, ref.image), tag, base: built.base, startedOn, finishedOn, digest }) : undefined;
+  const provenance = published && deps.gitSha && source ? await provenanceOf(ws, options, item, { ...deps, gitSha: deps.gitSha, source: await source }, { image: recordedImage(root, ref.image), tag, base: built.base, startedOn, finishedOn, digest }) : undefined;
   if (provenance && pushed) {
     const { publishProvenance } = await import('./provenance.js');
     const { RegistryClient } = await import('./registry.js');
@@ -424,17 +424,26 @@ async function buildOne(
   return { component, status: 'built', digest, image: localRef.image, build_key: key, provider: plan.provider, builder: builderName, tag, destination: published ? destinationOf(plan, deps.layout.dir) : deps.layout.dir, pushed, recorded, ref: localRef };
 }
 
+type GitSource = Awaited<ReturnType<typeof import('./provenance.js').gitSource>>;
+
+/** Where the source came from (remote URL, tree), for the provenance; asked before the build, met when recording. */
+function sourceOf(ws: Workspace, item: PlannedComponent, gitSha: string): Promise<GitSource> {
+  const read = import('./provenance.js').then(({ gitSource }) => gitSource(ws.config.root, ws.env, ws.config.remote, gitSha, item.plan.source));
+  // A failure is met (and reported) where the provenance is written.
+  read.catch(() => {});
+  return read;
+}
+
 /** The SLSA provenance statement of a build (build/provenance.ts), its bytes and their digest. */
 async function provenanceOf(
   ws: Workspace,
   options: BuildOptions,
   item: PlannedComponent,
-  deps: { target: string; gitSha: string },
+  deps: { target: string; gitSha: string; source: GitSource },
   built: { image: string; digest: string; tag: string; base: BuiltComponent['base']; startedOn: Date; finishedOn: Date },
 ): Promise<{ bytes: Buffer; digest: string }> {
-  const { provenanceStatement, statementBytes, gitSource } = await import('./provenance.js');
+  const { provenanceStatement, statementBytes } = await import('./provenance.js');
   const { packageVersion } = await import('../util/package.js');
-  const git = await gitSource(ws.config.root, ws.env, ws.config.remote, deps.gitSha, item.plan.source);
   const statement = provenanceStatement({
     deployment: options.deployment,
     target: deps.target,
@@ -445,7 +454,7 @@ async function provenanceOf(
     imageName: built.image.replace(/@sha256:[a-f0-9]+$/, ''),
     digest: built.digest,
     tag: built.tag,
-    source: { commit: deps.gitSha, ...git, hash: item.treeHash, dirty: item.dirty },
+    source: { commit: deps.gitSha, ...deps.source, hash: item.treeHash, dirty: item.dirty },
     base: built.base,
     sourceDateEpoch: sourceDateEpoch(ws.env),
     toolVersion: packageVersion(),
@@ -482,7 +491,7 @@ async function pushTo(plan: BuildPlan, layout: Layout, manifest: Descriptor, tag
 /** Builds the nixpack components that have no build record yet; returns every one's image. */
 export async function ensureBuilt(
   ws: Workspace,
-  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; onBuilding?: () => void; records: BuildRecords; progress?: BuildProgress },
+  options: { deployment: string; target?: string; components?: string[]; skipPush?: boolean; signal?: AbortSignal; log: Logger; onBuilt?: BuildOptions['onBuilt']; onBuilding?: BuildOptions['onBuilding']; records: BuildRecords; progress?: BuildProgress },
 ): Promise<Map<string, ImageRef>> {
   const summary = await buildDeployment(ws, options);
   return new Map(summary.components.map((c) => [c.component, c.ref]));

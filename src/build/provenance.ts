@@ -186,9 +186,12 @@ export async function publishProvenance(client: RegistryClient, repo: string, la
 export async function gitSource(root: string, env: NodeJS.ProcessEnv, configuredRemote: string | undefined, commit: string, path: string): Promise<{ uri?: string; tree?: string }> {
   const { GitRepo } = await import('../tracking/git.js');
   const repo = GitRepo.shared(root, { env });
-  const remote = await repo.trackingRemote(configuredRemote).catch(() => undefined);
+  // Both asked at once: neither needs the other.
   const [url, tree] = await Promise.all([
-    remote ? repo.git(['remote', 'get-url', remote], { check: false }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined)) : undefined,
+    repo.trackingRemote(configuredRemote).then(
+      (remote) => (remote ? repo.git(['remote', 'get-url', remote], { check: false }).then((r) => (r.code === 0 ? r.stdout.trim() : undefined)) : undefined),
+      () => undefined,
+    ),
     repo.revParse(path === '.' || path === '' ? `${commit}^{tree}` : `${commit}:${path}`),
   ]);
   return { ...(url ? { uri: `git+${withoutCredentials(url)}` } : {}), ...(tree ? { tree } : {}) };

@@ -1,13 +1,17 @@
 // The SBOM of a freshly built image (SPEC 5.5, 10): application dependencies from its lock files, base
 // image and packages, attached to the source commit's note; its digest goes into the build record.
 import type { Workspace } from '../model/index.js';
-import type { BuiltComponent } from '../build/index.js';
+import type { BuildOptions, BuiltComponent } from '../build/index.js';
 import type { Logger } from '../util/logger.js';
 import type { LockFileProgress } from '../sbom/index.js';
 
-/** `onPackages` is told, per component, the packages read so far from its lock files. */
-export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (component: string, read: LockFileProgress) => void): (built: BuiltComponent) => Promise<{ sbomDigest?: string }> {
-  return async (built) => {
+/**
+ * The build's hooks that write each image's SBOM: `onBuilding` starts loading what writing it needs,
+ * `onBuilt` writes it. `onPackages` is told, per component, the packages read so far from its lock files.
+ */
+export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (component: string, read: LockFileProgress) => void): Required<Pick<BuildOptions, 'onBuilt' | 'onBuilding'>> {
+  const onBuilding = ({ deployment, gitSha }: { deployment: string; gitSha?: string }) => preloadSbom(gitSha ? { ws, deployment, commit: gitSha } : undefined);
+  const onBuilt = async (built: BuiltComponent): Promise<{ sbomDigest?: string }> => {
     if (!built.gitSha) return {};
     try {
       const { nixpackComponentSbom, attachSbom } = await import('../sbom/index.js');
@@ -36,14 +40,25 @@ export function imageSbomRecorder(ws: Workspace, log: Logger, onPackages?: (comp
       return {};
     }
   };
+  return { onBuilding, onBuilt };
 }
 
 /**
  * Starts loading what writing an SBOM note needs (the readers, the CycloneDX library and its
- * validator) while the caller waits on a build or on terraform; a failure is met again when they are used.
+ * validator) while the caller waits on a build or on terraform, and, given the note, reading it; a
+ * failure is met again when they are used.
  */
-export function preloadSbom(): void {
-  void import('../sbom/index.js').then(() => import('../sbom/cyclonedx.js')).then((m) => m.preloadCycloneDx(), () => {});
+export function preloadSbom(note?: { ws: Workspace; deployment: string; commit: string }): void {
+  void import('../sbom/index.js')
+    .then(async (sbom) => {
+      // Asked first: git reads the note while the library loads (which keeps this thread busy).
+      if (note) {
+        const { GitRepo } = await import('../tracking/git.js');
+        GitRepo.shared(note.ws.config.root, { env: note.ws.env }).readNoteAhead(sbom.sbomNoteRef(note.deployment), note.commit);
+      }
+      return import('../sbom/cyclonedx.js');
+    })
+    .then((m) => m.preloadCycloneDx(), () => {});
 }
 
 /** Pushes the deployment's SBOM notes to the tracking remote, when there is one (SPEC 8: records are shared). */

@@ -83,7 +83,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
     git: {
       sha: resolved.commit,
       shortSha: resolved.commit.slice(0, 7),
-      branch: resolved.mode === 'head' ? await currentBranch(tracking.repo) : undefined,
+      branch: resolved.mode === 'head' ? (await tracking.repo.head())?.branch : undefined,
     },
     // A promotion reuses the source's images; otherwise consumers of an image this run does not build
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
@@ -293,11 +293,6 @@ async function imageRanAt(ws: Workspace, repo: import('../tracking/git.js').GitR
   if (!ran) return undefined;
   const image = parseImageRef(imageFromRecord(ws.config.root, ran.images![component]!));
   return imageAvailable(ws.config.root, deployment, component, image) ? image : undefined;
-}
-
-async function currentBranch(repo: { git(args: string[], options?: { check?: boolean }): Promise<{ stdout: string; code?: number }> }): Promise<string | undefined> {
-  const branch = (await repo.git(['rev-parse', '--abbrev-ref', 'HEAD'], { check: false })).stdout.trim();
-  return branch && branch !== 'HEAD' ? branch : undefined;
 }
 
 /** The nixpack components whose image a component runs: itself, its binding, its nixpack dependencies. */

@@ -17,6 +17,11 @@ export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal;
   return {
     find: (deployment: string, component: string, buildKey: string) => findBuildRecord(repo, deployment, component, buildKey),
     list: (deployment: string, component: string) => listBuildRecords(repo, deployment, component),
+    prepare(deployment: string, commit: string): void {
+      repo.prepareToWrite();
+      repo.readNoteAhead(provenanceNoteRef(deployment), commit);
+      sharingRemote(ws, repo).catch(() => {});
+    },
     async record(record: NewBuildRecord, provenance?: Buffer): Promise<void> {
       const remote = await sharingRemote(ws, repo);
       // The spread keeps the fields in the order the build gave them; only the time is formatted.

@@ -157,6 +157,8 @@ interface RepoFacts {
    */
   updateRef?: KeptProcess;
   shared?: boolean;
+  /** Notes read ahead (`readNoteAhead`), each given to the next readNote or addNote of that note. */
+  notesAhead: NoteRead[];
 }
 
 /** Facts shared by the repositories `GitRepo.shared` opens, per environment object (one per command) and folder. */
@@ -200,9 +202,9 @@ class KeptProcess {
     return answer;
   }
 
-  /** Starts git now, so that the first request does not wait for it. */
+  /** Starts git now, so that the first request does not wait for it (nothing when it runs already). */
   warm(): void {
-    hold(this.start(), false);
+    if (!this.child) hold(this.start(), false);
   }
 
   close(): void {
@@ -291,14 +293,12 @@ export class GitRepo {
    * nothing but a retry: the write compares and swaps against the ref value read with it.
    */
   private lastNoteRead?: NoteRead;
-  /** Notes read ahead (`readNoteAhead`), each given to the next readNote of that note. */
-  private notesAhead: NoteRead[] = [];
   private readonly warned = new Set<string>();
 
   constructor(dir: string, options: GitRepoOptions = {}, facts?: RepoFacts) {
     this.dir = dir;
     this.options = options;
-    this.facts = facts ?? { config: new Map(), commits: new Set() };
+    this.facts = facts ?? { config: new Map(), commits: new Set(), notesAhead: [] };
   }
 
   /**
@@ -310,7 +310,7 @@ export class GitRepo {
     let byDir = sharedFacts.get(options.env);
     if (!byDir) sharedFacts.set(options.env, (byDir = new Map()));
     let facts = byDir.get(dir);
-    if (!facts) byDir.set(dir, (facts = { config: new Map(), commits: new Set(), shared: true }));
+    if (!facts) byDir.set(dir, (facts = { config: new Map(), commits: new Set(), notesAhead: [], shared: true }));
     return new GitRepo(dir, options, facts);
   }
 
@@ -386,6 +386,21 @@ export class GitRepo {
       this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
     }
     return commit;
+  }
+
+  /**
+   * HEAD's commit and, when HEAD is on a branch, the branch's short name (as `git symbolic-ref --short`
+   * gives it), in one process; undefined without a commit.
+   */
+  async head(): Promise<{ sha: string; branch?: string } | undefined> {
+    // `--` makes both arguments revisions, never file names; it is printed back as the last line.
+    const result = await this.git(['rev-parse', 'HEAD^{commit}', '--abbrev-ref', 'HEAD', '--'], { check: false });
+    const [sha, name] = result.stdout.split('\n');
+    if (result.code !== 0 || !sha || !OID.test(sha)) return undefined;
+    this.facts.commits.add(sha);
+    this.facts.zero ??= Promise.resolve('0'.repeat(sha.length));
+    // A detached HEAD abbreviates to "HEAD" (git refuses a branch of that name).
+    return { sha, ...(name && name !== 'HEAD' ? { branch: name } : {}) };
   }
 
   async isRepository(): Promise<boolean> {
@@ -505,6 +520,21 @@ export class GitRepo {
     this.options.warn?.(message);
   }
 
+  /** The `update-ref --stdin` the repositories of `GitRepo.shared` keep for their transactions. */
+  private sharedUpdateRef(): KeptProcess | undefined {
+    if (this.facts.shared && !this.kept) this.facts.updateRef ??= new KeptProcess({ dir: this.dir, env: this.env }, ['update-ref', '--stdin']);
+    return this.facts.updateRef;
+  }
+
+  /**
+   * Starts what writing tags and notes will need, the identity and (for the repositories of
+   * `GitRepo.shared`) the ref-transaction process, while the caller does other work (a build).
+   */
+  prepareToWrite(): void {
+    this.identityArgs().catch(() => {});
+    this.sharedUpdateRef()?.warm();
+  }
+
   /**
    * Applies every update in one `git update-ref --stdin` transaction, each compared against its
    * expected old value: all or nothing. A mismatch is a policy error (exit 3) "target changed".
@@ -514,7 +544,7 @@ export class GitRepo {
     // A note read before a write to its own ref is not the note any more.
     const written = new Set(updates.map((u) => u.ref));
     if (this.lastNoteRead && written.has(this.lastNoteRead.namespaceRef)) this.lastNoteRead = undefined;
-    this.notesAhead = this.notesAhead.filter((n) => !written.has(n.namespaceRef));
+    this.facts.notesAhead = this.facts.notesAhead.filter((n) => !written.has(n.namespaceRef));
     // The hash format from an object id at hand, when there is one, rather than from a process.
     const known = updates.flatMap((u) => [u.newValue, u.oldValue]).find((v) => OID.test(v) && !ZERO.test(v));
     const zero = known ? '0'.repeat(known.length) : await this.zero();
@@ -528,8 +558,7 @@ export class GitRepo {
     }
     lines.push('prepare', 'commit', '');
     let stderr: string;
-    if (this.facts.shared && !this.kept) this.facts.updateRef ??= new KeptProcess({ dir: this.dir, env: this.env }, ['update-ref', '--stdin']);
-    const kept = this.kept?.updateRef ?? this.facts.updateRef;
+    const kept = this.kept?.updateRef ?? this.sharedUpdateRef();
     if (kept) {
       const answer = await kept.request(lines.join('\n'), (said) => said.includes('commit: ok'));
       if (answer.exited === undefined) return;
@@ -545,8 +574,10 @@ export class GitRepo {
     throw stepError('E_GIT_UPDATE_REF', 'git update-ref failed', { output: stderr });
   }
 
-  /** The identity for tags and notes: the repository's, else `atmos <fallbackEmail>` (CI machines). */
-  /** The identity tags are written with; read once per GitRepo (git config does not change mid-command). */
+  /**
+   * The identity tags and notes are written with: the repository's, else `atmos <fallbackEmail>` (CI
+   * machines). Read once per GitRepo (git config does not change mid-command).
+   */
   identity(): Promise<Identity> {
     this.identityRead ??= this.readIdentity();
     return this.identityRead;
@@ -655,24 +686,29 @@ export class GitRepo {
       const result = await this.git(['notes', `--ref=${namespaceRef}`, 'show', commit], { check: false });
       return result.code === 0 ? result.stdout : undefined;
     }
-    const ahead = this.notesAhead.findIndex((n) => n.namespaceRef === namespaceRef && n.commit === commit);
-    const read = ahead >= 0 ? this.notesAhead.splice(ahead, 1)[0]!.read : this.noteAndRef(namespaceRef, commit);
+    const read = this.takeNoteAhead(namespaceRef, commit) ?? this.noteAndRef(namespaceRef, commit);
     this.lastNoteRead = { namespaceRef, commit, read };
     return (await read).note;
   }
 
+  /** The read readNoteAhead started for this note, now taken (undefined when none was started). */
+  private takeNoteAhead(namespaceRef: string, commit: string): Promise<{ ref?: string; note?: string }> | undefined {
+    const ahead = this.facts.notesAhead.findIndex((n) => n.namespaceRef === namespaceRef && n.commit === commit);
+    return ahead >= 0 ? this.facts.notesAhead.splice(ahead, 1)[0]!.read : undefined;
+  }
+
   /**
    * Reads the note on `commit` (a full object id) now, while the caller waits on something else; the
-   * next readNote of it through this repository answers with what was read, and so does the addNote
-   * after it, whose compare-and-swap refuses the write if the ref moved meanwhile (the note is then
-   * read again). Only for a note that is read in order to be written.
+   * next readNote or addNote of it through this repository (or one sharing its facts) answers with what
+   * was read. The addNote's compare-and-swap refuses the write if the ref moved meanwhile (the note is
+   * then read again). Only for a note that is read in order to be written.
    */
   readNoteAhead(namespaceRef: string, commit: string): void {
-    if (!OID.test(commit) || this.notesAhead.some((n) => n.namespaceRef === namespaceRef && n.commit === commit)) return;
+    if (!OID.test(commit) || this.facts.notesAhead.some((n) => n.namespaceRef === namespaceRef && n.commit === commit)) return;
     const read = this.noteAndRef(namespaceRef, commit);
     // A failure is met again (and reported) by the read that takes it.
     read.catch(() => {});
-    this.notesAhead.push({ namespaceRef, commit, read });
+    this.facts.notesAhead.push({ namespaceRef, commit, read });
   }
 
   /**
@@ -720,7 +756,7 @@ export class GitRepo {
         // anything else is resolved by git notes.
         const last = this.lastNoteRead;
         this.lastNoteRead = undefined;
-        const reuse = attempt === 0 && last?.namespaceRef === namespaceRef && last.commit === commit ? last.read : undefined;
+        const reuse = attempt > 0 ? undefined : last?.namespaceRef === namespaceRef && last.commit === commit ? last.read : this.takeNoteAhead(namespaceRef, commit);
         const read = OID.test(commit) ? await (reuse ?? this.noteAndRef(namespaceRef, commit)) : undefined;
         const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
         // The private copy is new the first time (a transaction, on a kept process when there is one).

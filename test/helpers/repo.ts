@@ -99,18 +99,35 @@ export function runCli(
  * it starts, then runs git: which processes a command needs.
  */
 export async function gitCommands(cwd: string, args: string[]): Promise<CliResult & { commands: string[] }> {
+  const shim = gitShim();
+  try {
+    const r = await runCli(args, { cwd, env: { PATH: shim.path } });
+    return { ...r, commands: shim.commands() };
+  } finally {
+    shim.remove();
+  }
+}
+
+/**
+ * A folder with a `git` that logs the command (first argument) of each git process it starts, then
+ * runs git: `path` is a PATH with it first; `commands()` gives (and forgets) those logged so far.
+ */
+export function gitShim(): { path: string; commands: () => string[]; remove: () => void } {
   const shim = tempDir('atmos-git-shim-');
   const log = join(shim, 'log');
   const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   writeFileSync(join(shim, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> "${log}"\nexec "${realGit}" "$@"\n`);
   chmodSync(join(shim, 'git'), 0o755);
   writeFileSync(log, '');
-  try {
-    const r = await runCli(args, { cwd, env: { PATH: `${shim}:${process.env.PATH}` } });
-    return { ...r, commands: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
-  } finally {
-    removeDir(shim);
-  }
+  return {
+    path: `${shim}:${process.env.PATH}`,
+    commands: () => {
+      const logged = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      writeFileSync(log, '');
+      return logged;
+    },
+    remove: () => removeDir(shim),
+  };
 }
 
 /** Every ref and tag of a repository (to assert that a refused command wrote nothing). */

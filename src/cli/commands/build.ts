@@ -3,7 +3,7 @@
 import type { CommandContext } from '../context.js';
 import { renderTable, writeResult } from '../output.js';
 import { openWorkspace } from '../../model/index.js';
-import { imageSbomRecorder, preloadSbom } from '../../engine/image-sbom.js';
+import { imageSbomRecorder } from '../../engine/image-sbom.js';
 import { buildRecordStore } from '../../tracking/build-records.js';
 import { appendStepSummary, markdownTable } from '../github.js';
 import { configError } from '../../util/errors.js';
@@ -90,8 +90,7 @@ export async function run(args: string[], options: BuildCommandOptions, ctx: Com
       signal: ctx.signal,
       log: out.log,
       now: ctx.now,
-      onBuilt: imageSbomRecorder(ws, out.log, progress.packages),
-      onBuilding: preloadSbom,
+      ...imageSbomRecorder(ws, out.log, progress.packages),
       records: buildRecordStore(ws, { signal: ctx.signal, log: out.log }),
       progress,
     });

@@ -133,7 +133,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
     // SPEC 6.3: a nixpack component is built when its build key has no record yet, else reused.
     buildImage: async (inputs, component, signal) => {
       const { ensureBuilt } = await import('../../build/index.js');
-      const { imageSbomRecorder, preloadSbom } = await import('../../engine/image-sbom.js');
+      const { imageSbomRecorder } = await import('../../engine/image-sbom.js');
       const { buildRecordStore } = await import('../../tracking/build-records.js');
       // The build's steps, layers and SBOM packages show on the component's own line.
       const building = buildProgress(out, { key: component.key });
@@ -143,8 +143,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
         components: [component.name],
         signal,
         log,
-        onBuilt: imageSbomRecorder(inputs, log, building.packages),
-        onBuilding: preloadSbom,
+        ...imageSbomRecorder(inputs, log, building.packages),
         records: buildRecordStore(inputs, { signal, log }),
         progress: building,
       });

@@ -4,11 +4,8 @@ import { configError } from '../../util/errors.js';
 
 /** HEAD of the repository (sha, short sha, branch), or undefined outside a git repository. */
 export async function currentGit(root: string, env: NodeJS.ProcessEnv): Promise<{ sha: string; shortSha: string; branch?: string } | undefined> {
-  const result = await new GitRepo(root, { env }).git(['rev-parse', 'HEAD', '--abbrev-ref', 'HEAD'], { check: false });
-  if (result.code !== 0) return undefined;
-  const [sha, branch] = result.stdout.trim().split('\n');
-  if (!sha || !/^[0-9a-f]{40}$/.test(sha)) return undefined;
-  return { sha, shortSha: sha.slice(0, 7), branch: branch && branch !== 'HEAD' ? branch : undefined };
+  const head = await new GitRepo(root, { env }).head();
+  return head && { sha: head.sha, shortSha: head.sha.slice(0, 7), branch: head.branch };
 }
 
 /** `--message <why>` of rollout and approve: kept in the record, so it must say something. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { GitRepo, allocateTagName, decodeComponent, encodeComponent, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
 import { AtmosError } from '../../../src/util/errors.js';
-import { git, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
+import { git, gitShim, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
 let dir: string;
 let repo: GitRepo;
@@ -50,6 +50,41 @@ describe('GitRepo', () => {
     expect(await repo.revParse('HEAD')).toBe(head);
     expect(await repo.revParse('deadbeef')).toBeUndefined();
     expect(await repo.resolveCommit('0123456789012345678901234567890123456789')).toBeUndefined();
+  });
+
+  it('head: the commit and its branch in one process; no branch when detached; nothing before the first commit', async () => {
+    const other = tempDir();
+    try {
+      git(other, 'init', '-q', '-b', 'main');
+      for (const [key, value] of [['user.name', 't'], ['user.email', 't@example.com'], ['commit.gpgsign', 'false'], ['tag.gpgsign', 'false']]) git(other, 'config', key!, value!);
+      expect(await new GitRepo(other).head()).toBeUndefined();
+      git(other, 'commit', '-q', '--allow-empty', '-m', 'one');
+      const sha = git(other, 'rev-parse', 'HEAD');
+      expect(await new GitRepo(other).head()).toEqual({ sha, branch: 'main' });
+      // A file named HEAD, a tag of the branch's name and a branch with a slash change nothing git would say.
+      writeFileSync(join(other, 'HEAD'), 'not a revision\n');
+      git(other, 'tag', 'main');
+      expect(await new GitRepo(other).head()).toEqual({ sha, branch: 'heads/main' });
+      git(other, 'checkout', '-q', '-b', 'feature/x');
+      expect(await new GitRepo(other).head()).toEqual({ sha, branch: 'feature/x' });
+      git(other, 'checkout', '-q', '--detach');
+      expect(await new GitRepo(other).head()).toEqual({ sha });
+    } finally {
+      removeDir(other);
+    }
+  });
+
+  it('head in a repository of SHA-256 object ids', async () => {
+    const other = tempDir();
+    try {
+      git(other, 'init', '-q', '-b', 'main', '--object-format=sha256');
+      git(other, '-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', 'commit', '-q', '--allow-empty', '-m', 'one');
+      const found = await new GitRepo(other).head();
+      expect(found).toEqual({ sha: git(other, 'rev-parse', 'HEAD'), branch: 'main' });
+      expect(found!.sha).toHaveLength(64);
+    } finally {
+      removeDir(other);
+    }
   });
 
   it('creates annotated tags, refuses to move them, reads them back with one for-each-ref', async () => {
@@ -120,6 +155,27 @@ describe('GitRepo', () => {
     const merged = await rejects(repo.addNote(ref, head, 'y', (existing) => `${existing}${big}`));
     expect(merged.code).toBe('E_NOTE_TOO_LARGE');
     expect(await repo.readNote(ref, head)).toBe('{"a":1}\n{"b":2}\n');
+  });
+
+  it('a note read ahead is taken by the next addNote of any repository sharing its facts; one written meanwhile is kept', async () => {
+    const shim = gitShim();
+    try {
+      const env = { ...process.env, PATH: shim.path };
+      const ref = 'refs/notes/atmos/d/provenance';
+      await GitRepo.shared(dir, { env }).addNote(ref, head, 'one\n');
+      shim.commands();
+      GitRepo.shared(dir, { env }).readNoteAhead(ref, head);
+      await GitRepo.shared(dir, { env }).addNote(ref, head, 'two\n');
+      expect(shim.commands().filter((c) => c === 'cat-file')).toHaveLength(1);
+      expect(await repo.readNote(ref, head)).toBe('one\ntwo\n');
+      // Read ahead, then another process writes the note: a stale read is refused by the compare-and-swap, and the note keeps both.
+      GitRepo.shared(dir, { env }).readNoteAhead(ref, head);
+      git(dir, 'notes', `--ref=${ref}`, 'append', '-m', 'theirs', head);
+      await GitRepo.shared(dir, { env }).addNote(ref, head, 'three\n');
+      expect(await repo.readNote(ref, head)).toBe('one\ntwo\n\ntheirs\nthree\n');
+    } finally {
+      shim.remove();
+    }
   });
 
   it('warns about notes over 10 MB', async () => {
