@@ -6,7 +6,7 @@
 // The entry (dist/cli/bin.js and the few modules it imports) becomes dist/cli/bin.cjs, the file the
 // package runs: CommonJS starts without Node's ES module loader.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
@@ -153,6 +153,10 @@ await build({
   banner: undefined,
   external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'spdx-expression-parse', 'packageurl-js'],
 });
+
+// fflate's CommonJS file as published, copied so that its code cache can sit beside it
+// (build/layer.ts runs it in this thread and requires it in the compressing workers).
+copyFileSync(createRequire(import.meta.url).resolve('fflate'), join(dist, 'build/fflate.cjs'));
 
 for (const file of ['cli/bin.cjs', 'cli/bundle.cjs', 'sbom/cdx-library.cjs']) {
   const at = (await readFile(join(dist, file))).findIndex((byte) => byte > 0x7f);

@@ -1,7 +1,8 @@
 // Stores the code V8 compiled for the build's large CommonJS files (src/util/code-cache.ts): the CLI
 // bundle after read-only commands of the bundled example ran through it (dist/cli/bundle.cache), the
-// CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), and the CycloneDX
-// library's parts after they serialized one (dist/sbom/cdx-library.cache). Run in a
+// CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), the CycloneDX
+// library's parts after they serialized one (dist/sbom/cdx-library.cache), and fflate after it
+// deflated a sample (dist/build/fflate.cache). Run in a
 // process of its own with no flags: V8 takes a cache only from a process started like the ones that
 // will use it.
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BUNDLE, loadBundle } from '../dist/cli/bundle.js';
 import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
+import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
 import { cacheFileOf, runCached } from '../dist/util/code-cache.js';
 
 // The validator, run on a small document with a component, a dependency and a property.
@@ -34,6 +36,17 @@ if (library) {
   bom.components.add(new Models.Component(Enums.ComponentType.Library, 'left-pad', { version: '1.3.0', bomRef: 'pkg:npm/left-pad@1.3.0' }));
   new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom);
   writeFileSync(cacheFileOf(CDX_LIBRARY), library.script.createCachedData());
+}
+// fflate, after it deflated a sample as a layer's segments are (level 6, a small hash table, the
+// second segment with the first as its dictionary).
+const fflate = runCached(FFLATE_COPY, { cache: false });
+if (fflate) {
+  const sample = Buffer.from('a layer of a small service: index.html, app.js, style.css\n'.repeat(200));
+  for (const dictionary of [undefined, sample.subarray(0, 1024)]) {
+    const deflate = new fflate.exports.Deflate({ level: GZIP_LEVEL, mem: DEFLATE_MEM, ...(dictionary ? { dictionary } : {}) }, () => {});
+    deflate.push(sample, true);
+  }
+  writeFileSync(cacheFileOf(FFLATE_COPY), fflate.script.createCachedData());
 }
 const BUNDLE_CACHE = cacheFileOf(BUNDLE);
 

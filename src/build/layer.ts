@@ -7,8 +7,10 @@ import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, wr
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
+import { runCached } from '../util/code-cache.js';
 import { stepError } from '../util/errors.js';
 
 export const GZIP_LEVEL = 6;
@@ -103,8 +105,9 @@ export function normalizeEntries(entries: LayerEntry[]): LayerEntry[] {
  * layer is the same whatever the number of CPUs or workers. Changing SEGMENT_SIZE changes digests.
  */
 export const SEGMENT_SIZE = 1 << 20;
+/** fflate's `mem` setting: the size of its hash table (see deflateSegment). */
+export const DEFLATE_MEM = 4;
 /** Names the scheme in caches of written layers: another scheme gives other bytes. */
-const DEFLATE_MEM = 4;
 export const LAYER_SCHEME = `fflate 0.8.3, level ${GZIP_LEVEL}, mem ${DEFLATE_MEM}, segments of ${SEGMENT_SIZE} bytes, one member`;
 const WINDOW = 32768;
 
@@ -153,13 +156,28 @@ function deflateSegment(
   return all;
 }
 
-const requireHere = createRequire(import.meta.url);
-// The CommonJS build of fflate, in this thread and in the workers alike (same code, same bytes).
-const FFLATE = requireHere.resolve('fflate');
+/**
+ * The build's copy of fflate's CommonJS file (scripts/bundle.mjs), run with the code V8 compiled while
+ * it deflated a sample (scripts/code-cache.mjs): a small build deflates a few kilobytes, and compiling
+ * fflate took longer than that.
+ */
+export const FFLATE_COPY = fileURLToPath(new URL('./fflate.cjs', import.meta.url));
 
-const WORKER_SOURCE = `
+type Fflate = Parameters<typeof deflateSegment>[0];
+let fflateLoaded: { file: string; fflate: Fflate } | undefined;
+/** fflate's CommonJS build, in this thread and in the workers alike (same code, same bytes): the build's copy, else the package's (from sources). */
+function loadFflate(): { file: string; fflate: Fflate } {
+  if (fflateLoaded) return fflateLoaded;
+  const copy = runCached(FFLATE_COPY);
+  if (copy) return (fflateLoaded = { file: FFLATE_COPY, fflate: copy.exports as Fflate });
+  const requireHere = createRequire(import.meta.url);
+  const file = requireHere.resolve('fflate');
+  return (fflateLoaded = { file, fflate: requireHere(file) as Fflate });
+}
+
+const workerSource = (fflateFile: string) => `
 const { parentPort } = require('node:worker_threads');
-const fflate = require(${JSON.stringify(FFLATE)});
+const fflate = require(${JSON.stringify(fflateFile)});
 const DEFLATE_MEM = ${DEFLATE_MEM};
 const deflateSegment = ${deflateSegment.toString()};
 parentPort.on('message', ({ index, data, dictionary, last, level }) => {
@@ -202,7 +220,7 @@ export async function writeLayerFile(
   let pool: WorkerPool | undefined;
   let crc = 0;
   try {
-    const fflate = requireHere(FFLATE);
+    const { file: fflateFile, fflate } = loadFflate();
     let dictionary = new Uint8Array(0);
     const tar = await writeTar(entries, options.mtime, async (segment, last) => {
       crc = crc32(segment, crc);
@@ -210,7 +228,7 @@ export async function writeLayerFile(
       const tail = new Uint8Array(segment.subarray(Math.max(0, segment.length - WINDOW)));
       if (last && !pool) write(deflateSegment(fflate, segment, dictionary, true, level));
       else {
-        pool ??= new WorkerPool(options.workers ?? workerCount(), write);
+        pool ??= new WorkerPool(options.workers ?? workerCount(), write, workerSource(fflateFile));
         await pool.submit(segment, dictionary, last, level);
       }
       dictionary = tail;
@@ -303,10 +321,13 @@ class WorkerPool {
   constructor(
     private readonly size: number,
     private readonly write: (bytes: Uint8Array) => void,
+    private readonly source: string,
   ) {}
 
   private start(): Worker {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    // Loaded with the first pool, not with this module: a small layer is deflated here, without workers.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
+    const worker = new Worker(this.source, { eval: true });
     worker.on('message', ({ index, out }: { index: number; out: Uint8Array }) => {
       this.done.set(index, out);
       this.inFlight--;

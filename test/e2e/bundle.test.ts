@@ -43,10 +43,16 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made, for the CLI and for the CycloneDX validator and library', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI, the CycloneDX validator and library, and fflate', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-library.cjs')).toBe(true);
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'build/fflate.cjs')).toBe(true);
+  });
+
+  it("the build's fflate is the package's file as published (layers compress the same from sources and from the build)", () => {
+    const published = spawnSync(process.execPath, ['-p', "require.resolve('fflate')"], { cwd: PROJECT_ROOT, encoding: 'utf8' }).stdout.trim();
+    expect(readFileSync(join(PROJECT_ROOT, 'dist/build/fflate.cjs')).equals(readFileSync(published))).toBe(true);
   });
 
   it("the build's one-file CycloneDX library writes what the package's own modules write", () => {
