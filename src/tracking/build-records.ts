@@ -24,9 +24,15 @@ export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal;
     },
     async record(record: NewBuildRecord, provenance?: Buffer): Promise<void> {
       const remote = await sharingRemote(ws, repo);
-      // The spread keeps the fields in the order the build gave them; only the time is formatted.
-      await writeBuildRecord(repo, { ...record, timestamp: isoSeconds(record.timestamp) });
-      if (provenance) await addProvenanceNote(repo, record.deployment, record.git_sha, provenance);
+      // The record's tag and the provenance note are written at once (neither needs the other); a
+      // failure of either is the command's, once both have finished.
+      const written = await Promise.allSettled([
+        // The spread keeps the fields in the order the build gave them; only the time is formatted.
+        writeBuildRecord(repo, { ...record, timestamp: isoSeconds(record.timestamp) }),
+        provenance ? addProvenanceNote(repo, record.deployment, record.git_sha, provenance) : undefined,
+      ]);
+      const failed = written.find((w) => w.status === 'rejected');
+      if (failed) throw failed.reason;
       if (remote) await pushRecord(repo, remote, record.deployment, record.component, record.build_key, options.log);
       if (remote && provenance) {
         await pushNotes({ repo, remote, deployedBy: '' }, [provenanceNoteRef(record.deployment)]).catch((error: Error) =>
