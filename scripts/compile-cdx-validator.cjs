@@ -3,8 +3,9 @@
 // SBOM takes milliseconds instead of compiling the schema in every process.
 // One keyword is compiled differently: `uniqueItems` on arrays of objects, which ajv checks by comparing
 // every pair of items (fast-deep-equal) — quadratic, 93% of the time of a 25,000-package SBOM. Here
-// each item's canonical JSON (keys sorted) goes into a Map instead: linear, the same verdict for JSON
-// data, and the same error (keyword, path, params i/j, message) as ajv's pairwise loop.
+// each item's canonical JSON (keys sorted) goes into a Map instead, written only for items that share a
+// cheap fingerprint with an earlier one: linear, the same verdict for JSON data, and the same error
+// (keyword, path, params i/j, message) as ajv's pairwise loop.
 // Usage: node scripts/compile-cdx-validator.cjs [output directory]   (default dist/sbom)
 const { readFileSync, writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
@@ -68,14 +69,36 @@ function canonicalJson(value) {
 }
 
 /**
+ * A cheap stand-in for an item, equal for any two deep-equal JSON values (so items whose stand-ins
+ * differ cannot be equal): for an object, its number of keys and its string member of the smallest
+ * key; for an array, its length; a scalar itself. Items of an SBOM's arrays almost always differ in it
+ * (a component's `bom-ref`, a dependency's `ref`), so few ever need their canonical JSON.
+ */
+function fingerprint(value) {
+  if (value === null || typeof value !== 'object') return typeof value + String(value);
+  if (Array.isArray(value)) return 'a' + value.length;
+  let count = 0;
+  let least;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    count++;
+    if (typeof value[key] === 'string' && (least === undefined || key < least)) least = key;
+  }
+  return least === undefined ? 'o' + count : 'o' + count + '\0' + least + '\0' + value[least];
+}
+
+/**
  * ajv's `uniqueItems` (ajv/lib/vocabularies/validation/uniqueItems.ts) with its pairwise loop replaced.
  * Arrays of scalars keep ajv's own linear loop. For the others, ajv reports the highest index i that
  * equals an earlier item, and j, the highest such earlier index; one pass from the start, remembering
- * the last index of each canonical form, finds the same pair.
+ * the last index of each canonical form, finds the same pair. Only items whose fingerprint an earlier
+ * item shares are put in canonical form (all of that fingerprint's items, from the first on): equal
+ * items share their fingerprint, so each finds every earlier equal one, and the pair is the same.
  */
 function linearUniqueItems() {
-  // Inlined into the standalone code (a named function expression, so it can call itself).
+  // Inlined into the standalone code (named function expressions, so canonicalJson can call itself).
   canonicalJson.code = `(${canonicalJson.toString()})`;
+  fingerprint.code = `(${fingerprint.toString()})`;
   return {
     ...ajvUniqueItems,
     code(cxt) {
@@ -119,12 +142,27 @@ function linearUniqueItems() {
 
       function loopCanonical(i, j) {
         const canonical = useFunc(gen, canonicalJson);
+        const print = useFunc(gen, fingerprint);
         const seen = gen.const('seen', _`new Map()`);
+        // fingerprint -> the index of the one item that has it, or -1 once its items are in `seen`
+        const prints = gen.const('prints', _`new Map()`);
         const dup = gen.let('dup');
         const k = gen.name('k');
+        const f = gen.name('f');
+        const first = gen.name('first');
         const key = gen.name('key');
         const earlier = gen.name('earlier');
         gen.for(_`let ${k} = 0; ${k} < ${i}; ${k}++`, () => {
+          gen.const(f, _`${print}(${data}[${k}])`);
+          gen.const(first, _`${prints}.get(${f})`);
+          gen.if(_`${first} === undefined`, () => {
+            gen.code(_`${prints}.set(${f}, ${k})`);
+            gen.code(_`continue`);
+          });
+          gen.if(_`${first} >= 0`, () => {
+            gen.code(_`${seen}.set(${canonical}(${data}[${first}]), ${first})`);
+            gen.code(_`${prints}.set(${f}, -1)`);
+          });
           gen.const(key, _`${canonical}(${data}[${k}])`);
           gen.const(earlier, _`${seen}.get(${key})`);
           gen.if(_`${earlier} !== undefined`, () => {
