@@ -141,8 +141,17 @@ export async function toCycloneDx(sbom: DeploymentSbom, options: CycloneDxOption
     }
   }
 
-  const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
-  const json = JSON.parse(serializer.serialize(bom, { sortLists: false })) as Record<string, unknown>;
+  // The library's serializer (its bom-ref checks, then its normalizer) hands over the normalized
+  // document rather than its text, which would only be parsed back here.
+  let normalized: unknown;
+  class DocumentSerializer extends Serialize.JsonSerializer {
+    protected override _serialize(document: unknown): string {
+      normalized = document;
+      return '';
+    }
+  }
+  new DocumentSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom, { sortLists: false });
+  const json = plainJson(normalized) as Record<string, unknown>;
   // The library has no compositions model: an incomplete inventory is declared here.
   const incomplete = sbom.components.filter((c) => c.incomplete).map((c) => c.key);
   if (incomplete.length) json.compositions = [{ aggregate: 'incomplete', assemblies: incomplete }];
@@ -208,6 +217,51 @@ export async function cycloneDxDocument(sbom: DeploymentSbom, options: CycloneDx
   const json = await toCycloneDx(sbom, options);
   await validateDocument(json);
   return json;
+}
+
+const NOT_PLAIN = new Error('not plain JSON data');
+
+/**
+ * What JSON.parse(JSON.stringify(value)) gives, without writing and reading the text, for values made
+ * of plain objects, arrays, strings, finite numbers, booleans and null (undefined members are left out,
+ * as JSON leaves them out) — what the library's normalizer makes. Anything else (a toJSON, an instance
+ * of a class, a number JSON cannot hold, undefined in an array) takes the way through text.
+ */
+export function plainJson(value: unknown): unknown {
+  const copy = (v: unknown): unknown => {
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw NOT_PLAIN;
+      return v === 0 ? 0 : v; // -0 is written 0
+    }
+    if (typeof v !== 'object') throw NOT_PLAIN;
+    if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) throw NOT_PLAIN;
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) {
+        if (v[i] === undefined) throw NOT_PLAIN;
+        out[i] = copy(v[i]);
+      }
+      return out;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v) throw NOT_PLAIN;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(v)) {
+      const member = (v as Record<string, unknown>)[key];
+      if (member === undefined) continue;
+      // JSON.parse makes "__proto__" an own member, as defineProperty does (an assignment would not).
+      if (key === '__proto__') Object.defineProperty(out, key, { value: copy(member), enumerable: true, writable: true, configurable: true });
+      else out[key] = copy(member);
+    }
+    return out;
+  };
+  try {
+    return copy(value);
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  }
 }
 
 function formatWarning(w: SbomWarning): string {
