@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { runCached } from '../util/code-cache.js';
 import { stepError } from '../util/errors.js';
@@ -325,8 +325,6 @@ class WorkerPool {
   ) {}
 
   private start(): Worker {
-    // Loaded with the first pool, not with this module: a small layer is deflated here, without workers.
-    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(this.source, { eval: true });
     worker.on('message', ({ index, out }: { index: number; out: Uint8Array }) => {
       this.done.set(index, out);
