@@ -131,7 +131,7 @@ describe('atmos deployment describe', () => {
       expect(result.code, result.stderr).toBe(0);
       const vars = JSON.parse(result.stdout).resolved[0].components[0].vars;
       expect(vars).toMatchObject({ rev: git(small, 'rev-parse', 'HEAD').trim(), branch: 'main' });
-      expect(result.gitCalls).toEqual(['rev-parse HEAD --abbrev-ref HEAD']);
+      expect(result.gitCalls).toEqual(['rev-parse HEAD^{commit} --abbrev-ref HEAD --']);
       expect(result.childProcess).toBe(true);
     } finally {
       removeDir(small);
@@ -149,7 +149,7 @@ describe('atmos deployment describe', () => {
       const result = await gitUse(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], small);
       expect(result.code, result.stderr).toBe(0);
       expect(JSON.parse(result.stdout).resolved[0].components[0].atmos_stack).toBe(`dev-${git(small, 'rev-parse', 'HEAD').trim().slice(0, 7)}`);
-      expect(result.gitCalls).toEqual(['rev-parse HEAD --abbrev-ref HEAD']);
+      expect(result.gitCalls).toEqual(['rev-parse HEAD^{commit} --abbrev-ref HEAD --']);
     } finally {
       removeDir(small);
     }
