@@ -2,8 +2,9 @@
 // bundle after commands of the bundled example ran through it in a temporary repository (the common
 // reads, and a build) (dist/cli/bundle.cache), the
 // CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), the CycloneDX
-// library's parts after they serialized one (dist/sbom/cdx-library.cache), and fflate after it
-// deflated a sample (dist/build/fflate.cache). Run in a
+// library's parts after they serialized one (dist/sbom/cdx-library.cache), the SPDX validator after it
+// validated a document (dist/sbom/spdx-validator.cache), and fflate after it deflated a sample
+// (dist/build/fflate.cache). Run in a
 // process of its own with no flags: V8 takes a cache only from a process started like the ones that
 // will use it.
 import { execFileSync } from 'node:child_process';
@@ -15,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { BUNDLE, loadBundle } from '../dist/cli/bundle.js';
 import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
 import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
+import { SPDX_VALIDATOR, toSpdx } from '../dist/sbom/spdx.js';
 import { cacheFileOf, runCached } from '../dist/util/code-cache.js';
 
 // The validator, run on a small document with a component, a dependency and a property.
@@ -37,6 +39,13 @@ if (library) {
   bom.components.add(new Models.Component(Enums.ComponentType.Library, 'left-pad', { version: '1.3.0', bomRef: 'pkg:npm/left-pad@1.3.0' }));
   new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom);
   writeFileSync(cacheFileOf(CDX_LIBRARY), library.script.createCachedData());
+}
+// The SPDX validator, after it validated the document of a deployment with no components.
+const spdx = runCached(SPDX_VALIDATOR, { cache: false });
+if (spdx) {
+  const doc = JSON.parse(JSON.stringify(toSpdx({ deployment: 'app', timestamp: '2024-01-01T00:00:00Z', components: [] }, { toolVersion: '0', namespace: 'https://example.invalid/spdx/app' })));
+  if (!spdx.exports(doc)) throw new Error(`the SPDX validator refused the build's sample document: ${JSON.stringify(spdx.exports.errors)}`);
+  writeFileSync(cacheFileOf(SPDX_VALIDATOR), spdx.script.createCachedData());
 }
 // fflate, after it deflated a sample as a layer's segments are (level 6, a small hash table, the
 // second segment with the first as its dictionary).

@@ -3,9 +3,10 @@ import { cpSync } from 'node:fs';
 cpSync(new URL('../src/sbom/schemas', import.meta.url), new URL('../dist/sbom/schemas', import.meta.url), { recursive: true });
 // The dashboard's page (HTML, CSS, JS) is copied into every site it writes.
 cpSync(new URL('../src/cli/dashboard/site', import.meta.url), new URL('../dist/cli/dashboard/site', import.meta.url), { recursive: true });
-// The CycloneDX schema validator, compiled once here rather than in every process.
+// The CycloneDX and SPDX schema validators, compiled once here rather than in every process.
 import { execFileSync } from 'node:child_process';
 execFileSync(process.execPath, [new URL('./compile-cdx-validator.cjs', import.meta.url).pathname], { stdio: 'inherit' });
+execFileSync(process.execPath, [new URL('./compile-spdx-validator.mjs', import.meta.url).pathname], { stdio: 'inherit' });
 // Every command's --help, rendered once through main() for bin.ts to print without loading the CLI.
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';

@@ -2,8 +2,10 @@
 // (vendored from the SPDX specification, see schemas/README.md beside this file).
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import type { DeploymentSbom, Hash } from './model.js';
 import { displayName } from './model.js';
+import { runCached } from '../util/code-cache.js';
 import { stepError } from '../util/errors.js';
 import { packageVersion } from '../util/package.js';
 
@@ -103,13 +105,28 @@ export function toSpdx(sbom: DeploymentSbom, options: { toolVersion?: string; na
   };
 }
 
-// One compiled schema per process (immutable, the same for every caller).
-let compiled: Promise<import('ajv').ValidateFunction> | undefined;
-function spdxValidator(): Promise<import('ajv').ValidateFunction> {
+/** The SPDX 2.3 JSON schema (vendored, see schemas/README.md) and the ajv options it is compiled with. */
+export const SPDX_SCHEMA = fileURLToPath(new URL('./schemas/spdx-2.3.schema.json', import.meta.url));
+export const SPDX_AJV_OPTIONS = { strict: false, allErrors: true } as const;
+/**
+ * The build's validator file: the schema compiled ahead of time with those options
+ * (scripts/compile-spdx-validator.mjs), run with its code cache (util/code-cache.ts). Compiling the
+ * schema took longer than writing the document.
+ */
+export const SPDX_VALIDATOR = fileURLToPath(new URL('./spdx-validator.cjs', import.meta.url));
+
+type SpdxValidate = ((data: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
+
+// One validator per process (immutable, the same for every caller): the build's, else compiled here
+// (running from sources).
+let compiled: Promise<SpdxValidate> | undefined;
+function spdxValidator(): Promise<SpdxValidate> {
   compiled ??= (async () => {
+    const built = runCached(SPDX_VALIDATOR)?.exports as SpdxValidate | undefined;
+    if (built) return built;
     const { default: Ajv } = await import('ajv');
-    const schema = JSON.parse(await readFile(new URL('./schemas/spdx-2.3.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    return new (Ajv as unknown as typeof import('ajv').default)({ strict: false, allErrors: true }).compile(schema);
+    const schema = JSON.parse(await readFile(SPDX_SCHEMA, 'utf8')) as Record<string, unknown>;
+    return new (Ajv as unknown as typeof import('ajv').default)(SPDX_AJV_OPTIONS).compile(schema) as SpdxValidate;
   })();
   return compiled;
 }

@@ -43,10 +43,11 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made, for the CLI, the CycloneDX validator and library, and fflate', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI, the CycloneDX validator and library, the SPDX validator and fflate', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-library.cjs')).toBe(true);
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/spdx-validator.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'build/fflate.cjs')).toBe(true);
   });
 
