@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleRepo, git, gitSnapshot, initRepo, removeDir } from '../helpers/repo.js';
+import { exampleRepo, git, gitSnapshot, initRepo, removeDir, tempDir } from '../helpers/repo.js';
 import { runMain } from '../helpers/run-main.js';
 
 let repo: string;
@@ -163,6 +163,30 @@ describe('per-target switches', () => {
       };
       expect(await describeTarget('dev')).toMatchObject({ enabled: true, locked: false });
       expect(await describeTarget('prod')).toMatchObject({ enabled: false, locked: true });
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe('git values', () => {
+  it('git.sha and git.branch in a repository of SHA-256 object ids', async () => {
+    const dir = tempDir();
+    git(dir, 'init', '-q', '-b', 'main', '--object-format=sha256');
+    initRepo(
+      {
+        'atmos.yaml': 'components:\n  terraform:\n    base_path: components/terraform\n',
+        'components/terraform/app/main.tf': 'variable "rev" {\n  type = string\n}\nvariable "branch" {\n  type = string\n}\n',
+        'deployments/app.yaml': 'deployment:\n  name: app\n  components:\n    terraform:\n      app:\n        vars:\n          rev: !git.sha\n          branch: "{{ git.branch }}"\n  targets:\n    dev: {}\n',
+      },
+      dir,
+    );
+    try {
+      const head = git(dir, 'rev-parse', 'HEAD').trim();
+      expect(head).toHaveLength(64);
+      const r = await runMain(['deployment', 'describe', 'app', '--target', 'dev', '--format', 'json'], { cwd: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).resolved[0].components[0].vars).toMatchObject({ rev: head, branch: 'main' });
     } finally {
       removeDir(dir);
     }
