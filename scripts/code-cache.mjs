@@ -19,45 +19,43 @@ import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
 import { SPDX_VALIDATOR, toSpdx } from '../dist/sbom/spdx.js';
 import { cacheFileOf, runCached } from '../dist/util/code-cache.js';
 
+/** Runs `file` without a cache, lets `exercise` use what it exports, then stores the code V8 compiled meanwhile. */
+function storeCacheAfter(file, exercise) {
+  const loaded = runCached(file, { cache: false });
+  if (!loaded) return;
+  exercise(loaded.exports);
+  writeFileSync(cacheFileOf(file), loaded.script.createCachedData());
+}
+
 // The validator, run on a small document with a component, a dependency and a property.
-const validator = runCached(CDX_VALIDATOR, { cache: false });
-if (validator) {
-  const ok = validator.exports({
+storeCacheAfter(CDX_VALIDATOR, (validate) => {
+  const ok = validate({
     bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79',
     metadata: { timestamp: '2024-01-01T00:00:00Z', component: { type: 'application', name: 'app', 'bom-ref': 'app' } },
     components: [{ type: 'library', name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0', 'bom-ref': 'pkg:npm/left-pad@1.3.0', hashes: [{ alg: 'SHA-512', content: 'ab'.repeat(64) }], properties: [{ name: 'atmos:scope', value: 'required' }] }],
     dependencies: [{ ref: 'app', dependsOn: ['pkg:npm/left-pad@1.3.0'] }, { ref: 'pkg:npm/left-pad@1.3.0', dependsOn: [] }],
   });
-  if (!ok) throw new Error(`the CycloneDX validator refused the build's sample document: ${JSON.stringify(validator.exports.errors)}`);
-  writeFileSync(cacheFileOf(CDX_VALIDATOR), validator.script.createCachedData());
-}
+  if (!ok) throw new Error(`the CycloneDX validator refused the build's sample document: ${JSON.stringify(validate.errors)}`);
+});
 // The CycloneDX library's parts, after they serialized a small document.
-const library = runCached(CDX_LIBRARY, { cache: false });
-if (library) {
-  const { Models, Enums, Spec, Serialize } = library.exports;
+storeCacheAfter(CDX_LIBRARY, ({ Models, Enums, Spec, Serialize }) => {
   const bom = new Models.Bom();
   bom.components.add(new Models.Component(Enums.ComponentType.Library, 'left-pad', { version: '1.3.0', bomRef: 'pkg:npm/left-pad@1.3.0' }));
   new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6)).serialize(bom);
-  writeFileSync(cacheFileOf(CDX_LIBRARY), library.script.createCachedData());
-}
+});
 // The SPDX validator, after it validated the document of a deployment with no components.
-const spdx = runCached(SPDX_VALIDATOR, { cache: false });
-if (spdx) {
+storeCacheAfter(SPDX_VALIDATOR, (validate) => {
   const doc = JSON.parse(JSON.stringify(toSpdx({ deployment: 'app', timestamp: '2024-01-01T00:00:00Z', components: [] }, { toolVersion: '0', namespace: 'https://example.invalid/spdx/app' })));
-  if (!spdx.exports(doc)) throw new Error(`the SPDX validator refused the build's sample document: ${JSON.stringify(spdx.exports.errors)}`);
-  writeFileSync(cacheFileOf(SPDX_VALIDATOR), spdx.script.createCachedData());
-}
+  if (!validate(doc)) throw new Error(`the SPDX validator refused the build's sample document: ${JSON.stringify(validate.errors)}`);
+});
 // fflate, after it deflated a sample as a layer's segments are (level 6, a small hash table, the
 // second segment with the first as its dictionary).
-const fflate = runCached(FFLATE_COPY, { cache: false });
-if (fflate) {
+storeCacheAfter(FFLATE_COPY, ({ Deflate }) => {
   const sample = Buffer.from('a layer of a small service: index.html, app.js, style.css\n'.repeat(200));
   for (const dictionary of [undefined, sample.subarray(0, 1024)]) {
-    const deflate = new fflate.exports.Deflate({ level: GZIP_LEVEL, mem: DEFLATE_MEM, ...(dictionary ? { dictionary } : {}) }, () => {});
-    deflate.push(sample, true);
+    new Deflate({ level: GZIP_LEVEL, mem: DEFLATE_MEM, ...(dictionary ? { dictionary } : {}) }, () => {}).push(sample, true);
   }
-  writeFileSync(cacheFileOf(FFLATE_COPY), fflate.script.createCachedData());
-}
+});
 const BUNDLE_CACHE = cacheFileOf(BUNDLE);
 
 const example = fileURLToPath(new URL('../examples/payment-service', import.meta.url));
