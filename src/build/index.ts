@@ -4,7 +4,7 @@
 // imagesFromRecords (read, never build).
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { imageFromRecord, parseImageRef, recordedImage, type ImageRef, type GitValues, type Workspace } from '../model/index.js';
+import { gitValues, imageFromRecord, parseImageRef, recordedImage, type ImageRef, type GitValues, type Workspace } from '../model/index.js';
 import type { NewBuildRecord, ResolvedComponent } from '../model/types.js';
 import { selectComponents } from '../model/select.js';
 import { configError, stepError } from '../util/errors.js';
@@ -157,10 +157,10 @@ export async function planBuilds(ws: Workspace, options: Pick<BuildOptions, 'dep
 
 /** The commit a build builds: the snapshot's, in a workspace of another commit, else HEAD (with its branch). */
 async function headGit(ws: Workspace): Promise<GitValues | undefined> {
-  if (ws.snapshot) return { sha: ws.snapshot.commit, shortSha: ws.snapshot.commit.slice(0, 7) };
+  if (ws.snapshot) return gitValues(ws.snapshot.commit);
   const { GitRepo } = await import('../tracking/git.js');
   const head = await GitRepo.shared(ws.config.root, { env: ws.env }).head();
-  return head && { sha: head.sha, shortSha: head.sha.slice(0, 7), ...(head.branch ? { branch: head.branch } : {}) };
+  return head && gitValues(head.sha, head.branch);
 }
 
 /** The vars a build plan reads (see plan.ts); other vars (target context) may stay unknown until rollout. */

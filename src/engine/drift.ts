@@ -3,7 +3,7 @@
 // that configuration resolved for a target (`diff` compares what two targets run).
 import { availableParallelism } from 'node:os';
 import type { Logger } from '../util/logger.js';
-import { finalizeComponent, imageFromRecord, parseImageRef, resolveTarget, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { finalizeComponent, gitValues, imageFromRecord, parseImageRef, resolveTarget, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import type { ComponentKey } from '../model/types.js';
 import type { GitRepo } from '../tracking/git.js';
 import { deployedImages, type ComponentState } from '../tracking/state.js';
@@ -38,7 +38,7 @@ export async function resolveAtCommit(
 ): Promise<{ ws: Workspace; runtime: RuntimeValues; resolved: ResolvedTarget }> {
   const inputs = await workspaceAt(ws, await repo.materializeCommit(options.commit), repo, options.commit);
   const runtime: RuntimeValues = {
-    git: { sha: options.commit, shortSha: options.commit.slice(0, 7) },
+    git: gitValues(options.commit),
     images: new Map(Object.entries(options.images).map(([name, ref]) => [name, parseImageRef(imageFromRecord(ws.config.root, ref))])),
   };
   return { ws: inputs, runtime, resolved: await resolveTarget(inputs, options.deployment, options.target, runtime) };

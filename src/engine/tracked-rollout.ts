@@ -2,7 +2,7 @@
 // its inputs read from that commit, the promotion and approval policy checked before anything is
 // written, each component recorded in git as it finishes, and the SBOM note added at the end.
 import { join, relative } from 'node:path';
-import { imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
+import { gitValues, imageFromRecord, openWorkspace, parseImageRef, recordedImage, resolveTarget, type ImageRef, type ResolvedTarget, type RuntimeValues, type Workspace } from '../model/index.js';
 import { linkSnapshotData } from '../tracking/git.js';
 import { deployedImages, readHistory, readStatus } from '../tracking/state.js';
 import type { ResolvedComponent } from '../model/types.js';
@@ -80,11 +80,7 @@ export async function trackedRollout(ws: Workspace, options: TrackedRolloutOptio
   }
 
   const runtime: RuntimeValues = {
-    git: {
-      sha: resolved.commit,
-      shortSha: resolved.commit.slice(0, 7),
-      branch: resolved.mode === 'head' ? (await tracking.repo.head())?.branch : undefined,
-    },
+    git: gitValues(resolved.commit, resolved.mode === 'head' ? (await tracking.repo.head())?.branch : undefined),
     // A promotion reuses the source's images; otherwise consumers of an image this run does not build
     // (a --component rollout) get the one the target runs now. Builds in this run replace them.
     // (A deployment without nixpack components runs no image: nothing to read.)

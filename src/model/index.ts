@@ -131,6 +131,11 @@ export interface GitValues {
   branch?: string;
 }
 
+/** The git values of a commit (its short sha: the first 7 characters), on `branch` when given. */
+export function gitValues(sha: string, branch?: string): GitValues {
+  return { sha, shortSha: sha.slice(0, 7), ...(branch ? { branch } : {}) };
+}
+
 /** Values only known during a build or rollout. Missing ones render as placeholders. */
 export interface RuntimeValues {
   /**

@@ -381,11 +381,14 @@ export class GitRepo {
   async resolveCommit(rev: string): Promise<string | undefined> {
     if (this.facts.commits.has(rev)) return rev;
     const commit = await this.revParse(`${rev}^{commit}`);
-    if (commit) {
-      this.facts.commits.add(commit);
-      this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
-    }
+    if (commit) this.commitKnown(commit);
     return commit;
+  }
+
+  /** Remembers a full id known to name a commit; its length tells the hash format. */
+  private commitKnown(commit: string): void {
+    this.facts.commits.add(commit);
+    this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
   }
 
   /**
@@ -397,8 +400,7 @@ export class GitRepo {
     const result = await this.git(['rev-parse', 'HEAD^{commit}', '--abbrev-ref', 'HEAD', '--'], { check: false });
     const [sha, name] = result.stdout.split('\n');
     if (result.code !== 0 || !sha || !OID.test(sha)) return undefined;
-    this.facts.commits.add(sha);
-    this.facts.zero ??= Promise.resolve('0'.repeat(sha.length));
+    this.commitKnown(sha);
     // A detached HEAD abbreviates to "HEAD" (git refuses a branch of that name).
     return { sha, ...(name && name !== 'HEAD' ? { branch: name } : {}) };
   }

@@ -1,11 +1,12 @@
 // Small pieces several commands share.
+import { gitValues, type GitValues } from '../../model/index.js';
 import { GitRepo } from '../../tracking/git.js';
 import { configError } from '../../util/errors.js';
 
 /** HEAD of the repository (sha, short sha, branch), or undefined outside a git repository. */
-export async function currentGit(root: string, env: NodeJS.ProcessEnv): Promise<{ sha: string; shortSha: string; branch?: string } | undefined> {
+export async function currentGit(root: string, env: NodeJS.ProcessEnv): Promise<GitValues | undefined> {
   const head = await new GitRepo(root, { env }).head();
-  return head && { sha: head.sha, shortSha: head.sha.slice(0, 7), branch: head.branch };
+  return head && gitValues(head.sha, head.branch);
 }
 
 /** `--message <why>` of rollout and approve: kept in the record, so it must say something. */
