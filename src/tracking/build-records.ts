@@ -20,7 +20,8 @@ export function buildRecordStore(ws: Workspace, options: { signal?: AbortSignal;
     prepare(deployment: string, commit: string): void {
       repo.prepareToWrite();
       repo.readNoteAhead(provenanceNoteRef(deployment), commit);
-      sharingRemote(ws, repo).catch(() => {});
+      // Never rejects (a remote that cannot be read is none).
+      void sharingRemote(ws, repo);
     },
     async record(record: NewBuildRecord, provenance?: Buffer): Promise<void> {
       const remote = await sharingRemote(ws, repo);
