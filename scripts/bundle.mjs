@@ -33,19 +33,37 @@ const moduleUrl = {
   },
 };
 
-// commander requires node:child_process when it is loaded, for executable subcommands (the CLI has
-// none): in the bundle it gets the module when it first uses it, so a command that runs no program
-// (describe, most often) never loads it.
-const lazyChildProcess = {
-  name: 'lazy-child-process',
+// Node modules that a command may never use are loaded on first use in the bundle, so that a command
+// that does not use them (describe, most often) never loads them:
+// - node:child_process, which commander requires when it is loaded for executable subcommands (the
+//   CLI has none);
+// - node:fs/promises (with the readline and stream modules it loads) and node:os, which many of our
+//   modules import for work that only some commands do.
+// The stand-in has the module's exports as getters, read at each use (esbuild calls an imported
+// function as a property of the module), so a value is the module's own.
+const LAZY_BUILTINS = [
+  { name: 'node:child_process', importer: /[\\/]node_modules[\\/]commander[\\/]/ },
+  { name: 'node:fs/promises', importer: /./ },
+  { name: 'node:os', importer: /./ },
+];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:child_process$/ }, ({ importer }) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(importer) ? { path: 'node:child_process', namespace: 'lazy-child-process' } : undefined,
+    b.onResolve({ filter: /^node:(child_process|fs\/promises|os)$/ }, ({ path, importer, namespace }) =>
+      // The stand-in's own require is of the module itself.
+      namespace !== 'lazy-builtin' && LAZY_BUILTINS.some((lazy) => lazy.name === path && lazy.importer.test(importer))
+        ? { path, namespace: 'lazy-builtin' }
+        : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-child-process' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => {
+      const names = Object.keys(createRequire(import.meta.url)(path)).filter((name) => name !== 'default');
+      const contents = [
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(path)}));`,
+        `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+      ].join('\n');
+      return { contents, loader: 'js' };
+    });
   },
 };
 
@@ -96,6 +114,21 @@ const lazyStartUp = {
   },
 };
 
+// The CycloneDX library tests each hash value with its spec's pattern: written in an equivalent form
+// that tests a value in one pass (scripts/hash-pattern.cjs).
+const hashPattern = createRequire(import.meta.url)('./hash-pattern.cjs');
+const linearHashPattern = {
+  name: 'linear-hash-pattern',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@cyclonedx[\\/]cyclonedx-library[\\/]dist\.node[\\/]spec[\\/]consts\.js$/ }, async ({ path }) => {
+      const text = await readFile(path, 'utf8');
+      const literal = `/${hashPattern.LIBRARY_FORM}/`;
+      if (!text.includes(literal)) throw new Error(`${path}: ${literal} not found: update scripts/hash-pattern.cjs`);
+      return { contents: text.replaceAll(literal, `/${hashPattern.LINEAR}/`), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -129,7 +162,7 @@ const result = await build({
   ...common,
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
-  plugins: [moduleUrl, lazyChildProcess, lazyStartUp],
+  plugins: [moduleUrl, lazyBuiltins, lazyStartUp],
   // import() lowered to require(), because a script run by node:vm cannot import() without an
   // experimental flag.
   supported: { 'dynamic-import': false },
@@ -149,7 +182,7 @@ await build({
     loader: 'js',
   },
   outfile: join(dist, 'sbom/cdx-library.cjs'),
-  plugins: [moduleUrl, lazyStartUp],
+  plugins: [moduleUrl, lazyStartUp, linearHashPattern],
   banner: undefined,
   external: ['xmlbuilder2', 'libxmljs2', 'ajv', 'ajv-formats', 'ajv-formats-draft2019', 'spdx-expression-parse', 'packageurl-js'],
 });

@@ -1,6 +1,6 @@
 // Stores the code V8 compiled for the build's large CommonJS files (src/util/code-cache.ts): the CLI
 // bundle after commands of the bundled example ran through it in a temporary repository (the common
-// reads, and a build) (dist/cli/bundle.cache), the
+// reads: dist/cli/bundle.cache; then a build: dist/cli/bundle.build.cache), the
 // CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), the CycloneDX
 // library's parts after they serialized one (dist/sbom/cdx-library.cache), the SPDX validator after it
 // validated a document (dist/sbom/spdx-validator.cache), and fflate after it deflated a sample
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE, loadBundle } from '../dist/cli/bundle.js';
+import { BUNDLE_CACHES, loadBundle } from '../dist/cli/bundle.js';
 import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
 import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
 import { SPDX_VALIDATOR, toSpdx } from '../dist/sbom/spdx.js';
@@ -56,10 +56,9 @@ storeCacheAfter(FFLATE_COPY, ({ Deflate }) => {
     new Deflate({ level: GZIP_LEVEL, mem: DEFLATE_MEM, ...(dictionary ? { dictionary } : {}) }, () => {}).push(sample, true);
   }
 });
-const BUNDLE_CACHE = cacheFileOf(BUNDLE);
 
 const example = fileURLToPath(new URL('../examples/payment-service', import.meta.url));
-rmSync(BUNDLE_CACHE, { force: true });
+for (const file of Object.values(BUNDLE_CACHES)) rmSync(file, { force: true });
 if (!existsSync(example)) process.exit(0); // an install without the example: no cache, same behaviour
 
 const loaded = loadBundle({ cache: false });
@@ -84,17 +83,22 @@ try {
     ['deployment', 'history', d],
     ['deployment', 'history', d, '--format', 'json'],
     ['deployment', 'promotion-graph', d],
-    // A build's code too (it writes only in this temporary repository): about a tenth of a small
-    // build was compiling it; the reads above take no longer with it in the cache.
+    // Then, for the second cache, a build's code too (it writes only in this temporary repository):
+    // about a tenth of a small build was compiling it.
+    'reads',
     ['deployment', 'build', d, '--target', 'dev'],
+    'build',
   ];
   for (const argv of commands) {
+    if (typeof argv === 'string') {
+      writeFileSync(BUNDLE_CACHES[argv], loaded.script.createCachedData());
+      continue;
+    }
     let out = '';
     const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
     const code = await loaded.main({ argv, env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });
     if (code !== 0) throw new Error(`atmos ${argv.join(' ')} exited ${code} in the bundled CLI:\n${out}`);
   }
-  writeFileSync(BUNDLE_CACHE, loaded.script.createCachedData());
 } finally {
   rmSync(repo, { recursive: true, force: true });
 }

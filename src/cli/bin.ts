@@ -23,7 +23,9 @@ if (help !== undefined) {
 
 async function run(): Promise<void> {
   // The bundle with its code cache where the build made one (bundle.ts), else the modules themselves.
-  const { bugReport, main } = loadBundle() ?? (await import('./main.js'));
+  // A command line with the word build most likely builds: the cache with a build's code (any cache
+  // gives the same result; the other one only takes longer).
+  const { bugReport, main } = loadBundle({ build: argv.includes('build') }) ?? (await import('./main.js'));
   await main({
     argv,
     env: process.env,

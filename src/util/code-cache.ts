@@ -22,8 +22,11 @@ export function cacheFileOf(file: string): string {
   return file.replace(/\.cjs$/, '.cache');
 }
 
-/** Runs a CommonJS file as `require` would, with its code cache unless `cache` is false; undefined when the file is absent. */
-export function runCached(file: string, options: { cache?: boolean } = {}): CachedScript | undefined {
+/**
+ * Runs a CommonJS file as `require` would, with its code cache (`cacheFile`, by default the one beside
+ * it) unless `cache` is false; undefined when the file is absent.
+ */
+export function runCached(file: string, options: { cache?: boolean; cacheFile?: string } = {}): CachedScript | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -35,7 +38,7 @@ export function runCached(file: string, options: { cache?: boolean } = {}): Cach
   let cachedData: Buffer | undefined;
   if (options.cache !== false) {
     try {
-      cachedData = readFileSync(cacheFileOf(file));
+      cachedData = readFileSync(options.cacheFile ?? cacheFileOf(file));
     } catch {
       cachedData = undefined;
     }

@@ -3,7 +3,7 @@
 // another Node) is ignored, and without the bundle the CLI runs from its modules — with the same output.
 import { spawnSync } from 'node:child_process';
 import { isAscii } from 'node:buffer';
-import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -21,10 +21,14 @@ function plainEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Whether the bundle under `dist` loads with its code cache, asked in a fresh process (null: no bundle). */
-function cacheUsed(dist: string, file = 'cli/bundle.cjs'): boolean | null {
+/**
+ * Whether the bundle under `dist` loads with its code cache (`cacheFile`, else the one beside it), asked
+ * in a fresh process (null: no bundle).
+ */
+function cacheUsed(dist: string, file = 'cli/bundle.cjs', cacheFile?: string): boolean | null {
   const loader = pathToFileURL(join(dist, 'util/code-cache.js')).href;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { runCached } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(runCached(${JSON.stringify(join(dist, file))})?.cacheUsed ?? null));`], {
+  const options = JSON.stringify(cacheFile ? { cacheFile: join(dist, cacheFile) } : {});
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { runCached } = await import(${JSON.stringify(loader)}); console.log(JSON.stringify(runCached(${JSON.stringify(join(dist, file))}, ${options})?.cacheUsed ?? null));`], {
     encoding: 'utf8',
     env: plainEnv(),
   });
@@ -43,8 +47,11 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made, for the CLI, the CycloneDX validator and library, the SPDX validator and fflate', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI (reads, and builds), the CycloneDX validator and library, the SPDX validator and fflate', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
+    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'cli/bundle.cjs', 'cli/bundle.build.cache')).toBe(true);
+    // The build's cache holds the reads' code and a build's.
+    expect(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.build.cache')).size).toBeGreaterThan(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.cache')).size);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-library.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/spdx-validator.cjs')).toBe(true);

@@ -32,7 +32,7 @@ beforeAll(() => {
 afterAll(() => removeDir(dir));
 
 /** A CLI process's git calls (through the logging \`git\` on PATH) and whether it loaded node:child_process. */
-async function gitUse(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; gitCalls: string[]; childProcess: boolean }> {
+async function gitUse(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string; gitCalls: string[]; childProcess: boolean; builtins: string[] }> {
   const id = Math.random().toString(36).slice(2);
   const log = join(dir, `git-${id}.log`);
   const builtins = join(dir, `builtins-${id}.txt`);
@@ -41,8 +41,8 @@ async function gitUse(args: string[], cwd: string): Promise<{ code: number; stdo
     env: { PATH: `${gitBin}${delimiter}${process.env.PATH ?? ''}`, ATMOS_TEST_GIT_LOG: log, NODE_OPTIONS: `--require ${builtinRecorder}`, ATMOS_TEST_BUILTINS: builtins },
   });
   const gitCalls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
-  const childProcess = readFileSync(builtins, 'utf8').split('\n').includes('NativeModule child_process');
-  return { ...result, gitCalls, childProcess };
+  const loaded = readFileSync(builtins, 'utf8').split('\n');
+  return { ...result, gitCalls, childProcess: loaded.includes('NativeModule child_process'), builtins: loaded };
 }
 
 /** The npm packages a CLI process loaded. */
@@ -117,6 +117,8 @@ describe('atmos deployment describe', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.gitCalls).toEqual([]);
     expect(result.childProcess).toBe(false);
+    // Modules that many of ours import for other commands' work are loaded on first use (scripts/bundle.mjs).
+    for (const name of ['fs/promises', 'internal/fs/promises', 'internal/readline/interface', 'os']) expect(result.builtins).not.toContain(`NativeModule ${name}`);
   });
 
   it('resolves git.sha and git.branch (a tag and a template) from one `git rev-parse`', async () => {
