@@ -6,10 +6,18 @@
 // each item's canonical JSON (keys sorted) goes into a Map instead, written only for items that share a
 // cheap fingerprint with an earlier one: linear, the same verdict for JSON data, and the same error
 // (keyword, path, params i/j, message) as ajv's pairwise loop.
+// The schemas are compiled without their annotations (descriptions, titles, examples, `meta:enum`),
+// which validation and its errors never use: the code keeps every schema it checks against as an
+// object literal, built when the validator loads, and the annotations were two thirds of it.
 // The hash-value pattern is compiled in an equivalent form that tests each value in one pass
 // (hash-pattern.cjs); errors still quote the schema's own pattern.
+// The file holds what the validator requires when it loads (ajv's runtime helpers, the formats), so
+// that a process finds and compiles nothing else, and all of it is in its code cache. The idn-email
+// format is required when first used: its parser was most of that, and the SBOMs written here carry no
+// e-mail address.
 // Usage: node scripts/compile-cdx-validator.cjs [output directory]   (default dist/sbom)
 const { readFileSync, writeFileSync, mkdirSync } = require('node:fs');
+const { build } = require('esbuild');
 const { join } = require('node:path');
 const Ajv = require('ajv').default;
 const { _ } = require('ajv');
@@ -24,7 +32,7 @@ const { SCHEMA_FORM, LINEAR } = require('./hash-pattern.cjs');
 
 const out = process.argv[2] ?? join(__dirname, '..', 'dist', 'sbom');
 const files = _Resources.FILES;
-const read = (path) => JSON.parse(readFileSync(path, 'utf8'));
+const read = (path) => withoutAnnotations(JSON.parse(readFileSync(path, 'utf8')));
 const schemas = {
   'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': read(files.SPDX.JSON_SCHEMA),
   'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': read(files.CryptoDefs.JSON_SCHEMA),
@@ -48,11 +56,61 @@ mkdirSync(out, { recursive: true });
 const slowPattern = `new RegExp(${JSON.stringify(SCHEMA_FORM)}, "u")`;
 const code = standaloneCode(ajv, validate);
 if (code.split(slowPattern).length !== 2) throw new Error(`the compiled schema does not build ${slowPattern} once: update scripts/hash-pattern.cjs`);
-writeFileSync(join(out, 'cdx-validator.cjs'), code.replace(slowPattern, `new RegExp(${JSON.stringify(LINEAR)}, "u")`));
-writeFileSync(
-  join(out, 'cdx-formats.cjs'),
-  "module.exports = { ...require('ajv-formats/dist/formats').fullFormats, 'idn-email': require('ajv-formats-draft2019/formats/idn-email'), 'iri-reference': true };\n",
+const IDN_EMAIL = 'ajv-formats-draft2019/formats/idn-email';
+const FORMATS = `module.exports = { ...require('ajv-formats/dist/formats').fullFormats, 'idn-email': (value) => require(${JSON.stringify(IDN_EMAIL)})(value), 'iri-reference': true };`;
+const root = join(__dirname, '..');
+build({
+  stdin: { contents: code.replace(slowPattern, `new RegExp(${JSON.stringify(LINEAR)}, "u")`), resolveDir: root, sourcefile: 'cdx-validator.cjs', loader: 'js' },
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  write: false,
+  legalComments: 'none',
+  minifyWhitespace: true,
+  // Written as ASCII (esbuild escapes other characters), which Node reads without decoding (util/code-cache.ts).
+  charset: 'ascii',
+  external: [IDN_EMAIL],
+  plugins: [
+    {
+      name: 'formats',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/cdx-formats\.cjs$/ }, () => ({ path: 'cdx-formats.cjs', namespace: 'formats' }));
+        b.onLoad({ filter: /.*/, namespace: 'formats' }, () => ({ contents: FORMATS, loader: 'js', resolveDir: root }));
+      },
+    },
+  ],
+}).then(
+  (bundled) => writeFileSync(join(out, 'cdx-validator.cjs'), bundled.outputFiles[0].text),
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
 );
+
+/**
+ * The schema without the keywords that only annotate (draft-07 and CycloneDX's own `meta:enum`): a
+ * walk through the places that hold schemas, so that a property named `description` stays.
+ */
+function withoutAnnotations(schema) {
+  const ANNOTATIONS = ['title', 'description', 'examples', '$comment', 'meta:enum', 'deprecated'];
+  const NAMED = ['properties', 'patternProperties', 'definitions', '$defs', 'dependencies'];
+  const NESTED = ['items', 'additionalItems', 'additionalProperties', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf'];
+  const walk = (node) => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const out = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (ANNOTATIONS.includes(key)) continue;
+      if (NAMED.includes(key) && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, walk(sub)]));
+      } else out[key] = NESTED.includes(key) ? walk(value) : value;
+    }
+    return out;
+  };
+  return walk(schema);
+}
 
 /**
  * JSON with object keys sorted: two JSON values are deep-equal exactly when these strings are equal.
