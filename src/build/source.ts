@@ -24,29 +24,34 @@ const ALWAYS_SKIPPED = new Set(['.git', '.atmos']);
 export async function readSourceTree(root: string, rel: string, env: NodeJS.ProcessEnv, snapshot?: { commit: string; dir: string }): Promise<SourceTree> {
   const abs = join(root, rel);
   if (snapshot) return readCommitTree(abs, snapshot, env);
-  // Both listings at once (two processes; neither needs the other).
+  // One listing: each index entry (tag H, S or M: mode, blob id and stage, tab, path), each modified
+  // (C) or deleted (R) one in the same form, and each untracked, not ignored file (?, space, path).
   const repo = new GitRepo(abs, { env });
-  const changedArgs = ['ls-files', '-z', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.'];
-  const [staged, listed] = await Promise.all([repo.git(['ls-files', '-s', '-z', '--', '.'], { check: false }), repo.git(changedArgs, { check: false })]);
-  if (staged.code !== 0) return walkTree(abs);
-  // A failure of the second listing alone is reported as git reports it (run again, checked).
-  const changed = listed.code === 0 ? listed : await repo.git(changedArgs);
+  const args = ['ls-files', '-z', '-c', '-s', '-t', '-m', '-d', '-o', '--exclude-standard', '--', '.'];
+  let listed = await repo.git(args, { check: false });
+  if (listed.code !== 0) {
+    // Not in a work tree: every file is read. Any other failure is reported as git reports it.
+    if ((await repo.git(['rev-parse', '--is-inside-work-tree'], { check: false })).stdout.trim() !== 'true') return walkTree(abs);
+    listed = await repo.git(args);
+  }
   const lines: string[] = [];
   const tracked = new Map<string, string>();
-  for (const record of staged.stdout.split('\0')) {
-    if (!record) continue;
-    const tab = record.indexOf('\t');
-    const [mode, oid] = record.slice(0, tab).split(' ');
-    tracked.set(record.slice(tab + 1), `${mode} ${oid}`);
-  }
   const deleted = new Set<string>();
   const modified = new Set<string>();
-  for (const record of changed.stdout.split('\0')) {
+  for (const record of listed.stdout.split('\0')) {
     if (!record) continue;
-    const code = record[0];
-    const path = record.slice(2);
-    if (code === 'R') deleted.add(path);
-    else modified.add(path);
+    const tag = record[0];
+    if (tag === '?') {
+      modified.add(record.slice(2));
+      continue;
+    }
+    const tab = record.indexOf('\t');
+    const path = record.slice(tab + 1);
+    if (tag === 'R') deleted.add(path);
+    else if (tag === 'H' || tag === 'S' || tag === 'M') {
+      const [mode, oid] = record.slice(2, tab).split(' ');
+      tracked.set(path, `${mode} ${oid}`);
+    } else modified.add(path); // C, or a tag this git adds: read by content
   }
   const files: string[] = [];
   for (const [path, id] of tracked) {
