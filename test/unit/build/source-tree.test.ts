@@ -95,6 +95,17 @@ describe('the source a build reads', () => {
     expect(tree).toEqual({ files: ['c.js'], hash: keyOf([content('c.js', text)]), dirty: true, git: true });
   });
 
+  it("a listing git cannot give inside a work tree (a damaged index) is reported with git's words, not taken for a folder outside git", async () => {
+    const dir = repoWith({ 'app/a.js': 'a\n' });
+    writeFileSync(join(dir, '.git/index'), 'damaged\n');
+    const failed = await readSourceTree(dir, 'app', env).then(
+      () => undefined,
+      (error: Error & { output?: string }) => error,
+    );
+    expect(failed?.message).toMatch(/^git ls-files .* exited with code 128$/);
+    expect(failed?.output).toMatch(/index/);
+  });
+
   it('outside a git work tree, every file but .git, .atmos and node_modules, by content (and dirty: there is no commit)', async () => {
     const dir = tempDir('atmos-source-');
     temps.push(dir);
