@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_CACHES, loadBundle } from '../dist/cli/bundle.js';
+import { BUNDLE_CACHES, cacheForCommand, loadBundle } from '../dist/cli/bundle.js';
 import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
 import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
 import { SPDX_VALIDATOR, toSpdx } from '../dist/sbom/spdx.js';
@@ -89,11 +89,16 @@ try {
     ['deployment', 'build', d, '--target', 'dev'],
     'build',
   ];
+  let stored = 0;
   for (const argv of commands) {
     if (typeof argv === 'string') {
       writeFileSync(BUNDLE_CACHES[argv], loaded.script.createCachedData());
+      stored++;
       continue;
     }
+    // Each command runs for the cache a process of it takes (src/cli/bundle.ts).
+    const cache = cacheForCommand(argv);
+    if (cache !== (stored ? 'build' : 'reads')) throw new Error(`atmos ${argv.join(' ')} takes the ${cache} cache: list it with those commands (src/cli/bundle.ts, CACHED_READS)`);
     let out = '';
     const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
     const code = await loaded.main({ argv, env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });

@@ -3,7 +3,7 @@
 // package runs: a CommonJS entry starts without Node's ES module loader (docs/architecture.md, "Start-up").
 import { readFileSync } from 'node:fs';
 import { helpKey, helpWidth, HELP_WIDTH } from './help.js';
-import { loadBundle } from './bundle.js';
+import { cacheForCommand, loadBundle } from './bundle.js';
 
 // A reader that stops early (`atmos deployment history d | head -3`) closes the pipe: what follows
 // is written nowhere, quietly, and the command still runs to its end (a rollout still records what it
@@ -23,9 +23,8 @@ if (help !== undefined) {
 
 async function run(): Promise<void> {
   // The bundle with its code cache where the build made one (bundle.ts), else the modules themselves.
-  // A command line with the word build most likely builds: the cache with a build's code (any cache
-  // gives the same result; the other one only takes longer).
-  const { bugReport, main } = loadBundle({ build: argv.includes('build') }) ?? (await import('./main.js'));
+  // Either cache gives the same result; the other one only takes longer.
+  const { bugReport, main } = loadBundle({ caches: cacheForCommand(argv) }) ?? (await import('./main.js'));
   await main({
     argv,
     env: process.env,

@@ -12,10 +12,18 @@ import type * as Main from './main.js';
 export const BUNDLE = fileURLToPath(new URL('./bundle.cjs', import.meta.url));
 /**
  * Two caches of the same code: the common reads' (bundle.cache), and the same with a build's code
- * added (bundle.build.cache). V8 reads a whole cache in, so a read starts faster without the build's
- * part, and a build faster with it than compiling it.
+ * added (bundle.build.cache), which also holds the git writing a rollout shares with it. V8 reads a
+ * whole cache in, so a read starts faster without the build's part, and any other command faster with
+ * it than compiling it.
  */
 export const BUNDLE_CACHES = { reads: cacheFileOf(BUNDLE), build: BUNDLE.replace(/\.cjs$/, '.build.cache') };
+/** The commands the reads' cache is made from (scripts/code-cache.mjs runs them), and given to. */
+export const CACHED_READS = ['describe', 'validate', 'list', 'status', 'history', 'promotion-graph'];
+
+/** The cache for a command line: the reads' for one of CACHED_READS (a word of it is one), else the other. */
+export function cacheForCommand(argv: string[]): keyof typeof BUNDLE_CACHES {
+  return argv.some((word) => CACHED_READS.includes(word)) ? 'reads' : 'build';
+}
 
 export interface LoadedBundle {
   main: typeof Main.main;
@@ -26,12 +34,9 @@ export interface LoadedBundle {
   cacheUsed: boolean;
 }
 
-/**
- * The bundled CLI, or undefined where there is none (run from the sources, or not built); `build`:
- * with the cache that holds a build's code.
- */
-export function loadBundle(options: { cache?: boolean; build?: boolean } = {}): LoadedBundle | undefined {
-  const loaded = runCached(BUNDLE, { cache: options.cache, cacheFile: options.build ? BUNDLE_CACHES.build : BUNDLE_CACHES.reads });
+/** The bundled CLI with one of its caches (default: the reads'), or undefined where there is none (run from the sources, or not built). */
+export function loadBundle(options: { cache?: boolean; caches?: keyof typeof BUNDLE_CACHES } = {}): LoadedBundle | undefined {
+  const loaded = runCached(BUNDLE, { cache: options.cache, cacheFile: BUNDLE_CACHES[options.caches ?? 'reads'] });
   if (!loaded) return undefined;
   const exported = loaded.exports as typeof Main;
   return { main: exported.main, bugReport: exported.bugReport, script: loaded.script, cacheUsed: loaded.cacheUsed };

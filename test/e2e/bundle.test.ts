@@ -50,6 +50,11 @@ describe('the bundled CLI', () => {
   it('a process started like the CLI takes the code cache the build made, for the CLI (reads, and builds), the CycloneDX validator and library, the SPDX validator and fflate', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'cli/bundle.cjs', 'cli/bundle.build.cache')).toBe(true);
+    // The reads take the smaller cache; a build, a rollout and the rest the one with a build's code.
+    const script = `const { cacheForCommand } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist/cli/bundle.js')).href)}); console.log(JSON.stringify(process.argv.slice(1).map((line) => cacheForCommand(line.split(' ')))));`;
+    const lines = ['deployment describe app --target dev', 'deployment status app', 'deployment history app --format json', 'deployment build app --target dev', 'deployment rollout app --target dev', 'deployment diff app --target dev --target prod'];
+    const chosen = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...lines], { encoding: 'utf8', env: plainEnv() });
+    expect(JSON.parse(chosen.stdout)).toEqual(['reads', 'reads', 'reads', 'build', 'build', 'build']);
     // The build's cache holds the reads' code and a build's.
     expect(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.build.cache')).size).toBeGreaterThan(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.cache')).size);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
