@@ -51,9 +51,10 @@ export function readPackageLock(input: LockInput, parsed?: unknown): ScanResult 
 
 function fromPackages(entries: Record<string, LockEntry>, file: string): ScanResult {
   const result: ScanResult = { packages: [], direct: [], warnings: [], incomplete: false };
-  const idByPath = new Map<string, string>();
   const pkgByPath = new Map<string, SbomPackage>();
   const seen = new Map<string, SbomPackage>();
+  // The paths once (a lock of 25,000 packages is a large object to list).
+  const paths = Object.keys(entries);
 
   // Workspace links point at the folder holding the real entry.
   const target = (path: string): string => {
@@ -61,7 +62,8 @@ function fromPackages(entries: Record<string, LockEntry>, file: string): ScanRes
     return entry?.link && entry.resolved !== undefined ? entry.resolved : path;
   };
 
-  for (const [path, entry] of Object.entries(entries)) {
+  for (const path of paths) {
+    const entry = entries[path]!;
     if (path === '' || entry.link) continue;
     const name = entry.name ?? nameFromPath(path);
     if (!name) continue;
@@ -87,12 +89,10 @@ function fromPackages(entries: Record<string, LockEntry>, file: string): ScanRes
     if (kept) {
       // The same name@version installed at two paths: one package, scopes widened.
       if (kept.scope !== 'required' && pkg.scope !== kept.scope) kept.scope = pkg.scope === 'required' ? 'required' : kept.scope;
-      idByPath.set(path, kept.id);
       pkgByPath.set(path, kept);
     } else {
       seen.set(pkg.id, pkg);
       result.packages.push(pkg);
-      idByPath.set(path, pkg.id);
       pkgByPath.set(path, pkg);
     }
   }
@@ -110,16 +110,13 @@ function fromPackages(entries: Record<string, LockEntry>, file: string): ScanRes
   };
 
   const edgesOf = (path: string, entry: LockEntry, includeDev: boolean): string[] => {
-    const names = new Set<string>([
-      ...Object.keys(entry.dependencies ?? {}),
-      ...Object.keys(entry.optionalDependencies ?? {}),
-      ...Object.keys(entry.peerDependencies ?? {}),
-      ...(includeDev ? Object.keys(entry.devDependencies ?? {}) : []),
-    ]);
+    // Each name once, in the order of the maps; most entries have only `dependencies`.
+    const maps = [entry.dependencies, entry.optionalDependencies, entry.peerDependencies, includeDev ? entry.devDependencies : undefined].filter((m) => m != null);
+    const names = maps.length === 1 ? Object.keys(maps[0]!) : new Set(maps.flatMap((m) => Object.keys(m)));
     const out: string[] = [];
     for (const dep of names) {
       const resolved = resolve(path, dep);
-      const id = resolved === undefined ? undefined : idByPath.get(resolved);
+      const id = resolved === undefined ? undefined : pkgByPath.get(resolved)?.id;
       if (id) {
         if (!out.includes(id)) out.push(id);
         continue;
@@ -133,7 +130,8 @@ function fromPackages(entries: Record<string, LockEntry>, file: string): ScanRes
     return out;
   };
 
-  for (const [path, entry] of Object.entries(entries)) {
+  for (const path of paths) {
+    const entry = entries[path]!;
     if (entry.link) continue;
     const pkg = pkgByPath.get(path);
     const edges = edgesOf(path, entry, path === '' || !path.includes('node_modules/'));

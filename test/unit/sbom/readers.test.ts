@@ -64,6 +64,26 @@ describe('npm, yarn and pnpm', () => {
     expect(scan.packages[0]).toMatchObject({ group: '@types', name: 'node', purl: 'pkg:npm/%40types/node@20.0.0' });
     expect(scan.direct).toEqual(['pkg:npm/%40types/node@20.0.0']);
   });
+  it('package-lock.json edges: each name once in the order of dependencies, optional, peer (and dev for the root); a null map is none', () => {
+    const scan = readPackageLock({
+      file: 'package-lock.json',
+      text: JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          '': { dependencies: { b: '1', a: '1' }, devDependencies: { c: '1', a: '1' } },
+          'node_modules/a': { version: '1.0.0', dependencies: null, peerDependencies: { b: '1' }, optionalDependencies: { c: '1', b: '1' } },
+          'node_modules/b': { version: '1.0.0', dependencies: { a: '1' }, peerDependencies: { a: '1', gone: '1' } },
+          'node_modules/c': { version: '1.0.0', dev: true, dependencies: { missing: '1' } },
+        },
+      }),
+    });
+    expect(scan.direct).toEqual(['pkg:npm/b@1.0.0', 'pkg:npm/a@1.0.0', 'pkg:npm/c@1.0.0']);
+    expect(pkg(scan, 'pkg:npm/a@1.0.0').dependsOn).toEqual(['pkg:npm/c@1.0.0', 'pkg:npm/b@1.0.0']);
+    expect(pkg(scan, 'pkg:npm/b@1.0.0').dependsOn).toEqual(['pkg:npm/a@1.0.0']);
+    // A peer that is missing is no warning; a dev package's missing dependency neither.
+    expect(scan.warnings).toEqual([]);
+    expect(scan.incomplete).toBe(false);
+  });
   it('malformed package-lock.json: a warning with file and line, incomplete, and no exception', () => {
     const scan = readPackageLock({ file: 'services/api/package-lock.json', text: '{\n  "lockfileVersion": 3,\n  "packages": {\n    "": {,\n' });
     expect(scan.incomplete).toBe(true);
