@@ -11,7 +11,8 @@ import { git, gitEnv, gitShim, initRepo, removeDir, tempDir, writeFiles } from '
 
 const temps: string[] = [];
 afterAll(() => temps.forEach(removeDir));
-const env = gitEnv();
+// Neither the user's global git configuration (a global excludes file) nor the system's.
+const env = gitEnv({ GIT_CONFIG_GLOBAL: '/dev/null' });
 
 function repoWith(files: Record<string, string>): string {
   const dir = initRepo(files);
