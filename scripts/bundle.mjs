@@ -37,19 +37,21 @@ const moduleUrl = {
 // that does not use them (describe, most often) never loads them:
 // - node:child_process, which commander requires when it is loaded for executable subcommands (the
 //   CLI has none);
-// - node:fs/promises (with the readline and stream modules it loads) and node:os, which many of our
-//   modules import for work that only some commands do.
+// - node:fs/promises (with the readline and stream modules it loads), node:os and node:worker_threads
+//   (which layers use only for more than one segment), which our modules import for work that only
+//   some commands do.
 // The stand-in has the module's exports as getters, read at each use (esbuild calls an imported
 // function as a property of the module), so a value is the module's own.
 const LAZY_BUILTINS = [
   { name: 'node:child_process', importer: /[\\/]node_modules[\\/]commander[\\/]/ },
   { name: 'node:fs/promises', importer: /./ },
   { name: 'node:os', importer: /./ },
+  { name: 'node:worker_threads', importer: /./ },
 ];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:(child_process|fs\/promises|os)$/ }, ({ path, importer, namespace }) =>
+    b.onResolve({ filter: /^node:(child_process|fs\/promises|os|worker_threads)$/ }, ({ path, importer, namespace }) =>
       // The stand-in's own require is of the module itself.
       namespace !== 'lazy-builtin' && LAZY_BUILTINS.some((lazy) => lazy.name === path && lazy.importer.test(importer))
         ? { path, namespace: 'lazy-builtin' }

@@ -168,7 +168,11 @@ let fflateLoaded: { file: string; fflate: Fflate } | undefined;
 /** fflate's CommonJS build, in this thread and in the workers alike (same code, same bytes): the build's copy, else the package's (from sources). */
 function loadFflate(): { file: string; fflate: Fflate } {
   if (fflateLoaded) return fflateLoaded;
-  const copy = runCached(FFLATE_COPY);
+  // fflate loads node:worker_threads when it loads (6-7 ms), for its own asynchronous functions, which
+  // start workers of their own; layers use its synchronous Deflate, in this thread or in our workers
+  // (which require the file themselves). In this thread it is given no worker_threads: its
+  // asynchronous functions would report themselves unsupported, and nothing here calls them.
+  const copy = runCached(FFLATE_COPY, { modules: { worker_threads: {} } });
   if (copy) return (fflateLoaded = { file: FFLATE_COPY, fflate: copy.exports as Fflate });
   const requireHere = createRequire(import.meta.url);
   const file = requireHere.resolve('fflate');

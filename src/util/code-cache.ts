@@ -24,9 +24,10 @@ export function cacheFileOf(file: string): string {
 
 /**
  * Runs a CommonJS file as `require` would, with its code cache (`cacheFile`, by default the one beside
- * it) unless `cache` is false; undefined when the file is absent.
+ * it) unless `cache` is false; undefined when the file is absent. `modules`: what its `require` of
+ * these names gives instead of the module.
  */
-export function runCached(file: string, options: { cache?: boolean; cacheFile?: string } = {}): CachedScript | undefined {
+export function runCached(file: string, options: { cache?: boolean; cacheFile?: string; modules?: Record<string, unknown> } = {}): CachedScript | undefined {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -46,6 +47,9 @@ export function runCached(file: string, options: { cache?: boolean; cacheFile?: 
   const script = new Script(Module.wrap(source), { filename: file, cachedData });
   const module = { exports: {} as unknown };
   const run = script.runInThisContext() as (exports: unknown, require: NodeRequire, module: unknown, filename: string, dirname: string) => void;
-  run(module.exports, createRequire(file), module, file, dirname(file));
+  const realRequire = createRequire(file);
+  const given = options.modules;
+  const require = given ? (Object.assign((id: string) => (Object.hasOwn(given, id) ? given[id] : realRequire(id)), realRequire) as NodeRequire) : realRequire;
+  run(module.exports, require, module, file, dirname(file));
   return { exports: module.exports, script, cacheUsed: cachedData !== undefined && !script.cachedDataRejected };
 }
