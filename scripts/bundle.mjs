@@ -51,7 +51,9 @@ const LAZY_BUILTINS = [
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: /^node:(child_process|fs\/promises|os|worker_threads)$/ }, ({ path, importer, namespace }) =>
+    // The filter names exactly the listed modules.
+    const names = LAZY_BUILTINS.map((lazy) => lazy.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, ({ path, importer, namespace }) =>
       // The stand-in's own require is of the module itself.
       namespace !== 'lazy-builtin' && LAZY_BUILTINS.some((lazy) => lazy.name === path && lazy.importer.test(importer))
         ? { path, namespace: 'lazy-builtin' }

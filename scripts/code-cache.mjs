@@ -73,36 +73,33 @@ try {
   // Whatever the builder's own git configuration asks of commits (signing, hooks) is not for this one.
   git('-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', 'example');
   const d = 'payment-service';
-  const commands = [
-    ['deployment', 'describe', d, '--target', 'dev', '--format', 'json'],
-    ['deployment', 'describe', d, '--target', 'dev'],
-    ['deployment', 'validate', '--all'],
-    ['deployment', 'list'],
-    ['deployment', 'status', d],
-    ['deployment', 'status', d, '--format', 'json'],
-    ['deployment', 'history', d],
-    ['deployment', 'history', d, '--format', 'json'],
-    ['deployment', 'promotion-graph', d],
-    // Then, for the second cache, a build's code too (it writes only in this temporary repository):
-    // about a tenth of a small build was compiling it.
-    'reads',
-    ['deployment', 'build', d, '--target', 'dev'],
-    'build',
-  ];
-  let stored = 0;
-  for (const argv of commands) {
-    if (typeof argv === 'string') {
-      writeFileSync(BUNDLE_CACHES[argv], loaded.script.createCachedData());
-      stored++;
-      continue;
+  // Each cache after the commands a process of them gives it to (src/cli/bundle.ts): the reads, then,
+  // for the second cache, a build's code too (it writes only in this temporary repository): about a
+  // tenth of a small build was compiling it.
+  const phases = {
+    reads: [
+      ['deployment', 'describe', d, '--target', 'dev', '--format', 'json'],
+      ['deployment', 'describe', d, '--target', 'dev'],
+      ['deployment', 'validate', '--all'],
+      ['deployment', 'list'],
+      ['deployment', 'status', d],
+      ['deployment', 'status', d, '--format', 'json'],
+      ['deployment', 'history', d],
+      ['deployment', 'history', d, '--format', 'json'],
+      ['deployment', 'promotion-graph', d],
+    ],
+    build: [['deployment', 'build', d, '--target', 'dev']],
+  };
+  for (const [cache, commands] of Object.entries(phases)) {
+    for (const argv of commands) {
+      const given = cacheForCommand(argv);
+      if (given !== cache) throw new Error(`atmos ${argv.join(' ')} takes the ${given} cache: list it with those commands (src/cli/bundle.ts, CACHED_READS)`);
+      let out = '';
+      const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
+      const code = await loaded.main({ argv, env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });
+      if (code !== 0) throw new Error(`atmos ${argv.join(' ')} exited ${code} in the bundled CLI:\n${out}`);
     }
-    // Each command runs for the cache a process of it takes (src/cli/bundle.ts).
-    const cache = cacheForCommand(argv);
-    if (cache !== (stored ? 'build' : 'reads')) throw new Error(`atmos ${argv.join(' ')} takes the ${cache} cache: list it with those commands (src/cli/bundle.ts, CACHED_READS)`);
-    let out = '';
-    const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
-    const code = await loaded.main({ argv, env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });
-    if (code !== 0) throw new Error(`atmos ${argv.join(' ')} exited ${code} in the bundled CLI:\n${out}`);
+    writeFileSync(BUNDLE_CACHES[cache], loaded.script.createCachedData());
   }
 } finally {
   rmSync(repo, { recursive: true, force: true });
