@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Figure } from './lib/figures.js';
+import { EXTRA_CA_CERTS_REMOVED, type Figure } from './lib/figures.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 // The concurrency benchmark takes about ten minutes and reports counts, not ratios: run it by itself.
@@ -51,6 +51,9 @@ try {
     START,
     `Measured on ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? 'unknown'}), Node ${process.version}; each ratio is`,
     'the median of alternating runs against its floor or peer, measured in the same run.',
+    ...(EXTRA_CA_CERTS_REMOVED
+      ? ['This machine sets `NODE_EXTRA_CA_CERTS`; the processes timed ran without it, so `node -e 0` is Node\'s plain start-up.']
+      : []),
     '',
     '| what | ours | floor or peer | ratio | goal | met |',
     '|---|---|---|---|---|---|',

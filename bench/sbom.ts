@@ -14,7 +14,7 @@ import { scanLockFiles } from '../src/sbom/lockfiles.js';
 import { scanTerraform } from '../src/sbom/terraform.js';
 import { scanHelmfile } from '../src/sbom/helmfile.js';
 import type { ScanResult } from '../src/sbom/model.js';
-import { alternate, median, report, s, timeMsAsync, timeProcess } from './lib/figures.js';
+import { alternate, INSTALL_ENV, median, report, s, timeMsAsync, timeProcess } from './lib/figures.js';
 import { generateNpmLock } from '../test/helpers/npm-lock.js';
 import { sbomOfProject } from './lib/sbom-path.mjs';
 
@@ -38,7 +38,7 @@ async function scan(project: string): Promise<ScanResult> {
 function installCdxgen(): string | undefined {
   const prefix = mkdtempSync(join(tmpdir(), 'cdxgen-'));
   try {
-    execFileSync('npm', ['install', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', '@cyclonedx/cdxgen'], { stdio: 'ignore', timeout: 600_000 });
+    execFileSync('npm', ['install', '--prefix', prefix, '--ignore-scripts', '--no-audit', '--no-fund', '@cyclonedx/cdxgen'], { stdio: 'ignore', timeout: 600_000, env: INSTALL_ENV });
     const bin = join(prefix, 'node_modules/.bin/cdxgen');
     return existsSync(bin) ? bin : undefined;
   } catch {

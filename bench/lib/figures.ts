@@ -5,6 +5,21 @@
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 
+/**
+ * The environment as it was before the benchmarks changed it: for installing peers (npm may need the
+ * machine's certificates), never for a timed process.
+ */
+export const INSTALL_ENV: NodeJS.ProcessEnv = { ...process.env };
+/**
+ * Every timed process starts without `NODE_EXTRA_CA_CERTS`. With it, each Node process parses that
+ * file's certificates before it runs anything: with a system bundle of some 140 certificates that is
+ * about four fifths of `node -e 0`, which would make every figure measured against Node's start-up
+ * look better than it is on a machine without it. The timed commands need no certificates (local
+ * registries and layouts, no TLS). Deleted from this process's environment, which every child inherits.
+ */
+export const EXTRA_CA_CERTS_REMOVED = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+delete process.env.NODE_EXTRA_CA_CERTS;
+
 export interface Figure {
   /** Stable key, e.g. `rollout.chain`: the README table keeps one row per key. */
   id: string;
