@@ -46,6 +46,8 @@ const LAZY_BUILTINS = [
   { name: 'node:child_process', importer: /[\\/]node_modules[\\/]commander[\\/]/ },
   { name: 'node:fs/promises', importer: /./ },
   { name: 'node:os', importer: /./ },
+  { name: 'node:stream', importer: /./ },
+  { name: 'node:stream/promises', importer: /./ },
   { name: 'node:worker_threads', importer: /./ },
 ];
 const lazyBuiltins = {

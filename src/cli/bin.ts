@@ -4,19 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { helpKey, helpWidth, HELP_WIDTH } from './help.js';
 import { cacheForCommand, loadBundle } from './bundle.js';
+import { standardOutput } from './stdio.js';
 
-// A reader that stops early (`atmos deployment history d | head -3`) closes the pipe: what follows
-// is written nowhere, quietly, and the command still runs to its end (a rollout still records what it
-// did) and exits with its own code. Any other error on stdout stays an error.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-});
+// Node's streams only on a terminal (stdio.ts). A reader that stops early (`atmos deployment history
+// d | head -3`) closes the pipe: what follows is written nowhere, quietly, and the command still runs
+// to its end (a rollout still records what it did) and exits with its own code. Any other error on
+// stdout or stderr stays an error.
+const stdout = standardOutput(1, () => process.stdout);
+const stderr = standardOutput(2, () => process.stderr);
 
 const argv = process.argv.slice(2);
 const help = renderedHelp(argv);
 if (help !== undefined) {
   // A pure help request: the text the build rendered through main() (help.ts says when it applies).
-  process.stdout.write(help);
+  stdout.write(help);
 } else {
   void run();
 }
@@ -29,8 +30,8 @@ async function run(): Promise<void> {
     argv,
     env: process.env,
     cwd: process.cwd(),
-    stdout: process.stdout,
-    stderr: process.stderr,
+    stdout,
+    stderr,
     get stdin() {
       return process.stdin;
     },
@@ -39,7 +40,7 @@ async function run(): Promise<void> {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(bugReport(error, process.argv.includes('-v') || process.argv.includes('--verbose')));
+      stderr.write(bugReport(error, process.argv.includes('-v') || process.argv.includes('--verbose')));
       process.exitCode = 1;
     },
   );
@@ -47,7 +48,7 @@ async function run(): Promise<void> {
 
 function renderedHelp(args: string[]): string | undefined {
   const key = helpKey(args);
-  if (key === undefined || helpWidth(process.stdout) !== HELP_WIDTH) return undefined;
+  if (key === undefined || helpWidth(stdout) !== HELP_WIDTH) return undefined;
   try {
     return (JSON.parse(readFileSync(new URL('./help.json', import.meta.url), 'utf8')) as Record<string, string>)[key];
   } catch {

@@ -1,7 +1,8 @@
 // What every command receives instead of touching process globals: where it runs, its streams,
 // output preferences, a clock and a logger. Tests build one with their own values.
-import type { Readable, Writable } from 'node:stream';
-import pc from 'picocolors';
+import type { Readable } from 'node:stream';
+import type { TextOutput } from './stdio.js';
+import { createColors } from './colors.js';
 import type { Logger } from '../util/logger.js';
 
 export type OutputFormat = string; // table | json | yaml, or a command-specific format
@@ -10,8 +11,8 @@ export interface CommandContext {
   /** Repository directory (after -C / ATMOS_BASE_PATH). */
   cwd: string;
   env: NodeJS.ProcessEnv;
-  stdout: Writable;
-  stderr: Writable;
+  stdout: TextOutput;
+  stderr: TextOutput;
   stdin: Readable;
   /** stdout is a terminal (progress lines, tables by default). */
   isTTY: boolean;
@@ -30,8 +31,8 @@ export interface CommandContext {
   signal: AbortSignal;
 }
 
-export function createLogger(stderr: Writable, options: { quiet: boolean; verbose: boolean; color: boolean }): Logger {
-  const colors = pc.createColors(options.color);
+export function createLogger(stderr: TextOutput, options: { quiet: boolean; verbose: boolean; color: boolean }): Logger {
+  const colors = createColors(options.color);
   return {
     info: (message) => {
       if (!options.quiet) stderr.write(`${message}\n`);

@@ -3,12 +3,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pc from 'picocolors';
+import { createColors } from './colors.js';
 import { createLogger, type CommandContext } from './context.js';
 import { plainOutput } from './progress.js';
 import { deploymentCommands, vendorCommands, type CommandSpec } from './commands/index.js';
 import { errorAnnotations, inGithubActions } from './github.js';
 import { helpWidth } from './help.js';
+import type { TextOutput } from './stdio.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
 import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
@@ -17,8 +18,8 @@ export interface MainIO {
   argv: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
-  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stdout: TextOutput;
+  stderr: TextOutput;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   /** The clock commands read (default: the system's). */
   now?: () => Date;
@@ -165,7 +166,7 @@ export async function main(io: MainIO): Promise<number> {
 }
 
 export function formatError(error: AtmosError, cwd: string, color = false): string {
-  const c = pc.createColors(color);
+  const c = createColors(color);
   const where = (location?: SourceLocation) => (location ? `${formatLocationFrom(location, cwd)}: ` : '');
   const lines: string[] = [];
   const label = c.red(`error[${error.code}]:`);

@@ -3,11 +3,11 @@
 // work, redrawn in place with its step and elapsed time (like terraform's "[20s elapsed]"), under the
 // lines that stay (finished components, warnings, `-v` output). Elsewhere (pipes, CI, NO_COLOR,
 // TERM=dumb, tests): one timestamped line per event, never an escape code.
-import { Writable } from 'node:stream';
-import pc from 'picocolors';
+import { createColors } from './colors.js';
 import { createLogger, type CommandContext } from './context.js';
 import { formatBytes } from './commands/vendor-shared.js';
 import type { Logger } from '../util/logger.js';
+import type { TextOutput } from './stdio.js';
 import type { BuildProgress, LayerProgress } from '../build/index.js';
 import type { VendorFetch, VendorProgress } from '../vendor/index.js';
 import type { LockFileProgress } from '../sbom/index.js';
@@ -42,8 +42,8 @@ export interface LiveView {
   step(key: string, step: string): void;
   /** The component's running line goes away (print its finished line with `print`). */
   done(key: string): void;
-  /** A stream whose writes go through `print`: the logger and prompts write to it while the view is shown. */
-  stream: Writable;
+  /** An output whose writes go through `print`: the logger and prompts write to it while the view is shown. */
+  stream: TextOutput;
   /** Removes the running lines and stops redrawing. */
   stop(): void;
 }
@@ -52,9 +52,10 @@ export interface LiveView {
  * The live view on `stream` (a terminal), redrawn every second so elapsed times move. log-update is
  * loaded here, only when a terminal shows it, so other commands do not pay for it at start-up.
  */
-export async function liveView(stream: Writable, options: { now: () => Date; decorate?: (key: string) => string }): Promise<LiveView> {
+export async function liveView(stream: TextOutput, options: { now: () => Date; decorate?: (key: string) => string }): Promise<LiveView> {
   const { createLogUpdate } = await import('log-update');
-  const frame = createLogUpdate(stream);
+  // log-update writes, and reads a terminal's width and height (`columns`, `rows`): all it asks of a stream.
+  const frame = createLogUpdate(stream as NodeJS.WritableStream);
   const running = new Map<string, { step: string; since: Date }>();
   const decorate = options.decorate ?? ((line: string) => line);
   const draw = () => {
@@ -86,12 +87,12 @@ export async function liveView(stream: Writable, options: { now: () => Date; dec
       running.delete(key);
       draw();
     },
-    stream: new Writable({
-      write(chunk: Buffer | string, _encoding, callback) {
-        print(chunk.toString());
-        callback();
+    stream: {
+      write: (chunk) => {
+        print(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+        return true;
       },
-    }),
+    },
     stop: () => {
       clearInterval(timer);
       running.clear();
@@ -106,7 +107,7 @@ export interface ProgressOutput {
   /** The live view, when lines are redrawn (see animates). */
   live?: LiveView;
   /** Text for people: above the running lines on a terminal, else stderr. */
-  err: Writable;
+  err: TextOutput;
   /** The logger writing to `err`. */
   log: Logger;
   /** A line that stays: as it is on a terminal, after its ISO time elsewhere; nothing with -q. */
@@ -125,7 +126,7 @@ export interface ProgressOutput {
 
 /** The progress output of a command: one renderer for rollout, build, vendor and SBOM work. */
 export async function openProgress(ctx: CommandContext, options: { animate?: boolean } = {}): Promise<ProgressOutput> {
-  const colors = pc.createColors(ctx.color);
+  const colors = createColors(ctx.color);
   const live = (options.animate ?? true) && animates(ctx) ? await liveView(ctx.stderr, { now: ctx.now, decorate: (text) => `${colors.cyan('◌')} ${text}` }) : undefined;
   const err = live?.stream ?? ctx.stderr;
   const line = (text: string) => {

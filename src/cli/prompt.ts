@@ -1,6 +1,7 @@
 // The terminal side of a question a command asks (the rollout's [y/N] approval): the policy in plan/
 // decides when to ask and what the answer means; this writes the question and reads the answer.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { TextOutput } from './stdio.js';
 import type { Prompt } from '../plan/approval.js';
 
 /** Reads one line from `stdin` (without closing it); an empty one when `signal` aborts (Ctrl-C). */
@@ -30,7 +31,7 @@ export function readLine(stdin: Readable, signal?: AbortSignal): Promise<string>
 }
 
 /** A prompt on the terminal: the question on stderr, the answer one line of stdin (none after Ctrl-C). */
-export function terminalPrompt(stdin: Readable, stderr: Writable, signal?: AbortSignal): Prompt {
+export function terminalPrompt(stdin: Readable, stderr: TextOutput, signal?: AbortSignal): Prompt {
   return (question) => {
     stderr.write(question);
     return readLine(stdin, signal);

@@ -1,7 +1,7 @@
 // `atmos deployment rollout <d> --target t`: applies a deployment's components (SPEC 6), with progress
 // lines on stderr, a closing summary, `--format json` on stdout and a GitHub Actions step summary.
 import { relative } from 'node:path';
-import pc from 'picocolors';
+import { createColors, type Colors } from '../colors.js';
 import type { CommandContext } from '../context.js';
 import { configError, policyError } from '../../util/errors.js';
 import { renderTable } from '../output.js';
@@ -59,7 +59,7 @@ export async function run(args: string[], options: Record<string, unknown>, ctx:
   const { live, err, log, line } = out;
   // Just-in-time vendoring shows the sources it fetches like `vendor pull` does.
   const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log, vendorProgress: vendorProgress(out), offline: flags.offline });
-  const colors = pc.createColors(ctx.color);
+  const colors = createColors(ctx.color);
   const root = ws.config.root;
   const show = (path: string) => relative(ctx.cwd, path) || '.';
   const mark: Record<ComponentResult['status'], string> = {
@@ -296,7 +296,7 @@ const SYMBOL: Record<ResourceChange['action'], string> = { create: '+', update: 
  * again at the end, so it cannot scroll by unseen. `--plan` prints it, and the question before a
  * rollout on a terminal follows it.
  */
-function changesView(result: RolloutResult, colors: ReturnType<typeof pc.createColors>): string {
+function changesView(result: RolloutResult, colors: Colors): string {
   const out: string[] = [];
   const destroyed: string[] = [];
   const paint = (action: ResourceChange['action'], text: string) =>
