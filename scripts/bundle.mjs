@@ -33,42 +33,47 @@ const moduleUrl = {
   },
 };
 
-// Node modules that a command may never use are loaded on first use in the bundle, so that a command
+// Modules that a command may never use are loaded on first use in the bundle, so that a command
 // that does not use them (describe, most often) never loads them:
 // - node:child_process, which commander requires when it is loaded for executable subcommands (the
 //   CLI has none);
-// - node:fs/promises (with the readline and stream modules it loads), node:os and node:worker_threads
-//   (which layers use only for more than one segment), which our modules import for work that only
-//   some commands do.
+// - node:fs/promises (with the readline and stream modules it loads), node:os, node:stream and
+//   node:worker_threads (which layers use only for more than one segment), which our modules import
+//   for work that only some commands do;
+// - the yaml package (bundled), whose many modules' top levels take a few milliseconds to run: our
+//   plain-YAML reader reads the stack files most repositories have without it, and only other YAML
+//   and YAML output need it.
 // The stand-in has the module's exports as getters, read at each use (esbuild calls an imported
 // function as a property of the module), so a value is the module's own.
-const LAZY_BUILTINS = [
+const LAZY_MODULES = [
   { name: 'node:child_process', importer: /[\\/]node_modules[\\/]commander[\\/]/ },
   { name: 'node:fs/promises', importer: /./ },
   { name: 'node:os', importer: /./ },
   { name: 'node:stream', importer: /./ },
   { name: 'node:stream/promises', importer: /./ },
   { name: 'node:worker_threads', importer: /./ },
+  { name: 'yaml', importer: new RegExp(`^${join(root, 'dist').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/]`) },
 ];
-const lazyBuiltins = {
-  name: 'lazy-builtins',
+const lazyModules = {
+  name: 'lazy-modules',
   setup(b) {
     // The filter names exactly the listed modules.
-    const names = LAZY_BUILTINS.map((lazy) => lazy.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    const names = LAZY_MODULES.map((lazy) => lazy.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
     b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, ({ path, importer, namespace }) =>
       // The stand-in's own require is of the module itself.
-      namespace !== 'lazy-builtin' && LAZY_BUILTINS.some((lazy) => lazy.name === path && lazy.importer.test(importer))
-        ? { path, namespace: 'lazy-builtin' }
+      namespace !== 'lazy-getters' && LAZY_MODULES.some((lazy) => lazy.name === path && lazy.importer.test(importer))
+        ? { path, namespace: 'lazy-getters' }
         : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => {
-      const names = Object.keys(createRequire(import.meta.url)(path)).filter((name) => name !== 'default');
+    b.onLoad({ filter: /.*/, namespace: 'lazy-getters' }, ({ path }) => {
+      const names = Object.keys(createRequire(join(root, 'package.json'))(path)).filter((name) => name !== 'default' && name !== '__esModule');
       const contents = [
         'let real;',
         `const load = () => (real ??= require(${JSON.stringify(path)}));`,
         `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
       ].join('\n');
-      return { contents, loader: 'js' };
+      // A package is resolved from the project, as its importers would have.
+      return { contents, loader: 'js', resolveDir: root };
     });
   },
 };
@@ -168,7 +173,7 @@ const result = await build({
   ...common,
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
-  plugins: [moduleUrl, lazyBuiltins, lazyStartUp],
+  plugins: [moduleUrl, lazyModules, lazyStartUp],
   // import() lowered to require(), because a script run by node:vm cannot import() without an
   // experimental flag.
   supported: { 'dynamic-import': false },

@@ -15,20 +15,20 @@ export interface TextOutput {
 }
 
 /**
- * stdout (fd 1) or stderr (fd 2). `stream` gives Node's stream for it, asked for only on a character
- * device or when a write would block (a descriptor another process set non-blocking, its reader slow):
- * from then on every write goes through the stream, which waits for the reader. A reader that has
- * gone (EPIPE: `atmos deployment history d | head -3`) gets nothing more, quietly, and the command
- * runs to its end; any other error is thrown.
+ * stdout (fd 1) or stderr (fd 2), written with `write` (fs.writeSync; a test gives its own). `stream`
+ * gives Node's stream for it, asked for only on a character device or when a write would block (a
+ * descriptor another process set non-blocking, its reader slow): from then on every write goes
+ * through the stream, which waits for the reader. A reader that has gone (`atmos deployment history d
+ * | head -3`) gets nothing more, quietly, and the command runs to its end; any other error is thrown.
  */
-export function standardOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): TextOutput {
+export function standardOutput(fd: number, stream: () => NodeJS.WriteStream, write: typeof writeSync = writeSync): TextOutput {
   let direct: boolean;
   try {
     direct = !fstatSync(fd).isCharacterDevice();
   } catch {
     direct = false; // closed or unknown: Node's stream decides what that means
   }
-  if (!direct) return ignoringEpipe(stream());
+  if (!direct) return ignoringReaderGone(stream());
   let fallback: NodeJS.WriteStream | undefined;
   let gone = false;
   return {
@@ -38,15 +38,15 @@ export function standardOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): Tex
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       for (let at = 0; at < bytes.length; ) {
         try {
-          at += writeSync(fd, bytes, at);
+          at += write(fd, bytes, at);
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'EPIPE') {
+          if (readerGone(code)) {
             gone = true;
             return true;
           }
           if (code !== 'EAGAIN') throw error;
-          fallback = ignoringEpipe(stream());
+          fallback = ignoringReaderGone(stream());
           return fallback.write(bytes.subarray(at));
         }
       }
@@ -55,10 +55,18 @@ export function standardOutput(fd: 1 | 2, stream: () => NodeJS.WriteStream): Tex
   };
 }
 
+/**
+ * The reader has gone: the far end of a pipe (EPIPE) or of a socket (ECONNRESET when it closed with
+ * data unread, as a process that spawned the CLI with a pipe does) is closed.
+ */
+function readerGone(code: string | undefined): boolean {
+  return code === 'EPIPE' || code === 'ECONNRESET';
+}
+
 /** Node's stream, with the same rule for a reader that has gone. */
-function ignoringEpipe(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+function ignoringReaderGone(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    if (!readerGone(error.code)) throw error;
   });
   return stream;
 }
