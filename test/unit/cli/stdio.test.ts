@@ -1,12 +1,13 @@
-// The CLI's stdout and stderr (src/cli/stdio.ts): to a pipe or a file each write goes to the file
-// descriptor at once, without Node's stream modules; nothing is lost or reordered when the descriptor
-// is non-blocking and its reader slow; a reader that has gone is not an error. Each case runs the built
-// module in a child process, whose descriptors are the ones under test.
+// The CLI's stdout and stderr (src/cli/stdio.ts): to a pipe, a socket or a file each write goes to the
+// file descriptor at once, without Node's stream modules; nothing is lost or reordered when the
+// descriptor is non-blocking and its reader slow; a reader that has gone is not an error. Each case
+// runs the built module in a child process, whose descriptors are the ones under test (what Node calls
+// a 'pipe' for a child's stdio is a socket; a shell pipe is a pipe).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, type writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createColors } from '../../../src/cli/colors.js';
 import { standardOutput } from '../../../src/cli/stdio.js';
 import { tempDir } from '../../helpers/repo.js';
@@ -29,8 +30,15 @@ const expected = (lines: number) => Array.from({ length: lines }, (_, i) => `lin
 const run = (script: string) => ['--input-type=module', '-e', `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);\n${script}`];
 
 describe('standardOutput', () => {
-  it('to a pipe: every write in order, and no stream module loaded', () => {
+  it('to a socket: every write in order, and no stream module loaded', () => {
     const r = spawnSync(process.execPath, run(writer(1000)), { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(expected(1000));
+    expect(r.stderr).toBe('loaded: \n');
+  });
+
+  it('to a shell pipe: the same', () => {
+    const r = spawnSync('sh', ['-c', '"$NODE" --input-type=module -e "$SCRIPT" | cat'], { encoding: 'utf8', env: { ...process.env, NODE: process.execPath, SCRIPT: run(writer(1000))[2] } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toBe(expected(1000));
     expect(r.stderr).toBe('loaded: \n');
@@ -49,9 +57,9 @@ describe('standardOutput', () => {
     expect(readFileSync(file, 'utf8')).toBe(expected(1000));
   });
 
-  it('a non-blocking pipe whose reader waits: nothing lost or reordered', async () => {
-    // Making process.stdout first sets the pipe non-blocking (as a Node process sharing the pipe
-    // would); the pipe holds far less than is written while the reader is paused, so a write would block.
+  it('a non-blocking socket whose reader waits: nothing lost or reordered', async () => {
+    // Making process.stdout first sets the socket non-blocking (as a Node process sharing it would);
+    // it holds far less than is written while the reader is paused, so a write would block.
     const lines = 100_000;
     const child = spawn(process.execPath, run(writer(lines, 'process.stdout;')), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pause();
@@ -92,7 +100,9 @@ describe('standardOutput', () => {
 
   // What the kernel answers depends on timing (a socket closed with data unread gives ECONNRESET, else
   // EPIPE), so each answer is also given directly.
-  const fileFd = () => openSync(join(tempDir(), 'out'), 'w');
+  const fds: number[] = [];
+  const fileFd = () => fds[fds.push(openSync(join(tempDir(), 'out'), 'w')) - 1]!;
+  afterAll(() => fds.forEach((fd) => closeSync(fd)));
   const failing = (...codes: string[]) => {
     const calls: number[] = [];
     const write = ((_fd: number, bytes: Uint8Array, at: number) => {
