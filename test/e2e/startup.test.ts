@@ -157,7 +157,7 @@ describe('atmos deployment describe', () => {
     }
   });
 
-  it('loads no package besides the bundle (commander, picocolors and yaml are in it): no schema validator, SBOM, archive or build libraries', async () => {
+  it('loads no package besides the bundle (commander and yaml are in it): no schema validator, SBOM, archive or build libraries', async () => {
     const result = await packagesLoaded(['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'], repo);
     expect(result.code).toBe(0);
     expect(result.packages).toEqual([]);
