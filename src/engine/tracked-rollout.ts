@@ -277,7 +277,7 @@ export async function workspaceAt(
   linkSnapshotData(dir, top, rel);
   const configFile = ws.config.configFile ? join(root, relative(ws.config.root, ws.config.configFile)) : undefined;
   // The snapshot has no .git: an upward search would find the repository itself.
-  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline, search: false, ...(vendor ? { vendor } : {}) });
+  const opened = await openWorkspace({ cwd: root, configFile, env: ws.env, offline: ws.offline, search: false, ...ws.reports, ...(vendor ? { vendor } : {}) });
   opened.snapshot = { commit, dir };
   return opened;
 }

@@ -25,6 +25,8 @@ export interface Workspace {
    * working tree: builds list that commit's tree and record that commit.
    */
   snapshot?: { commit: string; dir: string };
+  /** Where its vendoring reports (WorkspaceOptions): a workspace of another commit reports the same way. */
+  reports?: Pick<WorkspaceOptions, 'log' | 'vendorProgress'>;
 }
 
 export type VendorHook = (
@@ -159,7 +161,8 @@ export interface ResolvedTarget {
 
 export async function openWorkspace(options: WorkspaceOptions): Promise<Workspace> {
   const config = await loadAtmosConfig(options);
-  const ws: Workspace = { config, env: options.env, files: new FileCache(), ...(options.offline ? { offline: true } : {}) };
+  const reports = { ...(options.log ? { log: options.log } : {}), ...(options.vendorProgress ? { vendorProgress: options.vendorProgress } : {}) };
+  const ws: Workspace = { config, env: options.env, files: new FileCache(), reports, ...(options.offline ? { offline: true } : {}) };
   if (options.vendor !== false) {
     const log = options.log ?? {
       info: () => {},

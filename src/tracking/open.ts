@@ -31,7 +31,7 @@ interface OpenOptions {
 export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions & { read: true }): Promise<OpenedDeployment<ReadTracking>>;
 export async function openDeployment(ctx: OpenContext, name: string, options?: OpenOptions): Promise<OpenedDeployment>;
 export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions = {}): Promise<OpenedDeployment<ReadTracking>> {
-  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, offline: options.offline });
+  const ws = await openWorkspace({ cwd: ctx.cwd, configFile: ctx.configFile, env: ctx.env, log: ctx.log, offline: options.offline });
   // Asked now, answered while the deployment file is read: the remotes (read only; openTracking fetches).
   const probe = new GitRepo(ws.config.root, { env: ctx.env });
   probe.remotes().catch(() => {});
