@@ -45,6 +45,8 @@ const moduleUrl = {
 //   and YAML output need it.
 // The stand-in has the module's exports as getters, read at each use (esbuild calls an imported
 // function as a property of the module), so a value is the module's own.
+/** `text` as a regular expression matching exactly it. */
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const LAZY_MODULES = [
   { name: 'node:child_process', importer: /[\\/]node_modules[\\/]commander[\\/]/ },
   { name: 'node:fs/promises', importer: /./ },
@@ -52,13 +54,13 @@ const LAZY_MODULES = [
   { name: 'node:stream', importer: /./ },
   { name: 'node:stream/promises', importer: /./ },
   { name: 'node:worker_threads', importer: /./ },
-  { name: 'yaml', importer: new RegExp(`^${join(root, 'dist').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[\\\\/]`) },
+  { name: 'yaml', importer: new RegExp(`^${escapeRegExp(join(root, 'dist'))}[\\\\/]`) },
 ];
 const lazyModules = {
   name: 'lazy-modules',
   setup(b) {
     // The filter names exactly the listed modules.
-    const names = LAZY_MODULES.map((lazy) => lazy.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    const names = LAZY_MODULES.map((lazy) => escapeRegExp(lazy.name));
     b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, ({ path, importer, namespace }) =>
       // The stand-in's own require is of the module itself.
       namespace !== 'lazy-getters' && LAZY_MODULES.some((lazy) => lazy.name === path && lazy.importer.test(importer))

@@ -9,9 +9,8 @@ import { standardOutput } from './stdio.js';
 // Node's streams only on a terminal (stdio.ts). A reader that stops early (`atmos deployment history
 // d | head -3`) closes the pipe: what follows is written nowhere, quietly, and the command still runs
 // to its end (a rollout still records what it did) and exits with its own code. Any other error on
-// stdout or stderr stays an error.
+// stdout or stderr stays an error. stderr is opened by a command that runs (help writes none).
 const stdout = standardOutput(1, () => process.stdout);
-const stderr = standardOutput(2, () => process.stderr);
 
 const argv = process.argv.slice(2);
 const help = renderedHelp(argv);
@@ -23,6 +22,7 @@ if (help !== undefined) {
 }
 
 async function run(): Promise<void> {
+  const stderr = standardOutput(2, () => process.stderr);
   // The bundle with its code cache where the build made one (bundle.ts), else the modules themselves.
   // Either cache gives the same result; the other one only takes longer.
   const { bugReport, main } = loadBundle({ caches: cacheForCommand(argv) }) ?? (await import('./main.js'));
