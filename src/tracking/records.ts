@@ -3,6 +3,7 @@
 import { parse, stringify } from 'yaml';
 import { GitRepo, encodeComponent } from './git.js';
 import { configError } from '../util/errors.js';
+import { coreScalar } from '../util/plain-yaml.js';
 import type { CiContext } from './ci.js';
 
 export const API_VERSION = 'atmos.tools/v1alpha1';
@@ -149,38 +150,19 @@ export function parseRecord(text: string, start = 0): ParsedRecord | undefined {
   return { apiVersion: m[1]!.trim(), kind: m[2]!, fields: body as Record<string, unknown> };
 }
 
+/** A plain scalar on one line: no indicator first (`-` included: the full parser reads those), no comment. */
 const PLAIN = /^[^\s\-?:,[\]{}#&*!|>'"%@`][^#]*$/;
 /** What scalar answers for a value the simple reader does not read (the full parser then does). */
 const NOT_SIMPLE = Symbol('not simple');
 
-/** The words YAML's core schema reads as null and booleans, whatever their case variant. */
-const WORDS = new Map<string, unknown>([
-  ['null', null], ['Null', null], ['NULL', null],
-  ['true', true], ['True', true], ['TRUE', true],
-  ['false', false], ['False', false], ['FALSE', false],
-]);
-
+/** A value written on a line: a quoted string, or a plain scalar as YAML's core schema reads it. */
 function scalar(text: string): unknown {
   const first = text.charCodeAt(0);
   const last = text.charCodeAt(text.length - 1);
   // YAML drops a plain value's trailing blanks (and a quoted one ends with its quote).
   if (last === 32 || last === 9) return NOT_SIMPLE;
-  // Most values start with a letter (names, emails, statuses, most commit ids): of the rules below
-  // only null/true/false and the plain-string checks can apply to them.
-  if ((first >= 97 && first <= 122) || (first >= 65 && first <= 90)) {
-    if (text.length <= 5 && WORDS.has(text)) return WORDS.get(text);
-    return last === 58 || text.includes('#') || text.includes(': ') ? NOT_SIMPLE : text; // 58: `:`
-  }
-  if (first >= 48 && first <= 57) {
-    // A commit id (git_sha, rollback_of) often starts with a digit; YAML reads it as a number only when
-    // it is all digits, or digits, one `e` and digits (a float).
-    if ((text.length === 40 || text.length === 64) && COMMIT_ID.test(text)) return /^\d+(?:e\d+)?$/.test(text) ? NOT_SIMPLE : text;
-    // Our timestamps are strings to YAML 1.2.
-    if (/^\d{4}-\d{2}-\d{2}T[\d:]+Z$/.test(text)) return text;
-  }
-  if (text === '' || text === '~') return null;
-  if (/^-?(0|[1-9]\d{0,14})$/.test(text)) return Number(text);
-  if (text.startsWith('"')) {
+  if (first === 34) {
+    // `"`: JSON's escapes are YAML's (the full parser reads any other).
     try {
       const value = JSON.parse(text) as unknown;
       return typeof value === 'string' ? value : NOT_SIMPLE;
@@ -188,10 +170,11 @@ function scalar(text: string): unknown {
       return NOT_SIMPLE;
     }
   }
-  if (/^'([^']|'')*'$/.test(text)) return text.slice(1, -1).replace(/''/g, "'");
-  // Anything YAML could read as another type (floats, dates in 1.1, .inf…) goes to the full parser.
-  if (!PLAIN.test(text) || text.includes(': ') || text.endsWith(':') || /^[-+.\d]/.test(text)) return NOT_SIMPLE;
-  return text;
+  if (first === 39) return /^'([^']|'')*'$/.test(text) ? text.slice(1, -1).replace(/''/g, "'") : NOT_SIMPLE;
+  // Most values start with a letter (names, emails, statuses, commit ids): PLAIN's first character.
+  const plain = text === '' || ((first >= 97 && first <= 122) || (first >= 65 && first <= 90) ? !text.includes('#') : PLAIN.test(text));
+  if (!plain || last === 58 || text.includes(': ')) return NOT_SIMPLE; // 58: `:`
+  return coreScalar(text);
 }
 
 /** `[A-Za-z0-9_.\-/]`: a character of a record key after its first. */

@@ -43,9 +43,9 @@ const APOSTROPHE = 39;
 /**
  * What YAML 1.2's core schema makes of a plain scalar (as the full parser resolves it): null, a
  * boolean, an integer (decimal, `0o` octal, `0x` hex), a float (`.inf`, `.nan`, exponents), else the
- * string itself.
+ * string itself. The one statement of that rule: the record reader (tracking/records.ts) uses it too.
  */
-function coreScalar(text: string): unknown {
+export function coreScalar(text: string): unknown {
   if (text === '' || text === '~' || text === 'null' || text === 'Null' || text === 'NULL') return null;
   const first = text.charCodeAt(0);
   if (first === 116 || first === 84 || first === 102 || first === 70) {
@@ -55,6 +55,8 @@ function coreScalar(text: string): unknown {
   }
   // Every number starts with a digit, a sign or a dot.
   if (!((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46)) return text;
+  // Nor holds any character that none of the forms below has (a time, a path): one test, not six.
+  if (NOT_IN_A_NUMBER.test(text)) return text;
   if (/^0o[0-7]+$/.test(text)) return parseInt(text.substring(2), 8);
   if (/^[-+]?[0-9]+$/.test(text)) return parseInt(text, 10);
   if (/^0x[0-9a-fA-F]+$/.test(text)) return parseInt(text.substring(2), 16);
@@ -62,6 +64,9 @@ function coreScalar(text: string): unknown {
   if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/.test(text) || /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/.test(text)) return parseFloat(text);
   return text;
 }
+
+/** A character that no number of the core schema holds (digits, signs, `.`, `0o`, `0x` and hex digits, exponents, `inf`, `nan`). */
+const NOT_IN_A_NUMBER = /[^-+.0-9a-fA-FinoxIN]/;
 
 /** Characters that cannot start a plain scalar (YAML's indicators), `-`, `?` and `:` aside. */
 function isIndicator(c: number): boolean {

@@ -43,6 +43,10 @@ const CASES: [string, Record<string, unknown> | undefined][] = [
   ["n: 1.5\n", { n: 1.5 }],
   ["n: .inf\n", { n: Infinity }],
   ["n: +1\n", { n: 1 }],
+  // Every form of YAML 1.2's core schema numbers and null (read by the reader, as the full parser reads them).
+  ["n: 0x1f\nm: 0o17\nk: 1e5\nj: -4\ni: .NaN\nh: -.inf\ng: 0x\nf: 0o8\n", { n: 31, m: 15, k: 100000, j: -4, i: NaN, h: -Infinity, g: '0x', f: '0o8' }],
+  ["n: 1.\nm: .5\nk: 1e\nj: abc1\ni: 1a\nh: -x\n", { n: 1, m: 0.5, k: '1e', j: 'abc1', i: '1a', h: '-x' }],
+  ["e: Null\nf: TRUE\ng: nULL\nh: tRUE\n", { e: null, f: true, g: 'nULL', h: 'tRUE' }],
   ["t: 2024-01-01T00:00:00Z\n", { t: '2024-01-01T00:00:00Z' }],
   ["t: 2024-01-01\n", { t: '2024-01-01' }],
   ["t: 2024-01-01 00:00:00\n", { t: '2024-01-01 00:00:00' }],
