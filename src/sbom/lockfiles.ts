@@ -7,6 +7,7 @@ import { mergeScans, type ScanResult } from './model.js';
 import type { LockInput } from './readers/common.js';
 import { pypiName } from './readers/common.js';
 import { pyprojectDependencies } from './readers/manifests.js';
+import { decodeText } from '../util/text.js';
 
 const LOCK_FILES = [
   'package-lock.json',
@@ -86,7 +87,7 @@ async function findLockFiles(dir: string, recursive: boolean): Promise<string[]>
 
 async function readText(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return decodeText(await readFile(path));
   } catch {
     return undefined;
   }

@@ -14,6 +14,7 @@ import type { DeploymentRecord } from './records.js';
 import { NAME_RE } from '../model/types.js';
 import { gitCommonDir } from '../util/git-dir.js';
 import { packageVersion } from '../util/package.js';
+import { decodeText } from '../util/text.js';
 
 /**
  * Which rules the kept records were checked with: the package's version and this number, to raise
@@ -108,7 +109,7 @@ export class CheckedRecords {
     const file: TargetFile = { path, records: new Map(), given: new Set(), added: new Map() };
     let text: string;
     try {
-      text = readFileSync(path, 'utf8');
+      text = decodeText(readFileSync(path));
     } catch {
       return file;
     }

@@ -66,8 +66,8 @@ interface TagName {
   oid: string;
   target: string;
   component: string;
-  /** Sort key: `<YYYY-MM-DDTHH-MM-SSZ>` and the `.n` suffix. */
-  stamp: string;
+  /** Sort key: the name's `<YYYY-MM-DDTHH-MM-SSZ>` as the number YYYYMMDDHHMMSS (ordered as the text is), then the `.n` suffix. */
+  order: number;
   seq: number;
 }
 
@@ -118,18 +118,31 @@ function tagNames(deployment: string): (refname: string, oid: string) => TagName
     const segment = refname.slice(slash1 + 1, slash2);
     let component = decoded.get(segment);
     if (component === undefined) decoded.set(segment, (component = decodeComponent(segment)));
-    return { ref: refname, oid, target: refname.slice(tagPrefix.length, slash1), component, stamp: refname.slice(slash2 + 1, slash2 + 21), seq };
+    return { ref: refname, oid, target: refname.slice(tagPrefix.length, slash1), component, order: stampOrder(refname, slash2 + 1), seq };
   };
+}
+
+/**
+ * The digits of the deployment time at `at` in a tag name (checked by stampSeq) as one number: two
+ * numbers compare as the times' texts do, and a sort of thousands of tags compares numbers, not strings.
+ */
+function stampOrder(name: string, at: number): number {
+  let order = 0;
+  for (let i = at; i < at + 19; i++) {
+    const digit = name.charCodeAt(i) - 48;
+    if (digit >= 0 && digit <= 9) order = order * 10 + digit;
+  }
+  return order;
 }
 
 /** The time a tag's name says (only the --since/--until filters need it). */
 function tagTime(tag: TagName): number {
-  const s = tag.stamp;
+  const s = tag.ref.slice(tag.ref.lastIndexOf('/') + 1);
   return Date.parse(`${s.slice(0, 13)}:${s.slice(14, 16)}:${s.slice(17, 19)}Z`);
 }
 
 function newestFirst(a: TagName, b: TagName): number {
-  return a.stamp === b.stamp ? b.seq - a.seq : a.stamp < b.stamp ? 1 : -1;
+  return a.order === b.order ? b.seq - a.seq : b.order - a.order;
 }
 
 /** Reads the objects of `oids` not read yet into `objects`, with one cat-file --batch. */

@@ -2,11 +2,11 @@
 // "Start-up"): `<name>.cjs` with `<name>.cache` beside it. The cache is an optimization only: V8 checks
 // it against its own version, its flags and the source, and compiles the source as usual when it does
 // not match.
-import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
+import { decodeText } from '../util/text.js';
 
 export interface CachedScript {
   /** What the file put in `module.exports`. */
@@ -34,8 +34,7 @@ export function runCached(file: string, options: { cache?: boolean; cacheFile?: 
   } catch {
     return undefined;
   }
-  // The build writes the bundle as plain ASCII, which as latin1 needs no decoding; any other text is UTF-8.
-  const source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+  const source = decodeText(bytes);
   let cachedData: Buffer | undefined;
   if (options.cache !== false) {
     try {

@@ -2,6 +2,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { loadYaml, type LoadYamlOptions } from './yaml.js';
 import { configError } from './errors.js';
+import { decodeText } from './text.js';
 
 /** Configuration files larger than this are refused before they are read. */
 const MAX_CONFIG_FILE_BYTES = 4 * 1024 * 1024;
@@ -27,7 +28,7 @@ export function readConfigText(path: string): string {
   } finally {
     closeSync(fd);
   }
-  const text = bytes.toString('utf8');
+  const text = decodeText(bytes);
   // Where decoding put a replacement character that the file did not hold (EF BF BD), a byte was not UTF-8.
   for (let at = text.indexOf('\uFFFD'); at >= 0; at = text.indexOf('\uFFFD', at + 1)) {
     const offset = Buffer.byteLength(text.slice(0, at));
