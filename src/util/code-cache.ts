@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
-import { decodeText } from '../util/text.js';
+import { decodeText } from './text.js';
 
 export interface CachedScript {
   /** What the file put in `module.exports`. */
