@@ -7,6 +7,7 @@ import { finalizeComponent, type RuntimeValues } from '../model/index.js';
 import { AtmosError, stepError } from '../util/errors.js';
 import { exec, findOnPath, tailLines, type ExecOptions, type ExecResult } from '../util/exec.js';
 import type { Logger } from '../util/logger.js';
+import { decodeText } from '../util/text.js';
 import { addSensitiveValues, REDACTED, Redactor } from './sensitive.js';
 import { outputInputs } from '../model/terraform-variables.js';
 import { backendTypeOf, LOCAL_BACKEND, stateAddress, stateDirectory, terraformWorkspace } from '../model/state-address.js';
@@ -359,7 +360,7 @@ async function localStateOutputs(component: ResolvedComponent, ctx: RunnerContex
   // The state file of the component's workspace, by the one rule that says where a state is.
   const file = stateAddress(component, ctx, ctx.env).address;
   try {
-    const state = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown; outputs?: unknown };
+    const state = JSON.parse(decodeText(await readFile(file))) as { version?: unknown; outputs?: unknown };
     if (state.version !== 4 || !state.outputs || typeof state.outputs !== 'object' || Array.isArray(state.outputs)) return undefined;
     return state.outputs as TerraformOutputsJson;
   } catch {
