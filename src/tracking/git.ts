@@ -58,6 +58,17 @@ export function stampSeq(name: string, at: number): number | undefined {
   return Number(name.slice(at + 21));
 }
 
+/**
+ * The digits of a deployment time at `at` in a tag name (one stampSeq accepted) as one number,
+ * YYYYMMDDHHMMSS: two numbers compare as the times' texts do, so a sort of thousands of tags compares
+ * numbers, not strings.
+ */
+export function stampOrder(name: string, at: number): number {
+  let order = 0;
+  for (let i = 0; i < 20; i++) if (STAMP_SHAPE.charCodeAt(i) === 42) order = order * 10 + name.charCodeAt(at + i) - 48;
+  return order;
+}
+
 /** `2025-01-22T12:00:00.123Z` → `2025-01-22T12-00-00Z` (the tag timestamp of SPEC 8). */
 export function tagTimestamp(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');

@@ -1,6 +1,6 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
-import { GitRepo, decodeComponent, encodeComponent, stampSeq, type CatFileObject } from './git.js';
+import { GitRepo, decodeComponent, encodeComponent, stampOrder, stampSeq, type CatFileObject } from './git.js';
 import { checkDeploymentTag, checkNamedBy, type DeploymentRecord, type DeploymentStatus } from './records.js';
 import { CheckedRecords } from './checked-records.js';
 import { configError } from '../util/errors.js';
@@ -120,19 +120,6 @@ function tagNames(deployment: string): (refname: string, oid: string) => TagName
     if (component === undefined) decoded.set(segment, (component = decodeComponent(segment)));
     return { ref: refname, oid, target: refname.slice(tagPrefix.length, slash1), component, order: stampOrder(refname, slash2 + 1), seq };
   };
-}
-
-/**
- * The digits of the deployment time at `at` in a tag name (checked by stampSeq) as one number: two
- * numbers compare as the times' texts do, and a sort of thousands of tags compares numbers, not strings.
- */
-function stampOrder(name: string, at: number): number {
-  let order = 0;
-  for (let i = at; i < at + 19; i++) {
-    const digit = name.charCodeAt(i) - 48;
-    if (digit >= 0 && digit <= 9) order = order * 10 + digit;
-  }
-  return order;
 }
 
 /** The time a tag's name says (only the --since/--until filters need it). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { GitRepo, allocateTagName, decodeComponent, encodeComponent, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
+import { GitRepo, allocateTagName, decodeComponent, encodeComponent, stampOrder, stampSeq, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
 import { AtmosError } from '../../../src/util/errors.js';
 import { git, gitShim, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
@@ -335,5 +335,17 @@ describe('a fetch where the remote has other tags under names this clone uses', 
       for (const ref of git(dir, 'for-each-ref', '--format=%(refname)', 'refs/tags/atmos/deployments/d/', 'refs/tags/atmos/builds/d/').split('\n').filter(Boolean)) git(dir, 'update-ref', '-d', ref);
       removeDir(remote);
     }
+  });
+});
+
+describe('deployment times in tag names', () => {
+  it('reads a name\'s time as a number that orders as the text does, and its .n', () => {
+    const stamps = ['2024-12-31T23-59-59Z', '2025-01-01T00-00-00Z', '2025-01-01T00-00-01Z', '2025-01-10T09-00-00Z', '2025-10-01T00-00-00Z', '1999-01-01T00-00-00Z'];
+    const prefix = 'refs/tags/atmos/deployments/d/t/c/';
+    expect(stampOrder(`${prefix}2025-01-22T12-00-00Z.3`, prefix.length)).toBe(20250122120000);
+    expect(stampSeq(`${prefix}2025-01-22T12-00-00Z.3`, prefix.length)).toBe(3);
+    const byText = [...stamps].sort();
+    const byNumber = [...stamps].sort((a, b) => stampOrder(prefix + a, prefix.length) - stampOrder(prefix + b, prefix.length));
+    expect(byNumber).toEqual(byText);
   });
 });
