@@ -71,11 +71,11 @@ export async function shareSbomNote(
   const { pushNotes, sharingRemote } = await import('../tracking/recorder.js');
   const remote = await sharingRemote(ws, repo);
   if (!remote) return;
-  const { sbomNoteRef, sbomPartRefPrefix } = await import('../sbom/index.js');
+  const { sbomNoteRefs } = await import('../sbom/index.js');
   try {
-    // A note over 10 MB is stored in parts, each in its own notes ref: they travel with it.
-    const parts = (await repo.forEachRef([sbomPartRefPrefix(deployment)], ['refname'])).map((r) => r.refname);
-    await pushNotes({ repo, remote, deployedBy: '' }, [sbomNoteRef(deployment), ...parts]);
+    // A note over 10 MB is stored in parts, each in its own notes ref: they travel with it (listed
+    // again when a push is refused: merging the remote's note may have added parts).
+    await pushNotes({ repo, remote, deployedBy: '' }, () => sbomNoteRefs(repo, deployment));
   } catch (error) {
     log.warn(`the SBOM note was not pushed to ${remote} (${(error as Error).message}); it is kept locally`);
   }

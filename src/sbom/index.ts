@@ -13,7 +13,7 @@ export type { ImageInfo, NixpackSbomInput, DirectoryComponentInput } from './com
 export type { NoteRepo, AttachOptions } from './store.js';
 export type { SbomDiff, PackageChange } from './summary.js';
 export { nixpackComponentSbom, terraformComponentSbom, helmfileComponentSbom, emptyComponentSbom, imagePackage } from './component.js';
-export { attachSbom, readSbomNote, readSbomNoteText, mergeSboms, sbomNoteRef, sbomPartRefPrefix } from './store.js';
+export { attachSbom, readSbomNote, readSbomNoteText, mergeSboms, sbomNoteRef, sbomNoteRefs } from './store.js';
 export { toCycloneDx, validateCycloneDx, cycloneDxDocument, fromCycloneDx } from './cyclonedx.js';
 export { toSpdx, validateSpdx, spdxDocument } from './spdx.js';
 export { renderSummary, renderDiff, diffSboms, toJsonShape } from './summary.js';

@@ -8,7 +8,8 @@ import { configError } from '../util/errors.js';
 /** What the note store needs of tracking's GitRepo (it satisfies this as it is). */
 export interface NoteRepo {
   readNote(namespaceRef: string, commit: string): Promise<string | undefined>;
-  addNote(namespaceRef: string, commit: string, content: string, merge?: (existing: string | undefined, added: string) => string): Promise<void>;
+  addNotes(commit: string, notes: { namespaceRef: string; content: string; merge: (existing: string | undefined, added: string) => string }[]): Promise<void>;
+  forEachRef<F extends string>(patterns: string[], fields: readonly F[]): Promise<Record<F, string>[]>;
 }
 
 /** SPEC 8: notes over 50 MB are refused. The tracking adapter enforces it too; checking first spares a slow schema validation. */
@@ -19,18 +20,28 @@ const NOTE_PART_BYTES = 10 * 1024 * 1024;
 /** For tests only: a smaller part size, so that splitting is exercised without 10 MB documents. */
 export const PART_BYTES_VARIABLE = 'ATMOS_SBOM_NOTE_PART_BYTES';
 
-export function sbomNoteRef(deployment: string): string {
-  return `refs/notes/atmos/${deployment}/sbom`;
+/** Where a deployment's notes are: `refs/notes/atmos/<deployment>`, or where a fetch put the remote's. */
+function notesRoot(deployment: string): string {
+  return `refs/notes/atmos/${deployment}`;
+}
+
+export function sbomNoteRef(deployment: string, root = notesRoot(deployment)): string {
+  return `${root}/sbom`;
 }
 
 /** The notes ref holding part `n` (from 1) of a split SBOM note. */
-export function sbomPartRef(deployment: string, n: number): string {
-  return `refs/notes/atmos/${deployment}/sbom-part/${n}`;
+function sbomPartRef(root: string, n: number): string {
+  return `${sbomPartRefPrefix(root)}${n}`;
 }
 
-/** The prefix of the part refs, for listing and pushing them with the note. */
-export function sbomPartRefPrefix(deployment: string): string {
-  return `refs/notes/atmos/${deployment}/sbom-part/`;
+function sbomPartRefPrefix(root: string): string {
+  return `${root}/sbom-part/`;
+}
+
+/** The refs of the deployment's SBOM notes, its parts' included: what is pushed to share them. */
+export async function sbomNoteRefs(repo: Pick<NoteRepo, 'forEachRef'>, deployment: string): Promise<string[]> {
+  const parts = await repo.forEachRef([sbomPartRefPrefix(notesRoot(deployment))], ['refname']);
+  return [sbomNoteRef(deployment), ...parts.map((r) => r.refname)];
 }
 
 export interface AttachOptions {
@@ -66,19 +77,24 @@ function partsIndex(text: string): PartsIndex | undefined {
  * The note's text — the parts of a split note joined — or undefined when the commit has none, or a
  * part is missing or the joined text is not the document the index names (a write still under way).
  */
-export async function readSbomNoteText(repo: NoteRepo, deployment: string, commit: string): Promise<string | undefined> {
-  const text = await repo.readNote(sbomNoteRef(deployment), commit);
-  const index = text === undefined ? undefined : partsIndex(text);
-  if (!index) return text;
+export async function readSbomNoteText(repo: Pick<NoteRepo, 'readNote'>, deployment: string, commit: string): Promise<string | undefined> {
+  return (await readStored(repo, notesRoot(deployment), commit)).text;
+}
+
+/** The note as stored (`stored`: the document, or the index of a split one) and the document's text. */
+async function readStored(repo: Pick<NoteRepo, 'readNote'>, root: string, commit: string): Promise<{ stored?: string; text?: string }> {
+  const stored = await repo.readNote(sbomNoteRef('', root), commit);
+  const index = stored === undefined ? undefined : partsIndex(stored);
+  if (!index) return { stored, text: stored };
   const parts: string[] = [];
   for (let n = 1; n <= index.count; n++) {
-    const part = await repo.readNote(sbomPartRef(deployment, n), commit);
-    if (part === undefined) return undefined;
+    const part = await repo.readNote(sbomPartRef(root, n), commit);
+    if (part === undefined) return { stored };
     // Each part was written with one newline after it (a note ends with one).
     parts.push(part.endsWith('\n') ? part.slice(0, -1) : part);
   }
   const joined = `${parts.join('')}\n`;
-  return sha256Hex(joined) === index.sha256 ? joined : undefined;
+  return { stored, text: sha256Hex(joined) === index.sha256 ? joined : undefined };
 }
 
 function sha256Hex(text: string): string {
@@ -111,9 +127,12 @@ function partBytes(env: NodeJS.ProcessEnv): number {
 }
 
 /** The note's document in the model, or undefined when the commit has none (or one this tool cannot read). */
-export async function readSbomNote(repo: NoteRepo, deployment: string, commit: string): Promise<DeploymentSbom | undefined> {
-  const text = await readSbomNoteText(repo, deployment, commit);
-  if (!text?.trim()) return undefined;
+export async function readSbomNote(repo: Pick<NoteRepo, 'readNote'>, deployment: string, commit: string): Promise<DeploymentSbom | undefined> {
+  return parseSbomNote((await readSbomNoteText(repo, deployment, commit)) ?? '', commit);
+}
+
+async function parseSbomNote(text: string, commit: string): Promise<DeploymentSbom | undefined> {
+  if (!text.trim()) return undefined;
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
@@ -157,71 +176,69 @@ export async function attachSbom(
     timestamp: (options.now ?? new Date()).toISOString(),
     components: components.map((c) => ({ ...c, commit })),
   };
-  const existing = await readSbomNote(repo, deployment, commit);
-  const merged = mergeSboms(existing, added);
-  const { toCycloneDx, validateDocument } = await import('./cyclonedx.js');
-  const doc = await toCycloneDx(merged, { toolVersion: options.toolVersion });
-  const text = `${JSON.stringify(doc)}\n`;
-  const size = Buffer.byteLength(text);
-  if (size > NOTE_MAX_BYTES) {
-    throw configError('E_NOTE_TOO_LARGE', `the SBOM note for ${deployment} on ${commit.slice(0, 12)} would be ${(size / 1048576).toFixed(1)} MB; notes over 50 MB are refused`, {
-      hint: 'leave vendored or generated lock files out of the component source, or split the component',
-    });
-  }
-  // `text` is JSON.stringify(doc) and doc is plain JSON data: validating doc validates the note.
-  await validateDocument(doc);
   const limit = partBytes(options.env ?? process.env);
-  if (size > limit) {
-    // Parts first, the index last: a reader sees the old document, or the new one whole.
-    const parts = splitNote(text, limit);
+  // Another writer may change the note between this read and the write: the write is then given up
+  // and done again on what is there now. A round lost is another writer's round won, so this ends.
+  for (;;) {
+    const { stored, text: current } = await readStored(repo, notesRoot(deployment), commit);
+    const merged = mergeSboms(await parseSbomNote(current ?? '', commit), added);
+    const { toCycloneDx, validateDocument } = await import('./cyclonedx.js');
+    const doc = await toCycloneDx(merged, { toolVersion: options.toolVersion });
+    const text = `${JSON.stringify(doc)}\n`;
+    const size = Buffer.byteLength(text);
+    if (size > NOTE_MAX_BYTES) {
+      throw configError('E_NOTE_TOO_LARGE', `the SBOM note for ${deployment} on ${commit.slice(0, 12)} would be ${(size / 1048576).toFixed(1)} MB; notes over 50 MB are refused`, {
+        hint: 'leave vendored or generated lock files out of the component source, or split the component',
+      });
+    }
+    // `text` is JSON.stringify(doc) and doc is plain JSON data: validating doc validates the note.
+    await validateDocument(doc);
     const hex = sha256Hex(text);
-    options.warn?.(
-      `the SBOM note of ${deployment} on ${commit.slice(0, 12)}${options.subject ? ` (${options.subject})` : ''} is ${megabytes(size)} MB, over ${megabytes(limit)} MB: ` +
-        `stored in ${parts.length} parts (${sbomPartRefPrefix(deployment)}1..${parts.length}), which atmos joins when it reads the note`,
-    );
-    for (const [i, part] of parts.entries()) await repo.addNote(sbomPartRef(deployment, i + 1), commit, part, (_existing, added) => added);
-    const index = `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n`;
-    await repo.addNote(sbomNoteRef(deployment), commit, index, (_existing, added) => added);
+    // Over the part size: the index in the note, the parts in their own refs, all written in one
+    // transaction, so a reader sees the old document or the new one whole.
+    const parts = size > limit ? splitNote(text, limit) : [];
+    const note = parts.length > 0 ? `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n` : text;
+    const replace = (_existing: string | undefined, content: string) => content;
+    try {
+      await repo.addNotes(commit, [
+        { namespaceRef: sbomNoteRef(deployment), content: note, merge: (now, content) => (now === stored ? content : noteMoved()) },
+        ...parts.map((part, i) => ({ namespaceRef: sbomPartRef(notesRoot(deployment), i + 1), content: part, merge: replace })),
+      ]);
+    } catch (error) {
+      if (error instanceof NoteMoved) continue;
+      throw error;
+    }
+    if (parts.length > 0) {
+      options.warn?.(
+        `the SBOM note of ${deployment} on ${commit.slice(0, 12)}${options.subject ? ` (${options.subject})` : ''} is ${megabytes(size)} MB, over ${megabytes(limit)} MB: ` +
+          `stored in ${parts.length} parts (${sbomPartRefPrefix(notesRoot(deployment))}1..${parts.length}), which atmos joins when it reads the note`,
+      );
+    }
     return { document: doc, digest: `sha256:${hex}` };
   }
-  // Another writer may have added components since we read: merge again with what is there now.
-  let written = text;
-  await repo.addNote(sbomNoteRef(deployment), commit, text, (current) => (written = current === undefined || sameDocument(current, existing) ? text : remerge(current, added, text)));
-  return { document: doc, digest: `sha256:${sha256Hex(written)}` };
+}
+
+/** Thrown by the note's merge when the note is no longer the one the document was merged with. */
+class NoteMoved extends Error {}
+function noteMoved(): never {
+  throw new NoteMoved('the SBOM note changed meanwhile');
+}
+
+/**
+ * After a fetch merged the remote's SBOM notes into this clone's, keeping ours on a commit both wrote:
+ * the remote's components ours lacks are added to ours (`theirs`: the ref prefix where the fetch put the
+ * remote's notes of the deployment). So two clones that each built an image of one commit keep both.
+ */
+export async function uniteSbomNotes(repo: NoteRepo, deployment: string, theirs: string, commits: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  for (const commit of commits) {
+    const remote = await parseSbomNote((await readStored(repo, theirs, commit)).text ?? '', commit);
+    if (!remote) continue;
+    const ours = new Set((await readSbomNote(repo, deployment, commit))?.components.map((c) => c.key));
+    const missing = remote.components.filter((c) => !ours.has(c.key));
+    if (missing.length > 0) await attachSbom(repo, deployment, commit, missing, { env });
+  }
 }
 
 function megabytes(bytes: number): string {
   return (bytes / 1048576).toFixed(bytes < 1048576 ? 3 : 1);
-}
-
-function sameDocument(current: string, read: DeploymentSbom | undefined): boolean {
-  if (!read) return !current.trim();
-  try {
-    const json = JSON.parse(current) as { components?: { 'bom-ref'?: string }[] };
-    const keys = (json.components ?? []).map((c) => c['bom-ref']).sort().join('\n');
-    return keys === read.components.map((c) => c.key).sort().join('\n');
-  } catch {
-    return false;
-  }
-}
-
-// Rare (two builds of one commit at once): keep the other writer's components that ours lacks,
-// as the JSON they wrote, so the note stays one valid document without another async round.
-function remerge(current: string, added: DeploymentSbom, ours: string): string {
-  try {
-    const theirs = JSON.parse(current) as { components?: { 'bom-ref'?: string }[]; dependencies?: { ref: string }[] };
-    const doc = JSON.parse(ours) as { components: { 'bom-ref'?: string }[]; dependencies?: { ref: string }[] };
-    const mine = new Set(doc.components.map((c) => c['bom-ref']));
-    const replaced = new Set(added.components.map((c) => c.key));
-    for (const c of theirs.components ?? []) {
-      const key = c['bom-ref'];
-      if (!key || mine.has(key) || replaced.has(key)) continue;
-      doc.components.push(c);
-      const prefix = `${key}|`;
-      for (const d of theirs.dependencies ?? []) if (d.ref === key || d.ref.startsWith(prefix)) (doc.dependencies ??= []).push(d);
-    }
-    return `${JSON.stringify(doc)}\n`;
-  } catch {
-    return ours;
-  }
 }

@@ -279,6 +279,13 @@ function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
 }
 
 /** A note and its ref's commit as read at some moment (see GitRepo.readNoteAhead). */
+/** One note of GitRepo.addNotes: its notes ref, the content added, and how it joins what is there. */
+export interface NoteWrite {
+  namespaceRef: string;
+  content: string;
+  merge: (existing: string | undefined, added: string) => string;
+}
+
 interface NoteRead {
   namespaceRef: string;
   commit: string;
@@ -758,39 +765,49 @@ export class GitRepo {
     content: string | Buffer,
     merge: (existing: string | undefined, added: string) => string = appendNote,
   ): Promise<void> {
-    const incoming = typeof content === 'string' ? content : content.toString('utf8');
-    if (Buffer.byteLength(incoming) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(incoming));
-    const scratch = `refs/notes/atmos-scratch/${randomId()}`;
+    await this.addNotes(commit, [{ namespaceRef, content: typeof content === 'string' ? content : content.toString('utf8'), merge }]);
+  }
+
+  /**
+   * Writes notes on `commit` in several notes refs at once, as addNote writes one: each on its private
+   * copy, then every ref swapped in one transaction, so that either all of them move or none does. A
+   * `merge` may throw to give up (nothing is written, the private copies are removed).
+   */
+  async addNotes(commit: string, notes: NoteWrite[]): Promise<void> {
+    for (const { namespaceRef, content } of notes) if (Buffer.byteLength(content) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(content));
+    const scratches = notes.map(() => `refs/notes/atmos-scratch/${randomId()}`);
     if (OID.test(commit)) this.facts.zero ??= Promise.resolve('0'.repeat(commit.length));
     let scratchLeft = true;
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        // A full commit id: the ref and the note in one process (or as just read, the first time);
-        // anything else is resolved by git notes.
         const last = this.lastNoteRead;
         this.lastNoteRead = undefined;
-        const reuse = attempt > 0 ? undefined : last?.namespaceRef === namespaceRef && last.commit === commit ? last.read : this.takeNoteAhead(namespaceRef, commit);
-        const read = OID.test(commit) ? await (reuse ?? this.noteAndRef(namespaceRef, commit)) : undefined;
-        const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
-        // The private copy is new the first time (a transaction, on a kept process when there is one).
-        if (old && attempt === 0) await this.updateRefs([{ ref: scratch, newValue: old, oldValue: '' }]);
-        else if (old) await this.git(['update-ref', scratch, old]);
-        else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
-        const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, incoming);
-        const size = Buffer.byteLength(merged);
-        if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
-        if (size > NOTE_WARN_BYTES && attempt === 0) {
-          this.options.warn?.(`note ${namespaceRef} on ${commit.slice(0, 12)} is ${(size / 1048576).toFixed(1)} MB (notes over 10 MB slow down every fetch)`);
+        const swaps: RefUpdate[] = [];
+        for (const [i, { namespaceRef, content, merge }] of notes.entries()) {
+          const scratch = scratches[i]!;
+          // A full commit id: the ref and the note in one process (or as just read, the first time);
+          // anything else is resolved by git notes.
+          const reuse = attempt > 0 ? undefined : last?.namespaceRef === namespaceRef && last.commit === commit ? last.read : this.takeNoteAhead(namespaceRef, commit);
+          const read = OID.test(commit) ? await (reuse ?? this.noteAndRef(namespaceRef, commit)) : undefined;
+          const old = (read ? read.ref : await this.revParse(namespaceRef)) ?? '';
+          // The private copy is new the first time (a transaction, on a kept process when there is one).
+          if (old && attempt === 0) await this.updateRefs([{ ref: scratch, newValue: old, oldValue: '' }]);
+          else if (old) await this.git(['update-ref', scratch, old]);
+          else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
+          const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, content);
+          const size = Buffer.byteLength(merged);
+          if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
+          if (size > NOTE_WARN_BYTES && attempt === 0) {
+            this.options.warn?.(`note ${namespaceRef} on ${commit.slice(0, 12)} is ${(size / 1048576).toFixed(1)} MB (notes over 10 MB slow down every fetch)`);
+          }
+          await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
+          swaps.push({ ref: namespaceRef, newValue: scratch, oldValue: old });
         }
-        await this.git([...(await this.identityArgs()), 'notes', `--ref=${scratch}`, 'add', '-f', '-F', '-', commit], { input: merged });
         try {
-          // The notes ref moves to the private copy's commit (named by the ref: git resolves it when it
-          // reads the transaction, so no process asks for it first) and the private copy goes, in one
-          // transaction. The copy is this process's alone: it is deleted without an expected value.
-          await this.updateRefs([
-            { ref: namespaceRef, newValue: scratch, oldValue: old },
-            { ref: scratch, newValue: '', oldValue: ANY },
-          ]);
+          // The notes refs move to the private copies' commits (named by the refs: git resolves them
+          // when it reads the transaction, so no process asks for them first) and the private copies
+          // go, in one transaction. A copy is this process's alone: it is deleted without an expected value.
+          await this.updateRefs([...swaps, ...scratches.map((ref) => ({ ref, newValue: '', oldValue: ANY }))]);
           scratchLeft = false;
           return;
         } catch (error) {
@@ -798,11 +815,11 @@ export class GitRepo {
           await new Promise((done) => setTimeout(done, 10 + Math.random() * 40 * Math.min(attempt + 1, 5)));
         }
       }
-      throw policyError('E_NOTES_BUSY', `${namespaceRef} kept changing while adding a note on ${commit.slice(0, 12)}`, {
+      throw policyError('E_NOTES_BUSY', `${notes.map((n) => n.namespaceRef).join(', ')} kept changing while adding a note on ${commit.slice(0, 12)}`, {
         hint: 'many processes are writing notes at once; run the command again',
       });
     } finally {
-      if (scratchLeft) await this.git(['update-ref', '-d', scratch], { check: false });
+      if (scratchLeft) for (const scratch of scratches) await this.git(['update-ref', '-d', scratch], { check: false });
     }
   }
 
@@ -1003,9 +1020,19 @@ export class GitRepo {
       });
     }
     const fetched = await this.forEachRef([incoming], ['refname', 'objectname']);
+    const merged: { local: string; fetched: string }[] = [];
     for (const row of fetched) {
       const local = `refs/notes/atmos/${row.refname.slice(incoming.length + 1)}`;
-      await this.mergeNotes(local, row.refname, row.objectname);
+      if (await this.mergeNotes(local, row.refname, row.objectname)) merged.push({ local, fetched: row.refname });
+    }
+    // An SBOM note both clones wrote on one commit was kept as ours: the remote's components are added
+    // to it (its parts are merged by then; the remote's own are read where the fetch put them).
+    for (const { local, fetched: theirs } of merged.filter((m) => m.local.endsWith('/sbom'))) {
+      const differ = await this.git(['diff-tree', '-r', '--name-only', '--no-renames', local, theirs]);
+      const commits = differ.stdout.split('\n').filter(Boolean).map((path) => path.replaceAll('/', ''));
+      const { uniteSbomNotes } = await import('../sbom/store.js');
+      const deployment = local.slice('refs/notes/atmos/'.length, -'/sbom'.length);
+      if (commits.length > 0) await uniteSbomNotes(this, deployment, theirs.slice(0, -'/sbom'.length), commits, this.options.env);
     }
   }
 
@@ -1080,18 +1107,24 @@ export class GitRepo {
     return { ref: pendingRef(ref), newValue: blob, oldValue: '' };
   }
 
-  /** Brings fetched notes into `local`: fast-forward when possible, else a notes merge. */
-  private async mergeNotes(local: string, fetchedRef: string, fetched: string): Promise<void> {
+  /**
+   * Brings fetched notes into `local`: fast-forward when possible, else a notes merge (then true).
+   * Approvals, results and provenance are line records: every line of both is kept. Of other notes (SBOM
+   * documents and their parts) ours is kept where both changed one; fetchTracking then adds theirs to it.
+   */
+  private async mergeNotes(local: string, fetchedRef: string, fetched: string): Promise<boolean> {
     const current = await this.revParse(local);
-    if (current === fetched) return;
-    if (!current) return this.updateRefs([{ ref: local, newValue: fetched, oldValue: '' }]);
-    const ancestor = await this.git(['merge-base', '--is-ancestor', current, fetched], { check: false });
-    if (ancestor.code === 0) return this.updateRefs([{ ref: local, newValue: fetched, oldValue: current }]);
+    if (current === fetched) return false;
+    const fastForward = !current || (await this.git(['merge-base', '--is-ancestor', current, fetched], { check: false })).code === 0;
+    if (fastForward) {
+      await this.updateRefs([{ ref: local, newValue: fetched, oldValue: current ?? '' }]);
+      return false;
+    }
     const theirsIsOld = await this.git(['merge-base', '--is-ancestor', fetched, current], { check: false });
-    if (theirsIsOld.code === 0) return;
-    // Approvals, results and provenance are line records: keep every line of both; other notes (SBOM) keep ours.
+    if (theirsIsOld.code === 0) return false;
     const lineNotes = /\/(approvals|test-results|scan-results|provenance)$/.test(local);
     await this.git([...(await this.identityArgs()), 'notes', `--ref=${local}`, 'merge', '--quiet', '-s', lineNotes ? 'cat_sort_uniq' : 'ours', fetchedRef]);
+    return true;
   }
 }
 

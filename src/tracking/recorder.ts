@@ -274,9 +274,13 @@ export async function recordApproval(
   if (tracking.remote) await pushNotes(tracking, [ref]);
 }
 
-/** Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again. */
-export async function pushNotes(tracking: Tracking, refs: string[]): Promise<void> {
+/**
+ * Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again. Given
+ * a function, the refs are listed again for each push (the merge may write refs it did not list).
+ */
+export async function pushNotes(tracking: Tracking, list: string[] | (() => Promise<string[]>)): Promise<void> {
   for (let attempt = 0; ; attempt++) {
+    const refs = typeof list === 'function' ? await list() : list;
     const result = await tracking.repo.tryPush(tracking.remote!, refs);
     if (result.ok) return;
     const refused = result.refs.filter((r) => r.refused);

@@ -69,9 +69,11 @@ export async function syncRecords(repo: GitRepo, remote: string): Promise<SyncRe
   await repo.updateRefs(takeTheirs.map((c) => ({ ref: c.ref, newValue: c.theirs, oldValue: c.ours })));
   await repo.clearPending([...settled, ...takeTheirs.map((c) => c.ref)]);
 
-  const notes = (await repo.forEachRef(['refs/notes/atmos/'], ['refname', 'objectname'])).filter((n) => theirs.get(n.refname) !== n.objectname);
-  if (notes.length > 0) await pushNotes({ repo, remote, deployedBy: '' }, notes.map((n) => n.refname));
-  return { remote, pushed: [...pushes.map((p) => p.ref), ...notes.map((n) => n.refname)], conflicts };
+  // Listed again if a push is refused: merging the remote's notes may write refs (an SBOM note's parts).
+  const differing = async () => (await repo.forEachRef(['refs/notes/atmos/'], ['refname', 'objectname'])).filter((n) => theirs.get(n.refname) !== n.objectname).map((n) => n.refname);
+  let notes = await differing();
+  if (notes.length > 0) await pushNotes({ repo, remote, deployedBy: '' }, async () => (notes = await differing()));
+  return { remote, pushed: [...pushes.map((p) => p.ref), ...notes], conflicts };
 }
 
 function pushFailure(remote: string, result: PushResult, unreachable: string) {

@@ -2,10 +2,12 @@
 // per component, and refused (nothing written) over the 50 MB limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { GitRepo } from '../../../src/tracking/git.js';
-import { attachSbom, readSbomNote, readSbomNoteText, sbomNoteRef, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
-import { PROJECT_ROOT, git, gitSnapshot, initRepo, removeDir } from '../../helpers/repo.js';
+import { pushNotes } from '../../../src/tracking/recorder.js';
+import { attachSbom, readSbomNote, readSbomNoteText, sbomNoteRef, sbomNoteRefs, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
+import { PROJECT_ROOT, git, gitSnapshot, initRepo, removeDir, tempDir, withOrigin } from '../../helpers/repo.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/sbom');
 let dir: string;
@@ -90,5 +92,49 @@ describe('attachSbom', () => {
     await attachSbom(repo, 'boundaries', other, padded, { env: { ATMOS_SBOM_NOTE_PART_BYTES: '997' } });
     git(dir, 'update-ref', '-d', 'refs/notes/atmos/boundaries/sbom-part/3');
     expect(await readSbomNote(repo, 'boundaries', other)).toBeUndefined();
+  });
+});
+
+describe('the SBOM note of one commit written in two clones', () => {
+  // Two CI jobs build two images of one commit at once; each writes the commit's SBOM note and pushes.
+  // The second push is refused, fetched, merged and pushed again: both images' components are kept.
+  it.each([
+    ['one note', {}],
+    ['notes in parts', { ATMOS_SBOM_NOTE_PART_BYTES: '997' }],
+  ])('%s: the second push keeps the first clone\'s components, on the remote and in both clones', async (_name, extra) => {
+    const env = { ...process.env, ...extra };
+    const a = initRepo({ 'README.md': 'x\n' });
+    const remote = withOrigin(a);
+    const b = tempDir();
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, b]);
+    git(b, 'config', 'user.name', 'B');
+    git(b, 'config', 'user.email', 'b@example.com');
+    const at = git(a, 'rev-parse', 'HEAD');
+    const [ra, rb] = [new GitRepo(a, { env }), new GitRepo(b, { env })];
+    const share = (repo: GitRepo) => pushNotes({ repo, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(repo, 'svc'));
+    // Both write before either pushes.
+    await attachSbom(ra, 'svc', at, tf, { env });
+    await attachSbom(rb, 'svc', at, helm, { env });
+    await share(ra);
+    await share(rb);
+    const both = ['helmfile/cache', 'terraform/ecs-service'];
+    expect((await readSbomNote(new GitRepo(remote, { env }), 'svc', at))?.components.map((c) => c.key).sort()).toEqual(both);
+    expect((await readSbomNote(rb, 'svc', at))?.components.map((c) => c.key).sort()).toEqual(both);
+    // The first clone gets them with its next fetch; its own component is unchanged.
+    await ra.fetchTracking('origin');
+    const fromA = (await readSbomNote(ra, 'svc', at))!;
+    expect(fromA.components.map((c) => c.key).sort()).toEqual(both);
+    expect(fromA.components.find((c) => c.key === 'terraform/ecs-service')!.packages).toEqual(tf.packages.map((p) => expect.objectContaining({ name: p.name })));
+    for (const d of [a, b, remote]) removeDir(d);
+  });
+
+  it('split notes written at once in one clone keep both writers\' components', async () => {
+    const d = initRepo({ 'README.md': 'x\n' });
+    const env = { ...process.env, ATMOS_SBOM_NOTE_PART_BYTES: '997' };
+    const at = git(d, 'rev-parse', 'HEAD');
+    // Two processes' worth of writers: separate GitRepo objects, nothing shared but the repository.
+    await Promise.all([attachSbom(new GitRepo(d, { env }), 'svc', at, tf, { env }), attachSbom(new GitRepo(d, { env }), 'svc', at, helm, { env })]);
+    expect((await readSbomNote(new GitRepo(d, { env }), 'svc', at))?.components.map((c) => c.key).sort()).toEqual(['helmfile/cache', 'terraform/ecs-service']);
+    removeDir(d);
   });
 });
