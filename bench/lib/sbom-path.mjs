@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 export async function sbomOfProject(dist, dir) {
   const { nixpackComponentSbom, attachSbom } = await import(pathToFileURL(join(dist, 'sbom/index.js')).href);
   const notes = new Map();
-  const repo = { readNote: async () => undefined, addNote: async (_ref, commit, text) => void notes.set(commit, text) };
+  const repo = { readNote: async () => undefined, addNotes: async (commit, written) => written.forEach((n) => notes.set(`${n.namespaceRef} ${commit}`, n.content)), forEachRef: async () => [] };
   const bom = await nixpackComponentSbom({ name: 'api', sourceDir: dir, relativeTo: dir, image: { digest: `sha256:${'a'.repeat(64)}`, repository: 'bench/api' } });
   const { document } = await attachSbom(repo, 'bench', 'c'.repeat(40), bom, { now: new Date(0) });
   const listed = document.components[0].components.length;

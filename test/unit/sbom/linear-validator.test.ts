@@ -90,7 +90,7 @@ describe('linear uniqueItems in the precompiled CycloneDX validator', () => {
     components.push(await m.terraformComponentSbom({ name: 'tf', directory: join(FIXTURES, 'terraform'), relativeTo: FIXTURES }));
     components.push(await m.helmfileComponentSbom({ name: 'helm', directory: join(FIXTURES, 'helmfile'), relativeTo: FIXTURES, dependsOn: ['terraform/tf'] }));
     let text = '';
-    const repo = { readNote: async () => undefined, addNote: async (_ref: string, _commit: string, t: string) => void (text = t) };
+    const repo = { readNote: async () => undefined, addNotes: async (_commit: string, notes: { content: string }[]) => void (text = notes[0]!.content), forEachRef: async () => [] };
     await m.attachSbom(repo, 'fixtures', 'c'.repeat(40), components, { now: new Date(0), toolVersion: '0.0.0' });
     // The serial number is random by design; everything else must be as it was.
     const normal = text.replace(/urn:uuid:[0-9a-f-]+/, 'urn:uuid:00000000-0000-4000-8000-000000000000');
