@@ -128,13 +128,38 @@ describe('the SBOM note of one commit written in two clones', () => {
     for (const d of [a, b, remote]) removeDir(d);
   });
 
-  it('split notes written at once in one clone keep both writers\' components', async () => {
+  it('a fetch whose merged note would pass 50 MB keeps this clone\'s note, warns, and succeeds', async () => {
+    const a = initRepo({ 'README.md': 'x\n' });
+    const remote = withOrigin(a);
+    const b = tempDir();
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, b]);
+    git(b, 'config', 'user.name', 'B');
+    git(b, 'config', 'user.email', 'b@example.com');
+    const at = git(a, 'rev-parse', 'HEAD');
+    const padded = (c: ComponentSbom, x: string): ComponentSbom => ({ ...c, properties: [['atmos:padding', x.repeat(30 * 1024 * 1024)]] });
+    const warnings: string[] = [];
+    const [ra, rb] = [new GitRepo(a), new GitRepo(b, { warn: (m) => warnings.push(m) })];
+    await attachSbom(ra, 'svc', at, padded(tf, 'a'), { env: {} });
+    await pushNotes({ repo: ra, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(ra, 'svc'));
+    await attachSbom(rb, 'svc', at, padded(helm, 'b'), { env: {} });
+    const before = await readSbomNoteText(rb, 'svc', at);
+    await rb.fetchTracking('origin');
+    expect(warnings).toContainEqual(expect.stringMatching(/^the SBOM notes origin has of svc could not be added to this clone's: .*50 MB/));
+    expect(await readSbomNoteText(rb, 'svc', at)).toBe(before);
+    for (const d of [a, b, remote]) removeDir(d);
+  });
+
+  it.each([
+    ['one note', {}],
+    ['notes in parts', { ATMOS_SBOM_NOTE_PART_BYTES: '997' }],
+  ])('%s written by four processes at once in one clone keeps every writer\'s component', async (_name, extra) => {
     const d = initRepo({ 'README.md': 'x\n' });
-    const env = { ...process.env, ATMOS_SBOM_NOTE_PART_BYTES: '997' };
+    const env = { ...process.env, ...extra };
     const at = git(d, 'rev-parse', 'HEAD');
-    // Two processes' worth of writers: separate GitRepo objects, nothing shared but the repository.
-    await Promise.all([attachSbom(new GitRepo(d, { env }), 'svc', at, tf, { env }), attachSbom(new GitRepo(d, { env }), 'svc', at, helm, { env })]);
-    expect((await readSbomNote(new GitRepo(d, { env }), 'svc', at))?.components.map((c) => c.key).sort()).toEqual(['helmfile/cache', 'terraform/ecs-service']);
+    const components = [tf, helm, { ...tf, key: 'terraform/queue', name: 'queue' }, { ...helm, key: 'helmfile/web', name: 'web' }];
+    // Each writer as a process would be: its own GitRepo, nothing shared but the repository.
+    await Promise.all(components.map((c) => attachSbom(new GitRepo(d, { env }), 'svc', at, c, { env })));
+    expect((await readSbomNote(new GitRepo(d, { env }), 'svc', at))?.components.map((c) => c.key).sort()).toEqual(components.map((c) => c.key).sort());
     removeDir(d);
   });
 });
