@@ -1,7 +1,8 @@
 // Records and the tracking remote, through the built CLI against real bare remotes: every push is
 // said, `deployments.remote: none` keeps records local, --offline works with the remote down
 // (emergency rollback included) and `sync` pushes later, never forced; two clones rolling out the same
-// commit cannot both succeed; a remote's hook refusal is reported in the remote's words.
+// commit cannot both succeed; a remote's hook refusal is reported in the remote's words; two clones'
+// SBOM notes on one commit keep both clones' components.
 import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -229,6 +230,33 @@ describe('two clones record under one tag name', () => {
     expect(entries.find((e) => e.tag === moved.slice('refs/tags/'.length))?.git_sha).toBe(git(repo, 'rev-parse', 'HEAD'));
     expect(entries.some((e) => e.tag === name.slice('refs/tags/'.length) && e.git_sha === git(other, 'rev-parse', 'HEAD'))).toBe(true);
     done();
+  });
+});
+
+describe('the SBOM note of one commit from two clones', () => {
+  it('two clones roll out different components of one commit, one offline: after sync both are in the note, on the remote and in both clones', async () => {
+    const repo = rolloutRepo({ shop: SHOP.replace('        component: c\n', '        component: c\n      db:\n        component: c\n') });
+    const remote = withOrigin(repo);
+    const other = tempDir('atmos-clone-');
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, other], { env: gitEnv() });
+    const offline = await cli(other, 'rollout', 'shop', '--target', 'dev', '--component', 'db', '--offline');
+    expect(offline.code, offline.stderr).toBe(0);
+    const online = await cli(repo, 'rollout', 'shop', '--target', 'dev', '--component', 'net');
+    expect(online.code, online.stderr).toBe(0);
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const keys = (cwd: string) =>
+      (JSON.parse(git(cwd, 'notes', '--ref=refs/notes/atmos/shop/sbom', 'show', head)) as { components: { 'bom-ref': string }[] }).components.map((c) => c['bom-ref']).sort();
+    expect(keys(remote)).toEqual(['terraform/net']);
+    expect(keys(other)).toEqual(['terraform/db']);
+    // sync fetches the remote's note, adds its component to this clone's, and pushes the result.
+    const sync = await cli(other, 'sync');
+    expect(sync.code, sync.stderr).toBe(0);
+    expect(keys(other)).toEqual(['terraform/db', 'terraform/net']);
+    expect(keys(remote)).toEqual(['terraform/db', 'terraform/net']);
+    // The first clone's next read fetches it.
+    expect((await cli(repo, 'status', 'shop')).code).toBe(0);
+    expect(keys(repo)).toEqual(['terraform/db', 'terraform/net']);
+    for (const d of [repo, other, remote]) removeDir(d);
   });
 });
 
