@@ -4,11 +4,12 @@
 import { createHash } from 'node:crypto';
 import type { ComponentSbom, DeploymentSbom } from './model.js';
 import { configError } from '../util/errors.js';
+import type { NoteWrite } from '../tracking/git.js';
 
 /** What the note store needs of tracking's GitRepo (it satisfies this as it is). */
 export interface NoteRepo {
   readNote(namespaceRef: string, commit: string): Promise<string | undefined>;
-  addNotes(commit: string, notes: { namespaceRef: string; content: string; merge: (existing: string | undefined, added: string) => string }[]): Promise<void>;
+  addNotes(commit: string, notes: NoteWrite[]): Promise<void>;
   forEachRef<F extends string>(patterns: string[], fields: readonly F[]): Promise<Record<F, string>[]>;
 }
 
@@ -20,27 +21,27 @@ const NOTE_PART_BYTES = 10 * 1024 * 1024;
 /** For tests only: a smaller part size, so that splitting is exercised without 10 MB documents. */
 export const PART_BYTES_VARIABLE = 'ATMOS_SBOM_NOTE_PART_BYTES';
 
-/** Where a deployment's notes are: `refs/notes/atmos/<deployment>`, or where a fetch put the remote's. */
+const NOTES = 'refs/notes/atmos/';
+
+/**
+ * Where a deployment's notes are, `refs/notes/atmos/<deployment>` (a fetch puts the remote's under
+ * another root, see uniteSbomNotes); the note is `<root>/sbom`, the parts of a split one
+ * `<root>/sbom-part/<n>` from 1.
+ */
 function notesRoot(deployment: string): string {
-  return `refs/notes/atmos/${deployment}`;
+  return `${NOTES}${deployment}`;
 }
+const noteIn = (root: string) => `${root}/sbom`;
+const rootOf = (noteRef: string) => noteRef.slice(0, -'/sbom'.length);
+const partsIn = (root: string) => `${root}/sbom-part/`;
 
-export function sbomNoteRef(deployment: string, root = notesRoot(deployment)): string {
-  return `${root}/sbom`;
-}
-
-/** The notes ref holding part `n` (from 1) of a split SBOM note. */
-function sbomPartRef(root: string, n: number): string {
-  return `${sbomPartRefPrefix(root)}${n}`;
-}
-
-function sbomPartRefPrefix(root: string): string {
-  return `${root}/sbom-part/`;
+export function sbomNoteRef(deployment: string): string {
+  return noteIn(notesRoot(deployment));
 }
 
 /** The refs of the deployment's SBOM notes, its parts' included: what is pushed to share them. */
 export async function sbomNoteRefs(repo: Pick<NoteRepo, 'forEachRef'>, deployment: string): Promise<string[]> {
-  const parts = await repo.forEachRef([sbomPartRefPrefix(notesRoot(deployment))], ['refname']);
+  const parts = await repo.forEachRef([partsIn(notesRoot(deployment))], ['refname']);
   return [sbomNoteRef(deployment), ...parts.map((r) => r.refname)];
 }
 
@@ -83,12 +84,12 @@ export async function readSbomNoteText(repo: Pick<NoteRepo, 'readNote'>, deploym
 
 /** The note as stored (`stored`: the document, or the index of a split one) and the document's text. */
 async function readStored(repo: Pick<NoteRepo, 'readNote'>, root: string, commit: string): Promise<{ stored?: string; text?: string }> {
-  const stored = await repo.readNote(sbomNoteRef('', root), commit);
+  const stored = await repo.readNote(noteIn(root), commit);
   const index = stored === undefined ? undefined : partsIndex(stored);
   if (!index) return { stored, text: stored };
   const parts: string[] = [];
   for (let n = 1; n <= index.count; n++) {
-    const part = await repo.readNote(sbomPartRef(root, n), commit);
+    const part = await repo.readNote(`${partsIn(root)}${n}`, commit);
     if (part === undefined) return { stored };
     // Each part was written with one newline after it (a note ends with one).
     parts.push(part.endsWith('\n') ? part.slice(0, -1) : part);
@@ -202,7 +203,7 @@ export async function attachSbom(
     try {
       await repo.addNotes(commit, [
         { namespaceRef: sbomNoteRef(deployment), content: note, merge: (now, content) => (now === stored ? content : noteMoved()) },
-        ...parts.map((part, i) => ({ namespaceRef: sbomPartRef(notesRoot(deployment), i + 1), content: part, merge: replace })),
+        ...parts.map((part, i) => ({ namespaceRef: `${partsIn(notesRoot(deployment))}${i + 1}`, content: part, merge: replace })),
       ]);
     } catch (error) {
       if (error instanceof NoteMoved) continue;
@@ -211,7 +212,7 @@ export async function attachSbom(
     if (parts.length > 0) {
       options.warn?.(
         `the SBOM note of ${deployment} on ${commit.slice(0, 12)}${options.subject ? ` (${options.subject})` : ''} is ${megabytes(size)} MB, over ${megabytes(limit)} MB: ` +
-          `stored in ${parts.length} parts (${sbomPartRefPrefix(notesRoot(deployment))}1..${parts.length}), which atmos joins when it reads the note`,
+          `stored in ${parts.length} parts (${partsIn(notesRoot(deployment))}1..${parts.length}), which atmos joins when it reads the note`,
       );
     }
     return { document: doc, digest: `sha256:${hex}` };
@@ -225,16 +226,17 @@ function noteMoved(): never {
 }
 
 /**
- * After a fetch merged the remote's SBOM notes into this clone's, keeping ours on a commit both wrote:
- * the remote's components ours lacks are added to ours (`theirs`: the ref prefix where the fetch put the
- * remote's notes of the deployment). So two clones that each built an image of one commit keep both.
+ * After a fetch merged the remote's SBOM notes (`theirs`, where the fetch put the remote's note) into
+ * this clone's (`ours`), keeping ours on a commit both wrote: the remote's components ours lacks are
+ * added to ours. So two clones that each built an image of one commit keep both.
  */
-export async function uniteSbomNotes(repo: NoteRepo, deployment: string, theirs: string, commits: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+export async function uniteSbomNotes(repo: NoteRepo, ours: string, theirs: string, commits: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+  const deployment = rootOf(ours).slice(NOTES.length);
   for (const commit of commits) {
-    const remote = await parseSbomNote((await readStored(repo, theirs, commit)).text ?? '', commit);
+    const remote = await parseSbomNote((await readStored(repo, rootOf(theirs), commit)).text ?? '', commit);
     if (!remote) continue;
-    const ours = new Set((await readSbomNote(repo, deployment, commit))?.components.map((c) => c.key));
-    const missing = remote.components.filter((c) => !ours.has(c.key));
+    const kept = new Set((await readSbomNote(repo, deployment, commit))?.components.map((c) => c.key));
+    const missing = remote.components.filter((c) => !kept.has(c.key));
     if (missing.length > 0) await attachSbom(repo, deployment, commit, missing, { env });
   }
 }

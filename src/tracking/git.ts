@@ -1031,13 +1031,12 @@ export class GitRepo {
       const differ = await this.git(['diff-tree', '-r', '--name-only', '--no-renames', local, theirs]);
       const commits = differ.stdout.split('\n').filter(Boolean).map((path) => path.replaceAll('/', ''));
       if (commits.length === 0) continue;
-      const deployment = local.slice('refs/notes/atmos/'.length, -'/sbom'.length);
       try {
         const { uniteSbomNotes } = await import('../sbom/store.js');
-        await uniteSbomNotes(this, deployment, theirs.slice(0, -'/sbom'.length), commits, this.options.env);
+        await uniteSbomNotes(this, local, theirs, commits, this.options.env);
       } catch (error) {
         // The fetch itself succeeded; the notes stay as merged (ours where both wrote one).
-        this.options.warn?.(`the SBOM notes ${remote} has of ${deployment} could not be added to this clone's: ${(error as Error).message}`);
+        this.options.warn?.(`the SBOM notes ${remote} has in ${local} could not be added to this clone's: ${(error as Error).message}`);
       }
     }
   }

@@ -144,7 +144,7 @@ describe('the SBOM note of one commit written in two clones', () => {
     await attachSbom(rb, 'svc', at, padded(helm, 'b'), { env: {} });
     const before = await readSbomNoteText(rb, 'svc', at);
     await rb.fetchTracking('origin');
-    expect(warnings).toContainEqual(expect.stringMatching(/^the SBOM notes origin has of svc could not be added to this clone's: .*50 MB/));
+    expect(warnings).toContainEqual(expect.stringMatching(/^the SBOM notes origin has in refs\/notes\/atmos\/svc\/sbom could not be added to this clone's: .*50 MB/));
     expect(await readSbomNoteText(rb, 'svc', at)).toBe(before);
     for (const d of [a, b, remote]) removeDir(d);
   });
