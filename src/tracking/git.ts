@@ -278,7 +278,6 @@ function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
   }
 }
 
-/** A note and its ref's commit as read at some moment (see GitRepo.readNoteAhead). */
 /** One note of GitRepo.addNotes: its notes ref, the content added, and how it joins what is there. */
 export interface NoteWrite {
   namespaceRef: string;
@@ -286,6 +285,7 @@ export interface NoteWrite {
   merge: (existing: string | undefined, added: string) => string;
 }
 
+/** A note and its ref's commit as read at some moment (see GitRepo.readNoteAhead). */
 interface NoteRead {
   namespaceRef: string;
   commit: string;
@@ -1028,8 +1028,8 @@ export class GitRepo {
     // An SBOM note both clones wrote on one commit was kept as ours: the remote's components are added
     // to it (its parts are merged by then; the remote's own are read where the fetch put them).
     for (const { local, fetched: theirs } of merged.filter((m) => m.local.endsWith('/sbom'))) {
-      const differ = await this.git(['diff-tree', '-r', '--name-only', '--no-renames', local, theirs]);
-      const commits = differ.stdout.split('\n').filter(Boolean).map((path) => path.replaceAll('/', ''));
+      const [ours, theirNotes] = await Promise.all([this.noteBlobs(local), this.noteBlobs(theirs)]);
+      const commits = [...theirNotes].filter(([commit, blob]) => ours.has(commit) && ours.get(commit) !== blob).map(([commit]) => commit);
       if (commits.length === 0) continue;
       try {
         const { uniteSbomNotes } = await import('../sbom/store.js');
@@ -1110,6 +1110,13 @@ export class GitRepo {
     if (await this.revParse(pendingRef(ref))) return undefined;
     const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: `${remoteValue}\n` })).stdout.trim();
     return { ref: pendingRef(ref), newValue: blob, oldValue: '' };
+  }
+
+  /** The blob of each note in a notes ref, by the commit it is on (whatever the tree's fanout). */
+  private async noteBlobs(ref: string): Promise<Map<string, string>> {
+    const { stdout } = await this.git(['ls-tree', '-r', ref]);
+    // `<mode> blob <oid>\t<path>`: the path is the commit's id, cut into directories.
+    return new Map(stdout.split('\n').filter(Boolean).map((line) => [line.slice(line.indexOf('\t') + 1).replaceAll('/', ''), line.slice(line.indexOf(' blob ') + 6, line.indexOf('\t'))]));
   }
 
   /**
