@@ -82,20 +82,28 @@ export async function readSbomNoteText(repo: Pick<NoteRepo, 'readNote'>, deploym
   return (await readStored(repo, notesRoot(deployment), commit)).text;
 }
 
-/** The note as stored (`stored`: the document, or the index of a split one) and the document's text. */
+/**
+ * The note as stored (`stored`: the document, or the index of a split one) and the document's text,
+ * undefined when a part is missing or the parts joined are not the document the index names. A write
+ * moves the index and its parts in one transaction, but they are read one after the other: a mismatch
+ * is read again, twice at most, in case a write landed in between.
+ */
 async function readStored(repo: Pick<NoteRepo, 'readNote'>, root: string, commit: string): Promise<{ stored?: string; text?: string }> {
-  const stored = await repo.readNote(noteIn(root), commit);
-  const index = stored === undefined ? undefined : partsIndex(stored);
-  if (!index) return { stored, text: stored };
-  const parts: string[] = [];
-  for (let n = 1; n <= index.count; n++) {
-    const part = await repo.readNote(`${partsIn(root)}${n}`, commit);
-    if (part === undefined) return { stored };
-    // Each part was written with one newline after it (a note ends with one).
-    parts.push(part.endsWith('\n') ? part.slice(0, -1) : part);
+  for (let attempt = 1; ; attempt++) {
+    const stored = await repo.readNote(noteIn(root), commit);
+    const index = stored === undefined ? undefined : partsIndex(stored);
+    if (!index) return { stored, text: stored };
+    const parts: string[] = [];
+    for (let n = 1; n <= index.count; n++) {
+      const part = await repo.readNote(`${partsIn(root)}${n}`, commit);
+      if (part === undefined) break;
+      // Each part was written with one newline after it (a note ends with one).
+      parts.push(part.endsWith('\n') ? part.slice(0, -1) : part);
+    }
+    const joined = `${parts.join('')}\n`;
+    if (parts.length === index.count && sha256Hex(joined) === index.sha256) return { stored, text: joined };
+    if (attempt === 3) return { stored };
   }
-  const joined = `${parts.join('')}\n`;
-  return { stored, text: sha256Hex(joined) === index.sha256 ? joined : undefined };
 }
 
 function sha256Hex(text: string): string {

@@ -93,6 +93,26 @@ describe('attachSbom', () => {
     git(dir, 'update-ref', '-d', 'refs/notes/atmos/boundaries/sbom-part/3');
     expect(await readSbomNote(repo, 'boundaries', other)).toBeUndefined();
   });
+
+  it('a reader that meets a part of another write than its index reads the note again', async () => {
+    const other = git(dir, 'commit-tree', '-m', 'racing reader', `${commit}^{tree}`);
+    await attachSbom(repo, 'racing', other, tf, { env: { ATMOS_SBOM_NOTE_PART_BYTES: '997' } });
+    const whole = (await readSbomNoteText(repo, 'racing', other))!;
+    // As if a write landed between the read of the index and that of part 2: that read gives another
+    // document's part, once.
+    let raced = 0;
+    const racing = {
+      readNote: async (ref: string, at: string) => {
+        const note = await repo.readNote(ref, at);
+        return ref.endsWith('/sbom-part/2') && raced++ === 0 ? `x${note}` : note;
+      },
+    };
+    expect(await readSbomNoteText(racing, 'racing', other)).toBe(whole);
+    expect(raced).toBe(2);
+    // A part that stays wrong reads as no note, after three reads.
+    const broken = { readNote: async (ref: string, at: string) => (ref.endsWith('/sbom-part/2') ? 'x' : repo.readNote(ref, at)) };
+    expect(await readSbomNoteText(broken, 'racing', other)).toBeUndefined();
+  });
 });
 
 describe('the SBOM note of one commit written in two clones', () => {
