@@ -12,6 +12,7 @@ import { helpWidth } from './help.js';
 import type { TextOutput } from './stdio.js';
 import { packageVersion } from '../util/package.js';
 import { takePushedRefs } from '../tracking/git.js';
+import { uniteSbomNotesOnFetch } from '../engine/image-sbom.js';
 import { didYouMean, isAtmosError, formatLocationFrom, type AtmosError, type SourceLocation } from '../util/errors.js';
 
 export interface MainIO {
@@ -55,6 +56,8 @@ export async function main(io: MainIO): Promise<number> {
     return handOff(args, io);
   }
 
+  // Any command's fetch may meet an SBOM note written on both sides of a commit.
+  uniteSbomNotesOnFetch();
   const abort = new AbortController();
   let exitCode = 0;
   let ctxRef: CommandContext | undefined;

@@ -4,6 +4,7 @@ import type { Workspace } from '../model/index.js';
 import type { BuildOptions, BuiltComponent } from '../build/index.js';
 import type { Logger } from '../util/logger.js';
 import type { LockFileProgress } from '../sbom/index.js';
+import { uniteFetchedNotes } from '../tracking/git.js';
 
 /**
  * The build's hooks that write each image's SBOM: `onBuilding` starts loading what writing it needs,
@@ -59,6 +60,14 @@ export function preloadSbom(note?: { ws: Workspace; deployment: string; commit: 
       return import('../sbom/cyclonedx.js');
     })
     .then((m) => m.preloadCycloneDx(), () => {});
+}
+
+/**
+ * Registers with the git adapter how a fetch joins the SBOM notes this clone and the remote both wrote
+ * on one commit: the remote's components are added to ours (sbom/store.ts). The CLI's entry calls it.
+ */
+export function uniteSbomNotesOnFetch(): void {
+  uniteFetchedNotes('sbom', async (...args) => (await import('../sbom/store.js')).uniteSbomNotes(...args));
 }
 
 /** Pushes the deployment's SBOM notes to the tracking remote, when there is one (SPEC 8: records are shared). */

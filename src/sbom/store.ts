@@ -4,12 +4,11 @@
 import { createHash } from 'node:crypto';
 import type { ComponentSbom, DeploymentSbom } from './model.js';
 import { configError } from '../util/errors.js';
-import type { NoteWrite } from '../tracking/git.js';
 
 /** What the note store needs of tracking's GitRepo (it satisfies this as it is). */
 export interface NoteRepo {
   readNote(namespaceRef: string, commit: string): Promise<string | undefined>;
-  addNotes(commit: string, notes: NoteWrite[]): Promise<void>;
+  addNotes(commit: string, notes: { namespaceRef: string; content: string; merge: (existing: string | undefined, added: string) => string }[]): Promise<void>;
   forEachRef<F extends string>(patterns: string[], fields: readonly F[]): Promise<Record<F, string>[]>;
 }
 

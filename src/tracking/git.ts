@@ -278,6 +278,20 @@ function hold(child: ChildProcessWithoutNullStreams, on: boolean): void {
   }
 }
 
+/**
+ * How notes fetched from a remote join this clone's on a commit both wrote, for a kind of note no git
+ * merge strategy joins, by the notes ref's last segment (`sbom`: one JSON document per commit, merged
+ * per component). fetchTracking merges such a ref keeping ours, then calls its union with the commits
+ * whose notes differ from the remote's (`theirs`: the ref the fetch put the remote's in). The CLI's
+ * entry registers them: the git adapter imports only util, not the folders that know those notes.
+ */
+export type NoteUnion = (repo: GitRepo, ours: string, theirs: string, commits: string[], env: NodeJS.ProcessEnv | undefined) => Promise<void>;
+const noteUnions = new Map<string, NoteUnion>();
+
+export function uniteFetchedNotes(kind: string, union: NoteUnion): void {
+  noteUnions.set(kind, union);
+}
+
 /** One note of GitRepo.addNotes: its notes ref, the content added, and how it joins what is there. */
 export interface NoteWrite {
   namespaceRef: string;
@@ -1025,18 +1039,19 @@ export class GitRepo {
       const local = `refs/notes/atmos/${row.refname.slice(incoming.length + 1)}`;
       if (await this.mergeNotes(local, row.refname, row.objectname)) merged.push({ local, fetched: row.refname });
     }
-    // An SBOM note both clones wrote on one commit was kept as ours: the remote's components are added
-    // to it (its parts are merged by then; the remote's own are read where the fetch put them).
-    for (const { local, fetched: theirs } of merged.filter((m) => m.local.endsWith('/sbom'))) {
+    // A note both clones wrote on one commit was kept as ours: a union registered for its kind adds
+    // the remote's to it (every notes ref is merged by then; the remote's are read where the fetch put them).
+    for (const { local, fetched: theirs } of merged) {
+      const union = noteUnions.get(local.slice(local.lastIndexOf('/') + 1));
+      if (!union) continue;
       const [ours, theirNotes] = await Promise.all([this.noteBlobs(local), this.noteBlobs(theirs)]);
       const commits = [...theirNotes].filter(([commit, blob]) => ours.has(commit) && ours.get(commit) !== blob).map(([commit]) => commit);
       if (commits.length === 0) continue;
       try {
-        const { uniteSbomNotes } = await import('../sbom/store.js');
-        await uniteSbomNotes(this, local, theirs, commits, this.options.env);
+        await union(this, local, theirs, commits, this.options.env);
       } catch (error) {
         // The fetch itself succeeded; the notes stay as merged (ours where both wrote one).
-        this.options.warn?.(`the SBOM notes ${remote} has in ${local} could not be added to this clone's: ${(error as Error).message}`);
+        this.options.warn?.(`the notes ${remote} has in ${local} could not be added to this clone's: ${(error as Error).message}`);
       }
     }
   }
@@ -1122,7 +1137,7 @@ export class GitRepo {
   /**
    * Brings fetched notes into `local`: fast-forward when possible, else a notes merge (then true).
    * Approvals, results and provenance are line records: every line of both is kept. Of other notes (SBOM
-   * documents and their parts) ours is kept where both changed one; fetchTracking then adds theirs to it.
+   * documents and their parts) ours is kept where both changed one; fetchTracking then unites them (NoteUnion).
    */
   private async mergeNotes(local: string, fetchedRef: string, fetched: string): Promise<boolean> {
     const current = await this.revParse(local);

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { GitRepo } from '../../../src/tracking/git.js';
 import { pushNotes } from '../../../src/tracking/recorder.js';
+import { uniteSbomNotesOnFetch } from '../../../src/engine/image-sbom.js';
 import { attachSbom, readSbomNote, readSbomNoteText, sbomNoteRef, sbomNoteRefs, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
 import { PROJECT_ROOT, git, gitSnapshot, initRepo, removeDir, tempDir, withOrigin } from '../../helpers/repo.js';
 
@@ -17,6 +18,8 @@ let tf: ComponentSbom;
 let helm: ComponentSbom;
 
 beforeAll(async () => {
+  // As the CLI's entry does: a fetch adds the remote's SBOM components to ours.
+  uniteSbomNotesOnFetch();
   dir = initRepo({ 'README.md': 'x\n' });
   repo = new GitRepo(dir);
   commit = git(dir, 'rev-parse', 'HEAD');
@@ -164,7 +167,7 @@ describe('the SBOM note of one commit written in two clones', () => {
     await attachSbom(rb, 'svc', at, padded(helm, 'b'), { env: {} });
     const before = await readSbomNoteText(rb, 'svc', at);
     await rb.fetchTracking('origin');
-    expect(warnings).toContainEqual(expect.stringMatching(/^the SBOM notes origin has in refs\/notes\/atmos\/svc\/sbom could not be added to this clone's: .*50 MB/));
+    expect(warnings).toContainEqual(expect.stringMatching(/^the notes origin has in refs\/notes\/atmos\/svc\/sbom could not be added to this clone's: .*50 MB/));
     expect(await readSbomNoteText(rb, 'svc', at)).toBe(before);
     for (const d of [a, b, remote]) removeDir(d);
   });
