@@ -75,7 +75,7 @@ function partsIndex(text: string): PartsIndex | undefined {
 
 /**
  * The note's text — the parts of a split note joined — or undefined when the commit has none, or a
- * part is missing or the joined text is not the document the index names (a write still under way).
+ * part is missing or the joined text is not the document the index names (see readStored).
  */
 export async function readSbomNoteText(repo: Pick<NoteRepo, 'readNote'>, deployment: string, commit: string): Promise<string | undefined> {
   return (await readStored(repo, notesRoot(deployment), commit)).text;
