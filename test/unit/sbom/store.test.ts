@@ -119,6 +119,19 @@ describe('attachSbom', () => {
 });
 
 describe('the SBOM note of one commit written in two clones', () => {
+  /** `a` and its remote, `b` a clone of it (with its own identity), and the commit both have. */
+  const twoClones = () => {
+    const a = initRepo({ 'README.md': 'x\n' });
+    const remote = withOrigin(a);
+    const b = tempDir();
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, b]);
+    git(b, 'config', 'user.name', 'B');
+    git(b, 'config', 'user.email', 'b@example.com');
+    return { a, b, remote, at: git(a, 'rev-parse', 'HEAD') };
+  };
+  /** What a build does after writing the note: push it and its parts, listed again after a merge. */
+  const share = (repo: GitRepo) => pushNotes({ repo, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(repo, 'svc'));
+
   // Two CI jobs build two images of one commit at once; each writes the commit's SBOM note and pushes.
   // The second push is refused, fetched, merged and pushed again: both images' components are kept.
   it.each([
@@ -126,15 +139,8 @@ describe('the SBOM note of one commit written in two clones', () => {
     ['notes in parts', { ATMOS_SBOM_NOTE_PART_BYTES: '997' }],
   ])('%s: the second push keeps the first clone\'s components, on the remote and in both clones', async (_name, extra) => {
     const env = { ...process.env, ...extra };
-    const a = initRepo({ 'README.md': 'x\n' });
-    const remote = withOrigin(a);
-    const b = tempDir();
-    execFileSync('git', ['clone', '-q', '-b', 'main', remote, b]);
-    git(b, 'config', 'user.name', 'B');
-    git(b, 'config', 'user.email', 'b@example.com');
-    const at = git(a, 'rev-parse', 'HEAD');
+    const { a, b, remote, at } = twoClones();
     const [ra, rb] = [new GitRepo(a, { env }), new GitRepo(b, { env })];
-    const share = (repo: GitRepo) => pushNotes({ repo, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(repo, 'svc'));
     // Both write before either pushes.
     await attachSbom(ra, 'svc', at, tf, { env });
     await attachSbom(rb, 'svc', at, helm, { env });
@@ -152,18 +158,12 @@ describe('the SBOM note of one commit written in two clones', () => {
   });
 
   it('a fetch whose merged note would pass 50 MB keeps this clone\'s note, warns, and succeeds', async () => {
-    const a = initRepo({ 'README.md': 'x\n' });
-    const remote = withOrigin(a);
-    const b = tempDir();
-    execFileSync('git', ['clone', '-q', '-b', 'main', remote, b]);
-    git(b, 'config', 'user.name', 'B');
-    git(b, 'config', 'user.email', 'b@example.com');
-    const at = git(a, 'rev-parse', 'HEAD');
+    const { a, b, remote, at } = twoClones();
     const padded = (c: ComponentSbom, x: string): ComponentSbom => ({ ...c, properties: [['atmos:padding', x.repeat(30 * 1024 * 1024)]] });
     const warnings: string[] = [];
     const [ra, rb] = [new GitRepo(a), new GitRepo(b, { warn: (m) => warnings.push(m) })];
     await attachSbom(ra, 'svc', at, padded(tf, 'a'), { env: {} });
-    await pushNotes({ repo: ra, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(ra, 'svc'));
+    await share(ra);
     await attachSbom(rb, 'svc', at, padded(helm, 'b'), { env: {} });
     const before = await readSbomNoteText(rb, 'svc', at);
     await rb.fetchTracking('origin');
