@@ -203,14 +203,16 @@ export async function attachSbom(
     await validateDocument(doc);
     const hex = sha256Hex(text);
     // Over the part size: the index in the note, the parts in their own refs, all written in one
-    // transaction, so a reader sees the old document or the new one whole.
+    // transaction, so a reader sees the old document or the new one whole. Parts of the old document
+    // past the new one's are removed in the same transaction (an empty note is none).
     const parts = size > limit ? splitNote(text, limit) : [];
     const note = parts.length > 0 ? `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n` : text;
+    const oldParts = (stored === undefined ? undefined : partsIndex(stored))?.count ?? 0;
     const replace = (_existing: string | undefined, content: string) => content;
     try {
       await repo.addNotes(commit, [
         { namespaceRef: sbomNoteRef(deployment), content: note, merge: (now, content) => (now === stored ? content : noteMoved()) },
-        ...parts.map((part, i) => ({ namespaceRef: `${partsIn(notesRoot(deployment))}${i + 1}`, content: part, merge: replace })),
+        ...[...parts, ...Array<string>(Math.max(oldParts - parts.length, 0)).fill('')].map((part, i) => ({ namespaceRef: `${partsIn(notesRoot(deployment))}${i + 1}`, content: part, merge: replace })),
       ]);
     } catch (error) {
       if (error instanceof NoteMoved) continue;

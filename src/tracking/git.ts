@@ -785,7 +785,9 @@ export class GitRepo {
   /**
    * Writes notes on `commit` in several notes refs at once, as addNote writes one: each on its private
    * copy, then every ref swapped in one transaction, so that either all of them move or none does. A
-   * `merge` may throw to give up (nothing is written, the private copies are removed).
+   * `merge` may throw to give up (nothing is written, the private copies are removed). A note merged to
+   * nothing is removed (as `git notes add` does with an empty note); in a ref that does not exist, it is
+   * left out.
    */
   async addNotes(commit: string, notes: NoteWrite[]): Promise<void> {
     for (const { namespaceRef, content } of notes) if (Buffer.byteLength(content) > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, Buffer.byteLength(content));
@@ -809,6 +811,7 @@ export class GitRepo {
           else if (old) await this.git(['update-ref', scratch, old]);
           else if (attempt > 0) await this.git(['update-ref', '-d', scratch]);
           const merged = merge(old ? (read ? read.note : await this.readNote(scratch, commit)) : undefined, content);
+          if (merged === '' && !old) continue;
           const size = Buffer.byteLength(merged);
           if (size > NOTE_MAX_BYTES) throw noteTooLarge(namespaceRef, size);
           if (size > NOTE_WARN_BYTES && attempt === 0) {

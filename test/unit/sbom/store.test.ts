@@ -87,10 +87,14 @@ describe('attachSbom', () => {
     expect(count).toBeGreaterThan(5);
     const note = (await readSbomNote(repo, 'boundaries', other))!;
     expect(note.components[0]!.properties).toContainEqual(['atmos:padding', value]);
-    // Written again below the limit, it is one note again (the old parts are no longer read).
+    // Written again below the limit, it is one note again, and the commit's old parts are removed
+    // with it (the part refs stay: other commits may have parts in them).
+    const partNotes = () => git(dir, 'for-each-ref', '--format=%(refname)', 'refs/notes/atmos/boundaries/sbom-part/').split('\n').filter((ref) => git(dir, 'notes', `--ref=${ref}`, 'list').includes(other));
+    expect(partNotes()).toHaveLength(count);
     await attachSbom(repo, 'boundaries', other, tf, { env: {} });
     expect((await readSbomNote(repo, 'boundaries', other))!.components[0]!.properties).not.toContainEqual(['atmos:padding', value]);
     expect(JSON.parse(git(dir, 'notes', `--ref=${sbomNoteRef('boundaries')}`, 'show', other)).bomFormat).toBe('CycloneDX');
+    expect(partNotes()).toEqual([]);
     // Split again, then one part lost: the note cannot be read, rather than read wrong.
     await attachSbom(repo, 'boundaries', other, padded, { env: { ATMOS_SBOM_NOTE_PART_BYTES: '997' } });
     git(dir, 'update-ref', '-d', 'refs/notes/atmos/boundaries/sbom-part/3');
