@@ -178,6 +178,41 @@ describe('GitRepo', () => {
     }
   });
 
+  it('addNotes moves every notes ref or none: a merge that gives up leaves nothing, a ref moved meanwhile is merged again', async () => {
+    const [one, two] = ['refs/notes/atmos/many/one', 'refs/notes/atmos/many/two'];
+    const scratches = () => git(dir, 'for-each-ref', 'refs/notes/atmos-scratch/');
+    const giveUp = () => {
+      throw new Error('given up');
+    };
+    await expect(repo.addNotes(head, [{ namespaceRef: one, content: 'a\n', merge: (_, added) => added }, { namespaceRef: two, content: 'b\n', merge: giveUp }])).rejects.toThrow('given up');
+    expect(await repo.revParse(one)).toBeUndefined();
+    expect(await repo.revParse(two)).toBeUndefined();
+    expect(scratches()).toBe('');
+    // Another process writes `two` while `one` is merged: the swap of both fails, both are merged again.
+    let rounds = 0;
+    await repo.addNotes(head, [
+      { namespaceRef: two, content: 'b\n', merge: (existing, added) => `${existing ?? ''}${added}` },
+      {
+        namespaceRef: one,
+        content: 'a\n',
+        merge: (_, added) => {
+          if (rounds++ === 0) git(dir, 'notes', `--ref=${two}`, 'add', '-m', 'theirs', head);
+          return added;
+        },
+      },
+    ]);
+    expect(rounds).toBe(2);
+    expect([await repo.readNote(one, head), await repo.readNote(two, head)]).toEqual(['a\n', 'theirs\nb\n']);
+    // An empty note removes the note; in a ref that does not exist it is left out.
+    await repo.addNotes(head, [
+      { namespaceRef: one, content: '', merge: (_, added) => added },
+      { namespaceRef: 'refs/notes/atmos/many/none', content: '', merge: (_, added) => added },
+    ]);
+    expect(await repo.readNote(one, head)).toBeUndefined();
+    expect(await repo.revParse('refs/notes/atmos/many/none')).toBeUndefined();
+    expect(scratches()).toBe('');
+  });
+
   it('warns about notes over 10 MB', async () => {
     const warnings: string[] = [];
     const warned = new GitRepo(dir, { warn: (m) => warnings.push(m) });
