@@ -84,7 +84,7 @@ export async function shareSbomNote(
   try {
     // A note over 10 MB is stored in parts, each in its own notes ref: they travel with it (listed
     // again when a push is refused: merging the remote's note may have added parts).
-    await pushNotes({ repo, remote, deployedBy: '' }, () => sbomNoteRefs(repo, deployment));
+    await pushNotes({ repo, remote, deployedBy: '' }, await sbomNoteRefs(repo, deployment), () => sbomNoteRefs(repo, deployment));
   } catch (error) {
     log.warn(`the SBOM note was not pushed to ${remote} (${(error as Error).message}); it is kept locally`);
   }

@@ -777,7 +777,7 @@ export class GitRepo {
     namespaceRef: string,
     commit: string,
     content: string | Buffer,
-    merge: (existing: string | undefined, added: string) => string = appendNote,
+    merge: NoteWrite['merge'] = appendNote,
   ): Promise<void> {
     await this.addNotes(commit, [{ namespaceRef, content: typeof content === 'string' ? content : content.toString('utf8'), merge }]);
   }

@@ -275,12 +275,12 @@ export async function recordApproval(
 }
 
 /**
- * Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again. Given
- * a function, the refs are listed again for each push (the merge may write refs it did not list).
+ * Pushes notes refs; a rejection (someone else added notes) is fetched, merged and pushed again, with
+ * the refs `relist` gives then (the merge may write refs that were not listed, an SBOM note's parts).
  */
-export async function pushNotes(tracking: Tracking, list: string[] | (() => Promise<string[]>)): Promise<void> {
+export async function pushNotes(tracking: Tracking, refs: string[], relist?: () => Promise<string[]>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
-    const refs = typeof list === 'function' ? await list() : list;
+    if (attempt > 0 && relist) refs = await relist();
     const result = await tracking.repo.tryPush(tracking.remote!, refs);
     if (result.ok) return;
     const refused = result.refs.filter((r) => r.refused);

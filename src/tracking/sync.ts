@@ -72,7 +72,7 @@ export async function syncRecords(repo: GitRepo, remote: string): Promise<SyncRe
   // Listed again if a push is refused: merging the remote's notes may write refs (an SBOM note's parts).
   const differing = async () => (await repo.forEachRef(['refs/notes/atmos/'], ['refname', 'objectname'])).filter((n) => theirs.get(n.refname) !== n.objectname).map((n) => n.refname);
   let notes = await differing();
-  if (notes.length > 0) await pushNotes({ repo, remote, deployedBy: '' }, async () => (notes = await differing()));
+  if (notes.length > 0) await pushNotes({ repo, remote, deployedBy: '' }, notes, async () => (notes = await differing()));
   return { remote, pushed: [...pushes.map((p) => p.ref), ...notes], conflicts };
 }
 

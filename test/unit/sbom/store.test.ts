@@ -134,7 +134,7 @@ describe('the SBOM note of one commit written in two clones', () => {
     return { a, b, remote, at: git(a, 'rev-parse', 'HEAD') };
   };
   /** What a build does after writing the note: push it and its parts, listed again after a merge. */
-  const share = (repo: GitRepo) => pushNotes({ repo, remote: 'origin', deployedBy: '' }, () => sbomNoteRefs(repo, 'svc'));
+  const share = async (repo: GitRepo) => pushNotes({ repo, remote: 'origin', deployedBy: '' }, await sbomNoteRefs(repo, 'svc'), () => sbomNoteRefs(repo, 'svc'));
 
   // Two CI jobs build two images of one commit at once; each writes the commit's SBOM note and pushes.
   // The second push is refused, fetched, merged and pushed again: both images' components are kept.
