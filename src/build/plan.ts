@@ -1,6 +1,6 @@
 // Builds the plan of a nixpack component: detect the provider, then apply overrides with the
 // precedence provider < nixpacks.toml/json in the source < the component's vars.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
@@ -36,8 +36,8 @@ export async function sourceDirOf(input: PlanInput): Promise<{ abs: string; rel:
   if (!isInside(root, abs)) throw outside();
   let real: string;
   try {
-    real = await realpath(abs);
-    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+    real = realpathSync(abs);
+    if (!statSync(real).isDirectory()) throw new Error('not a directory');
   } catch {
     throw configError('E_BUILD_SOURCE_MISSING', `source "${source}" of nixpack component ${component.name} is not a directory`, {
       location,
@@ -45,7 +45,7 @@ export async function sourceDirOf(input: PlanInput): Promise<{ abs: string; rel:
     });
   }
   // A symlink inside the repository may still point outside it.
-  if (!isInside(await realpath(root), real)) throw outside();
+  if (!isInside(realpathSync(root), real)) throw outside();
   return { abs, rel: relative(root, abs).split(sep).join('/') || '.' };
 }
 
@@ -56,11 +56,11 @@ function locationOf(component: PlanInput['component'], path: string): SourceLoca
 export async function makePlan(input: PlanInput): Promise<BuildPlan> {
   const { component } = input;
   const { abs, rel } = await sourceDirOf(input);
-  const names = new Set(await readdir(abs));
+  const names = new Set(readdirSync(abs));
   const probe: SourceProbe = {
     dir: abs,
     names,
-    readText: async (name) => (names.has(name) ? readFile(join(abs, name), 'utf8').catch(() => undefined) : undefined),
+    readText: async (name) => (names.has(name) ? readTextFile(join(abs, name)) : undefined),
   };
   const nixpackSettings = (component.settings?.nixpack ?? {}) as Record<string, unknown>;
   let detected: ProviderPlan | undefined;
@@ -108,9 +108,19 @@ export async function refuseUninstalledPackages(input: PlanInput, plan: BuildPla
 
 /** Where `key` is first written in a nixpacks.toml/json (line 1 when it cannot be found). */
 async function keyLocation(file: string, key: string): Promise<SourceLocation> {
-  const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+  const lines = (readTextFile(file) ?? '').split('\n');
   const line = lines.findIndex((l) => new RegExp(`(^|[\\s"'{,])${key}["']?\\s*[=:]`).test(l));
   return { file, line: line < 0 ? 1 : line + 1, col: line < 0 ? 1 : lines[line]!.indexOf(key) + 1 };
+}
+
+// A source's listing and its few small files are read synchronously: one system call each, cheaper
+// than a trip through the thread pool.
+function readTextFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export function defaultImageName(deployment: string, component: string): string {

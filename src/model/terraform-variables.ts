@@ -3,7 +3,7 @@
 // variables each output is computed from, and the values its auto-loaded tfvars files set.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scanHcl } from '../util/hcl.js';
+import { scanHcl, type HclScan } from '../util/hcl.js';
 
 export interface ModuleVariable {
   name: string;
@@ -34,6 +34,24 @@ function readJson(file: string): TfJson | undefined {
   }
 }
 
+// One command asks the same module several times (every target, resolution then the plan's checks):
+// a file's scan is kept by its text, so a file changed meanwhile is scanned again. The scans stay in
+// this module, whose functions only read them and return values of their own.
+const MAX_KEPT_TEXT = 256 * 1024;
+const MAX_KEPT_SCANS = 512;
+const scans = new Map<string, HclScan>();
+
+function scanOf(text: string): HclScan {
+  const kept = scans.get(text);
+  if (kept) return kept;
+  const scan = scanHcl(text);
+  if (text.length <= MAX_KEPT_TEXT) {
+    if (scans.size >= MAX_KEPT_SCANS) scans.clear();
+    scans.set(text, scan);
+  }
+  return scan;
+}
+
 /** The declared variables by name, or undefined when the directory does not exist (yet). */
 export async function moduleVariables(dir: string): Promise<Map<string, ModuleVariable> | undefined> {
   const entries = moduleFiles(dir);
@@ -60,7 +78,7 @@ export async function moduleVariables(dir: string): Promise<Map<string, ModuleVa
 
 /** The `variable` blocks of one .tf file. */
 export function variablesOf(text: string): ModuleVariable[] {
-  return scanHcl(text)
+  return scanOf(text)
     .blocks.filter((b) => b.type === 'variable' && b.labels[0])
     .map((b) => ({ name: b.labels[0]!, sensitive: b.attributes.get('sensitive')?.value === true, hasDefault: b.attributes.has('default'), line: b.line }));
 }
@@ -75,7 +93,7 @@ export async function outputInputs(dir: string): Promise<Map<string, Set<string>
   for (const entry of moduleFiles(dir) ?? []) {
     const file = join(dir, entry);
     if (entry.endsWith('.tf')) {
-      for (const block of scanHcl(readFileSync(file, 'utf8')).blocks) {
+      for (const block of scanOf(readFileSync(file, 'utf8')).blocks) {
         if (block.type !== 'output' || !block.labels[0]) continue;
         const vars = new Set<string>();
         for (const attribute of block.attributes.values()) for (const name of attribute.vars) vars.add(name);
@@ -97,7 +115,7 @@ export async function autoTfvarsNames(dir: string): Promise<Set<string>> {
   for (const entry of moduleFiles(dir) ?? []) {
     const file = join(dir, entry);
     if (entry === 'terraform.tfvars' || entry.endsWith('.auto.tfvars')) {
-      for (const [name] of scanHcl(readFileSync(file, 'utf8')).attributes) names.add(name);
+      for (const [name] of scanOf(readFileSync(file, 'utf8')).attributes) names.add(name);
     } else if (entry === 'terraform.tfvars.json' || entry.endsWith('.auto.tfvars.json')) {
       for (const name of Object.keys(readJson(file) ?? {})) names.add(name);
     }
