@@ -36,18 +36,24 @@ function readJson(file: string): TfJson | undefined {
 
 // One command asks the same module several times (every target, resolution then the plan's checks):
 // a file's scan is kept by its text, so a file changed meanwhile is scanned again. The scans stay in
-// this module, whose functions only read them and return values of their own.
+// this module, whose functions only read them and return values of their own. What is kept is
+// bounded: a file over MAX_KEPT_TEXT is never kept, and all are dropped past MAX_KEPT_BYTES of text.
 const MAX_KEPT_TEXT = 256 * 1024;
-const MAX_KEPT_SCANS = 512;
+const MAX_KEPT_BYTES = 8 * 1024 * 1024;
 const scans = new Map<string, HclScan>();
+let keptBytes = 0;
 
 function scanOf(text: string): HclScan {
   const kept = scans.get(text);
   if (kept) return kept;
   const scan = scanHcl(text);
   if (text.length <= MAX_KEPT_TEXT) {
-    if (scans.size >= MAX_KEPT_SCANS) scans.clear();
+    if (keptBytes + text.length > MAX_KEPT_BYTES) {
+      scans.clear();
+      keptBytes = 0;
+    }
     scans.set(text, scan);
+    keptBytes += text.length;
   }
   return scan;
 }
