@@ -1,6 +1,6 @@
 // Builds the plan of a nixpack component: detect the provider, then apply overrides with the
 // precedence provider < nixpacks.toml/json in the source < the component's vars.
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import type { ResolvedComponent } from '../model/types.js';
 import { configError, didYouMean, type SourceLocation } from '../util/errors.js';
@@ -8,6 +8,7 @@ import { dockerfileProvider, LANGUAGE_PROVIDERS } from './providers/index.js';
 import type { BuildPlan, BuilderName, Command, ProviderPlan, SourceProbe } from './types.js';
 import { installsSetupPackages } from '../model/builders.js';
 import { isInside } from '../util/paths.js';
+import { readTextOf } from '../util/files.js';
 
 export interface PlanInput {
   /** Repository root (absolute). */
@@ -60,7 +61,7 @@ export async function makePlan(input: PlanInput): Promise<BuildPlan> {
   const probe: SourceProbe = {
     dir: abs,
     names,
-    readText: async (name) => (names.has(name) ? readTextFile(join(abs, name)) : undefined),
+    readText: async (name) => (names.has(name) ? readTextOf(join(abs, name)) : undefined),
   };
   const nixpackSettings = (component.settings?.nixpack ?? {}) as Record<string, unknown>;
   let detected: ProviderPlan | undefined;
@@ -108,19 +109,9 @@ export async function refuseUninstalledPackages(input: PlanInput, plan: BuildPla
 
 /** Where `key` is first written in a nixpacks.toml/json (line 1 when it cannot be found). */
 async function keyLocation(file: string, key: string): Promise<SourceLocation> {
-  const lines = (readTextFile(file) ?? '').split('\n');
+  const lines = (readTextOf(file) ?? '').split('\n');
   const line = lines.findIndex((l) => new RegExp(`(^|[\\s"'{,])${key}["']?\\s*[=:]`).test(l));
   return { file, line: line < 0 ? 1 : line + 1, col: line < 0 ? 1 : lines[line]!.indexOf(key) + 1 };
-}
-
-// A source's listing and its few small files are read synchronously: one system call each, cheaper
-// than a trip through the thread pool.
-function readTextFile(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 export function defaultImageName(deployment: string, component: string): string {

@@ -52,6 +52,15 @@ export function statOf(path: string, how: (path: string) => Stats = statSync): S
   }
 }
 
+/** The file's text (UTF-8), undefined where it cannot be read. Synchronous: one system call, for a few small files. */
+export function readTextOf(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export class FileCache {
   private readonly texts = new Map<string, Promise<string>>();
   private readonly yamls = new Map<string, Promise<unknown>>();

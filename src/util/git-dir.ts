@@ -1,9 +1,8 @@
 // Where a working tree's git directory is, found from the files alone (no git process): `.git` as a
 // directory, or a linked worktree's `.git` file naming its own directory, whose `commondir` names the
 // directory shared by every worktree (config, objects, refs).
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { statOf } from './files.js';
+import { readTextOf, statOf } from './files.js';
 
 /**
  * The shared git directory of the repository holding `start` (`GIT_COMMON_DIR` or `GIT_DIR` from `env`
@@ -17,7 +16,7 @@ export function gitCommonDir(start: string, env: Record<string, string | undefin
     const stat = statOf(dotGit);
     if (stat?.isDirectory()) return dotGit;
     if (stat?.isFile()) {
-      const pointer = /^gitdir:\s*(.+)$/m.exec(readOrEmpty(dotGit))?.[1]?.trim();
+      const pointer = /^gitdir:\s*(.+)$/m.exec(readTextOf(dotGit) ?? '')?.[1]?.trim();
       return pointer ? commonOf(resolve(dir, pointer)) : undefined;
     }
     if (dirname(dir) === dir) return undefined;
@@ -26,15 +25,7 @@ export function gitCommonDir(start: string, env: Record<string, string | undefin
 
 /** A git directory's shared directory: the one its `commondir` file names, else itself. */
 function commonOf(gitDir: string): string {
-  const common = readOrEmpty(join(gitDir, 'commondir')).trim();
+  const common = (readTextOf(join(gitDir, 'commondir')) ?? '').trim();
   return common ? resolve(gitDir, common) : gitDir;
 }
 
-/** The file's text, or '' when it cannot be read. */
-function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
