@@ -170,6 +170,8 @@ interface RepoFacts {
   shared?: boolean;
   /** Notes read ahead (`readNoteAhead`), each given to the next readNote or addNote of that note. */
   notesAhead: NoteRead[];
+  /** A listing started ahead (`listAhead`): taken by the next forEachRefName, dropped by a fetch. */
+  listingAhead?: { patterns: string; stdout: Promise<string> };
 }
 
 /** Facts shared by the repositories `GitRepo.shared` opens, per environment object (one per command) and folder. */
@@ -482,8 +484,10 @@ export class GitRepo {
    * in ref name order), read line by line: a listing of thousands of tags makes no row objects.
    */
   async forEachRefName(patterns: string[], each: (refname: string, oid: string) => void): Promise<void> {
+    const ahead = this.facts.listingAhead;
+    this.facts.listingAhead = undefined;
+    const stdout = ahead?.patterns === patterns.join('\n') ? await ahead.stdout : await this.listRefNames(patterns);
     // A ref name holds no space and no line break (git check-ref-format), an object id neither.
-    const { stdout } = await this.git(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns]);
     for (let at = 0; at < stdout.length; ) {
       const space = stdout.indexOf(' ', at);
       let eol = stdout.indexOf('\n', at);
@@ -491,6 +495,21 @@ export class GitRepo {
       if (space > at && space < eol) each(stdout.slice(space + 1, eol), stdout.slice(at, space));
       at = eol + 1;
     }
+  }
+
+  /**
+   * Starts forEachRefName's `git for-each-ref` of `patterns` now, while the command asks other things
+   * (the remotes, its deployment file). The next forEachRefName takes it if it asks for the same
+   * patterns, and lists anew otherwise; a fetch drops it, since it may have changed the refs.
+   */
+  listAhead(patterns: string[]): void {
+    const stdout = this.listRefNames(patterns);
+    stdout.catch(() => {});
+    this.facts.listingAhead = { patterns: patterns.join('\n'), stdout };
+  }
+
+  private async listRefNames(patterns: string[]): Promise<string> {
+    return (await this.git(['for-each-ref', '--format=%(objectname) %(refname)', ...patterns])).stdout;
   }
 
   /** Reads many objects with one `git cat-file --batch`; missing objects map to undefined. */
@@ -1014,6 +1033,8 @@ export class GitRepo {
    * offline and not synced yet are left out: the fetch never overwrites a record `sync` has to push.
    */
   async fetchTracking(remote: string, options: { hint?: string } = {}): Promise<void> {
+    // What the fetch brings is not in a listing started before it.
+    this.facts.listingAhead = undefined;
     const incoming = `refs/atmos-fetch/${remote}/notes`;
     const keep = [...(await this.pendingRefs()).keys()].map((ref) => `^${ref}`);
     const fetch = (more: string[]) =>

@@ -1,11 +1,12 @@
 // Opening a deployment for the tracking commands (status, history, diff, approve, promotion-status):
 // the workspace, the parsed deployment file, and git (fetched from the remote unless offline).
 import { openWorkspace, type Workspace } from '../model/index.js';
-import type { DeploymentSpec } from '../model/types.js';
+import { NAME_RE, type DeploymentSpec } from '../model/types.js';
 import { GitRepo } from './git.js';
 import { openTracking, type ReadTracking, type Tracking } from './recorder.js';
 import type { Logger } from '../util/logger.js';
 import type { ApprovalInfo } from './records.js';
+import { listingPatterns, type ListingScope } from './state.js';
 
 export interface OpenContext {
   cwd: string;
@@ -26,6 +27,8 @@ interface OpenOptions {
   target?: string;
   /** A command that writes no record: tracking without who deploys (openTracking's `read`). */
   read?: boolean;
+  /** What the command lists first (state.ts `list`): listed while the rest is opened, unless a fetch comes first. */
+  lists?: ListingScope;
 }
 
 export async function openDeployment(ctx: OpenContext, name: string, options: OpenOptions & { read: true }): Promise<OpenedDeployment<ReadTracking>>;
@@ -35,6 +38,10 @@ export async function openDeployment(ctx: OpenContext, name: string, options: Op
   // Asked now, answered while the deployment file is read: the remotes (read only; openTracking fetches).
   const probe = new GitRepo(ws.config.root, { env: ctx.env });
   probe.remotes().catch(() => {});
+  // And what the command lists first, when the names are ones a deployment and a target can have.
+  if (options.lists && NAME_RE.test(name) && (options.target === undefined || NAME_RE.test(options.target))) {
+    probe.listAhead(listingPatterns(name, options.target, options.lists));
+  }
   const { loadDeployment, requireTarget } = await import('../config/deployment.js');
   const spec = await loadDeployment(ws.config, ws.files, name);
   if (options.target !== undefined) requireTarget(spec, options.target);

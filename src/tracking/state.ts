@@ -78,11 +78,20 @@ interface Listing {
 
 type Objects = Map<string, CatFileObject | undefined>;
 
-/** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
-async function list(repo: GitRepo, deployment: string, target?: string, what: 'both' | 'tags' = 'both'): Promise<Listing> {
+/** What a read lists: the deployment's refs and tags (status), or its tags alone (history). */
+export type ListingScope = 'both' | 'tags';
+
+/** The patterns of `list`: a command that knows what it will read lists them ahead (GitRepo.listAhead). */
+export function listingPatterns(deployment: string, target: string | undefined, what: ListingScope): string[] {
   const scope = target ? `${deployment}/${target}/` : `${deployment}/`;
   const patterns = [`refs/tags/atmos/deployments/${scope}`];
   if (what === 'both') patterns.unshift(`refs/atmos/deployments/${scope}`);
+  return patterns;
+}
+
+/** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
+async function list(repo: GitRepo, deployment: string, target?: string, what: ListingScope = 'both'): Promise<Listing> {
+  const patterns = listingPatterns(deployment, target, what);
   const refs = new Map<string, Map<string, string>>();
   const tags: TagName[] = [];
   const refPrefix = `refs/atmos/deployments/${deployment}/`;

@@ -88,6 +88,25 @@ describe('status', () => {
     expect(JSON.parse(online.stdout).targets[0].components.find((c: { component: string }) => c.component === 'vpc').commit).toBe(second);
     removeDir(other);
   });
+
+  it('history fetches what another clone recorded before it lists, unless --offline', async () => {
+    const other = tempDir();
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, other]);
+    // As a clone made before the records were written: none of their tags.
+    const tags = git(other, 'for-each-ref', '--format=%(refname:lstrip=2)', 'refs/tags/atmos/').split('\n');
+    expect(tags.length).toBeGreaterThan(0);
+    git(other, 'tag', '-d', ...tags);
+    const history = async (...flags: string[]) => {
+      const r = await runMain(['deployment', 'history', D, '--target', 'dev', '--limit', '0', '--format', 'json', ...flags], { cwd: other });
+      expect(r.exitCode, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { entries: { git_sha: string }[] }).entries;
+    };
+    expect(await history('--offline')).toEqual([]);
+    const online = await history();
+    expect(online.length).toBeGreaterThan(0);
+    expect(online[0]!.git_sha).toBe(second);
+    removeDir(other);
+  });
 });
 
 describe('history', () => {

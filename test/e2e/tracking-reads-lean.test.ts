@@ -166,16 +166,18 @@ describe('history and status read every kind of record as before', () => {
 });
 
 describe('a read starts only the git processes it needs', () => {
-  it('history --limit 0: one listing, one cat-file (whose objects are checked as git writes them), after one `git remote`', async () => {
+  it('history --limit 0: one listing (started beside one `git remote`: either may start first), one cat-file (whose objects are checked as git writes them)', async () => {
     const r = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
+    expect(r.commands.slice(0, 2).sort()).toEqual(['for-each-ref', 'remote']);
+    expect(r.commands.slice(2)).toEqual(['cat-file']);
   });
 
-  it('status: one listing, one cat-file', async () => {
+  it('status: one listing (beside one `git remote`), one cat-file', async () => {
     const r = await gitCommands(repo, ['deployment', 'status', 'shop']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.commands).toEqual(['remote', 'for-each-ref', 'cat-file']);
+    expect(r.commands.slice(0, 2).sort()).toEqual(['for-each-ref', 'remote']);
+    expect(r.commands.slice(2)).toEqual(['cat-file']);
   });
 
   it('outside a git repository a read still says so', async () => {

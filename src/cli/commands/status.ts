@@ -8,7 +8,7 @@ import { readStatus } from '../../tracking/state.js';
 import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
 
 export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
-  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true });
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'both' });
   const states = await readStatus(tracking.repo, spec.name, options.target);
   const now = ctx.now();
   const targets = options.target ? [options.target] : [...spec.targets.keys()];

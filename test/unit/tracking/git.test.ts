@@ -334,6 +334,42 @@ describe('remote', () => {
     await expect(rb.trackingRemote('nope')).rejects.toMatchObject({ exitCode: 2 });
     for (const p of [remote, a, b]) removeDir(p);
   });
+
+  it('a listing started ahead is taken by the next listing of the same patterns only, and never after a fetch', async () => {
+    const remote = tempDir();
+    git(remote, 'init', '-q', '--bare');
+    const clone = tempDir();
+    git(dir, 'push', '-q', remote, 'main');
+    execFileSync('git', ['clone', '-q', '-b', 'main', remote, clone]);
+    const shim = gitShim();
+    const repo = new GitRepo(clone, { env: { ...process.env, PATH: shim.path } });
+    const listed = async (patterns: string[]) => {
+      const found: string[] = [];
+      await repo.forEachRefName(patterns, (refname) => found.push(refname.slice('refs/tags/atmos/'.length)));
+      return { found, processes: shim.commands() };
+    };
+    const tags = ['refs/tags/atmos/ahead/'];
+    const tag = (where: string, name: string) => git(where, 'update-ref', `refs/tags/atmos/ahead/${name}`, head);
+    try {
+      tag(clone, 'one');
+      // Taken by the next listing of the same patterns: no second process. The one after lists anew.
+      repo.listAhead(tags);
+      expect(await listed(tags)).toEqual({ found: ['ahead/one'], processes: ['for-each-ref'] });
+      tag(clone, 'two');
+      expect(await listed(tags)).toEqual({ found: ['ahead/one', 'ahead/two'], processes: ['for-each-ref'] });
+      // A listing of other patterns is not given one started ahead.
+      repo.listAhead(['refs/tags/atmos/elsewhere/']);
+      expect((await listed(tags)).found).toEqual(['ahead/one', 'ahead/two']);
+      // A fetch (by a copy sharing the repository's facts) drops it: what the fetch brought is listed.
+      repo.listAhead(tags);
+      tag(remote, 'three');
+      await repo.withOptions({ env: repo.env }).fetchTracking('origin');
+      expect((await listed(tags)).found).toEqual(['ahead/one', 'ahead/three', 'ahead/two']);
+    } finally {
+      shim.remove();
+      for (const p of [remote, clone]) removeDir(p);
+    }
+  });
 });
 
 describe('a fetch where the remote has other tags under names this clone uses', () => {
