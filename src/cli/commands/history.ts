@@ -5,6 +5,7 @@ import { renderTable, writeResult } from '../output.js';
 import { approvalText, openDeployment, short } from '../../tracking/open.js';
 import { parseWhen, readHistory, type HistoryEntry } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
+import { withLargeYoungGeneration } from '../../util/heap.js';
 
 interface Options {
   target?: string;
@@ -23,10 +24,12 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const now = ctx.now();
   const since = options.since ? parseWhen(options.since, now, '--since') : undefined;
   const until = options.until ? parseWhen(options.until, now, '--until', true) : undefined;
-  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'tags' });
-  // Loaded only for --component (each module a command imports costs at start-up).
-  const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
-  const entries = await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit, keep: true });
+  const { spec, entries } = await withLargeYoungGeneration(async () => {
+    const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'tags' });
+    // Loaded only for --component (each module a command imports costs at start-up).
+    const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
+    return { spec, entries: await readHistory(tracking.repo, spec.name, { target: options.target, component, since, until, limit, keep: true }) };
+  });
   const data = { deployment: spec.name, entries };
   writeResult(ctx, data, () =>
     entries.length === 0
