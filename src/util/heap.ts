@@ -3,9 +3,9 @@
 //
 // New objects start in a small young generation that V8 doubles each time a collection (a scavenge)
 // finds it too small. Every object still alive is copied at each scavenge, and the records of a
-// `history` or `status` all stay alive: with the default growth, a read of 4,000 records spends about
-// a fifth of its time copying them, over and over. Growing 16-fold reaches the generation's maximum
-// (the same as by default) after one scavenge, so they are copied once or twice.
+// `history` or `status` all stay alive: with the default growth, `history` of 4,000 records spends
+// about a tenth of its time copying them, over and over. Growing 16-fold reaches the generation's
+// maximum (the same as by default) at the first scavenge, so they are copied once or twice.
 //
 // The growth is a V8 flag, set while the process runs. V8 refuses a code cache made under other flags,
 // and Node's own modules carry one: the flag is set only around a read, after the modules it needs are
