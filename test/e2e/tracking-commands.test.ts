@@ -88,8 +88,10 @@ describe('status', () => {
     expect(JSON.parse(online.stdout).targets[0].components.find((c: { component: string }) => c.component === 'vpc').commit).toBe(second);
     removeDir(other);
   });
+});
 
-  it('history fetches what another clone recorded before it lists, unless --offline', async () => {
+describe('history', () => {
+  it('fetches what another clone recorded before it lists, unless --offline', async () => {
     const other = tempDir();
     execFileSync('git', ['clone', '-q', '-b', 'main', remote, other]);
     // As a clone made before the records were written: none of their tags.
@@ -107,9 +109,7 @@ describe('status', () => {
     expect(online[0]!.git_sha).toBe(second);
     removeDir(other);
   });
-});
 
-describe('history', () => {
   it('lists records newest first with filters and limit (json)', async () => {
     const all = JSON.parse((await runMain(['deployment', 'history', D, '--limit', '0', '--format', 'json', '--offline'], { cwd: dir })).stdout);
     expect(all.entries).toHaveLength(15);
