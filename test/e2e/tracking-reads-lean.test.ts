@@ -180,6 +180,15 @@ describe('a read starts only the git processes it needs', () => {
     expect(r.commands.slice(2)).toEqual(['cat-file']);
   });
 
+  it('a deployment or target name that is a pattern (`*`, `..`) is refused as before, and nothing is listed for it', async () => {
+    for (const args of [['history', '*'], ['status', 'shop', '--target', '../*'], ['history', 'shop', '--target', 'p*']]) {
+      const r = await gitCommands(repo, ['deployment', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/unknown (deployment|target)/);
+      expect(r.commands).not.toContain('for-each-ref');
+    }
+  });
+
   it('outside a git repository a read still says so', async () => {
     const dir = tempDir();
     try {
