@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeploymentRecord } from './records.js';
+import type { HistoryEntry } from './state.js';
 import { NAME_RE } from '../model/types.js';
 import { gitCommonDir } from '../util/git-dir.js';
 import { packageVersion } from '../util/package.js';
@@ -48,7 +49,7 @@ export class CheckedRecords {
   static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): CheckedRecords | undefined {
     const gitDir = gitCommonDir(dir, env);
     if (!gitDir || !NAME_RE.test(deployment)) return undefined;
-    const kept = new CheckedRecords(join(gitDir, 'atmos', 'checked-records', deployment), `${JSON.stringify({ rules: `${packageVersion()}/${RULES}` })}\n`);
+    const kept = new CheckedRecords(keptDir(gitDir, deployment), header());
     const targets = target !== undefined ? [target] : readdirOr(kept.dir).filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length));
     for (const t of targets) kept.file(t);
     return kept;
@@ -80,21 +81,10 @@ export class CheckedRecords {
   save(): void {
     for (const file of this.targets.values()) {
       if (!file || file.added.size === 0) continue;
-      const temporary = `${file.path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
-      try {
-        mkdirSync(join(file.path, '..'), { recursive: true });
-        const text = `${file.text ?? this.header}${[...file.added.values()].join('\n')}\n`;
-        writeFileSync(temporary, text, { flag: 'wx' });
-        renameSync(temporary, file.path);
-        file.text = text;
-        file.added.clear();
-      } catch {
-        try {
-          rmSync(temporary, { force: true });
-        } catch {
-          /* nothing was written */
-        }
-      }
+      const text = `${file.text ?? this.header}${[...file.added.values()].join('\n')}\n`;
+      if (!replaceFile(file.path, text)) continue;
+      file.text = text;
+      file.added.clear();
     }
   }
 
@@ -129,6 +119,97 @@ export class CheckedRecords {
       records.set(row[0], row[1] as DeploymentRecord);
     }
     return { ...file, text, records };
+  }
+}
+
+/**
+ * The whole history of a deployment (or of one of its targets) as the last read that checked it found
+ * it: every entry, newest first, kept with the SHA-256 of the tag listing it was read from. A read
+ * whose listing is byte for byte the same (the same tag names on the same tag objects, which never
+ * change) gets the same entries, so it takes them instead of checking each tag again. Kept only when
+ * every tag was a valid record (a read with problems reports them each time, as before), beside the
+ * checked records: `<deployment>/<target>.history`, or `<deployment>/_all.history` for every target
+ * (no target has that name).
+ */
+export class KeptHistory {
+  private constructor(
+    private readonly path: string,
+    private readonly header: string,
+    /** The file's text, when it is ours and of these rules. */
+    private readonly text: string | undefined,
+  ) {}
+
+  /** The kept history of `deployment` (of `target`, else of every target); undefined outside a repository. */
+  static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): KeptHistory | undefined {
+    const gitDir = gitCommonDir(dir, env);
+    if (!gitDir || !NAME_RE.test(deployment) || (target !== undefined && !NAME_RE.test(target))) return undefined;
+    const path = join(keptDir(gitDir, deployment), `${target ?? '_all'}.history`);
+    let text: string | undefined;
+    try {
+      text = decodeText(readFileSync(path));
+    } catch {
+      text = undefined;
+    }
+    const start = header();
+    return new KeptHistory(path, start, text?.startsWith(start) && text.endsWith('\n') ? text : undefined);
+  }
+
+  /** The entries kept for exactly this `listing` (GitRepo.refNameListing's text), as new objects; undefined when none are. */
+  entriesFor(listing: string): HistoryEntry[] | undefined {
+    if (this.text === undefined) return undefined;
+    const listed = this.text.indexOf('\n', this.header.length);
+    if (this.text.slice(this.header.length, listed) !== listingDigest(listing)) return undefined;
+    let entries: unknown;
+    try {
+      entries = JSON.parse(this.text.slice(listed + 1));
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(entries)) return undefined;
+    for (const entry of entries) {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry) || typeof (entry as HistoryEntry).tag !== 'string') return undefined;
+    }
+    return entries as HistoryEntry[];
+  }
+
+  /** Keeps `entries`, read from `listing` with no problem, unless JSON would not give them back exactly. */
+  save(listing: string, entries: HistoryEntry[]): void {
+    if (!entries.every(sameAfterJson)) return;
+    replaceFile(this.path, `${this.header}${listingDigest(listing)}\n${JSON.stringify(entries)}\n`);
+  }
+}
+
+function keptDir(gitDir: string, deployment: string): string {
+  return join(gitDir, 'atmos', 'checked-records', deployment);
+}
+
+/** The first line of a kept file: the checking rules its contents were checked with. */
+function header(): string {
+  return `${JSON.stringify({ rules: `${packageVersion()}/${RULES}` })}\n`;
+}
+
+function listingDigest(listing: string): string {
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(listing).digest('hex');
+}
+
+/**
+ * Writes `text` to `path` through a new file renamed over it (a reader sees the old or the new);
+ * false when the repository cannot be written to (nothing is kept, and the next read checks again).
+ */
+function replaceFile(path: string, text: string): boolean {
+  const temporary = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(temporary, text, { flag: 'wx' });
+    renameSync(temporary, path);
+    return true;
+  } catch {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      /* nothing was written */
+    }
+    return false;
   }
 }
 

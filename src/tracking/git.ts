@@ -170,7 +170,7 @@ interface RepoFacts {
   shared?: boolean;
   /** Notes read ahead (`readNoteAhead`), each given to the next readNote or addNote of that note. */
   notesAhead: NoteRead[];
-  /** A listing started ahead (`listAhead`): taken by the next forEachRefName, dropped by a fetch. */
+  /** A listing started ahead (`listAhead`): taken by the next refNameListing, dropped by a fetch. */
   listingAhead?: { patterns: string; stdout: Promise<string> };
 }
 
@@ -484,22 +484,22 @@ export class GitRepo {
    * in ref name order), read line by line: a listing of thousands of tags makes no row objects.
    */
   async forEachRefName(patterns: string[], each: (refname: string, oid: string) => void): Promise<void> {
-    const ahead = this.facts.listingAhead;
-    this.facts.listingAhead = undefined;
-    const stdout = ahead?.patterns === patterns.join('\n') ? await ahead.stdout : await this.listRefNames(patterns);
-    // A ref name holds no space and no line break (git check-ref-format), an object id neither.
-    for (let at = 0; at < stdout.length; ) {
-      const space = stdout.indexOf(' ', at);
-      let eol = stdout.indexOf('\n', at);
-      if (eol < 0) eol = stdout.length;
-      if (space > at && space < eol) each(stdout.slice(space + 1, eol), stdout.slice(at, space));
-      at = eol + 1;
-    }
+    eachRefName(await this.refNameListing(patterns), each);
   }
 
   /**
-   * Starts forEachRefName's `git for-each-ref` of `patterns` now, while the command asks other things
-   * (the remotes, its deployment file). The next forEachRefName takes it if it asks for the same
+   * The text of `git for-each-ref --format='%(objectname) %(refname)'` of `patterns`, one ref per line
+   * (read with eachRefName): the listing started ahead when it has the same patterns.
+   */
+  async refNameListing(patterns: string[]): Promise<string> {
+    const ahead = this.facts.listingAhead;
+    this.facts.listingAhead = undefined;
+    return ahead?.patterns === patterns.join('\n') ? await ahead.stdout : await this.listRefNames(patterns);
+  }
+
+  /**
+   * Starts refNameListing's `git for-each-ref` of `patterns` now, while the command asks other things
+   * (the remotes, its deployment file). The next refNameListing takes it if it asks for the same
    * patterns, and lists anew otherwise; a fetch drops it, since it may have changed the refs.
    */
   listAhead(patterns: string[]): void {
@@ -1265,6 +1265,18 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Each ref of a refNameListing, in its order. */
+export function eachRefName(listing: string, each: (refname: string, oid: string) => void): void {
+  // A ref name holds no space and no line break (git check-ref-format), an object id neither.
+  for (let at = 0; at < listing.length; ) {
+    const space = listing.indexOf(' ', at);
+    let eol = listing.indexOf('\n', at);
+    if (eol < 0) eol = listing.length;
+    if (space > at && space < eol) each(listing.slice(space + 1, eol), listing.slice(at, space));
+    at = eol + 1;
   }
 }
 

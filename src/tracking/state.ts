@@ -1,8 +1,8 @@
 // Reading what is deployed and what happened, from refs and tags alone: one `git for-each-ref` lists
 // names, one `git cat-file --batch` reads only the tag messages a question needs.
-import { GitRepo, decodeComponent, encodeComponent, stampOrder, stampSeq, type CatFileObject } from './git.js';
+import { GitRepo, decodeComponent, eachRefName, encodeComponent, stampOrder, stampSeq, type CatFileObject } from './git.js';
 import { checkDeploymentTag, checkNamedBy, type DeploymentRecord, type DeploymentStatus } from './records.js';
-import { CheckedRecords } from './checked-records.js';
+import { CheckedRecords, KeptHistory } from './checked-records.js';
 import { configError } from '../util/errors.js';
 
 export interface HistoryEntry extends DeploymentRecord {
@@ -91,12 +91,16 @@ export function listingPatterns(deployment: string, target: string | undefined, 
 
 /** One for-each-ref over the deployment's refs and tags (names and ids only: no object is read). */
 async function list(repo: GitRepo, deployment: string, target?: string, what: ListingScope = 'both'): Promise<Listing> {
-  const patterns = listingPatterns(deployment, target, what);
+  return listed(deployment, await repo.refNameListing(listingPatterns(deployment, target, what)));
+}
+
+/** The deployment's refs and tags in a refNameListing's text. */
+function listed(deployment: string, listing: string): Listing {
   const refs = new Map<string, Map<string, string>>();
   const tags: TagName[] = [];
   const refPrefix = `refs/atmos/deployments/${deployment}/`;
   const tagName = tagNames(deployment);
-  await repo.forEachRefName(patterns, (refname, oid) => {
+  eachRefName(listing, (refname, oid) => {
     if (refname.startsWith(refPrefix)) {
       const parts = refname.slice(refPrefix.length).split('/');
       if (parts.length !== 2) return;
@@ -324,10 +328,16 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const limit = filter.limit ?? 50;
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
-  const listing = list(repo, deployment, filter.target, 'tags');
-  // Read while git lists the tags: the records kept by earlier reads of every record (`keep`).
+  const pending = repo.refNameListing(listingPatterns(deployment, filter.target, 'tags'));
+  // Every record of every tag listed: the history an earlier read kept for the same listing, taken
+  // when git's listing is the same (KeptHistory).
+  const whole = everything && filter.component === undefined && filter.since === undefined && filter.until === undefined;
+  const history = whole ? KeptHistory.open(repo.dir, repo.env, deployment, filter.target) : undefined;
+  const listing = await pending;
+  const known = history?.entriesFor(listing);
+  if (known) return limited(known.filter(wanted), limit);
   const kept = everything ? CheckedRecords.open(repo.dir, repo.env, deployment, filter.target) : undefined;
-  const { tags } = await listing;
+  const { tags } = listed(deployment, listing);
   const selected = tags.filter(
     (t) =>
       (filter.component === undefined || t.component === filter.component) &&
@@ -338,8 +348,10 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   if (everything) {
     // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
     // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
-    const entries = entriesOf(repo, await checkTags(repo, deployment, selected, kept, filter.keep === true)).filter(wanted);
-    return limit > 0 ? entries.slice(0, limit) : entries;
+    const checked = await checkTags(repo, deployment, selected, kept, filter.keep === true);
+    const entries = entriesOf(repo, checked);
+    if (history && filter.keep === true && entries.length === checked.length) history.save(listing, entries);
+    return limited(entries.filter(wanted), limit);
   }
   const objects: Objects = new Map();
   // A page: its tags and a few past it (read ahead in case some are not valid records), checked in
@@ -352,6 +364,11 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
     entries.push(...readTags(repo, deployment, batch, objects));
   }
   return entries;
+}
+
+/** The first `limit` entries (all when 0). */
+function limited(entries: HistoryEntry[], limit: number): HistoryEntry[] {
+  return limit > 0 ? entries.slice(0, limit) : entries;
 }
 
 /** Parses `--since/--until`: an ISO date or time, or a duration ago (`30m`, `12h`, `7d`, `2w`). */

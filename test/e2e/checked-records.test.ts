@@ -91,6 +91,8 @@ describe('records checked once are kept', () => {
   it('a kept file that is not what this version wrote is ignored and written anew', async () => {
     const expected = (await history()).stdout;
     const file = join(KEPT(), 'dev.jsonl');
+    // Each read below checks the kept records themselves, not the whole history kept beside them.
+    const forgetHistory = () => rmSync(join(KEPT(), '_all.history'), { force: true });
     const valid = readFileSync(file, 'utf8');
     const oid = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z');
     const forged = JSON.stringify([oid, { deployment: 'shop', target: 'dev', component: 'net', status: 'forged' }]);
@@ -102,6 +104,7 @@ describe('records checked once are kept', () => {
       'garbage\n',
     ]) {
       writeFileSync(file, text);
+      forgetHistory();
       const r = await history();
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(expected);
@@ -140,7 +143,7 @@ describe('records checked once are kept', () => {
     expect(tagsOf(runs[0]!.stdout)).toHaveLength(3);
     // Each wrote a file of its own and renamed it into place: no partial file, no file left behind.
     expect(readFileSync(join(KEPT(), 'dev.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
-    expect(readdirSync(KEPT()).sort()).toEqual(['dev.jsonl', 'prod.jsonl']);
+    expect(readdirSync(KEPT()).sort()).toEqual(['_all.history', 'dev.jsonl', 'prod.jsonl']);
     const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
     expect(second.commands.sort()).toEqual(['for-each-ref', 'remote']);
     expect(second.stdout).toBe(runs[0]!.stdout);
@@ -156,5 +159,101 @@ describe('records checked once are kept', () => {
     } finally {
       removeDir(worktree);
     }
+  });
+});
+
+describe('the whole history of a listing is kept', () => {
+  const HISTORY = () => join(KEPT(), '_all.history');
+  const forgetRecords = () => {
+    for (const name of readdirSync(KEPT())) if (name.endsWith('.jsonl')) rmSync(join(KEPT(), name));
+  };
+
+  it('a read of the same listing takes it: no record is read or checked again', async () => {
+    const first = await history();
+    expect(first.code, first.stderr).toBe(0);
+    expect(existsSync(HISTORY())).toBe(true);
+    // Without the kept records, the read can only have taken the kept history (it keeps no record).
+    forgetRecords();
+    const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0', '--format', 'json']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.commands.sort()).toEqual(['for-each-ref', 'remote']);
+    expect(second.stdout).toBe(first.stdout);
+    expect(readdirSync(KEPT())).toEqual(['_all.history']);
+    // The table, from the same entries.
+    const table = await runCli(['deployment', 'history', 'shop', '--limit', '0'], { cwd: repo });
+    expect(table.stdout).toContain('"ship \\"it\\""');
+    expect(table.stdout).toContain('promoted from dev');
+  });
+
+  it('one target keeps its own', async () => {
+    const r = await history('--target', 'dev');
+    expect(tagsOf(r.stdout)).toEqual(['dev/app/2025-01-02T10-00-00Z', 'dev/net/2025-01-01T10-00-00Z']);
+    expect(existsSync(join(KEPT(), 'dev.history'))).toBe(true);
+    forgetRecords();
+    expect((await history('--target', 'dev')).stdout).toBe(r.stdout);
+    expect(readdirSync(KEPT()).sort()).toEqual(['dev.history']);
+  });
+
+  it('any other listing is read as before: a tag added, deleted or moved onto another record', async () => {
+    const all = ['prod/net/2025-01-03T10-00-00Z', 'dev/app/2025-01-02T10-00-00Z', 'dev/net/2025-01-01T10-00-00Z'];
+    expect(tagsOf((await history()).stdout)).toEqual(all);
+    tags([['dev/net/2025-01-04T10-00-00Z', { status: 'failed' }]]);
+    expect(tagsOf((await history()).stdout)).toEqual(['dev/net/2025-01-04T10-00-00Z', ...all]);
+    git(repo, 'tag', '-d', 'atmos/deployments/shop/dev/net/2025-01-04T10-00-00Z');
+    expect(tagsOf((await history()).stdout)).toEqual(all);
+    // The same names, one of them now on another valid record of its target and component.
+    tags([['dev/net/2025-01-09T10-00-00Z', { status: 'failed', message: 'the other record' }]]);
+    const other = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-09T10-00-00Z');
+    git(repo, 'tag', '-d', 'atmos/deployments/shop/dev/net/2025-01-09T10-00-00Z');
+    expect(tagsOf((await history()).stdout)).toEqual(all);
+    git(repo, 'update-ref', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z', other);
+    const moved = JSON.parse((await history()).stdout) as { entries: { tag: string; message?: string; status: string }[] };
+    expect(moved.entries.map((e) => e.tag.slice('atmos/deployments/shop/'.length))).toEqual(all);
+    expect(moved.entries[2]).toMatchObject({ message: 'the other record', status: 'failed' });
+  });
+
+  it('a listing with a tag that is not a valid record is not kept: the problem is reported at every read', async () => {
+    const oid = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z');
+    git(repo, 'update-ref', 'refs/tags/atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z', oid);
+    for (let run = 0; run < 2; run++) {
+      const r = await history();
+      expect(r.code, r.stderr).toBe(0);
+      expect(tagsOf(r.stdout)).toHaveLength(3);
+      expect(r.stderr).toContain('ignoring tag atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z: its target is dev, but the tag name says prod');
+      expect(existsSync(HISTORY())).toBe(false);
+    }
+  });
+
+  it('a kept history of another listing, other rules or broken is not taken, and is written anew', async () => {
+    const expected = (await history()).stdout;
+    const valid = readFileSync(HISTORY(), 'utf8');
+    const [rules, digest] = valid.split('\n') as [string, string];
+    const forged = JSON.stringify([{ tag: 'atmos/deployments/shop/dev/net/2025-01-07T10-00-00Z', deployment: 'shop', target: 'dev', component: 'net', status: 'forged' }]);
+    for (const text of [
+      `${rules}\n${'0'.repeat(64)}\n${forged}\n`, // the digest of another listing
+      `{"rules":"0.0.0/0"}\n${digest}\n${forged}\n`, // other rules
+      `${rules}\n${digest}\n${forged.slice(0, -1)}\n`, // cut short
+      `${rules}\n${digest}\n${forged}`, // no final line break
+      `${rules}\n${digest}\n{"not":"entries"}\n`,
+      `${rules}\n${digest}\n[{"no":"tag"}]\n`,
+      'garbage\n',
+    ]) {
+      writeFileSync(HISTORY(), text);
+      const r = await history();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      expect(readFileSync(HISTORY(), 'utf8')).toBe(valid);
+    }
+  });
+
+  it('a read of part of the history (a component, a time window) reads the records as before', async () => {
+    expect((await history()).code).toBe(0);
+    writeFileSync(HISTORY(), readFileSync(HISTORY(), 'utf8').replaceAll('alice@example.com', 'mallory@example.com'));
+    for (const args of [['--component', 'net'], ['--since', '2025-01-02'], ['--until', '2025-01-02']]) {
+      const r = await history(...args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toContain('mallory');
+    }
+    expect(tagsOf((await history('--component', 'net')).stdout)).toEqual(['prod/net/2025-01-03T10-00-00Z', 'dev/net/2025-01-01T10-00-00Z']);
   });
 });
