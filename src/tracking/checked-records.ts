@@ -124,12 +124,12 @@ export class CheckedRecords {
 
 /**
  * The whole history of a deployment (or of one of its targets) as the last read that checked it found
- * it: every entry, newest first, kept with the SHA-256 of the tag listing it was read from. A read
- * whose listing is byte for byte the same (the same tag names on the same tag objects, which never
- * change) gets the same entries, so it takes them instead of checking each tag again. Kept only when
- * every tag was a valid record (a read with problems reports them each time, as before), beside the
- * checked records: `<deployment>/<target>.history`, or `<deployment>/_all.history` for every target
- * (no target has that name).
+ * it: every entry, newest first, kept with the tag listing it was read from. A read whose listing is
+ * the same, character for character (the same tag names on the same tag objects, which never change),
+ * gets the same entries, so it takes them instead of checking each tag again. Kept only when every tag
+ * was a valid record (a read with problems reports them each time, as before), beside the checked
+ * records: `<deployment>/<target>.history`, or `<deployment>/_all.history` for every target (no target
+ * has that name). The file: the rules line, the listing's length, the listing, the entries (JSON).
  */
 export class KeptHistory {
   private constructor(
@@ -156,12 +156,13 @@ export class KeptHistory {
 
   /** The entries kept for exactly this `listing` (GitRepo.refNameListing's text), as new objects; undefined when none are. */
   entriesFor(listing: string): HistoryEntry[] | undefined {
-    if (this.text === undefined) return undefined;
-    const listed = this.text.indexOf('\n', this.header.length);
-    if (this.text.slice(this.header.length, listed) !== listingDigest(listing)) return undefined;
+    const text = this.text;
+    if (text === undefined) return undefined;
+    const eol = text.indexOf('\n', this.header.length);
+    if (eol < 0 || text.slice(this.header.length, eol) !== String(listing.length) || !text.startsWith(listing, eol + 1)) return undefined;
     let entries: unknown;
     try {
-      entries = JSON.parse(this.text.slice(listed + 1));
+      entries = JSON.parse(text.slice(eol + 1 + listing.length));
     } catch {
       return undefined;
     }
@@ -175,7 +176,7 @@ export class KeptHistory {
   /** Keeps `entries`, read from `listing` with no problem, unless JSON would not give them back exactly. */
   save(listing: string, entries: HistoryEntry[]): void {
     if (!entries.every(sameAfterJson)) return;
-    replaceFile(this.path, `${this.header}${listingDigest(listing)}\n${JSON.stringify(entries)}\n`);
+    replaceFile(this.path, `${this.header}${listing.length}\n${listing}${JSON.stringify(entries)}\n`);
   }
 }
 
@@ -186,10 +187,6 @@ function keptDir(gitDir: string, deployment: string): string {
 /** The first line of a kept file: the checking rules its contents were checked with. */
 function header(): string {
   return `${JSON.stringify({ rules: `${packageVersion()}/${RULES}` })}\n`;
-}
-
-function listingDigest(listing: string): string {
-  return process.getBuiltinModule('node:crypto').createHash('sha256').update(listing).digest('hex');
 }
 
 /**

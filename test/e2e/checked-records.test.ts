@@ -227,15 +227,21 @@ describe('the whole history of a listing is kept', () => {
   it('a kept history of another listing, other rules or broken is not taken, and is written anew', async () => {
     const expected = (await history()).stdout;
     const valid = readFileSync(HISTORY(), 'utf8');
-    const [rules, digest] = valid.split('\n') as [string, string];
+    // The rules, the listing's length, the listing, the entries.
+    const [rules, length] = valid.split('\n') as [string, string];
+    const from = rules.length + length.length + 2;
+    const listing = valid.slice(from, from + Number(length));
+    expect(listing).toContain(' refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z\n');
     const forged = JSON.stringify([{ tag: 'atmos/deployments/shop/dev/net/2025-01-07T10-00-00Z', deployment: 'shop', target: 'dev', component: 'net', status: 'forged' }]);
+    const other = `${listing[0] === '0' ? '1' : '0'}${listing.slice(1)}`; // another object under the first name
     for (const text of [
-      `${rules}\n${'0'.repeat(64)}\n${forged}\n`, // the digest of another listing
-      `{"rules":"0.0.0/0"}\n${digest}\n${forged}\n`, // other rules
-      `${rules}\n${digest}\n${forged.slice(0, -1)}\n`, // cut short
-      `${rules}\n${digest}\n${forged}`, // no final line break
-      `${rules}\n${digest}\n{"not":"entries"}\n`,
-      `${rules}\n${digest}\n[{"no":"tag"}]\n`,
+      `${rules}\n${length}\n${other}${forged}\n`, // another listing
+      `${rules}\n${Number(length) - 1}\n${listing}${forged}\n`, // a length that is not the listing's
+      `{"rules":"0.0.0/0"}\n${length}\n${listing}${forged}\n`, // other rules
+      `${rules}\n${length}\n${listing}${forged.slice(0, -1)}\n`, // cut short
+      `${rules}\n${length}\n${listing}${forged}`, // no final line break
+      `${rules}\n${length}\n${listing}{"not":"entries"}\n`,
+      `${rules}\n${length}\n${listing}[{"no":"tag"}]\n`,
       'garbage\n',
     ]) {
       writeFileSync(HISTORY(), text);
