@@ -24,27 +24,30 @@ export function writeResult(ctx: CommandContext, data: unknown, table: () => str
 export function renderTable(rows: Row[], columns?: string[]): string {
   if (rows.length === 0) return '';
   const cols = columns ?? Object.keys(rows[0]!);
-  // Loops rather than maps and spreads: history prints tens of thousands of rows.
-  const header = cols.map((c) => c.toUpperCase());
-  const cells: string[][] = new Array(rows.length);
-  const widths = header.map((h) => h.length);
-  for (let r = 0; r < rows.length; r++) {
+  const n = cols.length;
+  // One flat array of cells (the header's first) and loops: history prints tens of thousands of rows.
+  const cells: string[] = new Array((rows.length + 1) * n);
+  const widths: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    cells[i] = cols[i]!.toUpperCase();
+    widths[i] = cells[i]!.length;
+  }
+  for (let r = 0, at = n; r < rows.length; r++) {
     const row = rows[r]!;
-    const values: string[] = new Array(cols.length);
-    for (let i = 0; i < cols.length; i++) {
+    for (let i = 0; i < n; i++, at++) {
       const v = row[cols[i]!];
       const text = v === undefined || v === null ? '-' : String(v);
-      values[i] = text;
+      cells[at] = text;
       if (text.length > widths[i]!) widths[i] = text.length;
     }
-    cells[r] = values;
   }
-  const line = (values: string[]) => {
+  // Each cell but the last of its line padded to its column's width, then two spaces.
+  const spaces = ' '.repeat(Math.max(...widths) + 2);
+  const lines: string[] = new Array(rows.length + 1);
+  for (let line = 0, at = 0; line < lines.length; line++) {
     let text = '';
-    for (let i = 0; i < values.length; i++) text += i === values.length - 1 ? values[i]! : `${values[i]!.padEnd(widths[i]!)}  `;
-    return text.trimEnd();
-  };
-  let out = line(header);
-  for (const values of cells) out += `\n${line(values)}`;
-  return out;
+    for (let i = 0; i < n - 1; i++, at++) text += cells[at]! + spaces.slice(0, widths[i]! + 2 - cells[at]!.length);
+    lines[line] = (text + cells[at++]!).trimEnd();
+  }
+  return lines.join('\n');
 }
