@@ -7,7 +7,8 @@
 // `<git dir>/atmos/checked-records/<deployment>/<target>.jsonl`, a first line naming the checking rules
 // they were checked with, then one `[tag object id, record]` per line. Anything else in the file (other
 // rules, a broken line, a file that is not ours) is ignored and the file written anew. Only records that
-// passed every check, and that JSON gives back exactly, are kept.
+// passed every check, and that JSON gives back exactly, are kept. Beside them, the whole history read
+// from one listing of tags (KeptHistory): a read of the same listing prints it as it is.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeploymentRecord } from './records.js';
