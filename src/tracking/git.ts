@@ -481,15 +481,9 @@ export class GitRepo {
 
   /**
    * Each ref under `patterns` and the object it points at, as git lists them (one `git for-each-ref`,
-   * in ref name order), read line by line: a listing of thousands of tags makes no row objects.
-   */
-  async forEachRefName(patterns: string[], each: (refname: string, oid: string) => void): Promise<void> {
-    eachRefName(await this.refNameListing(patterns), each);
-  }
-
-  /**
-   * The text of `git for-each-ref --format='%(objectname) %(refname)'` of `patterns`, one ref per line
-   * (read with eachRefName): the listing started ahead when it has the same patterns.
+   * in ref name order): the text of `git for-each-ref --format='%(objectname) %(refname)'`, one ref
+   * per line, read with eachRefName (a listing of thousands of tags makes no row objects). The listing
+   * started ahead is taken when it has the same patterns.
    */
   async refNameListing(patterns: string[]): Promise<string> {
     const ahead = this.facts.listingAhead;

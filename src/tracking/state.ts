@@ -329,8 +329,8 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
   const pending = repo.refNameListing(listingPatterns(deployment, filter.target, 'tags'));
-  // Every record of every tag listed: the history an earlier read kept for the same listing, taken
-  // when git's listing is the same (KeptHistory).
+  // Read while git lists the tags: a read of every record, with no filter of names, takes the whole
+  // history an earlier read kept from the same listing (KeptHistory).
   const whole = everything && filter.component === undefined && filter.since === undefined && filter.until === undefined;
   const history = whole ? KeptHistory.open(repo.dir, repo.env, deployment, filter.target) : undefined;
   const listing = await pending;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { GitRepo, allocateTagName, decodeComponent, encodeComponent, stampOrder, stampSeq, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
+import { GitRepo, allocateTagName, decodeComponent, eachRefName, encodeComponent, stampOrder, stampSeq, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
 import { AtmosError } from '../../../src/util/errors.js';
 import { git, gitShim, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
@@ -345,7 +345,7 @@ describe('remote', () => {
     const repo = new GitRepo(clone, { env: { ...process.env, PATH: shim.path } });
     const listed = async (patterns: string[]) => {
       const found: string[] = [];
-      await repo.forEachRefName(patterns, (refname) => found.push(refname.slice('refs/tags/atmos/'.length)));
+      eachRefName(await repo.refNameListing(patterns), (refname) => found.push(refname.slice('refs/tags/atmos/'.length)));
       return { found, processes: shim.commands() };
     };
     const tags = ['refs/tags/atmos/ahead/'];
