@@ -9,14 +9,14 @@
 // rules, a broken line, a file that is not ours) is ignored and the file written anew. Only records that
 // passed every check, and that JSON gives back exactly, are kept. Beside them, the whole history read
 // from one listing of tags (KeptHistory): a read of the same listing prints it as it is.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DeploymentRecord } from './records.js';
 import type { HistoryEntry } from './state.js';
 import { NAME_RE } from '../model/types.js';
 import { gitCommonDir } from '../util/git-dir.js';
 import { packageVersion } from '../util/package.js';
-import { decodeText } from '../util/text.js';
+import { readTextOf } from '../util/files.js';
 
 /**
  * Which rules the kept records were checked with: the package's version and this number, to raise
@@ -48,9 +48,9 @@ export class CheckedRecords {
    * of `target` or of every target read now (the others when first asked for).
    */
   static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): CheckedRecords | undefined {
-    const gitDir = gitCommonDir(dir, env);
-    if (!gitDir || !NAME_RE.test(deployment)) return undefined;
-    const kept = new CheckedRecords(keptDir(gitDir, deployment), header());
+    const folder = keptFolder(dir, env, deployment);
+    if (!folder) return undefined;
+    const kept = new CheckedRecords(folder, header());
     const targets = target !== undefined ? [target] : readdirOr(kept.dir).filter((name) => name.endsWith('.jsonl')).map((name) => name.slice(0, -'.jsonl'.length));
     for (const t of targets) kept.file(t);
     return kept;
@@ -98,13 +98,8 @@ export class CheckedRecords {
 
   private load(path: string): TargetFile {
     const file: TargetFile = { path, records: new Map(), given: new Set(), added: new Map() };
-    let text: string;
-    try {
-      text = decodeText(readFileSync(path));
-    } catch {
-      return file;
-    }
-    if (!text.startsWith(this.header) || !text.endsWith('\n')) return file;
+    const text = keptText(path, this.header);
+    if (text === undefined) return file;
     const body = text.slice(this.header.length, -1);
     if (body === '') return { ...file, text };
     // One parse for the whole file: each line is one JSON array, and no line break is inside one.
@@ -142,17 +137,11 @@ export class KeptHistory {
 
   /** The kept history of `deployment` (of `target`, else of every target); undefined outside a repository. */
   static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): KeptHistory | undefined {
-    const gitDir = gitCommonDir(dir, env);
-    if (!gitDir || !NAME_RE.test(deployment) || (target !== undefined && !NAME_RE.test(target))) return undefined;
-    const path = join(keptDir(gitDir, deployment), `${target ?? '_all'}.history`);
-    let text: string | undefined;
-    try {
-      text = decodeText(readFileSync(path));
-    } catch {
-      text = undefined;
-    }
+    const folder = keptFolder(dir, env, deployment);
+    if (!folder || (target !== undefined && !NAME_RE.test(target))) return undefined;
+    const path = join(folder, `${target ?? '_all'}.history`);
     const start = header();
-    return new KeptHistory(path, start, text?.startsWith(start) && text.endsWith('\n') ? text : undefined);
+    return new KeptHistory(path, start, keptText(path, start));
   }
 
   /** The entries kept for exactly this `listing` (GitRepo.refNameListing's text), as new objects; undefined when none are. */
@@ -181,8 +170,16 @@ export class KeptHistory {
   }
 }
 
-function keptDir(gitDir: string, deployment: string): string {
-  return join(gitDir, 'atmos', 'checked-records', deployment);
+/** The folder of a deployment's kept files in the repository at `dir`: undefined outside a repository, or for a name no deployment has. */
+function keptFolder(dir: string, env: NodeJS.ProcessEnv, deployment: string): string | undefined {
+  const gitDir = gitCommonDir(dir, env);
+  return gitDir && NAME_RE.test(deployment) ? join(gitDir, 'atmos', 'checked-records', deployment) : undefined;
+}
+
+/** A kept file's text when it is whole and of these rules (starts with `header`, ends with a line break); else undefined. */
+function keptText(path: string, header: string): string | undefined {
+  const text = readTextOf(path);
+  return text?.startsWith(header) && text.endsWith('\n') ? text : undefined;
 }
 
 /** The first line of a kept file: the checking rules its contents were checked with. */

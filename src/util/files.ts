@@ -52,10 +52,10 @@ export function statOf(path: string, how: (path: string) => Stats = statSync): S
   }
 }
 
-/** The file's text (UTF-8), undefined where it cannot be read. Synchronous: one system call, for a few small files. */
+/** The file's text (UTF-8, as decodeText reads it), undefined where it cannot be read. Synchronous: for a few files. */
 export function readTextOf(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    return decodeText(readFileSync(path));
   } catch {
     return undefined;
   }
