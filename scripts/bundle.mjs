@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FUNCTION_HEAD, FUNCTION_TAIL } from '../dist/util/code-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist/');
@@ -171,10 +172,14 @@ await build({
 });
 chmodSync(join(cliDir, 'bin.cjs'), 0o755);
 
+// Written as the function Node's loader would make of it (util/code-cache.ts, FUNCTION_HEAD), so that
+// the text read at start-up is compiled as it is, without a copy.
 const result = await build({
   ...common,
   entryPoints: [join(cliDir, 'main.js')],
   outfile: join(cliDir, 'bundle.cjs'),
+  banner: { js: FUNCTION_HEAD + common.banner.js },
+  footer: { js: FUNCTION_TAIL },
   plugins: [moduleUrl, lazyModules, lazyStartUp],
   // import() lowered to require(), because a script run by node:vm cannot import() without an
   // experimental flag.

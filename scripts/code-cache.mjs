@@ -1,6 +1,6 @@
 // Stores the code V8 compiled for the build's large CommonJS files (src/util/code-cache.ts): the CLI
-// bundle after commands of the bundled example ran through it in a temporary repository (the common
-// reads: dist/cli/bundle.cache; then a build: dist/cli/bundle.build.cache), the
+// bundle after commands of the bundled example ran through it in a temporary repository (each common
+// read: dist/cli/bundle.<command>.cache; all of them and a build: dist/cli/bundle.cache), the
 // CycloneDX validator after it validated a document (dist/sbom/cdx-validator.cache), the CycloneDX
 // library's parts after they serialized one (dist/sbom/cdx-library.cache), the SPDX validator after it
 // validated a document (dist/sbom/spdx-validator.cache), and fflate after it deflated a sample
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_CACHES, cacheForCommand, loadBundle } from '../dist/cli/bundle.js';
+import { bundleCache, CACHED_COMMANDS, cachedCommandOf, loadBundle } from '../dist/cli/bundle.js';
 import { CDX_LIBRARY, CDX_VALIDATOR } from '../dist/sbom/cyclonedx.js';
 import { DEFLATE_MEM, FFLATE_COPY, GZIP_LEVEL } from '../dist/build/layer.js';
 import { SPDX_VALIDATOR, toSpdx } from '../dist/sbom/spdx.js';
@@ -25,6 +25,50 @@ function storeCacheAfter(file, exercise) {
   if (!loaded) return;
   exercise(loaded.exports);
   writeFileSync(cacheFileOf(file), loaded.script.createCachedData());
+}
+
+const example = fileURLToPath(new URL('../examples/payment-service', import.meta.url));
+const d = 'payment-service';
+// The commands each cache of the CLI bundle is made from (src/cli/bundle.ts): a common read's from that
+// command only; the general one (every other command's) from all of them and a build (it writes only
+// in the temporary repository): about a tenth of a small build was compiling it.
+const reads = {
+  describe: [
+    ['deployment', 'describe', d, '--target', 'dev', '--format', 'json'],
+    ['deployment', 'describe', d, '--target', 'dev'],
+  ],
+  validate: [['deployment', 'validate', '--all']],
+  list: [['deployment', 'list']],
+  status: [
+    ['deployment', 'status', d],
+    ['deployment', 'status', d, '--format', 'json'],
+  ],
+  history: [
+    ['deployment', 'history', d],
+    ['deployment', 'history', d, '--format', 'json'],
+  ],
+  'promotion-graph': [['deployment', 'promotion-graph', d]],
+};
+const caches = [...Object.entries(reads), ['', [...Object.values(reads).flat(), ['deployment', 'build', d, '--target', 'dev']]]];
+if (Object.keys(reads).join() !== CACHED_COMMANDS.join()) throw new Error(`the commands here (${Object.keys(reads)}) are not CACHED_COMMANDS (src/cli/bundle.ts)`);
+
+const child = process.argv.indexOf('--bundle-cache');
+if (child >= 0) {
+  // A child process: one cache, made in the repository the parent prepared.
+  const [name, repo] = process.argv.slice(child + 1);
+  const command = name || undefined;
+  const loaded = loadBundle({ cache: false });
+  if (!loaded) throw new Error('dist/cli/bundle.cjs is missing: run scripts/bundle.mjs first');
+  for (const argv of caches.find(([n]) => n === name)[1]) {
+    const given = cachedCommandOf(argv);
+    if (command !== undefined && given !== command) throw new Error(`atmos ${argv.join(' ')} takes the ${given ?? 'general'} cache, not ${command}'s (src/cli/bundle.ts, cachedCommandOf)`);
+    let out = '';
+    const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
+    const code = await loaded.main({ argv, env: process.env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });
+    if (code !== 0) throw new Error(`atmos ${argv.join(' ')} exited ${code} in the bundled CLI:\n${out}`);
+  }
+  writeFileSync(bundleCache(command), loaded.script.createCachedData());
+  process.exit(0);
 }
 
 // The validator, run on a small document with a component, a dependency and a property.
@@ -57,12 +101,9 @@ storeCacheAfter(FFLATE_COPY, ({ Deflate }) => {
   }
 });
 
-const example = fileURLToPath(new URL('../examples/payment-service', import.meta.url));
-for (const file of Object.values(BUNDLE_CACHES)) rmSync(file, { force: true });
+for (const [name] of caches) rmSync(bundleCache(name || undefined), { force: true });
 if (!existsSync(example)) process.exit(0); // an install without the example: no cache, same behaviour
 
-const loaded = loadBundle({ cache: false });
-if (!loaded) throw new Error('dist/cli/bundle.cjs is missing: run scripts/bundle.mjs first');
 const repo = mkdtempSync(join(tmpdir(), 'atmos-code-cache-'));
 try {
   cpSync(example, repo, { recursive: true });
@@ -72,34 +113,10 @@ try {
   git('add', '-A');
   // Whatever the builder's own git configuration asks of commits (signing, hooks) is not for this one.
   git('-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', 'example');
-  const d = 'payment-service';
-  // Each cache after the commands a process of them gives it to (src/cli/bundle.ts): the reads, then,
-  // for the second cache, a build's code too (it writes only in this temporary repository): about a
-  // tenth of a small build was compiling it.
-  const phases = {
-    reads: [
-      ['deployment', 'describe', d, '--target', 'dev', '--format', 'json'],
-      ['deployment', 'describe', d, '--target', 'dev'],
-      ['deployment', 'validate', '--all'],
-      ['deployment', 'list'],
-      ['deployment', 'status', d],
-      ['deployment', 'status', d, '--format', 'json'],
-      ['deployment', 'history', d],
-      ['deployment', 'history', d, '--format', 'json'],
-      ['deployment', 'promotion-graph', d],
-    ],
-    build: [['deployment', 'build', d, '--target', 'dev']],
-  };
-  for (const [cache, commands] of Object.entries(phases)) {
-    for (const argv of commands) {
-      const given = cacheForCommand(argv);
-      if (given !== cache) throw new Error(`atmos ${argv.join(' ')} takes the ${given} cache: list it with those commands (src/cli/bundle.ts, CACHED_READS)`);
-      let out = '';
-      const sink = new Writable({ write: (chunk, _encoding, done) => ((out += chunk.toString()), done()) });
-      const code = await loaded.main({ argv, env, cwd: repo, stdout: sink, stderr: sink, stdin: process.stdin });
-      if (code !== 0) throw new Error(`atmos ${argv.join(' ')} exited ${code} in the bundled CLI:\n${out}`);
-    }
-    writeFileSync(BUNDLE_CACHES[cache], loaded.script.createCachedData());
+  // Each cache in a fresh process: V8 gives a second load of the same text in a process the code the
+  // first one compiled, which would go into its cache too.
+  for (const [name] of caches) {
+    execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--bundle-cache', name, repo], { env, stdio: 'inherit' });
   }
 } finally {
   rmSync(repo, { recursive: true, force: true });

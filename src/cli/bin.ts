@@ -3,7 +3,7 @@
 // package runs: a CommonJS entry starts without Node's ES module loader (docs/architecture.md, "Start-up").
 import { readFileSync } from 'node:fs';
 import { helpKey, helpWidth, HELP_WIDTH } from './help.js';
-import { cacheForCommand, loadBundle } from './bundle.js';
+import { cachedCommandOf, loadBundle } from './bundle.js';
 import { standardOutput } from './stdio.js';
 
 // Node's streams only on a terminal (stdio.ts). A reader that stops early (`atmos deployment history
@@ -24,8 +24,8 @@ if (help !== undefined) {
 async function run(): Promise<void> {
   const stderr = standardOutput(2, () => process.stderr);
   // The bundle with its code cache where the build made one (bundle.ts), else the modules themselves.
-  // Either cache gives the same result; the other one only takes longer.
-  const { bugReport, main } = loadBundle({ caches: cacheForCommand(argv) }) ?? (await import('./main.js'));
+  // Any cache gives the same result; another command's only takes longer.
+  const { bugReport, main } = loadBundle({ command: cachedCommandOf(argv) }) ?? (await import('./main.js'));
   await main({
     argv,
     env: process.env,

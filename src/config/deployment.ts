@@ -82,8 +82,25 @@ function deploymentFiles(config: AtmosConfig): Map<string, string> {
   return files;
 }
 
-/** Loads and checks `deployments/<name>.yaml`; unknown names and every problem of the file are exit 2. */
-export async function loadDeployment(config: AtmosConfig, files: FileCache, name: string): Promise<DeploymentSpec> {
+/** Each FileCache's deployments as loaded (with the configuration they were loaded with). */
+const loaded = new WeakMap<FileCache, Map<string, { config: AtmosConfig; spec: Promise<DeploymentSpec> }>>();
+
+/**
+ * Loads and checks `deployments/<name>.yaml`; unknown names and every problem of the file are exit 2.
+ * Once per FileCache (the files a command reads, read once): a command and the resolution it calls
+ * get the same spec, which no caller changes.
+ */
+export function loadDeployment(config: AtmosConfig, files: FileCache, name: string): Promise<DeploymentSpec> {
+  let byName = loaded.get(files);
+  if (!byName) loaded.set(files, (byName = new Map()));
+  const known = byName.get(name);
+  if (known?.config === config) return known.spec;
+  const spec = loadDeploymentFile(config, files, name);
+  byName.set(name, { config, spec });
+  return spec;
+}
+
+async function loadDeploymentFile(config: AtmosConfig, files: FileCache, name: string): Promise<DeploymentSpec> {
   const available = deploymentFiles(config);
   const found = available.get(name);
   if (found && !NAME_RE.test(name)) {

@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exampleRepo, PROJECT_ROOT, removeDir, runCli, tempDir } from '../helpers/repo.js';
+import { CACHED_COMMANDS } from '../../src/cli/bundle.js';
+import { FUNCTION_HEAD } from '../../src/util/code-cache.js';
 
 const DESCRIBE = ['deployment', 'describe', 'payment-service', '--target', 'dev', '--format', 'json'];
 const temps: string[] = [];
@@ -47,16 +49,18 @@ function projectCopy(): string {
 }
 
 describe('the bundled CLI', () => {
-  it('a process started like the CLI takes the code cache the build made, for the CLI (reads, and builds), the CycloneDX validator and library, the SPDX validator and fflate', () => {
+  it('a process started like the CLI takes the code cache the build made, for the CLI (each common read, and every other command), the CycloneDX validator and library, the SPDX validator and fflate', () => {
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'))).toBe(true);
-    expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'cli/bundle.cjs', 'cli/bundle.build.cache')).toBe(true);
-    // The reads take the smaller cache; a build, a rollout and the rest the one with a build's code.
-    const script = `const { cacheForCommand } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist/cli/bundle.js')).href)}); console.log(JSON.stringify(process.argv.slice(1).map((line) => cacheForCommand(line.split(' ')))));`;
+    for (const command of CACHED_COMMANDS) expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'cli/bundle.cjs', `cli/bundle.${command}.cache`), command).toBe(true);
+    // A common read takes its own cache; a build, a rollout and the rest the general one.
+    const script = `const { cachedCommandOf } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist/cli/bundle.js')).href)}); console.log(JSON.stringify(process.argv.slice(1).map((line) => cachedCommandOf(line.split(' ')) ?? null)));`;
     const lines = ['deployment describe app --target dev', 'deployment status app', 'deployment history app --format json', 'deployment build app --target dev', 'deployment rollout app --target dev', 'deployment diff app --target dev --target prod'];
     const chosen = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...lines], { encoding: 'utf8', env: plainEnv() });
-    expect(JSON.parse(chosen.stdout)).toEqual(['reads', 'reads', 'reads', 'build', 'build', 'build']);
-    // The build's cache holds the reads' code and a build's.
-    expect(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.build.cache')).size).toBeGreaterThan(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.cache')).size);
+    expect(JSON.parse(chosen.stdout)).toEqual(['describe', 'status', 'history', null, null, null]);
+    // The general cache holds every common read's code and a build's; each read's holds less.
+    for (const command of CACHED_COMMANDS) {
+      expect(statSync(join(PROJECT_ROOT, `dist/cli/bundle.${command}.cache`)).size, command).toBeLessThan(statSync(join(PROJECT_ROOT, 'dist/cli/bundle.cache')).size);
+    }
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-validator.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/cdx-library.cjs')).toBe(true);
     expect(cacheUsed(join(PROJECT_ROOT, 'dist'), 'sbom/spdx-validator.cjs')).toBe(true);
@@ -105,8 +109,8 @@ describe('the bundled CLI', () => {
     const bin = join(copy, 'dist/cli/bin.cjs');
     const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', env: { ...plainEnv(), NO_COLOR: '1', CI: 'true' } });
     // What another build or another Node would have left: V8 checks it and compiles the source instead.
-    writeFileSync(join(copy, 'dist/cli/bundle.cache'), new Script('0').createCachedData());
-    expect(cacheUsed(join(copy, 'dist'))).toBe(false);
+    writeFileSync(join(copy, 'dist/cli/bundle.describe.cache'), new Script('0').createCachedData());
+    expect(cacheUsed(join(copy, 'dist'), 'cli/bundle.cjs', 'cli/bundle.describe.cache')).toBe(false);
     const foreign = run(DESCRIBE);
     expect([foreign.status, foreign.stderr, foreign.stdout]).toEqual([0, reference.stderr, reference.stdout]);
 
@@ -119,6 +123,30 @@ describe('the bundled CLI', () => {
     const bundled = await runCli(['deployment', 'describe', 'no-such-deployment'], { cwd: repo, env: plainEnv() });
     expect([unknown.status, unknown.stderr]).toEqual([bundled.code, bundled.stderr]);
     expect(bundled.code).toBe(2);
+  });
+
+  it('the bundle is written as the function Node would wrap it in, and a command runs it without copying its text into the heap', () => {
+    const file = join(PROJECT_ROOT, 'dist/cli/bundle.cjs');
+    const text = readFileSync(file, 'latin1');
+    expect(text.startsWith(FUNCTION_HEAD)).toBe(true);
+    const repo = exampleRepo();
+    temps.push(repo);
+    // The heap's space for large objects (strings of a megabyte) before the bundle is loaded and after
+    // a describe ran from it: V8 compiles functions from the text as Node read it.
+    const script = `
+      const { getHeapSpaceStatistics } = await import('node:v8');
+      const large = () => getHeapSpaceStatistics().find((space) => space.space_name === 'large_object_space').space_used_size;
+      const before = large();
+      const { loadBundle } = await import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'dist/cli/bundle.js')).href)});
+      const { main } = loadBundle({ command: 'describe' });
+      const sink = { write: () => true, isTTY: false };
+      const code = await main({ argv: ${JSON.stringify(DESCRIBE)}, env: process.env, cwd: ${JSON.stringify(repo)}, stdout: sink, stderr: sink, stdin: null });
+      console.log(JSON.stringify({ code, grown: large() - before }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...plainEnv(), CI: 'true', NO_COLOR: '1' } });
+    expect(r.stderr).toBe('');
+    const { code, grown } = JSON.parse(r.stdout) as { code: number; grown: number };
+    expect(code).toBe(0);
+    expect(grown).toBeLessThan(text.length / 2);
   });
 
   it('the package runs a CommonJS entry: a command starts without the ES module loader, and the text of the bundle is ASCII', () => {

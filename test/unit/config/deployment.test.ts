@@ -1,5 +1,5 @@
-import { symlinkSync } from 'node:fs';
-import { relative } from 'node:path';
+import { rmSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAtmosConfig } from '../../../src/config/atmos-config.js';
 import { findStackFiles, listDeploymentNames, loadDeployment, requireTarget } from '../../../src/config/deployment.js';
@@ -110,6 +110,25 @@ describe('loadDeployment: a valid file', () => {
     expect(misnamed.exitCode).toBe(2);
     expect(misnamed.message).toBe('"Bad_File" is not a valid deployment name');
     expect(locations(misnamed)).toEqual(['deployments/Bad_File.yaml:1:1']);
+  });
+
+  it('is loaded once per file cache (one command): a later command, with its own, reads the file as it is then', async () => {
+    writeFiles(repo, { 'deployments/changing.yaml': 'deployment:\n  name: changing\n  targets:\n    dev:\n' });
+    const files = new FileCache();
+    const first = await loadDeployment(config, files, 'changing');
+    writeFiles(repo, { 'deployments/changing.yaml': 'deployment:\n  name: changing\n  targets:\n    dev:\n    prod:\n' });
+    expect(await loadDeployment(config, files, 'changing')).toBe(first);
+    expect([...first.targets.keys()]).toEqual(['dev']);
+    expect([...(await loadDeployment(config, new FileCache(), 'changing')).targets.keys()]).toEqual(['dev', 'prod']);
+    // Another configuration (another atmos.yaml read) loads the file again.
+    const again = await loadDeployment(await loadAtmosConfig({ cwd: repo, env: {} }), files, 'changing');
+    expect(again).not.toBe(first);
+    // A file refused once is refused again, with the same error.
+    writeFiles(repo, { 'deployments/refused.yaml': 'deployment:\n  name: other-name\n' });
+    const refusals = await Promise.all([1, 2].map(() => loadDeployment(config, files, 'refused').catch((e: AtmosError) => e)));
+    expect(refusals[0]!.exitCode).toBe(2);
+    expect(refusals[1]).toBe(refusals[0]);
+    for (const name of ['changing', 'refused']) rmSync(join(repo, `deployments/${name}.yaml`));
   });
 
   it('finds stack files by extension and glob', async () => {
