@@ -1,8 +1,8 @@
 // Benchmark: `history` and `status` as CLI processes over a repository with 20,000 deployment tags
 // (5 targets x 20 components x 200 rollouts), against the floor of reading the same tags: `node -e 0`
 // plus one `git for-each-ref` of the tags' names and messages (both timed, summed). `history` is
-// measured as usually run (the records checked by an earlier read kept, and the whole history read
-// from the same listing) and as a first read.
+// measured as usually run (the records checked by an earlier read kept, and the whole history read,
+// and its table printed, from the same listing) and as a first read.
 // Run: npm run build && npx tsx bench/history.ts
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,9 +80,9 @@ async function main(): Promise<void> {
       { id: 'history.20000', what: '`history --limit 0`, 20,000 records', args: ['history', D, '--limit', '0'], pattern: tags },
       { id: 'status.20000', what: '`status`, 5 targets × 20 components among 20,000 tags', args: ['status', D], pattern: tags },
     ];
-    // A first read checks every record and keeps it, and the history it read, in the git directory;
-    // later reads of the same tags take the kept history. Both are shown: the figure is the usual
-    // read, the first is beside it.
+    // A first read checks every record and keeps it, and the history it read and the table it
+    // printed, in the git directory; later reads of the same tags print the kept table. Both are
+    // shown: the figure is the usual read, the first is beside it.
     const forget = () => rmSync(join(dir, '.git/atmos'), { recursive: true, force: true });
     for (const f of figures) {
       const first = f.id.startsWith('history') ? await alternate(() => (forget(), cli(f.args)), floor(f.pattern), 3) : undefined;

@@ -20,7 +20,8 @@ import { readTextOf } from '../util/files.js';
 
 /**
  * Which rules the kept records were checked with: the package's version and this number, to raise
- * whenever what checkDeploymentRecord or checkDeploymentTag accepts or returns changes.
+ * whenever what checkDeploymentRecord or checkDeploymentTag accepts or returns changes, or what a
+ * kept printed form of the history (the table `history` prints) looks like.
  */
 const RULES = 1;
 
@@ -126,33 +127,38 @@ export class CheckedRecords {
  * was a valid record (a read with problems reports them each time, as before), beside the checked
  * records: `<deployment>/<target>.history`, or `<deployment>/_all.history` for every target (no target
  * has that name). The file: the rules line, the listing's length, the listing, the entries (JSON).
+ * A command's printed form of the same entries is kept the same way, in `<target>.history.<form>`
+ * (printHistory in state.ts): a read of the same listing prints it without reading the entries.
  */
 export class KeptHistory {
+  /** Each form's file text read so far (undefined: absent, or not ours and of these rules). */
+  private readonly texts = new Map<string, string | undefined>();
+
   private constructor(
+    /** `<folder>/<target or _all>.history`: the entries' file, and the start of each printed form's. */
     private readonly path: string,
     private readonly header: string,
-    /** The file's text, when it is ours and of these rules. */
-    private readonly text: string | undefined,
   ) {}
 
-  /** The kept history of `deployment` (of `target`, else of every target); undefined outside a repository. */
-  static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string): KeptHistory | undefined {
+  /**
+   * The kept history of `deployment` (of `target`, else of every target); undefined outside a
+   * repository. The file of `form` (a printed form, else the entries) is read now.
+   */
+  static open(dir: string, env: NodeJS.ProcessEnv, deployment: string, target?: string, form: string = ENTRIES): KeptHistory | undefined {
     const folder = keptFolder(dir, env, deployment);
     if (!folder || (target !== undefined && !NAME_RE.test(target))) return undefined;
-    const path = join(folder, `${target ?? '_all'}.history`);
-    const start = header();
-    return new KeptHistory(path, start, keptText(path, start));
+    const kept = new KeptHistory(join(folder, `${target ?? '_all'}.history`), header());
+    kept.text(form);
+    return kept;
   }
 
   /** The entries kept for exactly this `listing` (GitRepo.refNameListing's text), as new objects; undefined when none are. */
   entriesFor(listing: string): HistoryEntry[] | undefined {
-    const text = this.text;
-    if (text === undefined) return undefined;
-    const eol = text.indexOf('\n', this.header.length);
-    if (eol < 0 || text.slice(this.header.length, eol) !== String(listing.length) || !text.startsWith(listing, eol + 1)) return undefined;
+    const body = this.bodyFor(ENTRIES, listing);
+    if (body === undefined) return undefined;
     let entries: unknown;
     try {
-      entries = JSON.parse(text.slice(eol + 1 + listing.length));
+      entries = JSON.parse(body);
     } catch {
       return undefined;
     }
@@ -165,10 +171,46 @@ export class KeptHistory {
 
   /** Keeps `entries`, read from `listing` with no problem, unless JSON would not give them back exactly. */
   save(listing: string, entries: HistoryEntry[]): void {
-    if (!entries.every(sameAfterJson)) return;
-    replaceFile(this.path, `${this.header}${listing.length}\n${listing}${JSON.stringify(entries)}\n`);
+    if (entries.every(sameAfterJson)) this.keep(ENTRIES, listing, JSON.stringify(entries));
+  }
+
+  /** The text printed in `form` (a name of letters) for the entries of exactly this `listing`, when kept. */
+  printedFor(listing: string, form: string): string | undefined {
+    return this.bodyFor(form, listing);
+  }
+
+  /** Keeps `text`, printed in `form` for the entries of `listing` (each a valid record). */
+  savePrinted(listing: string, form: string, text: string): void {
+    this.keep(form, listing, text);
+  }
+
+  private fileOf(form: string): string {
+    if (form !== ENTRIES && !/^[a-z]+$/.test(form)) throw new Error(`kept history: "${form}" is not a form name`);
+    return form === ENTRIES ? this.path : `${this.path}.${form}`;
+  }
+
+  private text(form: string): string | undefined {
+    if (!this.texts.has(form)) this.texts.set(form, keptText(this.fileOf(form), this.header));
+    return this.texts.get(form);
+  }
+
+  /** What the file of `form` keeps for exactly this `listing`. */
+  private bodyFor(form: string, listing: string): string | undefined {
+    const text = this.text(form);
+    if (text === undefined) return undefined;
+    const eol = text.indexOf('\n', this.header.length);
+    if (eol < 0 || text.slice(this.header.length, eol) !== String(listing.length) || !text.startsWith(listing, eol + 1)) return undefined;
+    return text.slice(eol + 1 + listing.length, -1);
+  }
+
+  private keep(form: string, listing: string, body: string): void {
+    const text = `${this.header}${listing.length}\n${listing}${body}\n`;
+    if (replaceFile(this.fileOf(form), text)) this.texts.set(form, text);
   }
 }
+
+/** The form of the kept entries themselves (a printed form is named by letters). */
+const ENTRIES = '';
 
 /** The folder of a deployment's kept files in the repository at `dir`: undefined outside a repository, or for a name no deployment has. */
 function keptFolder(dir: string, env: NodeJS.ProcessEnv, deployment: string): string | undefined {

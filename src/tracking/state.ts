@@ -328,31 +328,12 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const limit = filter.limit ?? 50;
   const wanted = (e: HistoryEntry) => filter.status === undefined || e.status === filter.status;
   const everything = filter.status !== undefined || limit === 0;
-  const pending = repo.refNameListing(listingPatterns(deployment, filter.target, 'tags'));
-  // Read while git lists the tags: a read of every record, with no filter of names, takes the whole
-  // history an earlier read kept from the same listing (KeptHistory).
+  // A read of every record, with no filter of names, takes the whole history an earlier read kept
+  // from the same listing (KeptHistory).
   const whole = everything && filter.component === undefined && filter.since === undefined && filter.until === undefined;
-  const history = whole ? KeptHistory.open(repo.dir, repo.env, deployment, filter.target) : undefined;
-  const listing = await pending;
-  const known = history?.entriesFor(listing);
-  if (known) return limited(known.filter(wanted), limit);
-  const kept = everything ? CheckedRecords.open(repo.dir, repo.env, deployment, filter.target) : undefined;
-  const { tags } = listed(deployment, listing);
-  const selected = tags.filter(
-    (t) =>
-      (filter.component === undefined || t.component === filter.component) &&
-      (filter.since === undefined || tagTime(t) >= filter.since.getTime()) &&
-      (filter.until === undefined || tagTime(t) <= filter.until.getTime()),
-  );
-  selected.sort(newestFirst);
-  if (everything) {
-    // Every record: each checked as `cat-file --batch` writes its object, while git reads the next
-    // (a for-each-ref that reads the objects itself writes nothing until it has read them all).
-    const checked = await checkTags(repo, deployment, selected, kept, filter.keep === true);
-    const entries = entriesOf(repo, checked);
-    if (history && filter.keep === true && entries.length === checked.length) history.save(listing, entries);
-    return limited(entries.filter(wanted), limit);
-  }
+  const { listing, history } = await listTags(repo, deployment, filter.target, whole);
+  if (everything) return limited((await everyEntry(repo, deployment, listing, filter, history)).entries.filter(wanted), limit);
+  const selected = selectedTags(deployment, listing, filter);
   const objects: Objects = new Map();
   // A page: its tags and a few past it (read ahead in case some are not valid records), checked in
   // order until the page is full.
@@ -364,6 +345,65 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
     entries.push(...readTags(repo, deployment, batch, objects));
   }
   return entries;
+}
+
+/** How a command prints a whole history: `name` says which printed form it is (kept apart), `print` gives it. */
+export interface HistoryPrinting {
+  name: string;
+  print: (entries: HistoryEntry[]) => string;
+}
+
+/**
+ * Every record of the deployment (of `target`, else of every target) as `printing` prints them: what
+ * an earlier read of the same listing printed and kept, else printed from the records read (checked
+ * and kept as `readHistory` with `keep` keeps them), and kept when every tag was a valid record.
+ */
+export async function printHistory(repo: GitRepo, deployment: string, target: string | undefined, printing: HistoryPrinting): Promise<string> {
+  const { listing, history } = await listTags(repo, deployment, target, true, printing.name);
+  const printed = history?.printedFor(listing, printing.name);
+  if (printed !== undefined) return printed;
+  const { entries, complete } = await everyEntry(repo, deployment, listing, { target, keep: true }, history);
+  const text = printing.print(entries);
+  if (history && complete) history.savePrinted(listing, printing.name, text);
+  return text;
+}
+
+/**
+ * The deployment's tags (of `target`) as listed, and, for a read of all of them (`whole`), what was
+ * kept from an earlier read (its file of `form`, else of the entries, read while git lists the tags).
+ */
+async function listTags(repo: GitRepo, deployment: string, target: string | undefined, whole: boolean, form?: string): Promise<{ listing: string; history?: KeptHistory }> {
+  const pending = repo.refNameListing(listingPatterns(deployment, target, 'tags'));
+  const history = whole ? KeptHistory.open(repo.dir, repo.env, deployment, target, form) : undefined;
+  return { listing: await pending, history };
+}
+
+/** The listing's tags that `filter` selects, newest first. */
+function selectedTags(deployment: string, listing: string, filter: HistoryFilter): TagName[] {
+  const { tags } = listed(deployment, listing);
+  const selected = tags.filter(
+    (t) =>
+      (filter.component === undefined || t.component === filter.component) &&
+      (filter.since === undefined || tagTime(t) >= filter.since.getTime()) &&
+      (filter.until === undefined || tagTime(t) <= filter.until.getTime()),
+  );
+  return selected.sort(newestFirst);
+}
+
+/**
+ * Every selected record, newest first: the entries kept for this listing, else each tag checked as
+ * `cat-file --batch` writes its object, while git reads the next (a for-each-ref that reads the objects
+ * itself writes nothing until it has read them all). `complete`: every tag was a valid record.
+ */
+async function everyEntry(repo: GitRepo, deployment: string, listing: string, filter: HistoryFilter, history: KeptHistory | undefined): Promise<{ entries: HistoryEntry[]; complete: boolean }> {
+  const known = history?.entriesFor(listing);
+  if (known) return { entries: known, complete: true };
+  const kept = CheckedRecords.open(repo.dir, repo.env, deployment, filter.target);
+  const checked = await checkTags(repo, deployment, selectedTags(deployment, listing, filter), kept, filter.keep === true);
+  const entries = entriesOf(repo, checked);
+  const complete = entries.length === checked.length;
+  if (history && filter.keep === true && complete) history.save(listing, entries);
+  return { entries, complete };
 }
 
 /** The first `limit` entries (all when 0). */

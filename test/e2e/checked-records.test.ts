@@ -252,6 +252,72 @@ describe('the whole history of a listing is kept', () => {
     }
   });
 
+  it('the table of a whole history is kept too: a read of the same listing prints it without reading entries or records', async () => {
+    const table = (...args: string[]) => runCli(['deployment', 'history', 'shop', '--limit', '0', ...args], { cwd: repo });
+    const TABLE = join(KEPT(), '_all.history.table');
+    const first = await table();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.split('\n')[0]).toMatch(/^TIME +TARGET +COMPONENT +STATUS +COMMIT +BY +NOTE$/);
+    expect(first.stdout).toContain('"ship \\"it\\""');
+    expect(first.stdout).toContain('promoted from dev');
+    expect(existsSync(TABLE)).toBe(true);
+    // With no kept record and no kept entries, the read can only have taken the kept table.
+    forgetRecords();
+    rmSync(HISTORY());
+    const second = await gitCommands(repo, ['deployment', 'history', 'shop', '--limit', '0']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.commands.sort()).toEqual(['for-each-ref', 'remote']);
+    expect(second.stdout).toBe(first.stdout);
+    expect(readdirSync(KEPT())).toEqual(['_all.history.table']);
+    // JSON is printed from the entries (read again, and kept again); one target keeps its own table.
+    expect(tagsOf((await history()).stdout)).toHaveLength(3);
+    const dev = await table('--target', 'dev');
+    expect(dev.stdout.trim().split('\n')).toHaveLength(3);
+    expect(existsSync(join(KEPT(), 'dev.history.table'))).toBe(true);
+    expect((await table('--target', 'dev')).stdout).toBe(dev.stdout);
+    // A tag added: another listing, printed from its records.
+    tags([['dev/net/2025-01-04T10-00-00Z', { status: 'failed' }]]);
+    const more = await table();
+    expect(more.stdout.trim().split('\n')).toHaveLength(5);
+    expect(more.stdout).toMatch(/2025-01-04T10:00:00Z +dev +net +failed/);
+  });
+
+  it('a kept table of another listing, other rules or broken is not taken, and is written anew; a listing with a problem keeps none', async () => {
+    const table = () => runCli(['deployment', 'history', 'shop', '--limit', '0'], { cwd: repo });
+    const TABLE = join(KEPT(), '_all.history.table');
+    const expected = (await table()).stdout;
+    const valid = readFileSync(TABLE, 'utf8');
+    const [rules, length] = valid.split('\n') as [string, string];
+    const from = rules.length + length.length + 2;
+    const listing = valid.slice(from, from + Number(length));
+    expect(valid.slice(from + Number(length))).toBe(expected);
+    const forged = 'TIME  TARGET\nforged  dev';
+    const other = `${listing[0] === '0' ? '1' : '0'}${listing.slice(1)}`;
+    for (const text of [
+      `${rules}\n${length}\n${other}${forged}\n`, // another listing
+      `${rules}\n${Number(length) + 1}\n${listing}${forged}\n`, // a length that is not the listing's
+      `{"rules":"0.0.0/0"}\n${length}\n${listing}${forged}\n`, // other rules
+      `${rules}\n${length}\n${listing}${forged}`, // no final line break
+      'garbage\n',
+    ]) {
+      writeFileSync(TABLE, text);
+      const r = await table();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(expected);
+      expect(readFileSync(TABLE, 'utf8')).toBe(valid);
+    }
+    // A tag that is not a valid record: reported at every read, and no table kept.
+    rmSync(KEPT(), { recursive: true });
+    const oid = git(repo, 'rev-parse', 'refs/tags/atmos/deployments/shop/dev/net/2025-01-01T10-00-00Z');
+    git(repo, 'update-ref', 'refs/tags/atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z', oid);
+    for (let run = 0; run < 2; run++) {
+      const r = await table();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('ignoring tag atmos/deployments/shop/prod/net/2025-01-05T10-00-00Z');
+      expect(existsSync(TABLE)).toBe(false);
+    }
+  });
+
   it('a read of part of the history (a component, a time window) reads the records as before', async () => {
     expect((await history()).code).toBe(0);
     writeFileSync(HISTORY(), readFileSync(HISTORY(), 'utf8').replaceAll('alice@example.com', 'mallory@example.com'));
