@@ -330,7 +330,7 @@ export async function readHistory(repo: GitRepo, deployment: string, filter: His
   const everything = filter.status !== undefined || limit === 0;
   // A read of every record, with no filter of names, takes the whole history an earlier read kept
   // from the same listing (KeptHistory).
-  const whole = everything && filter.component === undefined && filter.since === undefined && filter.until === undefined;
+  const whole = everything && !selectsByName(filter);
   const { listing, history } = await listTags(repo, deployment, filter.target, whole);
   if (everything) return limited((await everyEntry(repo, deployment, listing, filter, history)).entries.filter(wanted), limit);
   const selected = selectedTags(deployment, listing, filter);
@@ -353,18 +353,29 @@ export interface HistoryPrinting {
   print: (entries: HistoryEntry[]) => string;
 }
 
+/** Whether `filter` selects tags by their names (component, time): such a read is not the whole history of its listing. */
+function selectsByName(filter: HistoryFilter): boolean {
+  return filter.component !== undefined || filter.since !== undefined || filter.until !== undefined;
+}
+
+/** Whether `filter` reads every record of its target (or of every target), none left out: a read printHistory prints. */
+export function isWholeHistory(filter: HistoryFilter): boolean {
+  return filter.limit === 0 && filter.status === undefined && !selectsByName(filter);
+}
+
 /**
- * Every record of the deployment (of `target`, else of every target) as `printing` prints them: what
- * an earlier read of the same listing printed and kept, else printed from the records read (checked
- * and kept as `readHistory` with `keep` keeps them), and kept when every tag was a valid record.
+ * Every record of the deployment (`filter`: a whole history, isWholeHistory) as `printing` prints
+ * them: what an earlier read of the same listing printed and kept, else printed from the records read
+ * (checked and kept as `readHistory` keeps them), and kept with `keep` when every tag was a valid record.
  */
-export async function printHistory(repo: GitRepo, deployment: string, target: string | undefined, printing: HistoryPrinting): Promise<string> {
-  const { listing, history } = await listTags(repo, deployment, target, true, printing.name);
+export async function printHistory(repo: GitRepo, deployment: string, filter: HistoryFilter, printing: HistoryPrinting): Promise<string> {
+  if (!isWholeHistory(filter)) throw new Error('printHistory prints a whole history only (isWholeHistory)');
+  const { listing, history } = await listTags(repo, deployment, filter.target, true, printing.name);
   const printed = history?.printedFor(listing, printing.name);
   if (printed !== undefined) return printed;
-  const { entries, complete } = await everyEntry(repo, deployment, listing, { target, keep: true }, history);
+  const { entries, complete } = await everyEntry(repo, deployment, listing, filter, history);
   const text = printing.print(entries);
-  if (history && complete) history.savePrinted(listing, printing.name, text);
+  if (history && filter.keep === true && complete) history.savePrinted(listing, printing.name, text);
   return text;
 }
 
