@@ -282,6 +282,22 @@ describe('the whole history of a listing is kept', () => {
     expect(more.stdout).toMatch(/2025-01-04T10:00:00Z +dev +net +failed/);
   });
 
+  it('table reads running at once each print the same table and leave one whole kept table', async () => {
+    const argv = ['deployment', 'history', 'shop', '--limit', '0'];
+    const runs = await Promise.all(Array.from({ length: 4 }, () => runCli(argv, { cwd: repo })));
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(runs[0]!.stdout);
+    }
+    expect(runs[0]!.stdout.trim().split('\n')).toHaveLength(4);
+    // No partial file, no temporary file left behind.
+    expect(readdirSync(KEPT()).sort()).toEqual(['_all.history', '_all.history.table', 'dev.jsonl', 'prod.jsonl']);
+    expect(readFileSync(join(KEPT(), '_all.history.table'), 'utf8').endsWith(runs[0]!.stdout)).toBe(true);
+    const again = await gitCommands(repo, argv);
+    expect(again.commands.sort()).toEqual(['for-each-ref', 'remote']);
+    expect(again.stdout).toBe(runs[0]!.stdout);
+  });
+
   it('a kept table of another listing, other rules or broken is not taken, and is written anew; a listing with a problem keeps none', async () => {
     const table = () => runCli(['deployment', 'history', 'shop', '--limit', '0'], { cwd: repo });
     const TABLE = join(KEPT(), '_all.history.table');
