@@ -5,7 +5,6 @@ import { renderTable, writeResult } from '../output.js';
 import { approvalText, openDeployment, short } from '../../tracking/open.js';
 import { isWholeHistory, parseWhen, printHistory, readHistory, type HistoryEntry, type HistoryFilter } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
-import { withLargeYoungGeneration } from '../../util/heap.js';
 
 interface Options {
   target?: string;
@@ -24,17 +23,17 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const now = ctx.now();
   const since = options.since ? parseWhen(options.since, now, '--since') : undefined;
   const until = options.until ? parseWhen(options.until, now, '--until', true) : undefined;
-  const { spec, entries, text } = await withLargeYoungGeneration(async () => {
-    const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'tags' });
-    // Loaded only for --component (each module a command imports costs at start-up).
-    const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
-    const filter: HistoryFilter = { target: options.target, component, since, until, limit, keep: true };
-    // The whole history as a table: printed as an earlier read of the same tags printed it, when kept.
-    if ((ctx.format ?? 'table') === 'table' && isWholeHistory(filter)) return { spec, text: await printHistory(tracking.repo, spec.name, filter, { name: 'table', print: historyTable }) };
-    return { spec, entries: await readHistory(tracking.repo, spec.name, filter) };
-  });
-  if (text !== undefined) ctx.stdout.write(`${text}\n`);
-  else writeResult(ctx, { deployment: spec.name, entries }, () => historyTable(entries!));
+  const { spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'tags' });
+  // Loaded only for --component (each module a command imports costs at start-up).
+  const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
+  const filter: HistoryFilter = { target: options.target, component, since, until, limit, keep: true };
+  // The whole history as a table: printed as an earlier read of the same tags printed it, when kept.
+  if ((ctx.format ?? 'table') === 'table' && isWholeHistory(filter)) {
+    ctx.stdout.write(`${await printHistory(tracking.repo, spec.name, filter, { name: 'table', print: historyTable })}\n`);
+    return 0;
+  }
+  const entries = await readHistory(tracking.repo, spec.name, filter);
+  writeResult(ctx, { deployment: spec.name, entries }, () => historyTable(entries));
   return 0;
 }
 

@@ -6,13 +6,10 @@ import { renderTable, writeResult } from '../output.js';
 import { age, approvalText, openDeployment, short } from '../../tracking/open.js';
 import { readStatus } from '../../tracking/state.js';
 import type { ComponentDrift, DriftStatus } from '../../engine/drift.js';
-import { withLargeYoungGeneration } from '../../util/heap.js';
 
 export async function run(args: string[], options: { target?: string; checkDrift?: boolean; offline?: boolean }, ctx: CommandContext): Promise<number> {
-  const { ws, spec, tracking, states } = await withLargeYoungGeneration(async () => {
-    const opened = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'both' });
-    return { ...opened, states: await readStatus(opened.tracking.repo, opened.spec.name, options.target) };
-  });
+  const { ws, spec, tracking } = await openDeployment(ctx, args[0]!, { offline: options.offline, target: options.target, read: true, lists: 'both' });
+  const states = await readStatus(tracking.repo, spec.name, options.target);
   const now = ctx.now();
   const targets = options.target ? [options.target] : [...spec.targets.keys()];
   const drift = new Map<string, ComponentDrift>();
