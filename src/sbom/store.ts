@@ -105,17 +105,17 @@ async function readStored(repo: Pick<NoteRepo, 'readNote'>, root: string, commit
   }
 }
 
-function sha256Hex(text: string): string {
+function sha256Hex(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 /**
- * `text` (one line of JSON and its newline) in parts of at most `limit` bytes, each with its newline.
- * A part never ends inside a UTF-8 character nor with a space or tab: git strips trailing whitespace
- * from a note's lines.
+ * A note's bytes (one line of JSON and its newline, UTF-8) in parts of at most `limit` bytes, each with
+ * its newline. A part never ends inside a UTF-8 character nor with a space or tab: git strips trailing
+ * whitespace from a note's lines.
  */
-export function splitNote(text: string, limit: number): string[] {
-  const bytes = Buffer.from(text.endsWith('\n') ? text.slice(0, -1) : text, 'utf8');
+export function splitNote(note: Buffer, limit: number): string[] {
+  const bytes = note.at(-1) === 0x0a ? note.subarray(0, -1) : note;
   const max = Math.max(limit - 1, 8);
   const parts: string[] = [];
   for (let start = 0; start < bytes.length; ) {
@@ -193,7 +193,9 @@ export async function attachSbom(
     const { toCycloneDx, validateDocument } = await import('./cyclonedx.js');
     const doc = await toCycloneDx(merged, { toolVersion: options.toolVersion });
     const text = `${JSON.stringify(doc)}\n`;
-    const size = Buffer.byteLength(text);
+    // Its bytes, made once: the note's size, digest and parts are all taken from them.
+    const bytes = Buffer.from(text);
+    const size = bytes.length;
     if (size > NOTE_MAX_BYTES) {
       throw configError('E_NOTE_TOO_LARGE', `the SBOM note for ${deployment} on ${commit.slice(0, 12)} would be ${(size / 1048576).toFixed(1)} MB; notes over 50 MB are refused`, {
         hint: 'leave vendored or generated lock files out of the component source, or split the component',
@@ -201,11 +203,11 @@ export async function attachSbom(
     }
     // `text` is JSON.stringify(doc) and doc is plain JSON data: validating doc validates the note.
     await validateDocument(doc);
-    const hex = sha256Hex(text);
+    const hex = sha256Hex(bytes);
     // Over the part size: the index in the note, the parts in their own refs, all written in one
     // transaction, so a reader sees the old document or the new one whole. Parts of the old document
     // past the new one's are removed in the same transaction (an empty note is none).
-    const parts = size > limit ? splitNote(text, limit) : [];
+    const parts = size > limit ? splitNote(bytes, limit) : [];
     const note = parts.length > 0 ? `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n` : text;
     const oldParts = (stored === undefined ? undefined : partsIndex(stored))?.count ?? 0;
     const replace = (_existing: string | undefined, content: string) => content;
