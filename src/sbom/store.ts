@@ -110,20 +110,22 @@ function sha256Hex(text: string | Buffer): string {
 }
 
 /**
- * A note's bytes (one line of JSON and its newline, UTF-8) in parts of at most `limit` bytes, each with
- * its newline. A part never ends inside a UTF-8 character nor with a space or tab: git strips trailing
- * whitespace from a note's lines.
+ * A note (one line of JSON and its newline) in parts of at most `limit` bytes of UTF-8, each with its
+ * newline; `bytes` is the note in UTF-8. A part never ends inside a UTF-8 character nor with a space or
+ * tab: git strips trailing whitespace from a note's lines. A note of ASCII characters only (where a
+ * byte is a character) is cut as text, without decoding its bytes again.
  */
-export function splitNote(note: Buffer, limit: number): string[] {
-  const bytes = note.at(-1) === 0x0a ? note.subarray(0, -1) : note;
+export function splitNote(text: string, limit: number, bytes: Buffer = Buffer.from(text)): string[] {
+  const ascii = bytes.length === text.length;
+  const length = bytes.at(-1) === 0x0a ? bytes.length - 1 : bytes.length;
   const max = Math.max(limit - 1, 8);
   const parts: string[] = [];
-  for (let start = 0; start < bytes.length; ) {
-    let end = Math.min(start + max, bytes.length);
-    if (end < bytes.length) {
+  for (let start = 0; start < length; ) {
+    let end = Math.min(start + max, length);
+    if (end < length) {
       while (end > start + 1 && ((bytes[end]! & 0xc0) === 0x80 || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) end--;
     }
-    parts.push(`${bytes.subarray(start, end).toString('utf8')}\n`);
+    parts.push(`${ascii ? text.slice(start, end) : bytes.subarray(start, end).toString('utf8')}\n`);
     start = end;
   }
   return parts;
@@ -207,7 +209,7 @@ export async function attachSbom(
     // Over the part size: the index in the note, the parts in their own refs, all written in one
     // transaction, so a reader sees the old document or the new one whole. Parts of the old document
     // past the new one's are removed in the same transaction (an empty note is none).
-    const parts = size > limit ? splitNote(bytes, limit) : [];
+    const parts = size > limit ? splitNote(text, limit, bytes) : [];
     const note = parts.length > 0 ? `${JSON.stringify({ [INDEX_KEY]: { count: parts.length, bytes: size, sha256: hex } })}\n` : text;
     const oldParts = (stored === undefined ? undefined : partsIndex(stored))?.count ?? 0;
     const replace = (_existing: string | undefined, content: string) => content;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { GitRepo } from '../../../src/tracking/git.js';
 import { pushNotes } from '../../../src/tracking/recorder.js';
 import { uniteSbomNotesOnFetch } from '../../../src/engine/image-sbom.js';
+import { splitNote } from '../../../src/sbom/store.js';
 import { attachSbom, readSbomNote, readSbomNoteText, sbomNoteRef, sbomNoteRefs, terraformComponentSbom, helmfileComponentSbom, validateCycloneDx, type ComponentSbom } from '../../../src/sbom/index.js';
 import { PROJECT_ROOT, git, gitSnapshot, initRepo, removeDir, tempDir, withOrigin } from '../../helpers/repo.js';
 
@@ -27,6 +28,27 @@ beforeAll(async () => {
   helm = await helmfileComponentSbom({ name: 'cache', directory: join(FIXTURES, 'helmfile') });
 });
 afterAll(() => removeDir(dir));
+
+describe('splitNote', () => {
+  // ASCII text is cut as text, other text through its UTF-8 bytes: both keep the same rules.
+  it.each([
+    ['ASCII', '{"a":"ab  c\t d","b":[1,2,3]}'.repeat(40)],
+    ['other characters', '{"a":"ä € 𝄞  x\t","b":"é"}'.repeat(40)],
+  ])('%s: parts within the limit, never ending in whitespace or inside a character, joined give the note', (_kind, body) => {
+    const text = `${body}\n`;
+    for (const limit of [9, 37, 100, 4096]) {
+      const parts = splitNote(text, limit);
+      expect(parts.length).toBeGreaterThan(limit < text.length ? 1 : 0);
+      for (const part of parts) {
+        expect(part.endsWith('\n')).toBe(true);
+        expect(Buffer.byteLength(part)).toBeLessThanOrEqual(limit);
+        expect(part.slice(0, -1)).not.toMatch(/[ \t]$/);
+        expect(part).not.toContain('\ufffd');
+      }
+      expect(parts.map((part) => part.slice(0, -1)).join('')).toBe(body);
+    }
+  });
+});
 
 describe('attachSbom', () => {
   it('writes a schema-valid CycloneDX note and merges per component with what is already there', async () => {
