@@ -134,15 +134,6 @@ try {
     met: undefined,
   });
   report({
-    id: 'help.process',
-    what: '`atmos --help`, as a process',
-    value: ms(help.a),
-    floor: `\`node -e 0\` ${ms(help.b)}`,
-    ratio: help.ratio,
-    goal: '≤ 1.2×',
-    met: help.ratio <= 1.2,
-  });
-  report({
     id: 'describe.warm',
     what: `\`describe\`'s resolution in-process, run a second time (its code warm), vs its first run`,
     value: `${warm.toFixed(1)} ms`,
@@ -150,6 +141,15 @@ try {
     ratio: warm / inProcess,
     goal: '—',
     met: undefined,
+  });
+  report({
+    id: 'help.process',
+    what: '`atmos --help`, as a process',
+    value: ms(help.a),
+    floor: `\`node -e 0\` ${ms(help.b)}`,
+    ratio: help.ratio,
+    goal: '≤ 1.2×',
+    met: help.ratio <= 1.2,
   });
   report({
     id: 'describe.in-process',
