@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { ComponentSbom, DeploymentSbom } from './model.js';
 import { configError } from '../util/errors.js';
+import { NOTE_MAX_BYTES, NOTE_WARN_BYTES } from '../util/note-limits.js';
 
 /** What the note store needs of tracking's GitRepo (it satisfies this as it is). */
 export interface NoteRepo {
@@ -12,11 +13,8 @@ export interface NoteRepo {
   forEachRef<F extends string>(patterns: string[], fields: readonly F[]): Promise<Record<F, string>[]>;
 }
 
-/** SPEC 8: notes over 50 MB are refused. The tracking adapter enforces it too; checking first spares a slow schema validation. */
-const NOTE_MAX_BYTES = 50 * 1024 * 1024;
-
-/** Notes over 10 MB slow down every fetch of the notes ref (SPEC 8): a larger document is split into parts this size at most. */
-const NOTE_PART_BYTES = 10 * 1024 * 1024;
+/** A larger document is split into parts this size at most: a note over it slows down every fetch of the notes ref. */
+const NOTE_PART_BYTES = NOTE_WARN_BYTES;
 /** For tests only: a smaller part size, so that splitting is exercised without 10 MB documents. */
 export const PART_BYTES_VARIABLE = 'ATMOS_SBOM_NOTE_PART_BYTES';
 

@@ -8,11 +8,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
+import { NOTE_MAX_BYTES, NOTE_WARN_BYTES } from '../util/note-limits.js';
 
-/** Notes larger than this warn (SPEC 8). */
-const NOTE_WARN_BYTES = 10 * 1024 * 1024;
-/** Notes larger than this are refused with exit 2 (SPEC 8). */
-export const NOTE_MAX_BYTES = 50 * 1024 * 1024;
 
 /** Component names in ref and tag names: `/` → `%2F`, `%` → `%25` (SPEC 8), one path segment each. */
 export function encodeComponent(name: string): string {

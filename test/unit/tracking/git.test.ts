@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { GitRepo, allocateTagName, decodeComponent, eachRefName, encodeComponent, stampOrder, stampSeq, tagTimestamp, NOTE_MAX_BYTES } from '../../../src/tracking/git.js';
+import { GitRepo, allocateTagName, decodeComponent, eachRefName, encodeComponent, stampOrder, stampSeq, tagTimestamp } from '../../../src/tracking/git.js';
+import { NOTE_MAX_BYTES } from '../../../src/util/note-limits.js';
 import { AtmosError } from '../../../src/util/errors.js';
 import { git, gitShim, initRepo, removeDir, tempDir, writeFiles } from '../../helpers/repo.js';
 
