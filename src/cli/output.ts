@@ -7,17 +7,25 @@ export type Row = Record<string, string | number | boolean | undefined | null>;
 
 /** Writes `data` as json or yaml when asked; otherwise calls `table` to write the human form. */
 export function writeResult(ctx: CommandContext, data: unknown, table: () => string, extraFormats: string[] = []): void {
-  const format = ctx.format ?? 'table';
+  const format = resultFormat(ctx);
   if (format === 'json') ctx.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
   else if (format === 'yaml') ctx.stdout.write(stringify(data, { aliasDuplicateObjects: false }));
-  else if (format === 'table' || extraFormats.includes(format)) {
-    const text = table();
-    if (text) ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-  } else {
+  else if (format === 'table' || extraFormats.includes(format)) writeTable(ctx, table());
+  else {
     throw configError('E_USAGE', `unknown --format ${format}`, {
       hint: `use one of: ${['table', 'json', 'yaml', ...extraFormats].join(', ')}`,
     });
   }
+}
+
+/** The format a command prints its result in: `--format`, else a table. */
+export function resultFormat(ctx: CommandContext): string {
+  return ctx.format ?? 'table';
+}
+
+/** A table's text (or any text of the table format) as a command's result: ending in one newline; nothing when empty. */
+export function writeTable(ctx: CommandContext, text: string): void {
+  if (text) ctx.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** A plain aligned table; columns are the keys of the first row unless given. */

@@ -10,7 +10,6 @@ import { exec, type ExecResult } from '../util/exec.js';
 import { AtmosError, configError, policyError, stepError } from '../util/errors.js';
 import { NOTE_MAX_BYTES, NOTE_WARN_BYTES } from '../util/note-limits.js';
 
-
 /** Component names in ref and tag names: `/` → `%2F`, `%` → `%25` (SPEC 8), one path segment each. */
 export function encodeComponent(name: string): string {
   return name.replace(/%/g, '%25').replace(/\//g, '%2F');

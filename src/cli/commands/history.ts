@@ -1,7 +1,7 @@
 // `atmos deployment history <d> [--target t] [--component c] [--limit n] [--since d] [--until d]`:
 // deployment tags, newest first.
 import type { CommandContext } from '../context.js';
-import { renderTable, writeResult } from '../output.js';
+import { renderTable, resultFormat, writeResult, writeTable } from '../output.js';
 import { approvalText, openDeployment, short } from '../../tracking/open.js';
 import { isWholeHistory, parseWhen, printHistory, readHistory, type HistoryEntry, type HistoryFilter } from '../../tracking/state.js';
 import { configError } from '../../util/errors.js';
@@ -28,8 +28,8 @@ export async function run(args: string[], options: Options, ctx: CommandContext)
   const component = options.component === undefined ? undefined : (await import('../../model/select.js')).selectComponent([...spec.components.values()], options.component, spec.name).name;
   const filter: HistoryFilter = { target: options.target, component, since, until, limit, keep: true };
   // The whole history as a table: printed as an earlier read of the same tags printed it, when kept.
-  if ((ctx.format ?? 'table') === 'table' && isWholeHistory(filter)) {
-    ctx.stdout.write(`${await printHistory(tracking.repo, spec.name, filter, { name: 'table', print: historyTable })}\n`);
+  if (resultFormat(ctx) === 'table' && isWholeHistory(filter)) {
+    writeTable(ctx, await printHistory(tracking.repo, spec.name, filter, { name: 'table', print: historyTable }));
     return 0;
   }
   const entries = await readHistory(tracking.repo, spec.name, filter);

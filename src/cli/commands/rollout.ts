@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { createColors, type Colors } from '../colors.js';
 import type { CommandContext } from '../context.js';
 import { configError, policyError } from '../../util/errors.js';
-import { renderTable } from '../output.js';
+import { renderTable, resultFormat } from '../output.js';
 import { buildProgress, inCi, openProgress, vendorProgress } from '../progress.js';
 import { recordMessage } from './shared.js';
 import { terminalPrompt } from '../prompt.js';
@@ -33,7 +33,7 @@ interface RolloutFlags {
 export async function run(args: string[], options: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const flags = options as RolloutFlags;
   const deployment = args[0]!;
-  const format = ctx.format ?? 'table';
+  const format = resultFormat(ctx);
   if (!['table', 'json', 'markdown', 'ndjson'].includes(format)) {
     throw configError('E_USAGE', `unknown --format ${format} for rollout`, { hint: 'use table, json, markdown or ndjson' });
   }
